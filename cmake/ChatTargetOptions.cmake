@@ -1,0 +1,28 @@
+# chat_target_options(tgt): the one place that sets language level, include layout,
+# warnings, clang-tidy and sanitizers for a target of ours.
+function(chat_target_options tgt)
+  target_compile_features(${tgt} PUBLIC cxx_std_20)
+  get_target_property(type ${tgt} TYPE)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/include AND NOT type STREQUAL "EXECUTABLE")
+    target_include_directories(${tgt} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
+  endif()
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/src)
+    target_include_directories(${tgt} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  endif()
+  target_compile_options(${tgt} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wold-style-cast
+    -Wnon-virtual-dtor -Woverloaded-virtual -Wimplicit-fallthrough)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    target_compile_options(${tgt} PRIVATE -Wthread-safety)
+  endif()
+  if(CHAT_WERROR)
+    target_compile_options(${tgt} PRIVATE -Werror)
+  endif()
+  if(CHAT_CLANG_TIDY)
+    set_target_properties(${tgt} PROPERTIES CXX_CLANG_TIDY "clang-tidy")
+  endif()
+  if(CHAT_SANITIZE)
+    target_compile_options(${tgt} PRIVATE -fsanitize=${CHAT_SANITIZE} -fno-omit-frame-pointer)
+    target_link_options(${tgt} PUBLIC -fsanitize=${CHAT_SANITIZE})
+  endif()
+endfunction()

@@ -1,0 +1,96 @@
+// Operation records: every change the chat service makes to stored state is one of these,
+// applied to the store in a transaction. Replication ships exactly these records, so each
+// has a binary encoding and sits in a log slot (epoch, index). Applying a record is
+// deterministic: the same records in the same order give the same state and results on
+// every node. The index of a StoreMessage record is the message id; that of a CreateAccount
+// record is the account's uid.
+//
+// Encoding (docs/protocol.md, "Operation records"): u8 kind, then the kind's fields with the
+// primitives of protocol/byte_io.h. LogEntry: u64 epoch, u64 index, u32 length, operation.
+// Thread contract: plain values.
+#ifndef CHAT_STORAGE_OPERATION_H_
+#define CHAT_STORAGE_OPERATION_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "chat/common/status.h"
+#include "chat/protocol/wire_types.h"
+
+namespace chat::storage {
+
+struct CreateAccountOp {
+  std::string username;
+  std::string passwordHash;  // Argon2id string from libsodium; never the password
+  int64_t createdAtMillis = 0;
+  bool operator==(const CreateAccountOp&) const = default;
+};
+
+// Removes the account and every message addressed to it (waiting or delivered).
+// Messages it sent stay with their recipients.
+struct DeleteAccountOp {
+  std::string username;
+  bool operator==(const DeleteAccountOp&) const = default;
+};
+
+// Stores a private message. `requestId` (non-zero) makes a retried send idempotent: a second
+// record with the same sender and request id stores nothing and returns the first id.
+struct StoreMessageOp {
+  std::string sender;
+  std::string recipient;
+  std::string body;
+  int64_t sentAtMillis = 0;
+  uint64_t requestId = 0;
+  bool operator==(const StoreMessageOp&) const = default;
+};
+
+// Marks messages addressed to `recipient` delivered; ids of other recipients are ignored.
+struct MarkDeliveredOp {
+  std::string recipient;
+  std::vector<uint64_t> ids;
+  int64_t atMillis = 0;
+  bool operator==(const MarkDeliveredOp&) const = default;
+};
+
+// Records when an account was last seen online (logout or disconnect).
+struct SetLastSeenOp {
+  std::string username;
+  int64_t atMillis = 0;
+  bool operator==(const SetLastSeenOp&) const = default;
+};
+
+using Operation =
+    std::variant<CreateAccountOp, DeleteAccountOp, StoreMessageOp, MarkDeliveredOp, SetLastSeenOp>;
+
+struct LogEntry {
+  uint64_t epoch = 0;
+  uint64_t index = 0;  // 1-based, dense, increasing
+  Operation op;
+  bool operator==(const LogEntry&) const = default;
+};
+
+// What applying one record did. Deterministic, so followers compute the same.
+struct ApplyResult {
+  protocol::ErrorCode code = protocol::ErrorCode::kOk;
+  std::string error;
+  uint64_t id = 0;     // message id (StoreMessage), uid (CreateAccount)
+  uint32_t count = 0;  // messages discarded (DeleteAccount)
+  bool duplicate = false;  // StoreMessage: request id seen before; `id` is the first message
+  // MarkDelivered: (message id, sender) of each message that became delivered now.
+  std::vector<std::pair<uint64_t, std::string>> delivered;
+  bool isOk() const { return code == protocol::ErrorCode::kOk; }
+};
+
+std::vector<uint8_t> encodeOperation(const Operation& op);
+Result<Operation> decodeOperation(std::span<const uint8_t> bytes);
+void appendLogEntry(const LogEntry& entry, std::vector<uint8_t>& out);
+// Decodes one entry from the front of `bytes`; `consumed` receives its size.
+Result<LogEntry> decodeLogEntry(std::span<const uint8_t> bytes, size_t& consumed);
+const char* operationName(const Operation& op);
+
+}  // namespace chat::storage
+
+#endif  // CHAT_STORAGE_OPERATION_H_

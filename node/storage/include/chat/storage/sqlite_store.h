@@ -1,0 +1,58 @@
+// SqliteMessageStore: the MessageStore on SQLite through Poco Data, in WAL mode.
+// One writer session applies batches of log entries, each batch in one transaction (group
+// commit); reads come from a small pool of reader sessions, which WAL lets run beside the
+// writer. Statements use bound parameters only. The schema is created or migrated by open().
+//
+// Thread contract: as MessageStore. apply() is serialized internally as well.
+#ifndef CHAT_STORAGE_SQLITE_STORE_H_
+#define CHAT_STORAGE_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "chat/storage/message_store.h"
+
+namespace chat::storage {
+
+struct SqliteOptions {
+  // FULL syncs the WAL on every commit (survives power loss); NORMAL syncs at checkpoints
+  // only (survives a process crash, the default of many servers). See docs/operations.md.
+  bool syncFull = true;
+  int readerSessions = 4;
+};
+
+class SqliteMessageStore final : public MessageStore {
+ public:
+  // Opens or creates the database file at `path` (its folder must exist), applies the
+  // schema migrations and the pragmas. Errors: kIoError with SQLite's explanation.
+  static Result<std::unique_ptr<SqliteMessageStore>> open(const std::string& path,
+                                                          const SqliteOptions& options);
+  ~SqliteMessageStore() override;
+  SqliteMessageStore(const SqliteMessageStore&) = delete;  // owns sessions
+  SqliteMessageStore& operator=(const SqliteMessageStore&) = delete;
+
+  Result<std::vector<ApplyResult>> apply(std::span<const LogEntry> entries) override;
+  Result<AppliedPosition> appliedPosition() override;
+  Result<std::optional<Account>> findAccount(std::string_view username) override;
+  Result<AccountPage> listAccounts(std::string_view pattern, uint32_t offset,
+                                   uint32_t limit) override;
+  Result<std::vector<protocol::ChatMessage>> pendingMessages(std::string_view username,
+                                                             uint32_t limit) override;
+  Result<uint32_t> pendingCount(std::string_view username) override;
+  Result<HistoryPage> history(std::string_view username, std::string_view peer,
+                              uint64_t beforeId, uint32_t limit) override;
+  Result<std::vector<protocol::ChatMessage>> messagesAfter(uint64_t afterId,
+                                                           uint32_t limit) override;
+
+  // The current schema version written by open().
+  static constexpr int kSchemaVersion = 1;
+
+ private:
+  struct Impl;
+  explicit SqliteMessageStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chat::storage
+
+#endif  // CHAT_STORAGE_SQLITE_STORE_H_

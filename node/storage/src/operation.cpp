@@ -1,0 +1,170 @@
+#include "chat/storage/operation.h"
+
+#include "chat/protocol/byte_io.h"
+
+namespace chat::storage {
+
+namespace {
+
+using protocol::ByteReader;
+using protocol::ByteWriter;
+
+constexpr size_t kMaxField = 1 << 20;
+constexpr uint32_t kMaxIds = 1 << 20;
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+#define CHAT_TRY_ASSIGN(lhs, expr) \
+  do {                             \
+    auto r_ = (expr);              \
+    if (!r_) {                     \
+      return r_.error();           \
+    }                              \
+    lhs = std::move(r_).value();   \
+  } while (false)
+
+Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
+  switch (kind) {
+    case 0: {
+      CreateAccountOp op;
+      CHAT_TRY_ASSIGN(op.username, r.str(kMaxField, "username"));
+      CHAT_TRY_ASSIGN(op.passwordHash, r.str(kMaxField, "password hash"));
+      CHAT_TRY_ASSIGN(op.createdAtMillis, r.i64());
+      return Operation{op};
+    }
+    case 1: {
+      DeleteAccountOp op;
+      CHAT_TRY_ASSIGN(op.username, r.str(kMaxField, "username"));
+      return Operation{op};
+    }
+    case 2: {
+      StoreMessageOp op;
+      CHAT_TRY_ASSIGN(op.sender, r.str(kMaxField, "sender"));
+      CHAT_TRY_ASSIGN(op.recipient, r.str(kMaxField, "recipient"));
+      CHAT_TRY_ASSIGN(op.body, r.str(kMaxField, "body"));
+      CHAT_TRY_ASSIGN(op.sentAtMillis, r.i64());
+      CHAT_TRY_ASSIGN(op.requestId, r.u64());
+      return Operation{op};
+    }
+    case 3: {
+      MarkDeliveredOp op;
+      CHAT_TRY_ASSIGN(op.recipient, r.str(kMaxField, "recipient"));
+      uint32_t n = 0;
+      CHAT_TRY_ASSIGN(n, r.u32());
+      if (n > kMaxIds || size_t{n} * 8 > r.remaining()) {
+        return Status::corruption("id list of " + std::to_string(n) + " does not fit");
+      }
+      op.ids.reserve(n);
+      for (uint32_t i = 0; i < n; ++i) {
+        uint64_t id = 0;
+        CHAT_TRY_ASSIGN(id, r.u64());
+        op.ids.push_back(id);
+      }
+      CHAT_TRY_ASSIGN(op.atMillis, r.i64());
+      return Operation{op};
+    }
+    case 4: {
+      SetLastSeenOp op;
+      CHAT_TRY_ASSIGN(op.username, r.str(kMaxField, "username"));
+      CHAT_TRY_ASSIGN(op.atMillis, r.i64());
+      return Operation{op};
+    }
+    default:
+      return Status::corruption("unknown operation kind " + std::to_string(kind));
+  }
+}
+
+void putOperation(ByteWriter& w, const Operation& op) {
+  w.u8(static_cast<uint8_t>(op.index()));
+  std::visit(Overloaded{
+                 [&](const CreateAccountOp& o) {
+                   w.str(o.username);
+                   w.str(o.passwordHash);
+                   w.i64(o.createdAtMillis);
+                 },
+                 [&](const DeleteAccountOp& o) { w.str(o.username); },
+                 [&](const StoreMessageOp& o) {
+                   w.str(o.sender);
+                   w.str(o.recipient);
+                   w.str(o.body);
+                   w.i64(o.sentAtMillis);
+                   w.u64(o.requestId);
+                 },
+                 [&](const MarkDeliveredOp& o) {
+                   w.str(o.recipient);
+                   w.u32(static_cast<uint32_t>(o.ids.size()));
+                   for (uint64_t id : o.ids) {
+                     w.u64(id);
+                   }
+                   w.i64(o.atMillis);
+                 },
+                 [&](const SetLastSeenOp& o) {
+                   w.str(o.username);
+                   w.i64(o.atMillis);
+                 },
+             },
+             op);
+}
+
+}  // namespace
+
+std::vector<uint8_t> encodeOperation(const Operation& op) {
+  ByteWriter w;
+  putOperation(w, op);
+  return w.take();
+}
+
+Result<Operation> decodeOperation(std::span<const uint8_t> bytes) {
+  ByteReader r(bytes);
+  uint8_t kind = 0;
+  CHAT_TRY_ASSIGN(kind, r.u8());
+  auto op = decodeBody(kind, r);
+  if (!op) {
+    return op.error();
+  }
+  CHAT_RETURN_IF_ERROR(r.expectEnd());
+  return op;
+}
+
+void appendLogEntry(const LogEntry& entry, std::vector<uint8_t>& out) {
+  ByteWriter w;
+  w.u64(entry.epoch);
+  w.u64(entry.index);
+  w.u32(0);
+  size_t start = w.size();
+  putOperation(w, entry.op);
+  w.patchU32(start - 4, static_cast<uint32_t>(w.size() - start));
+  out.insert(out.end(), w.bytes().begin(), w.bytes().end());
+}
+
+Result<LogEntry> decodeLogEntry(std::span<const uint8_t> bytes, size_t& consumed) {
+  ByteReader r(bytes);
+  LogEntry e;
+  uint32_t len = 0;
+  CHAT_TRY_ASSIGN(e.epoch, r.u64());
+  CHAT_TRY_ASSIGN(e.index, r.u64());
+  CHAT_TRY_ASSIGN(len, r.u32());
+  if (len > r.remaining()) {
+    return Status::corruption("log entry of " + std::to_string(len) + " bytes is truncated");
+  }
+  auto op = decodeOperation(bytes.subspan(20, len));
+  if (!op) {
+    return op.error();
+  }
+  e.op = std::move(op).value();
+  consumed = 20 + size_t{len};
+  return e;
+}
+
+const char* operationName(const Operation& op) {
+  static constexpr const char* kNames[] = {"create-account", "delete-account", "store-message",
+                                           "mark-delivered", "set-last-seen"};
+  return kNames[op.index()];
+}
+
+}  // namespace chat::storage

@@ -1,0 +1,486 @@
+#include "chat/storage/sqlite_store.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+
+#include "chat/common/mutex.h"
+
+namespace chat::storage {
+
+using Poco::Int64;
+using Poco::Data::Session;
+using Poco::Data::Statement;
+using Poco::Data::Keywords::into;
+using Poco::Data::Keywords::now;
+using Poco::Data::Keywords::range;
+using Poco::Data::Keywords::use;
+using protocol::ErrorCode;
+
+namespace {
+
+constexpr const char* kSchema[] = {
+    "CREATE TABLE IF NOT EXISTS meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS accounts ("
+    "  uid INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  name_key TEXT NOT NULL UNIQUE,"
+    "  password_hash TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL DEFAULT 0)",
+    // conv is "<lower name a>/<lower name b>" with a < b: one index serves history both ways.
+    // delivered_at = 0 means waiting for the recipient.
+    "CREATE TABLE IF NOT EXISTS messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sender TEXT NOT NULL,"
+    "  sender_uid INTEGER NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  recipient_uid INTEGER NOT NULL,"
+    "  conv TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  sent_at INTEGER NOT NULL,"
+    "  delivered_at INTEGER NOT NULL DEFAULT 0,"
+    "  request_id INTEGER NOT NULL DEFAULT 0)",
+    "CREATE INDEX IF NOT EXISTS messages_waiting ON messages(recipient_uid, id) "
+    "  WHERE delivered_at = 0",
+    "CREATE INDEX IF NOT EXISTS messages_inbox ON messages(recipient_uid)",
+    "CREATE INDEX IF NOT EXISTS messages_conv ON messages(conv, id)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS messages_request ON messages(sender_uid, request_id) "
+    "  WHERE request_id != 0",
+};
+
+std::string conversationKey(const std::string& a, const std::string& b) {
+  std::string ka = nameKey(a);
+  std::string kb = nameKey(b);
+  return ka < kb ? ka + "/" + kb : kb + "/" + ka;
+}
+
+Int64 toDb(uint64_t v) { return static_cast<Int64>(v); }
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+ApplyResult failure(ErrorCode code, std::string message) {
+  ApplyResult r;
+  r.code = code;
+  r.error = std::move(message);
+  return r;
+}
+
+// Runs `fn` and turns any exception into a Status, so that no Poco exception leaves the store.
+template <typename Fn>
+auto guarded(const char* what, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Poco::Exception& e) {
+    return Status::ioError(std::string(what) + ": " + e.displayText());
+  } catch (const std::exception& e) {
+    return Status::ioError(std::string(what) + ": " + e.what());
+  }
+}
+
+using MessageRow = Poco::Tuple<Int64, std::string, std::string, std::string, Int64, Int64>;
+
+protocol::ChatMessage fromRow(const MessageRow& row) {
+  protocol::ChatMessage m;
+  m.id = static_cast<uint64_t>(row.get<0>());
+  m.sender = row.get<1>();
+  m.recipient = row.get<2>();
+  m.body = row.get<3>();
+  m.sentAtMillis = row.get<4>();
+  m.delivered = row.get<5>() != 0;
+  return m;
+}
+
+constexpr const char* kMessageColumns =
+    "id, sender, recipient, body, sent_at, delivered_at";
+
+}  // namespace
+
+struct SqliteMessageStore::Impl {
+  std::string path;
+  SqliteOptions options;
+
+  // Owned by the apply caller (one at a time, enforced by applyMu).
+  Mutex applyMu;
+  std::unique_ptr<Session> writer;
+  struct CachedAccount {
+    uint64_t uid;
+    std::string name;
+  };
+  // Mirrors the accounts table for apply(), rebuilt after a rolled-back batch.
+  std::unordered_map<std::string, CachedAccount> accounts;
+
+  // Reader sessions: taken and returned under readersMu.
+  Mutex readersMu;
+  std::vector<std::unique_ptr<Session>> readers GUARDED_BY(readersMu);
+
+  std::unique_ptr<Session> newSession() const {
+    auto s = std::make_unique<Session>("SQLite", path);
+    *s << "PRAGMA busy_timeout = 10000", now;
+    *s << "PRAGMA foreign_keys = ON", now;
+    return s;
+  }
+
+  // A reader session for the duration of a read; returned to the pool by the destructor.
+  class Reader {
+   public:
+    explicit Reader(Impl& impl) : impl_(impl) {
+      {
+        MutexLock lock(impl_.readersMu);
+        if (!impl_.readers.empty()) {
+          session_ = std::move(impl_.readers.back());
+          impl_.readers.pop_back();
+        }
+      }
+      if (!session_) {
+        session_ = impl_.newSession();
+      }
+    }
+    ~Reader() {
+      MutexLock lock(impl_.readersMu);
+      if (static_cast<int>(impl_.readers.size()) < impl_.options.readerSessions) {
+        impl_.readers.push_back(std::move(session_));
+      }
+    }
+    Reader(const Reader&) = delete;  // holds a session
+    Reader& operator=(const Reader&) = delete;
+    Session& operator*() { return *session_; }
+
+   private:
+    Impl& impl_;
+    std::unique_ptr<Session> session_;
+  };
+
+  void loadAccounts() {
+    accounts.clear();
+    std::vector<Poco::Tuple<Int64, std::string, std::string>> rows;
+    *writer << "SELECT uid, name, name_key FROM accounts", into(rows), now;
+    for (const auto& row : rows) {
+      accounts[row.get<2>()] = {static_cast<uint64_t>(row.get<0>()), row.get<1>()};
+    }
+  }
+
+  ApplyResult applyOne(const LogEntry& entry) {
+    Session& s = *writer;
+    return std::visit(
+        Overloaded{
+            [&](const CreateAccountOp& op) {
+              std::string key = nameKey(op.username);
+              if (accounts.contains(key)) {
+                return failure(ErrorCode::kUsernameTaken,
+                               "username " + op.username + " is taken; pick another");
+              }
+              Int64 uid = toDb(entry.index);
+              std::string name = op.username;
+              std::string hash = op.passwordHash;
+              Int64 created = op.createdAtMillis;
+              s << "INSERT INTO accounts(uid, name, name_key, password_hash, created_at) "
+                   "VALUES(?, ?, ?, ?, ?)",
+                  use(uid), use(name), use(key), use(hash), use(created), now;
+              accounts[key] = {entry.index, op.username};
+              ApplyResult r;
+              r.id = entry.index;
+              return r;
+            },
+            [&](const DeleteAccountOp& op) {
+              std::string key = nameKey(op.username);
+              auto it = accounts.find(key);
+              if (it == accounts.end()) {
+                return failure(ErrorCode::kNoSuchUser, "no such user " + op.username);
+              }
+              Int64 uid = toDb(it->second.uid);
+              Int64 waiting = 0;
+              s << "SELECT count(*) FROM messages WHERE recipient_uid = ? AND delivered_at = 0",
+                  use(uid), into(waiting), now;
+              s << "DELETE FROM messages WHERE recipient_uid = ?", use(uid), now;
+              s << "DELETE FROM accounts WHERE uid = ?", use(uid), now;
+              accounts.erase(it);
+              ApplyResult r;
+              r.count = static_cast<uint32_t>(waiting);
+              return r;
+            },
+            [&](const StoreMessageOp& op) {
+              auto sender = accounts.find(nameKey(op.sender));
+              if (sender == accounts.end()) {
+                return failure(ErrorCode::kNoSuchUser,
+                               "the sending account " + op.sender + " no longer exists");
+              }
+              auto recipient = accounts.find(nameKey(op.recipient));
+              if (recipient == accounts.end()) {
+                return failure(ErrorCode::kNoSuchUser, "no such user " + op.recipient);
+              }
+              ApplyResult r;
+              Int64 senderUid = toDb(sender->second.uid);
+              Int64 requestId = toDb(op.requestId);
+              if (op.requestId != 0) {
+                std::vector<Int64> existing;
+                s << "SELECT id FROM messages WHERE sender_uid = ? AND request_id = ?",
+                    use(senderUid), use(requestId), into(existing), now;
+                if (!existing.empty()) {
+                  r.id = static_cast<uint64_t>(existing.front());
+                  r.duplicate = true;
+                  return r;
+                }
+              }
+              Int64 id = toDb(entry.index);
+              std::string senderName = sender->second.name;
+              std::string recipientName = recipient->second.name;
+              Int64 recipientUid = toDb(recipient->second.uid);
+              std::string conv = conversationKey(senderName, recipientName);
+              std::string body = op.body;
+              Int64 sentAt = op.sentAtMillis;
+              s << "INSERT INTO messages(id, sender, sender_uid, recipient, recipient_uid, conv, "
+                   "body, sent_at, request_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  use(id), use(senderName), use(senderUid), use(recipientName),
+                  use(recipientUid), use(conv), use(body), use(sentAt), use(requestId), now;
+              r.id = entry.index;
+              return r;
+            },
+            [&](const MarkDeliveredOp& op) {
+              auto recipient = accounts.find(nameKey(op.recipient));
+              if (recipient == accounts.end()) {
+                return failure(ErrorCode::kNoSuchUser, "no such user " + op.recipient);
+              }
+              ApplyResult r;
+              Int64 recipientUid = toDb(recipient->second.uid);
+              Int64 at = op.atMillis;
+              for (uint64_t id : op.ids) {
+                Int64 dbId = toDb(id);
+                std::vector<std::string> sender;
+                s << "UPDATE messages SET delivered_at = ? "
+                     "WHERE id = ? AND recipient_uid = ? AND delivered_at = 0 RETURNING sender",
+                    use(at), use(dbId), use(recipientUid), into(sender), now;
+                if (!sender.empty()) {
+                  r.delivered.emplace_back(id, sender.front());
+                }
+              }
+              return r;
+            },
+            [&](const SetLastSeenOp& op) {
+              std::string key = nameKey(op.username);
+              Int64 at = op.atMillis;
+              s << "UPDATE accounts SET last_seen = ? WHERE name_key = ?", use(at), use(key), now;
+              return ApplyResult{};
+            },
+        },
+        entry.op);
+  }
+};
+
+SqliteMessageStore::SqliteMessageStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteMessageStore::~SqliteMessageStore() = default;
+
+Result<std::unique_ptr<SqliteMessageStore>> SqliteMessageStore::open(
+    const std::string& path, const SqliteOptions& options) {
+  try {
+    Poco::Data::SQLite::Connector::registerConnector();
+    auto impl = std::make_unique<Impl>();
+    impl->path = path;
+    impl->options = options;
+    impl->writer = impl->newSession();
+    Session& s = *impl->writer;
+    std::string mode;
+    s << "PRAGMA journal_mode = WAL", into(mode), now;
+    if (mode != "wal") {
+      return Status::ioError("could not switch " + path + " to WAL mode (got " + mode + ")");
+    }
+    s << (options.syncFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"), now;
+    int version = 0;
+    s << "PRAGMA user_version", into(version), now;
+    if (version > kSchemaVersion) {
+      return Status::corruption(path + " has schema version " + std::to_string(version) +
+                                ", newer than this chat-node (" +
+                                std::to_string(kSchemaVersion) + "); upgrade chat-node");
+    }
+    s.begin();
+    for (const char* sql : kSchema) {
+      s << sql, now;
+    }
+    s << "INSERT OR IGNORE INTO meta(key, value) VALUES('applied_index', 0)", now;
+    s << "INSERT OR IGNORE INTO meta(key, value) VALUES('applied_epoch', 0)", now;
+    s << "PRAGMA user_version = " + std::to_string(kSchemaVersion), now;
+    s.commit();
+    impl->loadAccounts();
+    return std::unique_ptr<SqliteMessageStore>(new SqliteMessageStore(std::move(impl)));
+  } catch (const Poco::Exception& e) {
+    return Status::ioError("cannot open the database " + path + ": " + e.displayText());
+  }
+}
+
+Result<std::vector<ApplyResult>> SqliteMessageStore::apply(std::span<const LogEntry> entries) {
+  MutexLock lock(impl_->applyMu);
+  Session& s = *impl_->writer;
+  try {
+    s.begin();
+    std::vector<ApplyResult> results;
+    results.reserve(entries.size());
+    for (const auto& entry : entries) {
+      results.push_back(impl_->applyOne(entry));
+    }
+    if (!entries.empty()) {
+      Int64 index = toDb(entries.back().index);
+      Int64 epoch = toDb(entries.back().epoch);
+      s << "UPDATE meta SET value = ? WHERE key = 'applied_index'", use(index), now;
+      s << "UPDATE meta SET value = ? WHERE key = 'applied_epoch'", use(epoch), now;
+    }
+    s.commit();
+    return results;
+  } catch (const Poco::Exception& e) {
+    std::string why = e.displayText();
+    try {
+      if (s.isTransaction()) {
+        s.rollback();
+      }
+      impl_->loadAccounts();  // the cache may hold accounts of the rolled-back batch
+    } catch (const Poco::Exception& again) {
+      why += "; then rollback failed: " + again.displayText();
+    }
+    return Status::ioError("could not commit " + std::to_string(entries.size()) +
+                           " operations: " + why);
+  }
+}
+
+Result<AppliedPosition> SqliteMessageStore::appliedPosition() {
+  return guarded("reading the applied position", [&]() -> Result<AppliedPosition> {
+    Impl::Reader reader(*impl_);
+    Int64 index = 0;
+    Int64 epoch = 0;
+    *reader << "SELECT value FROM meta WHERE key = 'applied_index'", into(index), now;
+    *reader << "SELECT value FROM meta WHERE key = 'applied_epoch'", into(epoch), now;
+    return AppliedPosition{static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)};
+  });
+}
+
+Result<std::optional<Account>> SqliteMessageStore::findAccount(std::string_view username) {
+  return guarded("looking up an account", [&]() -> Result<std::optional<Account>> {
+    Impl::Reader reader(*impl_);
+    std::string key = nameKey(username);
+    std::vector<Poco::Tuple<Int64, std::string, std::string, Int64, Int64>> rows;
+    *reader << "SELECT uid, name, password_hash, created_at, last_seen FROM accounts "
+               "WHERE name_key = ?",
+        use(key), into(rows), now;
+    if (rows.empty()) {
+      return std::optional<Account>();
+    }
+    const auto& row = rows.front();
+    return std::optional<Account>(Account{static_cast<uint64_t>(row.get<0>()), row.get<1>(),
+                                          row.get<2>(), row.get<3>(), row.get<4>()});
+  });
+}
+
+Result<AccountPage> SqliteMessageStore::listAccounts(std::string_view pattern, uint32_t offset,
+                                                     uint32_t limit) {
+  return guarded("listing accounts", [&]() -> Result<AccountPage> {
+    Impl::Reader reader(*impl_);
+    // GLOB gives '*' and '?' their shell meaning; patterns are validated to hold no '['.
+    std::string glob = pattern.empty() ? "*" : nameKey(pattern);
+    AccountPage page;
+    Int64 total = 0;
+    *reader << "SELECT count(*) FROM accounts WHERE name_key GLOB ?", use(glob), into(total),
+        now;
+    page.total = static_cast<uint32_t>(total);
+    Int64 lim = limit;
+    Int64 off = offset;
+    std::vector<Poco::Tuple<Int64, std::string, Int64, Int64>> rows;
+    *reader << "SELECT uid, name, created_at, last_seen FROM accounts WHERE name_key GLOB ? "
+               "ORDER BY name_key LIMIT ? OFFSET ?",
+        use(glob), use(lim), use(off), into(rows), now;
+    for (const auto& row : rows) {
+      page.accounts.push_back(
+          Account{static_cast<uint64_t>(row.get<0>()), row.get<1>(), "", row.get<2>(),
+                  row.get<3>()});
+    }
+    return page;
+  });
+}
+
+Result<std::vector<protocol::ChatMessage>> SqliteMessageStore::pendingMessages(
+    std::string_view username, uint32_t limit) {
+  return guarded("reading waiting messages", [&]() -> Result<std::vector<protocol::ChatMessage>> {
+    Impl::Reader reader(*impl_);
+    std::string key = nameKey(username);
+    Int64 lim = limit == 0 ? -1 : Int64{limit};
+    std::vector<MessageRow> rows;
+    *reader << std::string("SELECT ") + kMessageColumns +
+                   " FROM messages WHERE recipient_uid = "
+                   "(SELECT uid FROM accounts WHERE name_key = ?) AND delivered_at = 0 "
+                   "ORDER BY id LIMIT ?",
+        use(key), use(lim), into(rows), now;
+    std::vector<protocol::ChatMessage> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+      out.push_back(fromRow(row));
+    }
+    return out;
+  });
+}
+
+Result<uint32_t> SqliteMessageStore::pendingCount(std::string_view username) {
+  return guarded("counting waiting messages", [&]() -> Result<uint32_t> {
+    Impl::Reader reader(*impl_);
+    std::string key = nameKey(username);
+    Int64 n = 0;
+    *reader << "SELECT count(*) FROM messages WHERE recipient_uid = "
+               "(SELECT uid FROM accounts WHERE name_key = ?) AND delivered_at = 0",
+        use(key), into(n), now;
+    return static_cast<uint32_t>(n);
+  });
+}
+
+Result<HistoryPage> SqliteMessageStore::history(std::string_view username, std::string_view peer,
+                                                uint64_t beforeId, uint32_t limit) {
+  return guarded("reading history", [&]() -> Result<HistoryPage> {
+    Impl::Reader reader(*impl_);
+    std::string key = nameKey(username);
+    std::string conv = conversationKey(std::string(username), std::string(peer));
+    Int64 before = beforeId == 0 ? INT64_MAX : toDb(beforeId);
+    Int64 lim = Int64{limit} + 1;  // one more tells whether older messages exist
+    std::vector<MessageRow> rows;
+    // Only this account's side: a recreated account with an old name sees none of the old one.
+    *reader << std::string("SELECT ") + kMessageColumns +
+                   " FROM messages WHERE conv = ? AND id < ? AND "
+                   "(SELECT uid FROM accounts WHERE name_key = ?) IN (sender_uid, recipient_uid) "
+                   "ORDER BY id DESC LIMIT ?",
+        use(conv), use(before), use(key), use(lim), into(rows), now;
+    HistoryPage page;
+    page.hasMore = rows.size() > limit;
+    if (page.hasMore) {
+      rows.pop_back();
+    }
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+      page.messages.push_back(fromRow(*it));
+    }
+    return page;
+  });
+}
+
+Result<std::vector<protocol::ChatMessage>> SqliteMessageStore::messagesAfter(uint64_t afterId,
+                                                                             uint32_t limit) {
+  return guarded("reading messages", [&]() -> Result<std::vector<protocol::ChatMessage>> {
+    Impl::Reader reader(*impl_);
+    Int64 after = toDb(afterId);
+    Int64 lim = limit;
+    std::vector<MessageRow> rows;
+    *reader << std::string("SELECT ") + kMessageColumns +
+                   " FROM messages WHERE id > ? ORDER BY id LIMIT ?",
+        use(after), use(lim), into(rows), now;
+    std::vector<protocol::ChatMessage> out;
+    for (const auto& row : rows) {
+      out.push_back(fromRow(row));
+    }
+    return out;
+  });
+}
+
+}  // namespace chat::storage

@@ -1,0 +1,194 @@
+// The typed view of every request, response and push of the protocol. These are plain
+// values; message_codec.h turns them into frame payloads and back, line_mode.h into text.
+// Thread contract: plain values.
+#ifndef CHAT_PROTOCOL_MESSAGES_H_
+#define CHAT_PROTOCOL_MESSAGES_H_
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "chat/protocol/wire_types.h"
+
+namespace chat::protocol {
+
+// A stored private message as clients see it. `id` is the server's sequence: unique and
+// increasing in commit order, so clients order by it and drop duplicates by it.
+struct ChatMessage {
+  uint64_t id = 0;
+  std::string sender;
+  std::string recipient;
+  std::string body;
+  int64_t sentAtMillis = 0;
+  bool delivered = false;
+  bool operator==(const ChatMessage&) const = default;
+};
+
+struct UserEntry {
+  std::string name;
+  bool online = false;
+  int64_t lastSeenMillis = 0;  // 0 = never logged in
+  bool operator==(const UserEntry&) const = default;
+};
+
+// One node of the cluster as the answering node sees it.
+struct PeerStatus {
+  uint32_t id = 0;
+  std::string clientAddress;  // host:port clients connect to
+  std::string role;           // leader, follower, candidate, unreachable
+  uint64_t matchIndex = 0;
+  bool reachable = false;
+  bool operator==(const PeerStatus&) const = default;
+};
+
+struct NodeStatus {
+  uint32_t nodeId = 0;
+  std::string role;  // leader, follower, candidate, standalone
+  uint64_t epoch = 0;
+  uint64_t commitIndex = 0;
+  uint64_t appliedIndex = 0;
+  int64_t uptimeMillis = 0;
+  uint32_t sessions = 0;
+  uint32_t connections = 0;
+  std::string leaderAddress;  // host:port of the leader, empty when unknown
+  std::string lastElection;   // when and why, empty when none
+  std::vector<PeerStatus> peers;
+  bool operator==(const NodeStatus&) const = default;
+};
+
+// ---- Requests (client -> server) ----
+struct CreateRequest {
+  std::string username;
+  std::string password;
+};
+struct ListRequest {
+  std::string pattern;  // empty lists everybody
+  uint32_t offset = 0;
+  uint32_t limit = 100;
+};
+struct LoginRequest {
+  std::string username;
+  std::string password;
+};
+struct SendRequest {
+  std::string recipient;
+  std::string body;
+};
+struct DeleteAccountRequest {
+  std::string username;
+  std::string password;
+};
+// Hands over waiting messages of the logged-in account; max 0 means all.
+// Line mode carries credentials instead of a session (the original protocol did).
+struct DeliverRequest {
+  uint32_t max = 0;
+  std::string username;  // line mode only; empty in binary mode
+  std::string password;  // line mode only
+};
+struct HelpRequest {};
+struct LogoutRequest {};
+// Messages between the logged-in account and `peer`, newest page first: ids below
+// `beforeId` (0 = from the newest), at most `limit`, returned oldest first.
+struct HistoryRequest {
+  std::string peer;
+  uint64_t beforeId = 0;
+  uint32_t limit = 50;
+};
+struct AckRequest {
+  std::vector<uint64_t> ids;
+};
+struct StatusRequest {};
+struct PingRequest {
+  uint64_t nonce = 0;
+};
+
+using Request = std::variant<CreateRequest, ListRequest, LoginRequest, SendRequest,
+                             DeleteAccountRequest, DeliverRequest, HelpRequest, LogoutRequest,
+                             HistoryRequest, AckRequest, StatusRequest, PingRequest>;
+
+Opcode requestOpcode(const Request& request);
+
+// ---- Replies (server -> client), one per request, carrying its request id ----
+struct EmptyReply {};
+struct ListReply {
+  uint32_t total = 0;  // matches in all, for paging
+  std::vector<UserEntry> users;
+};
+struct LoginReply {
+  uint32_t waiting = 0;
+};
+struct SendReply {
+  uint64_t messageId = 0;
+  bool recipientOnline = false;  // pushed at once; otherwise it waits for the recipient
+  int64_t sentAtMillis = 0;
+};
+struct DeleteAccountReply {
+  uint32_t discarded = 0;  // waiting messages that went with the account
+};
+struct DeliverReply {
+  std::vector<ChatMessage> messages;
+  uint32_t remaining = 0;
+};
+struct HelpReply {
+  std::string text;
+};
+struct HistoryReply {
+  std::vector<ChatMessage> messages;
+  bool hasMore = false;
+};
+struct AckReply {
+  uint32_t acked = 0;
+};
+struct StatusReply {
+  NodeStatus status;
+};
+struct PingReply {
+  uint64_t nonce = 0;
+};
+
+using ReplyBody = std::variant<EmptyReply, ListReply, LoginReply, SendReply, DeleteAccountReply,
+                               DeliverReply, HelpReply, HistoryReply, AckReply, StatusReply,
+                               PingReply>;
+
+struct Response {
+  uint64_t requestId = 0;
+  Opcode opcode = Opcode::kPing;
+  ErrorCode code = ErrorCode::kOk;
+  std::string error;  // a sentence for people when code != kOk: what went wrong, what to do
+  ReplyBody body;     // EmptyReply on errors
+  bool isOk() const { return code == ErrorCode::kOk; }
+
+  static Response failure(uint64_t requestId, Opcode opcode, ErrorCode code, std::string error) {
+    return Response{requestId, opcode, code, std::move(error), EmptyReply{}};
+  }
+};
+
+// ---- Pushes (server -> client, request id 0) ----
+struct MessagePush {
+  ChatMessage message;
+};
+struct PresencePush {
+  std::string user;
+  bool online = false;
+  int64_t atMillis = 0;
+};
+struct LeaderPush {
+  uint32_t nodeId = 0;
+  std::string clientAddress;
+  uint64_t epoch = 0;
+};
+// Tells a sender that the recipient acknowledged its message.
+struct DeliveredPush {
+  uint64_t messageId = 0;
+  std::string recipient;
+  int64_t atMillis = 0;
+};
+
+using Push = std::variant<MessagePush, PresencePush, LeaderPush, DeliveredPush>;
+
+Opcode pushOpcode(const Push& push);
+
+}  // namespace chat::protocol
+
+#endif  // CHAT_PROTOCOL_MESSAGES_H_
