@@ -370,6 +370,36 @@ ReplyBody getReply(Opcode op, FieldReader& r) {
   }
 }
 
+Push getPush(Opcode op, FieldReader& r) {
+  switch (op) {
+    case Opcode::kPushMessage:
+      return MessagePush{getMessage(r)};
+    case Opcode::kPushPresence: {
+      PresencePush p;
+      p.user = r.str("user");
+      p.online = r.flag();
+      p.atMillis = r.i64();
+      return p;
+    }
+    case Opcode::kPushLeader: {
+      LeaderPush p;
+      p.nodeId = r.u32();
+      p.clientAddress = r.str("leader address");
+      p.epoch = r.u64();
+      return p;
+    }
+    case Opcode::kPushSessionEnded:
+      return SessionEndedPush{r.str("reason")};
+    default: {
+      DeliveredPush p;
+      p.messageId = r.u64();
+      p.recipient = r.str("recipient");
+      p.atMillis = r.i64();
+      return p;
+    }
+  }
+}
+
 }  // namespace
 
 Opcode requestOpcode(const Request& request) {
@@ -416,6 +446,7 @@ void appendPushFrame(const Push& push, std::vector<uint8_t>& out) {
                    w.str(p.recipient);
                    w.i64(p.atMillis);
                  },
+                 [&](const SessionEndedPush& p) { w.str(p.reason); },
              },
              push);
   encodeFrame(static_cast<uint16_t>(pushOpcode(push)), 0, w.bytes(), out);
@@ -446,40 +477,12 @@ Decoded<ServerMessage> decodeServerFrame(const Frame& frame, const Limits& limit
   }
   FieldReader r(frame.payload, limits);
   if (isPush(*op)) {
-    Push push;
-    switch (*op) {
-      case Opcode::kPushMessage:
-        push = MessagePush{getMessage(r)};
-        break;
-      case Opcode::kPushPresence: {
-        PresencePush p;
-        p.user = r.str("user");
-        p.online = r.flag();
-        p.atMillis = r.i64();
-        push = p;
-        break;
-      }
-      case Opcode::kPushLeader: {
-        LeaderPush p;
-        p.nodeId = r.u32();
-        p.clientAddress = r.str("leader address");
-        p.epoch = r.u64();
-        push = p;
-        break;
-      }
-      default: {
-        DeliveredPush p;
-        p.messageId = r.u64();
-        p.recipient = r.str("recipient");
-        p.atMillis = r.i64();
-        push = p;
-        break;
-      }
-    }
+    Push push = getPush(*op, r);
     if (auto failure = r.finish()) {
       return *failure;
     }
-    return ServerMessage{push};
+    return Decoded<ServerMessage>(std::in_place_index<0>, std::in_place_index<1>,
+                                  std::move(push));
   }
   Response response;
   response.requestId = frame.requestId;
@@ -492,7 +495,8 @@ Decoded<ServerMessage> decodeServerFrame(const Frame& frame, const Limits& limit
   if (auto failure = r.finish()) {
     return *failure;
   }
-  return ServerMessage{std::move(response)};
+  return Decoded<ServerMessage>(std::in_place_index<0>, std::in_place_index<0>,
+                                std::move(response));
 }
 
 }  // namespace chat::protocol

@@ -9,7 +9,7 @@ std::optional<Opcode> opcodeFromWire(uint16_t value) {
     return static_cast<Opcode>(value);
   }
   if (value >= static_cast<uint16_t>(Opcode::kPushMessage) &&
-      value <= static_cast<uint16_t>(Opcode::kPushDelivered)) {
+      value <= static_cast<uint16_t>(Opcode::kPushSessionEnded)) {
     return static_cast<Opcode>(value);
   }
   return std::nullopt;
@@ -49,6 +49,8 @@ const char* opcodeName(Opcode op) {
       return "push-leader";
     case Opcode::kPushDelivered:
       return "push-delivered";
+    case Opcode::kPushSessionEnded:
+      return "push-session-ended";
   }
   return "unknown";
 }

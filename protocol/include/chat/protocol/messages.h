@@ -185,7 +185,13 @@ struct DeliveredPush {
   int64_t atMillis = 0;
 };
 
-using Push = std::variant<MessagePush, PresencePush, LeaderPush, DeliveredPush>;
+// The server ended this session (the account logged in elsewhere or was deleted); the
+// connection closes after it. Clients should not log back in by themselves.
+struct SessionEndedPush {
+  std::string reason;
+};
+
+using Push = std::variant<MessagePush, PresencePush, LeaderPush, DeliveredPush, SessionEndedPush>;
 
 Opcode pushOpcode(const Push& push);
 

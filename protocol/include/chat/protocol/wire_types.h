@@ -36,6 +36,7 @@ enum class Opcode : uint16_t {
   kPushPresence = 129,
   kPushLeader = 130,
   kPushDelivered = 131,
+  kPushSessionEnded = 132,
 };
 
 // Known opcode for a wire value, or nullopt.

@@ -1,0 +1,229 @@
+#include "chat_node_app.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/FileChannel.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/SplitterChannel.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/IntValidator.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionCallback.h>
+#include <Poco/Util/OptionSet.h>
+
+#include "chat/common/clock.h"
+#include "chat/net/client_listener.h"
+#include "chat/service/chat_service.h"
+#include "chat/service/local_commit_log.h"
+#include "chat/storage/sqlite_store.h"
+
+namespace chat::node {
+
+using Poco::Util::Option;
+using Poco::Util::OptionCallback;
+
+namespace {
+constexpr const char* kLoggerName = "chat";
+}
+
+void ChatNodeApp::initialize(Poco::Util::Application& self) {
+  ServerApplication::initialize(self);
+}
+
+void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
+  ServerApplication::defineOptions(options);
+  options.addOption(Option("help", "h", "show the options and exit")
+                        .required(false)
+                        .repeatable(false)
+                        .callback(OptionCallback<ChatNodeApp>(this, &ChatNodeApp::handleHelp)));
+  options.addOption(Option("config", "c", "load settings from FILE (.ini or .properties)")
+                        .required(false)
+                        .repeatable(true)
+                        .argument("FILE")
+                        .callback(OptionCallback<ChatNodeApp>(this, &ChatNodeApp::handleConfig)));
+  auto setting = [&](const char* name, const char* arg, const char* help) {
+    options.addOption(Option(name, "", help)
+                          .required(false)
+                          .repeatable(false)
+                          .argument(arg)
+                          .callback(OptionCallback<ChatNodeApp>(this, &ChatNodeApp::handleSet)));
+  };
+  setting("port", "P", "client port; 0 picks a free one and logs it (default 7001)");
+  setting("host", "HOST", "address to listen on (default 127.0.0.1)");
+  setting("data-dir", "DIR", "folder for the SQLite database and the log file (default var/node)");
+  setting("port-file", "FILE", "write the bound client port to FILE once listening");
+  setting("log-level", "LEVEL", "error, warning, notice, information, debug (default information)");
+  setting("password-hash", "COST", "Argon2id cost: interactive (default), moderate or min");
+  setting("sync", "MODE", "SQLite commit durability: full (default) or normal");
+  setting("loops", "N", "network event loops (default 2)");
+  setting("idle-timeout", "SECONDS", "close connections idle this long (default 1800)");
+  setting("max-frame-bytes", "N", "largest frame accepted (default 65536)");
+}
+
+void ChatNodeApp::handleHelp(const std::string&, const std::string&) {
+  helpRequested_ = true;
+  Poco::Util::HelpFormatter help(options());
+  help.setCommand(commandName());
+  help.setUsage("[options]");
+  help.setHeader(
+      "chat-node: a chat server. Accounts, private messages and history, stored in SQLite; "
+      "binary protocol version 2 and text line mode (version 1) on one port.");
+  help.setFooter("Settings may also come from a config file: see etc/chat-node.properties.");
+  help.format(std::cout);
+  stopOptionsProcessing();
+}
+
+void ChatNodeApp::handleConfig(const std::string&, const std::string& value) {
+  loadConfiguration(value, PRIO_DEFAULT);
+}
+
+void ChatNodeApp::handleSet(const std::string& name, const std::string& value) {
+  // Command-line values override the config file: they go in at application priority.
+  std::string key = name;
+  std::replace(key.begin(), key.end(), '-', '_');
+  config().setString("node." + key, value);
+}
+
+void ChatNodeApp::setupLogging() {
+  std::string dataDir = config().getString("node.data_dir", "var/node");
+  Poco::AutoPtr<Poco::SplitterChannel> splitter(new Poco::SplitterChannel);
+  Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel);
+  splitter->addChannel(console);
+  Poco::AutoPtr<Poco::FileChannel> file(new Poco::FileChannel);
+  file->setProperty("path", dataDir + "/chat-node.log");
+  file->setProperty("rotation", "10 M");
+  file->setProperty("archive", "number");
+  file->setProperty("purgeCount", "5");
+  splitter->addChannel(file);
+  Poco::AutoPtr<Poco::PatternFormatter> pattern(
+      new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i %p %s: %t"));
+  Poco::AutoPtr<Poco::FormattingChannel> formatting(
+      new Poco::FormattingChannel(pattern, splitter));
+  std::string level = config().getString("node.log_level", "information");
+  // The empty name sets every logger, including those created before this point.
+  Poco::Logger::setChannel("", formatting);
+  Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
+}
+
+int ChatNodeApp::main(const std::vector<std::string>& args) {
+  if (helpRequested_) {
+    return EXIT_OK;
+  }
+  if (!args.empty()) {
+    std::cerr << "chat-node: unexpected argument '" << args.front()
+              << "'; see chat-node --help\n";
+    return EXIT_USAGE;
+  }
+  try {
+    Poco::Logger& log = Poco::Logger::get(kLoggerName);
+    std::string dataDir = config().getString("node.data_dir", "var/node");
+    std::error_code ec;
+    std::filesystem::create_directories(dataDir, ec);
+    if (ec) {
+      std::cerr << "chat-node: cannot create the data folder " << dataDir << ": " << ec.message()
+                << "\n";
+      return EXIT_CANTCREAT;
+    }
+    setupLogging();
+
+    auto cost = service::parseHashCost(config().getString("node.password_hash", "interactive"));
+    if (!cost) {
+      log.error(cost.error().message());
+      return EXIT_CONFIG;
+    }
+    std::string sync = config().getString("node.sync", "full");
+    if (sync != "full" && sync != "normal") {
+      log.error("sync must be full or normal, not '" + sync + "'");
+      return EXIT_CONFIG;
+    }
+    int port = config().getInt("node.port", 7001);
+    if (port < 0 || port > 65535) {
+      log.error("port " + std::to_string(port) + " is out of range 0..65535");
+      return EXIT_CONFIG;
+    }
+
+    storage::SqliteOptions storeOptions;
+    storeOptions.syncFull = sync == "full";
+    std::string dbPath = dataDir + "/chat.db";
+    auto store = storage::SqliteMessageStore::open(dbPath, storeOptions);
+    if (!store) {
+      log.error(store.error().message());
+      return EXIT_IOERR;
+    }
+    auto commitLog = service::LocalCommitLog::open(**store);
+    if (!commitLog) {
+      log.error(commitLog.error().message());
+      return EXIT_IOERR;
+    }
+    SystemClock clock;
+    service::PasswordHasher hasher(*cost);
+    auto slowWork = std::make_unique<service::ThreadPoolExecutor>(2);
+    service::ServiceOptions serviceOptions;
+    serviceOptions.limits.maxFrameBytes =
+        static_cast<size_t>(config().getInt("node.max_frame_bytes", 64 * 1024));
+    service::ChatService chat(clock, **store, **commitLog, hasher, *slowWork, serviceOptions);
+
+    net::ListenerOptions listenerOptions;
+    listenerOptions.host = config().getString("node.host", "127.0.0.1");
+    listenerOptions.port = static_cast<uint16_t>(port);
+    listenerOptions.loops = config().getInt("node.loops", 2);
+    listenerOptions.idleTimeout = std::chrono::seconds(config().getInt("node.idle_timeout", 1800));
+    listenerOptions.limits = serviceOptions.limits;
+    auto listener = net::ClientListener::start(chat, listenerOptions);
+    if (!listener) {
+      log.error(listener.error().message());
+      return EXIT_UNAVAILABLE;
+    }
+    auto started = clock.now();
+    net::ClientListener* listenerPtr = listener->get();
+    service::CommitLog* logPtr = commitLog->get();
+    chat.setStatusSource([&clock, started, listenerPtr, logPtr, &listenerOptions] {
+      protocol::NodeStatus s;
+      s.nodeId = 1;
+      s.role = "standalone";
+      s.epoch = logPtr->epoch();
+      s.commitIndex = logPtr->commitIndex();
+      s.appliedIndex = logPtr->commitIndex();
+      s.uptimeMillis =
+          std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - started).count();
+      s.connections = static_cast<uint32_t>(listenerPtr->connectionCount());
+      s.leaderAddress = listenerOptions.host + ":" + std::to_string(listenerPtr->port());
+      return s;
+    });
+
+    std::string address = listenerOptions.host + ":" + std::to_string((*listener)->port());
+    log.information("chat-node listening on " + address + ", data in " + dbPath + " (sync " +
+                    sync + ", applied index " + std::to_string(logPtr->commitIndex()) + ")");
+    if (config().has("node.port_file")) {
+      std::string portFile = config().getString("node.port_file");
+      std::string tmp = portFile + ".tmp";
+      {
+        std::ofstream out(tmp);
+        out << (*listener)->port() << "\n";
+      }
+      std::filesystem::rename(tmp, portFile, ec);  // atomic: readers never see half a file
+    }
+    waitForTerminationRequest();
+    log.information("chat-node shutting down");
+    // Stop in dependency order: no new requests, then no hashing tasks, then no commits,
+    // so nothing calls into the chat service after it is gone.
+    listener->reset();
+    slowWork.reset();
+    commitLog->reset();
+  } catch (const Poco::Exception& e) {
+    Poco::Logger::get(kLoggerName).fatal("chat-node failed: " + e.displayText());
+    return EXIT_SOFTWARE;
+  } catch (const std::exception& e) {
+    Poco::Logger::get(kLoggerName).fatal(std::string("chat-node failed: ") + e.what());
+    return EXIT_SOFTWARE;
+  }
+  return EXIT_OK;
+}
+
+}  // namespace chat::node

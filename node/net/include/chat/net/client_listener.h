@@ -1,0 +1,57 @@
+// ClientListener: the client port. Poco's TCPServer accepts connections; each accepted
+// socket is handed at once to one of a few EventLoops (round-robin), where a
+// ClientConnection serves it for its whole life, in binary or line mode, told apart by the
+// first byte. The TCPServer's pooled threads therefore only ever run the hand-off.
+//
+// Thread contract: start() and stop() from one controlling thread; counters from any.
+#ifndef CHAT_NET_CLIENT_LISTENER_H_
+#define CHAT_NET_CLIENT_LISTENER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "chat/common/status.h"
+#include "chat/protocol/wire_types.h"
+
+namespace chat::service {
+class ChatService;
+}
+
+namespace chat::net {
+
+struct ListenerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0 picks a free port; see ClientListener::port()
+  int loops = 2;
+  std::chrono::seconds idleTimeout{1800};
+  size_t maxOutputBytes = 8 * 1024 * 1024;  // a client this far behind is disconnected
+  size_t maxPendingRequests = 256;          // reading pauses beyond this many queued requests
+  protocol::Limits limits;
+};
+
+struct ConnectionCounters;
+
+class ClientListener {
+ public:
+  // Binds and starts accepting. `service` must outlive the listener.
+  // Errors: kIoError (port in use, bad host, ...) with the system's explanation.
+  static Result<std::unique_ptr<ClientListener>> start(service::ChatService& service,
+                                                       const ListenerOptions& options);
+  ~ClientListener();  // stops accepting, closes every connection, joins the loops
+  ClientListener(const ClientListener&) = delete;  // owns threads and sockets
+  ClientListener& operator=(const ClientListener&) = delete;
+
+  uint16_t port() const;
+  size_t connectionCount() const;
+
+ private:
+  struct Impl;
+  explicit ClientListener(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chat::net
+
+#endif  // CHAT_NET_CLIENT_LISTENER_H_

@@ -1,0 +1,451 @@
+#include "client_connection.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <Poco/Logger.h>
+
+#include "chat/protocol/message_codec.h"
+
+namespace chat::net {
+
+namespace {
+
+Poco::Logger& logger() { return Poco::Logger::get("chat.net"); }
+
+bool isPipelined(const protocol::Request& r) {
+  return std::holds_alternative<protocol::SendRequest>(r) ||
+         std::holds_alternative<protocol::AckRequest>(r) ||
+         std::holds_alternative<protocol::PingRequest>(r);
+}
+
+}  // namespace
+
+ClientConnection::ClientConnection(EventLoop& loop, Poco::Net::StreamSocket socket,
+                                   service::ChatService& service,
+                                   const ListenerOptions& options, ConnectionCounters& counters)
+    : loop_(loop),
+      socket_(std::move(socket)),
+      fd_(socket_.impl()->sockfd()),
+      service_(service),
+      options_(options),
+      counters_(counters),
+      decoder_(options.limits.maxFrameBytes),
+      lastActivity_(std::chrono::steady_clock::now()) {
+  try {
+    peer_ = socket_.peerAddress().toString();
+  } catch (const Poco::Exception& e) {
+    peer_ = "unknown peer (" + e.displayText() + ")";
+  }
+  counters_.open.fetch_add(1);
+}
+
+ClientConnection::~ClientConnection() { counters_.open.fetch_sub(1); }
+
+void ClientConnection::start() {
+  try {
+    socket_.setBlocking(false);
+    socket_.setNoDelay(true);
+  } catch (const Poco::Exception& e) {
+    logger().warning("cannot configure the socket of " + peer_ + ": " + e.displayText());
+    closed_ = true;
+    return;
+  }
+  Status s = loop_.add(fd_, EPOLLIN | EPOLLRDHUP, shared_from_this());
+  if (!s.isOk()) {
+    logger().warning("cannot watch " + peer_ + ": " + s.message());
+    closed_ = true;
+  }
+}
+
+service::ContextPtr ClientConnection::context() {
+  if (!context_) {
+    context_ = service_.attach(shared_from_this());
+  }
+  return context_;
+}
+
+void ClientConnection::onEvents(uint32_t events) {
+  if (closed_) {
+    return;
+  }
+  if ((events & (EPOLLHUP | EPOLLERR)) != 0 && peerDone_) {
+    close("connection reset");
+    return;
+  }
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !readPaused_ &&
+      !peerDone_) {
+    readAvailable();
+  } else if ((events & (EPOLLHUP | EPOLLERR)) != 0) {
+    close("connection reset");
+    return;
+  }
+  if (!closed_ && (events & EPOLLOUT) != 0) {
+    flush();
+  }
+}
+
+void ClientConnection::readAvailable() {
+  uint8_t buffer[64 * 1024];
+  // Bounded reads per wakeup keep one busy client from starving the loop's others.
+  for (int round = 0; round < 8 && !closed_ && !readPaused_; ++round) {
+    ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+    if (n > 0) {
+      lastActivity_ = std::chrono::steady_clock::now();
+      onBytes(buffer, static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < sizeof buffer) {
+        return;
+      }
+      continue;
+    }
+    if (n == 0) {
+      // A half-close (nc at the end of its input): answer what was asked, then close.
+      peerDone_ = true;
+      updateInterest();
+      closeIfPeerDone();
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      return;
+    }
+    close(std::strerror(errno));
+    return;
+  }
+}
+
+void ClientConnection::onBytes(const uint8_t* data, size_t n) {
+  if (closing_) {
+    return;  // a refused connection: ignore whatever else it sends
+  }
+  if (mode_.load() == Mode::kUnknown) {
+    // Binary frames start with the high byte of a length below 16 MiB, so with 0x00; text
+    // lines start with a digit.
+    mode_.store(data[0] == 0 ? Mode::kBinary : Mode::kLine);
+  }
+  if (mode_.load() == Mode::kBinary) {
+    onBinaryBytes(data, n);
+  } else {
+    onLineBytes(data, n);
+  }
+  processPending();
+}
+
+void ClientConnection::onBinaryBytes(const uint8_t* data, size_t n) {
+  decoder_.feed({data, n});
+  while (auto frame = decoder_.next()) {
+    auto decoded = protocol::decodeRequest(*frame, options_.limits);
+    Pending p;
+    p.id = frame->requestId;
+    if (auto* failure = std::get_if<protocol::DecodeFailure>(&decoded)) {
+      // A well-framed but bad request gets an error reply; the stream stays usable.
+      std::vector<uint8_t> bytes;
+      protocol::appendResponseFrame(
+          protocol::Response::failure(frame->requestId,
+                                      static_cast<protocol::Opcode>(frame->opcode),
+                                      failure->code, failure->message),
+          bytes);
+      p.ready.assign(bytes.begin(), bytes.end());
+      p.pipelined = true;  // carries its request id, so it need not wait for others
+    } else {
+      p.request = std::move(std::get<protocol::Request>(decoded));
+      p.pipelined = isPipelined(*p.request);
+    }
+    pending_.push_back(std::move(p));
+  }
+  if (const auto& error = decoder_.error()) {
+    // The byte stream cannot be resynchronized: say why and close once that is written.
+    processPending();
+    writeResponse(protocol::Response::failure(0, protocol::Opcode::kHelp, error->code,
+                                              error->message + "; closing the connection"),
+                  false, protocol::Request{});
+    logger().information("closing " + peer_ + ": " + error->message);
+    closeAfterFlush();
+  }
+}
+
+void ClientConnection::onLineBytes(const uint8_t* data, size_t n) {
+  std::string_view chunk(reinterpret_cast<const char*>(data), n);
+  const size_t limit = options_.limits.maxLineBytes;
+  auto tooLong = [&] {
+    Pending p;
+    p.ready = protocol::formatLineError(protocol::ErrorCode::kTooLarge,
+                                        "line longer than " + std::to_string(limit) +
+                                            " bytes; it was discarded");
+    pending_.push_back(std::move(p));
+  };
+  while (!chunk.empty() && !closing_) {
+    size_t eol = chunk.find('\n');
+    if (eol == std::string_view::npos) {
+      if (!discardingLine_) {
+        lineBuffer_.append(chunk);
+        if (lineBuffer_.size() > limit) {
+          tooLong();
+          lineBuffer_.clear();
+          discardingLine_ = true;
+        }
+      }
+      return;
+    }
+    if (discardingLine_) {
+      discardingLine_ = false;
+    } else {
+      lineBuffer_.append(chunk.substr(0, eol));
+      if (lineBuffer_.size() > limit) {
+        tooLong();
+      } else {
+        onLine(lineBuffer_);
+      }
+      lineBuffer_.clear();
+    }
+    chunk.remove_prefix(eol + 1);
+  }
+}
+
+void ClientConnection::onLine(std::string_view line) {
+  auto parsed = protocol::parseLine(line);
+  if (!parsed) {
+    return;
+  }
+  Pending p;
+  p.id = nextLineId_++;
+  if (auto* error = std::get_if<protocol::LineError>(&*parsed)) {
+    p.closeAfter = error->closeConnection;
+    p.ready = protocol::formatLineError(error->code, error->message);
+  } else {
+    auto& request = std::get<protocol::LineRequest>(*parsed);
+    p.request = std::move(request.request);
+    p.wantsJson = request.wantsJson;
+  }
+  pending_.push_back(std::move(p));
+}
+
+void ClientConnection::processPending() {
+  if (processing_) {
+    return;  // the outer call continues the loop
+  }
+  processing_ = true;
+  while (!pending_.empty() && !closed_ && !closing_) {
+    Pending& next = pending_.front();
+    if (barrier_ || (!next.pipelined && inFlight_ > 0)) {
+      break;
+    }
+    Pending p = std::move(next);
+    pending_.pop_front();
+    if (!p.request) {
+      append(p.ready.data(), p.ready.size());
+      if (p.closeAfter) {
+        closeAfterFlush();
+      }
+      continue;
+    }
+    ++inFlight_;
+    if (!p.pipelined) {
+      barrier_ = true;
+    }
+    auto self = shared_from_this();
+    auto request = std::make_shared<protocol::Request>(std::move(*p.request));
+    service_.handle(context(), p.id, *request,
+                    [self, request, pipelined = p.pipelined,
+                     wantsJson = p.wantsJson](protocol::Response response) {
+                      self->loop_.runInLoop([self, request, pipelined, wantsJson,
+                                             response = std::move(response)]() mutable {
+                        self->onReply(std::move(response), pipelined, wantsJson, *request);
+                      });
+                    });
+  }
+  processing_ = false;
+  // Backpressure: stop reading while too many requests wait; resume when they drain.
+  bool shouldPause = pending_.size() >= options_.maxPendingRequests;
+  if (shouldPause != readPaused_ && !closed_) {
+    readPaused_ = shouldPause;
+    updateInterest();  // level-triggered: bytes that arrived while paused are reported again
+  }
+}
+
+void ClientConnection::onReply(protocol::Response response, bool pipelined, bool wantsJson,
+                               const protocol::Request& request) {
+  --inFlight_;
+  if (!pipelined) {
+    barrier_ = false;
+  }
+  if (closed_) {
+    return;
+  }
+  writeResponse(response, wantsJson, request);
+  processPending();
+  closeIfPeerDone();
+}
+
+void ClientConnection::closeIfPeerDone() {
+  if (peerDone_ && !closed_ && !closing_ && pending_.empty() && inFlight_ == 0) {
+    closeAfterFlush();
+  }
+}
+
+void ClientConnection::writeResponse(const protocol::Response& response, bool wantsJson,
+                                     const protocol::Request& request) {
+  if (mode_.load() == Mode::kLine) {
+    appendText(protocol::formatLineReply(protocol::LineRequest{request, wantsJson}, response));
+    return;
+  }
+  protocol::appendResponseFrame(response, out_);
+  append(nullptr, 0);
+}
+
+void ClientConnection::append(const void* data, size_t n) {
+  if (closed_) {
+    return;
+  }
+  if (n > 0) {
+    const auto* bytes = static_cast<const uint8_t*>(data);
+    out_.insert(out_.end(), bytes, bytes + n);
+  }
+  if (out_.size() - outSent_ > options_.maxOutputBytes) {
+    // The client reads slower than it is sent to: drop it rather than grow without bound.
+    // Unacked messages stay waiting in the store and are handed over after a reconnect.
+    logger().warning("closing " + peer_ + ": more than " +
+                     std::to_string(options_.maxOutputBytes) + " bytes of output backed up");
+    close("output buffer full");
+    return;
+  }
+  if (!dirty_) {
+    dirty_ = true;
+    loop_.markDirty(shared_from_this());
+  }
+}
+
+void ClientConnection::flush() {
+  dirty_ = false;
+  if (closed_) {
+    return;
+  }
+  while (outSent_ < out_.size()) {
+    ssize_t n = ::send(fd_, out_.data() + outSent_, out_.size() - outSent_, MSG_NOSIGNAL);
+    if (n > 0) {
+      outSent_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      break;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    close(n < 0 ? std::strerror(errno) : "send returned 0");
+    return;
+  }
+  if (outSent_ == out_.size()) {
+    out_.clear();
+    outSent_ = 0;
+    if (closing_) {
+      close("closed by server");
+      return;
+    }
+  } else if (outSent_ > 64 * 1024 && outSent_ * 2 > out_.size()) {
+    out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(outSent_));
+    outSent_ = 0;
+  }
+  bool needWrite = outSent_ < out_.size();
+  if (needWrite != wantWrite_) {
+    wantWrite_ = needWrite;
+    updateInterest();
+  }
+}
+
+void ClientConnection::updateInterest() {
+  uint32_t events = 0;
+  if (!readPaused_ && !peerDone_) {
+    events |= EPOLLIN | EPOLLRDHUP;
+  }
+  if (wantWrite_) {
+    events |= EPOLLOUT;
+  }
+  (void)loop_.modify(fd_, events);
+}
+
+void ClientConnection::onTick() {
+  if (closed_) {
+    return;
+  }
+  auto idle = std::chrono::steady_clock::now() - lastActivity_;
+  if (idle > options_.idleTimeout) {
+    if (mode_.load() == Mode::kLine) {
+      appendText(protocol::formatLineError(protocol::ErrorCode::kUnavailable,
+                                           "idle for too long; connection closed"));
+    } else if (mode_.load() == Mode::kBinary) {
+      std::vector<uint8_t> bytes;
+      protocol::appendPushFrame(
+          protocol::SessionEndedPush{"idle for too long; connection closed"}, bytes);
+      append(bytes.data(), bytes.size());
+    }
+    closeAfterFlush();
+    flush();
+  }
+}
+
+void ClientConnection::push(const protocol::Push& push) {
+  auto self = shared_from_this();
+  loop_.runInLoop([self, push] {
+    if (self->closed_ || self->closing_) {
+      return;
+    }
+    if (self->mode_.load() == Mode::kLine) {
+      std::string text = protocol::formatLinePush(push);
+      if (!text.empty()) {
+        self->appendText(text);
+      }
+      return;
+    }
+    protocol::appendPushFrame(push, self->out_);
+    self->append(nullptr, 0);
+  });
+}
+
+void ClientConnection::endSession(const std::string& reason) {
+  auto self = shared_from_this();
+  loop_.runInLoop([self, reason] {
+    if (self->closed_) {
+      return;
+    }
+    if (self->mode_.load() == Mode::kLine) {
+      self->appendText(protocol::formatLineError(protocol::ErrorCode::kAccountBusy, reason));
+    } else {
+      std::vector<uint8_t> bytes;
+      protocol::appendPushFrame(protocol::SessionEndedPush{reason}, bytes);
+      self->append(bytes.data(), bytes.size());
+    }
+    self->closeAfterFlush();
+  });
+}
+
+void ClientConnection::closeAfterFlush() {
+  closing_ = true;
+  pending_.clear();
+  if (!dirty_) {
+    dirty_ = true;
+    loop_.markDirty(shared_from_this());
+  }
+}
+
+void ClientConnection::close(const char* why) {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  logger().debug("connection " + peer_ + " closed: " + why);
+  pending_.clear();
+  loop_.remove(fd_);
+  if (context_) {
+    service_.detach(context_);
+  }
+  try {
+    socket_.close();
+  } catch (const Poco::Exception& e) {
+    logger().debug("closing " + peer_ + ": " + e.displayText());
+  }
+}
+
+}  // namespace chat::net

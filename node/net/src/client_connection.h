@@ -1,0 +1,124 @@
+// ClientConnection: one client socket on an EventLoop. Decodes binary frames or text lines,
+// feeds requests to the chat service in order, writes replies and pushes through a bounded
+// output buffer, and closes idle or hopelessly slow clients.
+//
+// Request order: every request is started in arrival order. Sends, acks and pings may
+// overlap (they are pipelined); any other request waits until everything before it has been
+// answered and holds back the ones after it, so "create then login" sent back to back works.
+// Line-mode requests are strictly one at a time, since text replies carry no request id.
+//
+// Thread contract: everything runs on the loop thread except the ClientSession methods,
+// which post to it.
+#ifndef CHAT_NET_CLIENT_CONNECTION_H_
+#define CHAT_NET_CLIENT_CONNECTION_H_
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Poco/Net/StreamSocket.h>
+
+#include "chat/net/client_listener.h"
+#include "chat/net/event_loop.h"
+#include "chat/protocol/frame.h"
+#include "chat/protocol/line_mode.h"
+#include "chat/service/chat_service.h"
+
+namespace chat::net {
+
+struct ConnectionCounters {
+  std::atomic<size_t> open{0};
+};
+
+class ClientConnection final : public LoopHandler,
+                               public service::ClientSession,
+                               public std::enable_shared_from_this<ClientConnection> {
+ public:
+  ClientConnection(EventLoop& loop, Poco::Net::StreamSocket socket,
+                   service::ChatService& service, const ListenerOptions& options,
+                   ConnectionCounters& counters);
+  ~ClientConnection() override;
+  ClientConnection(const ClientConnection&) = delete;  // owns a socket
+  ClientConnection& operator=(const ClientConnection&) = delete;
+
+  // Registers with the loop. REQUIRES: on the loop thread.
+  void start();
+
+  // LoopHandler
+  void onEvents(uint32_t events) override;
+  void flush() override;
+  void onTick() override;
+
+  // service::ClientSession (any thread)
+  void push(const protocol::Push& push) override;
+  void endSession(const std::string& reason) override;
+  bool acksMessages() const override { return mode_.load() != Mode::kLine; }
+
+ private:
+  enum class Mode { kUnknown, kBinary, kLine };
+  // A request waiting its turn, or an error reply already rendered (`ready`), which waits
+  // its turn too so that text replies stay in request order.
+  struct Pending {
+    uint64_t id = 0;
+    std::optional<protocol::Request> request;
+    std::string ready;
+    bool wantsJson = false;
+    bool pipelined = false;
+    bool closeAfter = false;  // a refusal: close once it is written
+  };
+
+  void readAvailable();
+  void onBytes(const uint8_t* data, size_t n);
+  void onBinaryBytes(const uint8_t* data, size_t n);
+  void onLineBytes(const uint8_t* data, size_t n);
+  void onLine(std::string_view line);
+  void processPending();
+  void onReply(protocol::Response response, bool pipelined, bool wantsJson,
+               const protocol::Request& request);
+  void writeResponse(const protocol::Response& response, bool wantsJson,
+                     const protocol::Request& request);
+  void append(const void* data, size_t n);
+  void appendText(const std::string& text) { append(text.data(), text.size()); }
+  void closeAfterFlush();
+  void closeIfPeerDone();
+  void close(const char* why);
+  void updateInterest();
+  service::ContextPtr context();
+
+  EventLoop& loop_;
+  Poco::Net::StreamSocket socket_;
+  const int fd_;
+  service::ChatService& service_;
+  const ListenerOptions& options_;
+  ConnectionCounters& counters_;
+  std::string peer_;
+
+  std::atomic<Mode> mode_{Mode::kUnknown};
+  // Owned by the loop thread
+  service::ContextPtr context_;
+  protocol::FrameDecoder decoder_;
+  std::string lineBuffer_;
+  bool discardingLine_ = false;
+  uint64_t nextLineId_ = 1;
+  std::deque<Pending> pending_;
+  size_t inFlight_ = 0;
+  bool barrier_ = false;  // a non-pipelined request is being handled
+  bool processing_ = false;  // processPending() is on the stack (replies can be synchronous)
+  std::vector<uint8_t> out_;
+  size_t outSent_ = 0;
+  bool dirty_ = false;
+  bool closing_ = false;  // close once the output is written
+  bool closed_ = false;
+  bool readPaused_ = false;
+  bool peerDone_ = false;  // the client shut down its sending side; finish, then close
+  bool wantWrite_ = false;
+  std::chrono::steady_clock::time_point lastActivity_;
+};
+
+}  // namespace chat::net
+
+#endif  // CHAT_NET_CLIENT_CONNECTION_H_

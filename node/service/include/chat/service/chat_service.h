@@ -1,0 +1,113 @@
+// ChatService: the chat semantics of DESIGN.md (accounts, sessions, private messages,
+// delivery, history) as pure logic over a MessageStore for reads and a CommitLog for
+// writes. No sockets: connections reach it through ClientSession and Context.
+//
+// Every change is an operation record proposed to the CommitLog; a request that changes
+// state is answered only after its record is durable (committed) and applied.
+//
+// Thread contract: all public methods are thread-safe. Replies (`Reply`) run on the calling
+// thread, the executor or the commit thread; they must not block.
+#ifndef CHAT_SERVICE_CHAT_SERVICE_H_
+#define CHAT_SERVICE_CHAT_SERVICE_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "chat/common/clock.h"
+#include "chat/common/mutex.h"
+#include "chat/protocol/messages.h"
+#include "chat/service/client_session.h"
+#include "chat/service/commit_log.h"
+#include "chat/service/executor.h"
+#include "chat/service/password_hasher.h"
+#include "chat/storage/message_store.h"
+
+namespace chat::service {
+
+// A connection's state as the service sees it. Created by attach(), ended by detach().
+class Context;
+using ContextPtr = std::shared_ptr<Context>;
+
+struct ServiceOptions {
+  protocol::Limits limits;
+  uint32_t defaultPageSize = 100;
+  size_t maxWatchedUsers = 1000;  // presence subscriptions per session
+};
+
+// Filled in by the node: what status reports beyond the service's own counters.
+using StatusSource = std::function<protocol::NodeStatus()>;
+
+class ChatService final : public ApplyObserver {
+ public:
+  using Reply = std::function<void(protocol::Response)>;
+
+  // All references must outlive the service. Registers itself as the log's observer.
+  ChatService(const Clock& clock, storage::MessageStore& store, CommitLog& log,
+              const PasswordHasher& hasher, Executor& slowWork, ServiceOptions options);
+
+  // A new client connection. `session` is held weakly: a closed connection simply vanishes.
+  ContextPtr attach(const std::shared_ptr<ClientSession>& session) EXCLUDES(mu_);
+  // The connection closed: its session ends (last seen recorded, watchers told).
+  void detach(const ContextPtr& context) EXCLUDES(mu_);
+
+  // Handles one request; `reply` is called exactly once with the response.
+  void handle(const ContextPtr& context, uint64_t requestId, const protocol::Request& request,
+              Reply reply) EXCLUDES(mu_);
+
+  void setStatusSource(StatusSource source) { statusSource_ = std::move(source); }
+  size_t sessionCount() const EXCLUDES(mu_);
+
+  // ApplyObserver: pushes for records applied by the log.
+  void onApplied(const storage::LogEntry& entry, const storage::ApplyResult& result) override
+      EXCLUDES(mu_);
+
+ private:
+  using Response = protocol::Response;
+  struct Request;  // the request being handled, with its reply
+
+  void create(Request& r, const protocol::CreateRequest& q);
+  void list(Request& r, const protocol::ListRequest& q) EXCLUDES(mu_);
+  void login(Request& r, const protocol::LoginRequest& q);
+  void send(Request& r, const protocol::SendRequest& q) EXCLUDES(mu_);
+  void deleteAccount(Request& r, const protocol::DeleteAccountRequest& q);
+  void deliver(Request& r, const protocol::DeliverRequest& q);
+  void logout(Request& r) EXCLUDES(mu_);
+  void history(Request& r, const protocol::HistoryRequest& q) EXCLUDES(mu_);
+  void ack(Request& r, const protocol::AckRequest& q) EXCLUDES(mu_);
+  void status(Request& r) EXCLUDES(mu_);
+
+  void finishLogin(const ContextPtr& context, const storage::Account& account,
+                   uint64_t requestId, const Reply& reply) EXCLUDES(mu_);
+  void handOver(const ContextPtr& context, const std::string& user, uint32_t max,
+                const Reply& reply, uint64_t requestId, protocol::Opcode opcode);
+  // Ends the context's session, if any (logout, disconnect, deletion). Returns the user.
+  std::string endSession(const ContextPtr& context, bool recordLastSeen) EXCLUDES(mu_);
+  void markHandedOver(const std::string& user, std::vector<uint64_t> ids);
+  void watch(const ContextPtr& context, const std::string& name) REQUIRES(mu_);
+  void unwatchAll(Context& context) REQUIRES(mu_);
+  void notifyPresence(const std::string& user, bool online) EXCLUDES(mu_);
+  std::shared_ptr<ClientSession> onlineSession(const std::string& nameKey) EXCLUDES(mu_);
+  std::string loggedInUser(const ContextPtr& context) const EXCLUDES(mu_);
+
+  // Immutable after construction
+  const Clock& clock_;
+  storage::MessageStore& store_;
+  CommitLog& log_;
+  const PasswordHasher& hasher_;
+  Executor& slowWork_;
+  const ServiceOptions options_;
+  StatusSource statusSource_;
+
+  mutable Mutex mu_;
+  // Logged-in sessions by name key.
+  std::map<std::string, ContextPtr> online_ GUARDED_BY(mu_);
+  // Presence subscriptions: name key -> contexts watching it.
+  std::map<std::string, std::set<Context*>> watchers_ GUARDED_BY(mu_);
+};
+
+}  // namespace chat::service
+
+#endif  // CHAT_SERVICE_CHAT_SERVICE_H_

@@ -1,0 +1,590 @@
+#include "chat/service/chat_service.h"
+
+#include <algorithm>
+
+#include "chat/protocol/line_mode.h"
+
+namespace chat::service {
+
+using protocol::ErrorCode;
+using protocol::Opcode;
+using storage::nameKey;
+
+// Guarded by ChatService::mu_ (the service owns every field but the immutable ones).
+class Context {
+ public:
+  Context(const std::shared_ptr<ClientSession>& s, bool acks) : session(s), acksMessages(acks) {}
+  // Immutable after construction
+  const std::weak_ptr<ClientSession> session;
+  const bool acksMessages;
+  // Guarded by the service's mu_
+  std::string user;  // display name; empty when not logged in
+  std::string userKey;
+  std::set<std::string> watching;
+  bool detached = false;
+};
+
+struct ChatService::Request {
+  ContextPtr context;
+  uint64_t id;
+  Opcode opcode;
+  Reply reply;
+
+  void fail(ErrorCode code, std::string message) const {
+    reply(Response::failure(id, opcode, code, std::move(message)));
+  }
+  void ok(protocol::ReplyBody body) const {
+    reply(Response{id, opcode, ErrorCode::kOk, "", std::move(body)});
+  }
+  void storageError(const Status& s) const {
+    fail(ErrorCode::kUnavailable, "the server could not read its storage (" + s.message() +
+                                      "); try again shortly");
+  }
+};
+
+namespace {
+
+constexpr const char* kLoginFirst = "you are not logged in; log in first (opcode 2)";
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+}  // namespace
+
+ChatService::ChatService(const Clock& clock, storage::MessageStore& store, CommitLog& log,
+                         const PasswordHasher& hasher, Executor& slowWork,
+                         ServiceOptions options)
+    : clock_(clock),
+      store_(store),
+      log_(log),
+      hasher_(hasher),
+      slowWork_(slowWork),
+      options_(std::move(options)) {
+  log_.setObserver(this);
+}
+
+ContextPtr ChatService::attach(const std::shared_ptr<ClientSession>& session) {
+  return std::make_shared<Context>(session, session->acksMessages());
+}
+
+void ChatService::detach(const ContextPtr& context) {
+  endSession(context, true);
+  MutexLock lock(mu_);
+  context->detached = true;
+  unwatchAll(*context);
+}
+
+size_t ChatService::sessionCount() const {
+  MutexLock lock(mu_);
+  return online_.size();
+}
+
+std::string ChatService::loggedInUser(const ContextPtr& context) const {
+  MutexLock lock(mu_);
+  return context->user;
+}
+
+void ChatService::handle(const ContextPtr& context, uint64_t requestId,
+                         const protocol::Request& request, Reply reply) {
+  Request r{context, requestId, protocol::requestOpcode(request), std::move(reply)};
+  std::visit(Overloaded{
+                 [&](const protocol::CreateRequest& q) { create(r, q); },
+                 [&](const protocol::ListRequest& q) { list(r, q); },
+                 [&](const protocol::LoginRequest& q) { login(r, q); },
+                 [&](const protocol::SendRequest& q) { send(r, q); },
+                 [&](const protocol::DeleteAccountRequest& q) { deleteAccount(r, q); },
+                 [&](const protocol::DeliverRequest& q) { deliver(r, q); },
+                 [&](const protocol::HelpRequest&) {
+                   r.ok(protocol::HelpReply{protocol::helpText()});
+                 },
+                 [&](const protocol::LogoutRequest&) { logout(r); },
+                 [&](const protocol::HistoryRequest& q) { history(r, q); },
+                 [&](const protocol::AckRequest& q) { ack(r, q); },
+                 [&](const protocol::StatusRequest&) { status(r); },
+                 [&](const protocol::PingRequest& q) { r.ok(protocol::PingReply{q.nonce}); },
+             },
+             request);
+}
+
+void ChatService::create(Request& r, const protocol::CreateRequest& q) {
+  if (Status s = protocol::validateUsername(q.username, options_.limits); !s.isOk()) {
+    return r.fail(ErrorCode::kInvalidUsername, s.message());
+  }
+  if (Status s = protocol::validatePassword(q.password, options_.limits); !s.isOk()) {
+    return r.fail(ErrorCode::kInvalidPassword, s.message());
+  }
+  // Hashing is deliberately slow: do it off the network thread.
+  slowWork_.post([this, r, q] {
+    auto hash = hasher_.hash(q.password);
+    if (!hash) {
+      return r.fail(ErrorCode::kUnavailable, hash.error().message());
+    }
+    storage::CreateAccountOp op{q.username, *hash, clock_.wallMillis()};
+    log_.propose(std::move(op), [r](Result<storage::ApplyResult> result) {
+      if (!result) {
+        return r.fail(ErrorCode::kUnavailable, result.error().message());
+      }
+      if (!result->isOk()) {
+        return r.fail(result->code, result->error);
+      }
+      r.ok(protocol::EmptyReply{});
+    });
+  });
+}
+
+void ChatService::list(Request& r, const protocol::ListRequest& q) {
+  if (Status s = protocol::validatePattern(q.pattern, options_.limits); !s.isOk()) {
+    return r.fail(ErrorCode::kMalformed, s.message());
+  }
+  uint32_t limit = q.limit == 0 ? options_.defaultPageSize
+                                : std::min(q.limit, options_.limits.maxPageSize);
+  auto page = store_.listAccounts(q.pattern, q.offset, limit);
+  if (!page) {
+    return r.storageError(page.error());
+  }
+  protocol::ListReply reply;
+  reply.total = page->total;
+  {
+    MutexLock lock(mu_);
+    for (const auto& account : page->accounts) {
+      std::string key = nameKey(account.name);
+      reply.users.push_back(
+          protocol::UserEntry{account.name, online_.contains(key), account.lastSeenMillis});
+      if (!r.context->user.empty()) {
+        watch(r.context, account.name);
+      }
+    }
+  }
+  r.ok(std::move(reply));
+}
+
+void ChatService::login(Request& r, const protocol::LoginRequest& q) {
+  if (Status s = protocol::validateUsername(q.username, options_.limits); !s.isOk()) {
+    return r.fail(ErrorCode::kInvalidUsername, s.message());
+  }
+  if (Status s = protocol::validatePassword(q.password, options_.limits); !s.isOk()) {
+    return r.fail(ErrorCode::kInvalidPassword, s.message());
+  }
+  if (std::string current = loggedInUser(r.context); !current.empty()) {
+    return r.fail(ErrorCode::kAlreadyLoggedIn,
+                  "this connection is already logged in as " + current +
+                      "; log out first (opcode 7)");
+  }
+  slowWork_.post([this, r, q] {
+    auto account = store_.findAccount(q.username);
+    if (!account) {
+      return r.storageError(account.error());
+    }
+    if (!account->has_value()) {
+      return r.fail(ErrorCode::kNoSuchUser,
+                    "no such user " + q.username + "; create the account first (opcode 0)");
+    }
+    if (!hasher_.verify((*account)->passwordHash, q.password)) {
+      return r.fail(ErrorCode::kWrongPassword,
+                    "wrong password for " + q.username + "; check it and try again");
+    }
+    finishLogin(r.context, **account, r.id, [this, r, name = (*account)->name](Response response) {
+      if (!response.isOk() || r.context->acksMessages) {
+        return r.reply(std::move(response));
+      }
+      // A line client gets its waiting messages in the login reply (the original protocol).
+      handOver(r.context, name, 0, r.reply, r.id, Opcode::kLogin);
+    });
+  });
+}
+
+void ChatService::finishLogin(const ContextPtr& context, const storage::Account& account,
+                              uint64_t requestId, const Reply& reply) {
+  std::string key = nameKey(account.name);
+  std::shared_ptr<ClientSession> displaced;
+  {
+    MutexLock lock(mu_);
+    if (context->detached) {
+      // The connection closed while the password was being checked; nobody reads a reply.
+      reply(Response::failure(requestId, Opcode::kLogin, ErrorCode::kUnavailable,
+                              "the connection closed during login"));
+      return;
+    }
+    if (!context->user.empty()) {
+      reply(Response::failure(requestId, Opcode::kLogin, ErrorCode::kAlreadyLoggedIn,
+                              "this connection is already logged in as " + context->user));
+      return;
+    }
+    // One session per account: a new login with the right password takes the account over,
+    // so a connection that died unnoticed never locks its owner out.
+    auto it = online_.find(key);
+    if (it != online_.end() && it->second != context) {
+      displaced = it->second->session.lock();
+      it->second->user.clear();
+      it->second->userKey.clear();
+    }
+    context->user = account.name;
+    context->userKey = key;
+    online_[key] = context;
+  }
+  if (displaced) {
+    displaced->endSession("you logged in as " + account.name +
+                          " from another connection, which now holds the session");
+  }
+  notifyPresence(account.name, true);
+  auto waiting = store_.pendingCount(account.name);
+  protocol::Response response;
+  response.requestId = requestId;
+  response.opcode = Opcode::kLogin;
+  response.body = protocol::LoginReply{waiting ? *waiting : 0};
+  reply(std::move(response));
+}
+
+void ChatService::send(Request& r, const protocol::SendRequest& q) {
+  std::string sender = loggedInUser(r.context);
+  if (sender.empty()) {
+    return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
+  }
+  if (Status s = protocol::validateUsername(q.recipient, options_.limits); !s.isOk()) {
+    return r.fail(ErrorCode::kNoSuchUser, "no such user " + q.recipient.substr(0, 64) + " (" +
+                                              s.message() + ")");
+  }
+  if (Status s = protocol::validateBody(q.body, options_.limits); !s.isOk()) {
+    return r.fail(ErrorCode::kInvalidMessage, s.message());
+  }
+  {
+    MutexLock lock(mu_);
+    watch(r.context, q.recipient);
+  }
+  // Line clients have no request ids of their own; their sends are not deduplicated.
+  uint64_t requestKey = r.context->acksMessages ? r.id : 0;
+  storage::StoreMessageOp op{sender, q.recipient, q.body, clock_.wallMillis(), requestKey};
+  int64_t sentAt = op.sentAtMillis;
+  log_.propose(std::move(op), [this, r, sentAt, recipient = nameKey(q.recipient)](
+                                  Result<storage::ApplyResult> result) {
+    if (!result) {
+      return r.fail(ErrorCode::kUnavailable, result.error().message() + "; send it again");
+    }
+    if (!result->isOk()) {
+      std::string message = result->error;
+      if (result->code == ErrorCode::kNoSuchUser) {
+        message += "; list users with opcode 1";
+      }
+      return r.fail(result->code, message);
+    }
+    bool online = onlineSession(recipient) != nullptr;
+    r.ok(protocol::SendReply{result->id, online, sentAt});
+  });
+}
+
+void ChatService::deleteAccount(Request& r, const protocol::DeleteAccountRequest& q) {
+  if (Status s = protocol::validateUsername(q.username, options_.limits); !s.isOk()) {
+    return r.fail(ErrorCode::kInvalidUsername, s.message());
+  }
+  if (Status s = protocol::validatePassword(q.password, options_.limits); !s.isOk()) {
+    return r.fail(ErrorCode::kInvalidPassword, s.message());
+  }
+  slowWork_.post([this, r, q] {
+    auto account = store_.findAccount(q.username);
+    if (!account) {
+      return r.storageError(account.error());
+    }
+    if (!account->has_value()) {
+      return r.fail(ErrorCode::kNoSuchUser, "no such user " + q.username);
+    }
+    if (!hasher_.verify((*account)->passwordHash, q.password)) {
+      return r.fail(ErrorCode::kWrongPassword, "wrong password for " + q.username +
+                                                   "; the account was not deleted");
+    }
+    std::string key = nameKey(q.username);
+    {
+      MutexLock lock(mu_);
+      auto it = online_.find(key);
+      if (it != online_.end() && it->second != r.context) {
+        return r.fail(ErrorCode::kAccountBusy,
+                      (*account)->name +
+                          " is logged in on another connection; log out there first, then "
+                          "delete the account");
+      }
+    }
+    auto doDelete = [this, r, name = (*account)->name](const Reply& reply) {
+      log_.propose(storage::DeleteAccountOp{name}, [this, r, reply, name](
+                                                       Result<storage::ApplyResult> result) {
+        if (!result) {
+          return reply(Response::failure(r.id, r.opcode, ErrorCode::kUnavailable,
+                                         result.error().message()));
+        }
+        if (!result->isOk()) {
+          return reply(Response::failure(r.id, r.opcode, result->code, result->error));
+        }
+        endSession(r.context, false);
+        reply(Response{r.id, r.opcode, ErrorCode::kOk, "",
+                       protocol::DeleteAccountReply{result->count}});
+      });
+    };
+    if (r.context->acksMessages) {
+      return doDelete(r.reply);
+    }
+    // The original text protocol hands a line client its waiting messages before the account
+    // goes, in the same reply.
+    handOver(r.context, (*account)->name, 0,
+             [r, doDelete](Response handed) {
+               if (!handed.isOk()) {
+                 return r.reply(std::move(handed));
+               }
+               doDelete([r, handed](Response deleted) mutable {
+                 if (deleted.isOk()) {
+                   deleted.body = std::move(handed.body);
+                 }
+                 r.reply(std::move(deleted));
+               });
+             },
+             r.id, Opcode::kDeleteAccount);
+  });
+}
+
+void ChatService::deliver(Request& r, const protocol::DeliverRequest& q) {
+  if (q.username.empty()) {
+    std::string user = loggedInUser(r.context);
+    if (user.empty()) {
+      return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
+    }
+    return handOver(r.context, user, q.max, r.reply, r.id, r.opcode);
+  }
+  // Line mode: the original protocol names the account and its password on each deliver.
+  if (Status s = protocol::validateUsername(q.username, options_.limits); !s.isOk()) {
+    return r.fail(ErrorCode::kInvalidUsername, s.message());
+  }
+  slowWork_.post([this, r, q] {
+    auto account = store_.findAccount(q.username);
+    if (!account) {
+      return r.storageError(account.error());
+    }
+    if (!account->has_value()) {
+      return r.fail(ErrorCode::kNoSuchUser, "no such user " + q.username);
+    }
+    if (!hasher_.verify((*account)->passwordHash, q.password)) {
+      return r.fail(ErrorCode::kWrongPassword, "wrong password for " + q.username);
+    }
+    handOver(r.context, (*account)->name, q.max, r.reply, r.id, r.opcode);
+  });
+}
+
+void ChatService::handOver(const ContextPtr& context, const std::string& user, uint32_t max,
+                           const Reply& reply, uint64_t requestId, Opcode opcode) {
+  auto messages = store_.pendingMessages(user, max);
+  auto total = store_.pendingCount(user);
+  if (!messages || !total) {
+    reply(Response::failure(requestId, opcode, ErrorCode::kUnavailable,
+                            "the server could not read its storage; try again shortly"));
+    return;
+  }
+  protocol::DeliverReply body;
+  body.remaining = *total > messages->size()
+                       ? static_cast<uint32_t>(*total - messages->size())
+                       : 0;
+  std::vector<uint64_t> ids;
+  {
+    MutexLock lock(mu_);
+    for (const auto& m : *messages) {
+      ids.push_back(m.id);
+      if (!context->user.empty()) {
+        watch(context, m.sender);
+      }
+    }
+  }
+  body.messages = std::move(*messages);
+  Response response{requestId, opcode, ErrorCode::kOk, "", std::move(body)};
+  if (context->acksMessages || ids.empty()) {
+    reply(std::move(response));
+    return;
+  }
+  // A line client cannot ack: record the hand-over first, then write, so that a following
+  // deliver never hands the same messages over again.
+  log_.propose(storage::MarkDeliveredOp{user, std::move(ids), clock_.wallMillis()},
+               [reply, response = std::move(response)](Result<storage::ApplyResult>) mutable {
+                 reply(std::move(response));
+               });
+}
+
+void ChatService::markHandedOver(const std::string& user, std::vector<uint64_t> ids) {
+  // Line clients cannot ack: what was written to them counts as delivered.
+  log_.propose(storage::MarkDeliveredOp{user, std::move(ids), clock_.wallMillis()},
+               [](const Result<storage::ApplyResult>&) {});
+}
+
+void ChatService::logout(Request& r) {
+  std::string user = endSession(r.context, true);
+  if (user.empty()) {
+    return r.fail(ErrorCode::kNotLoggedIn, "you are not logged in");
+  }
+  r.ok(protocol::EmptyReply{});
+}
+
+std::string ChatService::endSession(const ContextPtr& context, bool recordLastSeen) {
+  std::string user;
+  {
+    MutexLock lock(mu_);
+    if (context->user.empty()) {
+      return {};
+    }
+    user = context->user;
+    auto it = online_.find(context->userKey);
+    if (it != online_.end() && it->second == context) {
+      online_.erase(it);
+    }
+    context->user.clear();
+    context->userKey.clear();
+    unwatchAll(*context);
+  }
+  if (recordLastSeen) {
+    log_.propose(storage::SetLastSeenOp{user, clock_.wallMillis()},
+                 [](const Result<storage::ApplyResult>&) {});
+  }
+  notifyPresence(user, false);
+  return user;
+}
+
+void ChatService::history(Request& r, const protocol::HistoryRequest& q) {
+  std::string user = loggedInUser(r.context);
+  if (user.empty()) {
+    return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
+  }
+  if (Status s = protocol::validateUsername(q.peer, options_.limits); !s.isOk()) {
+    return r.fail(ErrorCode::kInvalidUsername, s.message());
+  }
+  uint32_t limit = q.limit == 0 ? options_.defaultPageSize
+                                : std::min(q.limit, options_.limits.maxPageSize);
+  auto page = store_.history(user, q.peer, q.beforeId, limit);
+  if (!page) {
+    return r.storageError(page.error());
+  }
+  {
+    MutexLock lock(mu_);
+    watch(r.context, q.peer);
+  }
+  r.ok(protocol::HistoryReply{std::move(page->messages), page->hasMore});
+}
+
+void ChatService::ack(Request& r, const protocol::AckRequest& q) {
+  std::string user = loggedInUser(r.context);
+  if (user.empty()) {
+    return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
+  }
+  if (q.ids.empty()) {
+    return r.ok(protocol::AckReply{0});
+  }
+  log_.propose(storage::MarkDeliveredOp{user, q.ids, clock_.wallMillis()},
+               [r](Result<storage::ApplyResult> result) {
+                 if (!result) {
+                   return r.fail(ErrorCode::kUnavailable, result.error().message());
+                 }
+                 if (!result->isOk()) {
+                   return r.fail(result->code, result->error);
+                 }
+                 r.ok(protocol::AckReply{static_cast<uint32_t>(result->delivered.size())});
+               });
+}
+
+void ChatService::status(Request& r) {
+  protocol::NodeStatus s;
+  if (statusSource_) {
+    s = statusSource_();
+  }
+  s.sessions = static_cast<uint32_t>(sessionCount());
+  s.commitIndex = std::max(s.commitIndex, log_.commitIndex());
+  s.appliedIndex = std::max(s.appliedIndex, log_.commitIndex());
+  s.epoch = std::max(s.epoch, log_.epoch());
+  r.ok(protocol::StatusReply{std::move(s)});
+}
+
+std::shared_ptr<ClientSession> ChatService::onlineSession(const std::string& key) {
+  MutexLock lock(mu_);
+  auto it = online_.find(key);
+  if (it == online_.end()) {
+    return nullptr;
+  }
+  return it->second->session.lock();
+}
+
+void ChatService::onApplied(const storage::LogEntry& entry, const storage::ApplyResult& result) {
+  if (!result.isOk()) {
+    return;
+  }
+  if (const auto* op = std::get_if<storage::StoreMessageOp>(&entry.op)) {
+    if (result.duplicate) {
+      return;  // pushed (or waiting) already under its first id
+    }
+    std::shared_ptr<ClientSession> recipient;
+    bool acks = true;
+    {
+      MutexLock lock(mu_);
+      auto it = online_.find(nameKey(op->recipient));
+      if (it != online_.end()) {
+        recipient = it->second->session.lock();
+        acks = it->second->acksMessages;
+        watch(it->second, op->sender);
+      }
+    }
+    if (recipient) {
+      protocol::ChatMessage m{result.id, op->sender, op->recipient, op->body, op->sentAtMillis,
+                              false};
+      recipient->push(protocol::MessagePush{std::move(m)});
+      if (!acks) {
+        markHandedOver(op->recipient, {result.id});
+      }
+    }
+    return;
+  }
+  if (const auto* op = std::get_if<storage::MarkDeliveredOp>(&entry.op)) {
+    for (const auto& [id, sender] : result.delivered) {
+      if (auto session = onlineSession(nameKey(sender))) {
+        session->push(protocol::DeliveredPush{id, op->recipient, op->atMillis});
+      }
+    }
+  }
+}
+
+void ChatService::watch(const ContextPtr& context, const std::string& name) {
+  if (context->detached || context->watching.size() >= options_.maxWatchedUsers) {
+    return;
+  }
+  std::string key = nameKey(name);
+  if (context->watching.insert(key).second) {
+    watchers_[key].insert(context.get());
+  }
+}
+
+void ChatService::unwatchAll(Context& context) {
+  for (const auto& key : context.watching) {
+    auto it = watchers_.find(key);
+    if (it != watchers_.end()) {
+      it->second.erase(&context);
+      if (it->second.empty()) {
+        watchers_.erase(it);
+      }
+    }
+  }
+  context.watching.clear();
+}
+
+void ChatService::notifyPresence(const std::string& user, bool online) {
+  std::vector<std::shared_ptr<ClientSession>> targets;
+  {
+    MutexLock lock(mu_);
+    auto it = watchers_.find(nameKey(user));
+    if (it == watchers_.end()) {
+      return;
+    }
+    for (Context* c : it->second) {
+      if (auto s = c->session.lock()) {
+        targets.push_back(std::move(s));
+      }
+    }
+  }
+  protocol::PresencePush push{user, online, clock_.wallMillis()};
+  for (const auto& t : targets) {
+    t->push(push);
+  }
+}
+
+}  // namespace chat::service

@@ -1,0 +1,95 @@
+#include "chat/service/local_commit_log.h"
+
+#include <vector>
+
+namespace chat::service {
+
+Result<std::unique_ptr<LocalCommitLog>> LocalCommitLog::open(storage::MessageStore& store,
+                                                             size_t maxBatch) {
+  auto position = store.appliedPosition();
+  if (!position) {
+    return position.error();
+  }
+  return std::unique_ptr<LocalCommitLog>(new LocalCommitLog(store, maxBatch, position->index));
+}
+
+LocalCommitLog::LocalCommitLog(storage::MessageStore& store, size_t maxBatch, uint64_t applied)
+    : store_(store),
+      maxBatch_(maxBatch),
+      applied_(applied),
+      thread_([this](const std::stop_token& stop) { run(stop); }) {}
+
+LocalCommitLog::~LocalCommitLog() {
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.request_stop();
+  thread_.join();
+  std::deque<Pending> left;
+  {
+    MutexLock lock(mu_);
+    left.swap(queue_);
+  }
+  for (auto& p : left) {
+    p.done(Status::unavailable("the node is shutting down; the operation was not stored"));
+  }
+}
+
+void LocalCommitLog::propose(storage::Operation op, Done done) {
+  {
+    MutexLock lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(Pending{std::move(op), std::move(done)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(Status::unavailable("the node is shutting down; the operation was not stored"));
+}
+
+void LocalCommitLog::run(const std::stop_token& stop) {
+  std::vector<Pending> batch;
+  std::vector<storage::LogEntry> entries;
+  while (!stop.stop_requested()) {
+    batch.clear();
+    {
+      MutexLock lock(mu_);
+      cv_.wait(mu_, [&]() REQUIRES(mu_) { return stopping_ || !queue_.empty(); });
+      if (stopping_) {
+        return;
+      }
+      // Everything that queued up during the previous commit goes into this one.
+      while (!queue_.empty() && batch.size() < maxBatch_) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    entries.clear();
+    uint64_t next = applied_.load() + 1;
+    for (auto& p : batch) {
+      entries.push_back(storage::LogEntry{kEpoch, next++, std::move(p.op)});
+    }
+    auto results = store_.apply(entries);
+    if (!results) {
+      // Nothing of the batch was stored: fail each proposal so no client hears "stored".
+      Status why = Status::unavailable("storage failed, nothing was stored: " +
+                                       results.error().message());
+      for (auto& p : batch) {
+        p.done(why);
+      }
+      continue;
+    }
+    applied_.store(entries.back().index);
+    batches_.fetch_add(1);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (observer_ != nullptr) {
+        observer_->onApplied(entries[i], (*results)[i]);
+      }
+      batch[i].done(std::move((*results)[i]));
+    }
+  }
+}
+
+}  // namespace chat::service

@@ -1,0 +1,219 @@
+#include "chat/client/connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <Poco/Exception.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include "chat/common/random.h"
+
+namespace chat::client {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+int remainingMs(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
+  return left < 0 ? 0 : static_cast<int>(left);
+}
+}  // namespace
+
+Result<std::unique_ptr<Connection>> Connection::connect(const std::string& hostPort,
+                                                        Millis timeout,
+                                                        protocol::Limits limits) {
+  try {
+    Poco::Net::SocketAddress address(hostPort);
+    Poco::Net::StreamSocket socket;
+    socket.connect(address, Poco::Timespan(timeout.count() * 1000));
+    socket.setNoDelay(true);
+    socket.setBlocking(false);
+    // Take the descriptor out of Poco's handle: this class owns and closes it.
+    int fd = ::dup(socket.impl()->sockfd());
+    if (fd < 0) {
+      return Status::ioError(std::string("dup: ") + std::strerror(errno));
+    }
+    return std::unique_ptr<Connection>(new Connection(fd, hostPort, limits));
+  } catch (const Poco::TimeoutException&) {
+    return Status::timeout("connecting to " + hostPort + " timed out");
+  } catch (const Poco::Net::NetException& e) {
+    return Status::unavailable("cannot connect to " + hostPort + ": " + e.displayText());
+  } catch (const Poco::Exception& e) {
+    return Status::invalidArgument("cannot connect to " + hostPort + ": " + e.displayText());
+  }
+}
+
+Connection::Connection(int fd, std::string address, protocol::Limits limits)
+    : fd_(fd),
+      address_(std::move(address)),
+      limits_(limits),
+      decoder_(limits.maxFrameBytes * 64),  // replies (history pages) may exceed request limits
+      idBase_(Random::entropySeed() & 0xFFFFFFFF00000000ULL) {}
+
+Connection::~Connection() { close(); }
+
+void Connection::close() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+Status Connection::sendRequest(uint64_t requestId, const protocol::Request& request) {
+  if (fd_ < 0) {
+    return Status::unavailable("the connection to " + address_ + " is closed");
+  }
+  protocol::appendRequestFrame(requestId, request, out_);
+  return flush(Millis(0));
+}
+
+Status Connection::sendRaw(const std::string& bytes) {
+  out_.insert(out_.end(), bytes.begin(), bytes.end());
+  return flush(Millis(1000));
+}
+
+Status Connection::flush(Millis timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (outSent_ < out_.size()) {
+    ssize_t n = ::send(fd_, out_.data() + outSent_, out_.size() - outSent_, MSG_NOSIGNAL);
+    if (n > 0) {
+      outSent_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      int wait = remainingMs(deadline);
+      if (wait == 0) {
+        return timeout.count() == 0 ? Status::ok() : Status::timeout("write timed out");
+      }
+      pollfd p{fd_, POLLOUT, 0};
+      ::poll(&p, 1, wait);
+      continue;
+    }
+    return Status::unavailable("writing to " + address_ + " failed: " + std::strerror(errno));
+  }
+  out_.clear();
+  outSent_ = 0;
+  return Status::ok();
+}
+
+Status Connection::readSome(Millis timeout) {
+  pollfd p{fd_, static_cast<short>(POLLIN | (hasQueuedOutput() ? POLLOUT : 0)), 0};
+  int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  if (r <= 0) {
+    return Status::ok();
+  }
+  if ((p.revents & POLLOUT) != 0) {
+    CHAT_RETURN_IF_ERROR(flush(Millis(0)));
+  }
+  if ((p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
+    return Status::ok();
+  }
+  uint8_t buffer[64 * 1024];
+  ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+  if (n > 0) {
+    decoder_.feed({buffer, static_cast<size_t>(n)});
+    return Status::ok();
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    return Status::ok();
+  }
+  std::string why = n == 0 ? "closed by the server" : std::strerror(errno);
+  close();
+  return Status::unavailable("the connection to " + address_ + " was lost: " + why);
+}
+
+Result<std::optional<protocol::ServerMessage>> Connection::receive(Millis timeout) {
+  auto deadline = Clock::now() + timeout;
+  bool polled = false;
+  for (;;) {
+    if (auto frame = decoder_.next()) {
+      auto decoded = protocol::decodeServerFrame(*frame, limits_);
+      if (auto* failure = std::get_if<protocol::DecodeFailure>(&decoded)) {
+        return Status::corruption("bad frame from " + address_ + ": " + failure->message);
+      }
+      return std::optional<protocol::ServerMessage>(
+          std::move(std::get<protocol::ServerMessage>(decoded)));
+    }
+    if (decoder_.error()) {
+      return Status::corruption("bad frame from " + address_ + ": " +
+                                decoder_.error()->message);
+    }
+    if (fd_ < 0) {
+      return Status::unavailable("the connection to " + address_ + " is closed");
+    }
+    int wait = remainingMs(deadline);
+    if (wait == 0 && polled) {
+      return std::optional<protocol::ServerMessage>();
+    }
+    CHAT_RETURN_IF_ERROR(readSome(Millis(wait)));
+    polled = true;
+  }
+}
+
+Result<protocol::Response> Connection::call(const protocol::Request& request, Millis timeout) {
+  uint64_t id = nextRequestId();
+  CHAT_RETURN_IF_ERROR(sendRequest(id, request));
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    int wait = remainingMs(deadline);
+    auto message = receive(Millis(wait));
+    if (!message) {
+      return message.error();
+    }
+    if (!message->has_value()) {
+      return Status::timeout(std::string("no reply to ") +
+                             protocol::opcodeName(protocol::requestOpcode(request)) + " from " +
+                             address_ + " within " + std::to_string(timeout.count()) + " ms");
+    }
+    if (auto* push = std::get_if<protocol::Push>(&**message)) {
+      pushes_.push_back(std::move(*push));
+      continue;
+    }
+    auto& response = std::get<protocol::Response>(**message);
+    if (response.requestId == id) {
+      return std::move(response);
+    }
+    // A reply to an older request that timed out: not ours, skip it.
+  }
+}
+
+std::optional<protocol::Push> Connection::takePush() {
+  if (pushes_.empty()) {
+    return std::nullopt;
+  }
+  auto p = std::move(pushes_.front());
+  pushes_.pop_front();
+  return p;
+}
+
+Result<std::optional<protocol::Push>> Connection::waitPush(Millis timeout) {
+  if (auto p = takePush()) {
+    return std::optional<protocol::Push>(std::move(p));
+  }
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    auto message = receive(Millis(remainingMs(deadline)));
+    if (!message) {
+      return message.error();
+    }
+    if (!message->has_value()) {
+      return std::optional<protocol::Push>();
+    }
+    if (auto* push = std::get_if<protocol::Push>(&**message)) {
+      return std::optional<protocol::Push>(std::move(*push));
+    }
+  }
+}
+
+}  // namespace chat::client
