@@ -471,9 +471,14 @@ Decoded<Request> decodeRequest(const Frame& frame, const Limits& limits) {
 
 Decoded<ServerMessage> decodeServerFrame(const Frame& frame, const Limits& limits) {
   auto op = opcodeFromWire(frame.opcode);
-  if (!op) {
+  if (!op && frame.opcode >= static_cast<uint16_t>(Opcode::kPushMessage)) {
     return DecodeFailure{ErrorCode::kUnknownOpcode,
-                         "server sent unknown opcode " + std::to_string(frame.opcode)};
+                         "server sent unknown push opcode " + std::to_string(frame.opcode)};
+  }
+  // A reply to a request with an opcode the server did not know echoes that opcode: it can
+  // only be an error, which reads like any other.
+  if (!op) {
+    op = static_cast<Opcode>(frame.opcode);
   }
   FieldReader r(frame.payload, limits);
   if (isPush(*op)) {

@@ -406,12 +406,6 @@ void ChatService::handOver(const ContextPtr& context, const std::string& user, u
                });
 }
 
-void ChatService::markHandedOver(const std::string& user, std::vector<uint64_t> ids) {
-  // Line clients cannot ack: what was written to them counts as delivered.
-  log_.propose(storage::MarkDeliveredOp{user, std::move(ids), clock_.wallMillis()},
-               [](const Result<storage::ApplyResult>&) {});
-}
-
 void ChatService::logout(Request& r) {
   std::string user = endSession(r.context, true);
   if (user.empty()) {
@@ -528,9 +522,15 @@ void ChatService::onApplied(const storage::LogEntry& entry, const storage::Apply
     if (recipient) {
       protocol::ChatMessage m{result.id, op->sender, op->recipient, op->body, op->sentAtMillis,
                               false};
-      recipient->push(protocol::MessagePush{std::move(m)});
-      if (!acks) {
-        markHandedOver(op->recipient, {result.id});
+      if (acks) {
+        recipient->push(protocol::MessagePush{std::move(m)});
+      } else {
+        // A line client cannot ack: record the hand-over, then write the message, so that a
+        // deliver it sends after seeing the message never hands it over again.
+        log_.propose(storage::MarkDeliveredOp{op->recipient, {result.id}, clock_.wallMillis()},
+                     [recipient, m = std::move(m)](const Result<storage::ApplyResult>&) {
+                       recipient->push(protocol::MessagePush{m});
+                     });
       }
     }
     return;

@@ -1,6 +1,7 @@
 #include "chat/storage/sqlite_store.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <unordered_map>
 
 #include <Poco/Data/SQLite/Connector.h>
@@ -283,6 +284,14 @@ SqliteMessageStore::~SqliteMessageStore() = default;
 
 Result<std::unique_ptr<SqliteMessageStore>> SqliteMessageStore::open(
     const std::string& path, const SqliteOptions& options) {
+  // Poco's SQLite session retries a failed open until its connection timeout; a missing
+  // folder will not appear by itself, so say so at once.
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!folder.empty() && !std::filesystem::is_directory(folder, ec)) {
+    return Status::ioError("cannot open the database " + path + ": the folder " +
+                           folder.string() + " does not exist");
+  }
   try {
     Poco::Data::SQLite::Connector::registerConnector();
     auto impl = std::make_unique<Impl>();

@@ -85,7 +85,6 @@ class ChatService final : public ApplyObserver {
                 const Reply& reply, uint64_t requestId, protocol::Opcode opcode);
   // Ends the context's session, if any (logout, disconnect, deletion). Returns the user.
   std::string endSession(const ContextPtr& context, bool recordLastSeen) EXCLUDES(mu_);
-  void markHandedOver(const std::string& user, std::vector<uint64_t> ids);
   void watch(const ContextPtr& context, const std::string& name) REQUIRES(mu_);
   void unwatchAll(Context& context) REQUIRES(mu_);
   void notifyPresence(const std::string& user, bool online) EXCLUDES(mu_);

@@ -1,0 +1,112 @@
+#include "chat/protocol/line_mode.h"
+
+#include <gtest/gtest.h>
+
+namespace chat::protocol {
+namespace {
+
+LineRequest parseOk(std::string_view line) {
+  auto parsed = parseLine(line);
+  EXPECT_TRUE(parsed.has_value());
+  EXPECT_TRUE(parsed && std::holds_alternative<LineRequest>(*parsed)) << line;
+  if (!parsed || !std::holds_alternative<LineRequest>(*parsed)) {
+    return {};
+  }
+  return std::get<LineRequest>(*parsed);
+}
+
+LineError parseError(std::string_view line) {
+  auto parsed = parseLine(line);
+  EXPECT_TRUE(parsed && std::holds_alternative<LineError>(*parsed)) << line;
+  if (!parsed || !std::holds_alternative<LineError>(*parsed)) {
+    return {};
+  }
+  return std::get<LineError>(*parsed);
+}
+
+TEST(LineModeTest, ParsesTheOriginalOpcodes) {
+  auto create = std::get<CreateRequest>(parseOk("1 0 alice secret").request);
+  EXPECT_EQ(create.username, "alice");
+  EXPECT_EQ(create.password, "secret");
+  EXPECT_EQ(std::get<ListRequest>(parseOk("1 1").request).pattern, "");
+  EXPECT_EQ(std::get<ListRequest>(parseOk("1 1 a*").request).pattern, "a*");
+  EXPECT_EQ(std::get<LoginRequest>(parseOk("1 2 alice secret\r").request).password, "secret");
+  auto send = std::get<SendRequest>(parseOk("1 3 bob hello  there").request);
+  EXPECT_EQ(send.recipient, "bob");
+  EXPECT_EQ(send.body, "hello  there");
+  EXPECT_EQ(std::get<DeleteAccountRequest>(parseOk("1 4 a b").request).username, "a");
+  auto deliver = std::get<DeliverRequest>(parseOk("1 5 alice secret 3").request);
+  EXPECT_EQ(deliver.max, 3u);
+  EXPECT_EQ(deliver.username, "alice");
+  EXPECT_TRUE(std::holds_alternative<HelpRequest>(parseOk("1 6").request));
+  EXPECT_TRUE(std::holds_alternative<LogoutRequest>(parseOk("1 7").request));
+  EXPECT_EQ(std::get<HistoryRequest>(parseOk("1 8 bob 5").request).limit, 5u);
+  EXPECT_TRUE(parseOk("1 10 json").wantsJson);
+  EXPECT_TRUE(std::holds_alternative<PingRequest>(parseOk("1 11").request));
+}
+
+TEST(LineModeTest, BlankLinesAreIgnored) {
+  EXPECT_FALSE(parseLine("").has_value());
+  EXPECT_FALSE(parseLine("   \r").has_value());
+}
+
+TEST(LineModeTest, OtherVersionsAreRefusedAndClose) {
+  auto e = parseError("2 0 alice secret");
+  EXPECT_EQ(e.code, ErrorCode::kUnsupportedVersion);
+  EXPECT_TRUE(e.closeConnection);
+  EXPECT_NE(e.message.find("version 2"), std::string::npos);
+}
+
+TEST(LineModeTest, BadArgumentsGiveUsage) {
+  EXPECT_NE(parseError("1 0 alice").message.find("usage: 1 0"), std::string::npos);
+  EXPECT_NE(parseError("1 2 a b c").message.find("usage"), std::string::npos);
+  EXPECT_NE(parseError("1 3 bob").message.find("usage"), std::string::npos);
+  EXPECT_NE(parseError("1 5 a b notanumber").message.find("number"), std::string::npos);
+  EXPECT_EQ(parseError("1 x").code, ErrorCode::kMalformed);
+  EXPECT_EQ(parseError("1 42").code, ErrorCode::kUnknownOpcode);
+  EXPECT_EQ(parseError("1 9 5").code, ErrorCode::kNotSupported);
+  EXPECT_FALSE(parseError("1 42").closeConnection);
+  EXPECT_EQ(parseError("1 3 bob \xFF").code, ErrorCode::kMalformed);
+}
+
+TEST(LineModeTest, RepliesStartWithOkOrError) {
+  LineRequest send{SendRequest{"bob", "hi"}};
+  EXPECT_EQ(formatLineReply(send, Response{1, Opcode::kSend, ErrorCode::kOk, "",
+                                           SendReply{5, false, 0}}),
+            "OK stored; bob is offline and gets it at next login\r\n");
+  EXPECT_EQ(formatLineReply(send, Response::failure(1, Opcode::kSend, ErrorCode::kNoSuchUser,
+                                                    "no such user bob")),
+            "ERROR 3: no such user bob\r\n");
+}
+
+TEST(LineModeTest, LoginDeleteAndDeliverRepliesEndWithABlankLine) {
+  ChatMessage m{1, "alice", "bob", "hello there", 0, false};
+  LineRequest login{LoginRequest{"bob", "pw"}};
+  std::string reply = formatLineReply(
+      login, Response{1, Opcode::kLogin, ErrorCode::kOk, "", DeliverReply{{m}, 0}});
+  EXPECT_EQ(reply,
+            "OK logged in as bob; 1 message waiting\r\nFrom alice: Message: hello there\r\n\r\n");
+  LineRequest deliver{DeliverRequest{0, "bob", "pw"}};
+  reply = formatLineReply(deliver,
+                          Response{1, Opcode::kDeliver, ErrorCode::kOk, "", DeliverReply{{m}, 2}});
+  EXPECT_EQ(reply.substr(reply.size() - 4), "\r\n\r\n");
+  EXPECT_NE(reply.find("From alice: Message: hello there\r\n"), std::string::npos);
+  reply = formatLineReply(LineRequest{DeleteAccountRequest{"bob", "x"}},
+                          Response::failure(1, Opcode::kDeleteAccount,
+                                            ErrorCode::kWrongPassword, "wrong password"));
+  EXPECT_EQ(reply, "ERROR 5: wrong password\r\n\r\n");
+}
+
+TEST(LineModeTest, MessagesWithNewlinesStayOnOneLine) {
+  EXPECT_EQ(formatLineMessage(ChatMessage{1, "a", "b", "x\ny\rz", 0, false}),
+            "From a: Message: x y z\r\n");
+}
+
+TEST(LineModeTest, StatusJsonEscapes) {
+  NodeStatus s;
+  s.role = "lea\"der";
+  EXPECT_NE(formatStatusJson(s).find("\"lea\\\"der\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace chat::protocol

@@ -1,0 +1,190 @@
+#include "chat/protocol/message_codec.h"
+
+#include <gtest/gtest.h>
+
+#include "chat/protocol/byte_io.h"
+
+namespace chat::protocol {
+namespace {
+
+Frame onlyFrame(const std::vector<uint8_t>& bytes) {
+  FrameDecoder decoder(1 << 20);
+  decoder.feed(bytes);
+  auto frame = decoder.next();
+  EXPECT_TRUE(frame.has_value());
+  return frame.value_or(Frame{});
+}
+
+Request roundTrip(const Request& request) {
+  std::vector<uint8_t> bytes;
+  appendRequestFrame(77, request, bytes);
+  Frame frame = onlyFrame(bytes);
+  EXPECT_EQ(frame.requestId, 77u);
+  auto decoded = decodeRequest(frame, Limits{});
+  EXPECT_TRUE(std::holds_alternative<Request>(decoded));
+  return std::get<Request>(decoded);
+}
+
+TEST(MessageCodecTest, EveryRequestRoundTrips) {
+  auto create = std::get<CreateRequest>(roundTrip(CreateRequest{"alice", "s3cret"}));
+  EXPECT_EQ(create.username, "alice");
+  EXPECT_EQ(create.password, "s3cret");
+  auto list = std::get<ListRequest>(roundTrip(ListRequest{"a*", 5, 20}));
+  EXPECT_EQ(list.pattern, "a*");
+  EXPECT_EQ(list.offset, 5u);
+  EXPECT_EQ(list.limit, 20u);
+  auto send = std::get<SendRequest>(roundTrip(SendRequest{"bob", "héllo\nwörld 你好"}));
+  EXPECT_EQ(send.body, "héllo\nwörld 你好");
+  auto deliver = std::get<DeliverRequest>(roundTrip(DeliverRequest{3, "", ""}));
+  EXPECT_EQ(deliver.max, 3u);
+  auto history = std::get<HistoryRequest>(roundTrip(HistoryRequest{"bob", 99, 10}));
+  EXPECT_EQ(history.beforeId, 99u);
+  auto ack = std::get<AckRequest>(roundTrip(AckRequest{{1, 2, 3}}));
+  EXPECT_EQ(ack.ids, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(std::get<PingRequest>(roundTrip(PingRequest{5})).nonce, 5u);
+  EXPECT_TRUE(std::holds_alternative<HelpRequest>(roundTrip(HelpRequest{})));
+  EXPECT_TRUE(std::holds_alternative<LogoutRequest>(roundTrip(LogoutRequest{})));
+  EXPECT_TRUE(std::holds_alternative<StatusRequest>(roundTrip(StatusRequest{})));
+  auto del = std::get<DeleteAccountRequest>(roundTrip(DeleteAccountRequest{"a", "b"}));
+  EXPECT_EQ(del.username, "a");
+  auto login = std::get<LoginRequest>(roundTrip(LoginRequest{"a", "b"}));
+  EXPECT_EQ(login.password, "b");
+}
+
+ServerMessage decodeServer(const std::vector<uint8_t>& bytes) {
+  auto decoded = decodeServerFrame(onlyFrame(bytes), Limits{});
+  EXPECT_TRUE(std::holds_alternative<ServerMessage>(decoded));
+  return std::get<ServerMessage>(decoded);
+}
+
+TEST(MessageCodecTest, RepliesRoundTrip) {
+  ChatMessage m{7, "alice", "bob", "hi", 1234, true};
+  std::vector<uint8_t> bytes;
+  appendResponseFrame(Response{9, Opcode::kDeliver, ErrorCode::kOk, "", DeliverReply{{m}, 4}},
+                      bytes);
+  auto response = std::get<Response>(decodeServer(bytes));
+  EXPECT_EQ(response.requestId, 9u);
+  auto body = std::get<DeliverReply>(response.body);
+  ASSERT_EQ(body.messages.size(), 1u);
+  EXPECT_EQ(body.messages[0], m);
+  EXPECT_EQ(body.remaining, 4u);
+
+  NodeStatus status;
+  status.nodeId = 2;
+  status.role = "leader";
+  status.peers.push_back(PeerStatus{3, "127.0.0.1:7003", "follower", 10, true});
+  bytes.clear();
+  appendResponseFrame(Response{1, Opcode::kStatus, ErrorCode::kOk, "", StatusReply{status}},
+                      bytes);
+  EXPECT_EQ(std::get<StatusReply>(std::get<Response>(decodeServer(bytes)).body).status, status);
+
+  bytes.clear();
+  appendResponseFrame(
+      Response{1, Opcode::kList, ErrorCode::kOk, "", ListReply{2, {{"a", true, 5}}}}, bytes);
+  auto list = std::get<ListReply>(std::get<Response>(decodeServer(bytes)).body);
+  EXPECT_EQ(list.total, 2u);
+  EXPECT_EQ(list.users[0], (UserEntry{"a", true, 5}));
+}
+
+TEST(MessageCodecTest, ErrorRepliesCarryCodeAndSentence) {
+  std::vector<uint8_t> bytes;
+  appendResponseFrame(Response::failure(4, Opcode::kSend, ErrorCode::kNoSuchUser, "no such user"),
+                      bytes);
+  auto response = std::get<Response>(decodeServer(bytes));
+  EXPECT_EQ(response.code, ErrorCode::kNoSuchUser);
+  EXPECT_EQ(response.error, "no such user");
+  EXPECT_FALSE(response.isOk());
+}
+
+TEST(MessageCodecTest, PushesRoundTripWithRequestIdZero) {
+  std::vector<uint8_t> bytes;
+  appendPushFrame(MessagePush{ChatMessage{1, "a", "b", "x", 2, false}}, bytes);
+  appendPushFrame(PresencePush{"a", true, 3}, bytes);
+  appendPushFrame(DeliveredPush{1, "b", 4}, bytes);
+  appendPushFrame(SessionEndedPush{"bye"}, bytes);
+  FrameDecoder decoder(1 << 20);
+  decoder.feed(bytes);
+  std::vector<Push> pushes;
+  while (auto frame = decoder.next()) {
+    EXPECT_EQ(frame->requestId, 0u);
+    auto decoded = decodeServerFrame(*frame, Limits{});
+    pushes.push_back(std::get<Push>(std::get<ServerMessage>(decoded)));
+  }
+  ASSERT_EQ(pushes.size(), 4u);
+  EXPECT_EQ(std::get<MessagePush>(pushes[0]).message.body, "x");
+  EXPECT_TRUE(std::get<PresencePush>(pushes[1]).online);
+  EXPECT_EQ(std::get<DeliveredPush>(pushes[2]).recipient, "b");
+  EXPECT_EQ(std::get<SessionEndedPush>(pushes[3]).reason, "bye");
+}
+
+DecodeFailure failureOf(uint16_t opcode, const std::vector<uint8_t>& payload) {
+  Frame frame;
+  frame.opcode = opcode;
+  frame.requestId = 1;
+  frame.payload = payload;
+  auto decoded = decodeRequest(frame, Limits{});
+  EXPECT_TRUE(std::holds_alternative<DecodeFailure>(decoded));
+  return std::holds_alternative<DecodeFailure>(decoded) ? std::get<DecodeFailure>(decoded)
+                                                        : DecodeFailure{};
+}
+
+TEST(MessageCodecTest, RejectsUnknownOpcode) {
+  auto f = failureOf(999, {});
+  EXPECT_EQ(f.code, ErrorCode::kUnknownOpcode);
+  EXPECT_NE(f.message.find("999"), std::string::npos);
+}
+
+TEST(MessageCodecTest, RejectsPushOpcodeSentAsRequest) {
+  EXPECT_EQ(failureOf(128, {}).code, ErrorCode::kUnknownOpcode);
+}
+
+TEST(MessageCodecTest, RejectsTruncatedPayload) {
+  ByteWriter w;
+  w.str("alice");  // password missing
+  auto f = failureOf(0, w.take());
+  EXPECT_EQ(f.code, ErrorCode::kMalformed);
+  EXPECT_NE(f.message.find("create"), std::string::npos);
+}
+
+TEST(MessageCodecTest, RejectsStringLengthBeyondPayload) {
+  ByteWriter w;
+  w.u32(1000);  // claims 1000 bytes, has 3
+  w.u8('a');
+  w.u8('b');
+  w.u8('c');
+  EXPECT_EQ(failureOf(3, w.take()).code, ErrorCode::kMalformed);
+}
+
+TEST(MessageCodecTest, RejectsInvalidUtf8) {
+  ByteWriter w;
+  w.str("bob");
+  w.str(std::string("\xC3\x28", 2));  // invalid continuation
+  auto f = failureOf(3, w.take());
+  EXPECT_EQ(f.code, ErrorCode::kMalformed);
+  EXPECT_NE(f.message.find("UTF-8"), std::string::npos);
+}
+
+TEST(MessageCodecTest, RejectsTrailingBytes) {
+  ByteWriter w;
+  w.u64(1);
+  w.u8(0);
+  EXPECT_EQ(failureOf(11, w.take()).code, ErrorCode::kMalformed);
+}
+
+TEST(MessageCodecTest, RejectsAckCountThatCannotFit) {
+  ByteWriter w;
+  w.u32(0xFFFFFFFF);
+  EXPECT_EQ(failureOf(9, w.take()).code, ErrorCode::kMalformed);
+}
+
+TEST(Utf8Test, AcceptsAndRejects) {
+  EXPECT_TRUE(isValidUtf8("plain"));
+  EXPECT_TRUE(isValidUtf8("日本語 👍🏽"));
+  EXPECT_FALSE(isValidUtf8("\xC0\xAF"));          // overlong
+  EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(isValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(isValidUtf8("\xE6\x97"));          // truncated
+}
+
+}  // namespace
+}  // namespace chat::protocol

@@ -1,0 +1,300 @@
+#include "chat/service/chat_service.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <future>
+
+#include "chat/service/local_commit_log.h"
+#include "chat/storage/in_memory_store.h"
+
+namespace chat::service {
+namespace {
+
+using namespace std::chrono_literals;
+using protocol::ErrorCode;
+
+// A ClientSession that records what the service sends it.
+class RecordingSession final : public ClientSession {
+ public:
+  explicit RecordingSession(bool acks = true) : acks_(acks) {}
+  void push(const protocol::Push& push) override {
+    std::lock_guard lock(mu_);
+    pushes_.push_back(push);
+    cv_.notify_all();
+  }
+  void endSession(const std::string& reason) override {
+    std::lock_guard lock(mu_);
+    ended_ = reason;
+    cv_.notify_all();
+  }
+  bool acksMessages() const override { return acks_; }
+
+  // Waits for a push of type T (up to 5 s) and removes it.
+  template <typename T>
+  std::optional<T> waitFor() {
+    std::unique_lock lock(mu_);
+    std::optional<T> found;
+    cv_.wait_for(lock, 5s, [&] {
+      for (auto it = pushes_.begin(); it != pushes_.end(); ++it) {
+        if (auto* p = std::get_if<T>(&*it)) {
+          found = *p;
+          pushes_.erase(it);
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+  template <typename T>
+  size_t count() {
+    std::lock_guard lock(mu_);
+    size_t n = 0;
+    for (const auto& p : pushes_) {
+      n += std::holds_alternative<T>(p) ? 1U : 0U;
+    }
+    return n;
+  }
+  std::string ended() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, 5s, [&] { return !ended_.empty(); });
+    return ended_;
+  }
+
+ private:
+  const bool acks_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<protocol::Push> pushes_;
+  std::string ended_;
+};
+
+class ChatServiceTest : public ::testing::Test {
+ protected:
+  ChatServiceTest()
+      : hasher_(HashCost::kMin),
+        log_(std::move(LocalCommitLog::open(store_)).value()),
+        service_(clock_, store_, *log_, hasher_, executor_, ServiceOptions{}) {}
+
+  struct Client {
+    std::shared_ptr<RecordingSession> session;
+    ContextPtr context;
+  };
+  Client connect(bool acks = true) {
+    auto session = std::make_shared<RecordingSession>(acks);
+    return Client{session, service_.attach(session)};
+  }
+  protocol::Response call(const Client& c, const protocol::Request& request) {
+    std::promise<protocol::Response> promise;
+    auto future = promise.get_future();
+    service_.handle(c.context, ++nextId_, request,
+                    [&promise](protocol::Response r) { promise.set_value(std::move(r)); });
+    EXPECT_EQ(future.wait_for(5s), std::future_status::ready);
+    auto response = future.get();
+    EXPECT_EQ(response.requestId, nextId_);
+    return response;
+  }
+  Client loggedIn(const std::string& name, const std::string& password = "pw") {
+    Client c = connect();
+    call(c, protocol::CreateRequest{name, password});
+    auto r = call(c, protocol::LoginRequest{name, password});
+    EXPECT_TRUE(r.isOk()) << r.error;
+    return c;
+  }
+
+  FakeClock clock_;
+  storage::InMemoryMessageStore store_;
+  PasswordHasher hasher_;
+  InlineExecutor executor_;
+  std::unique_ptr<LocalCommitLog> log_;
+  ChatService service_;
+  uint64_t nextId_ = 0;
+};
+
+TEST_F(ChatServiceTest, MessageToOnlineRecipientIsPushedAtOnce) {
+  Client alice = loggedIn("alice");
+  Client bob = loggedIn("bob");
+  auto sent = call(alice, protocol::SendRequest{"bob", "hi bob"});
+  ASSERT_TRUE(sent.isOk()) << sent.error;
+  auto reply = std::get<protocol::SendReply>(sent.body);
+  EXPECT_TRUE(reply.recipientOnline);
+  auto push = bob.session->waitFor<protocol::MessagePush>();
+  ASSERT_TRUE(push.has_value());
+  EXPECT_EQ(push->message.body, "hi bob");
+  EXPECT_EQ(push->message.sender, "alice");
+  EXPECT_EQ(push->message.id, reply.messageId);
+  // Bob acks; alice hears it was delivered.
+  auto acked = call(bob, protocol::AckRequest{{reply.messageId}});
+  EXPECT_EQ(std::get<protocol::AckReply>(acked.body).acked, 1u);
+  auto delivered = alice.session->waitFor<protocol::DeliveredPush>();
+  ASSERT_TRUE(delivered.has_value());
+  EXPECT_EQ(delivered->messageId, reply.messageId);
+  EXPECT_EQ(delivered->recipient, "bob");
+}
+
+TEST_F(ChatServiceTest, OfflineRecipientGetsMessagesAtLoginAndByDeliver) {
+  Client alice = loggedIn("alice");
+  Client setup = connect();
+  call(setup, protocol::CreateRequest{"bob", "pw"});
+  for (int i = 0; i < 3; ++i) {
+    auto r = call(alice, protocol::SendRequest{"bob", "m" + std::to_string(i)});
+    EXPECT_FALSE(std::get<protocol::SendReply>(r.body).recipientOnline);
+  }
+  Client bob = connect();
+  auto login = call(bob, protocol::LoginRequest{"bob", "pw"});
+  EXPECT_EQ(std::get<protocol::LoginReply>(login.body).waiting, 3u);
+  auto two = std::get<protocol::DeliverReply>(call(bob, protocol::DeliverRequest{2, "", ""}).body);
+  ASSERT_EQ(two.messages.size(), 2u);
+  EXPECT_EQ(two.messages[0].body, "m0");
+  EXPECT_EQ(two.remaining, 1u);
+  // Not acked yet: handed over again on the next deliver.
+  auto all = std::get<protocol::DeliverReply>(call(bob, protocol::DeliverRequest{0, "", ""}).body);
+  EXPECT_EQ(all.messages.size(), 3u);
+  call(bob, protocol::AckRequest{{all.messages[0].id, all.messages[1].id, all.messages[2].id}});
+  auto none = std::get<protocol::DeliverReply>(call(bob, protocol::DeliverRequest{0, "", ""}).body);
+  EXPECT_TRUE(none.messages.empty());
+}
+
+TEST_F(ChatServiceTest, LineClientsCountHandedOverMessagesAsDelivered) {
+  Client alice = loggedIn("alice");
+  Client setup = connect();
+  call(setup, protocol::CreateRequest{"bob", "pw"});
+  call(alice, protocol::SendRequest{"bob", "hello"});
+  Client line = connect(false);
+  auto first = call(line, protocol::DeliverRequest{0, "bob", "pw"});
+  ASSERT_TRUE(first.isOk()) << first.error;
+  EXPECT_EQ(std::get<protocol::DeliverReply>(first.body).messages.size(), 1u);
+  auto second = call(line, protocol::DeliverRequest{0, "bob", "pw"});
+  EXPECT_TRUE(std::get<protocol::DeliverReply>(second.body).messages.empty());
+  EXPECT_EQ(call(line, protocol::DeliverRequest{0, "bob", "wrong"}).code,
+            ErrorCode::kWrongPassword);
+}
+
+TEST_F(ChatServiceTest, AccountErrorsSayWhatWentWrong) {
+  Client c = connect();
+  EXPECT_TRUE(call(c, protocol::CreateRequest{"alice", "pw"}).isOk());
+  auto dup = call(c, protocol::CreateRequest{"ALICE", "pw"});
+  EXPECT_EQ(dup.code, ErrorCode::kUsernameTaken);
+  EXPECT_NE(dup.error.find("taken"), std::string::npos);
+  EXPECT_EQ(call(c, protocol::CreateRequest{"", "pw"}).code, ErrorCode::kInvalidUsername);
+  EXPECT_EQ(call(c, protocol::CreateRequest{"x", ""}).code, ErrorCode::kInvalidPassword);
+  EXPECT_EQ(call(c, protocol::LoginRequest{"alice", "nope"}).code, ErrorCode::kWrongPassword);
+  EXPECT_EQ(call(c, protocol::LoginRequest{"ghost", "pw"}).code, ErrorCode::kNoSuchUser);
+  EXPECT_EQ(call(c, protocol::SendRequest{"alice", "x"}).code, ErrorCode::kNotLoggedIn);
+  EXPECT_EQ(call(c, protocol::LogoutRequest{}).code, ErrorCode::kNotLoggedIn);
+  EXPECT_TRUE(call(c, protocol::LoginRequest{"alice", "pw"}).isOk());
+  EXPECT_EQ(call(c, protocol::LoginRequest{"alice", "pw"}).code, ErrorCode::kAlreadyLoggedIn);
+  EXPECT_EQ(call(c, protocol::SendRequest{"ghost", "x"}).code, ErrorCode::kNoSuchUser);
+  EXPECT_EQ(call(c, protocol::SendRequest{"alice", ""}).code, ErrorCode::kInvalidMessage);
+  EXPECT_EQ(call(c, protocol::SendRequest{"alice", std::string(5000, 'x')}).code,
+            ErrorCode::kInvalidMessage);
+}
+
+TEST_F(ChatServiceTest, NewLoginTakesTheAccountOver) {
+  Client first = loggedIn("alice");
+  Client second = connect();
+  EXPECT_TRUE(call(second, protocol::LoginRequest{"alice", "pw"}).isOk());
+  EXPECT_NE(first.session->ended().find("another connection"), std::string::npos);
+  EXPECT_EQ(call(first, protocol::SendRequest{"alice", "x"}).code, ErrorCode::kNotLoggedIn);
+  EXPECT_EQ(service_.sessionCount(), 1u);
+}
+
+TEST_F(ChatServiceTest, DeleteIsRefusedWhileAnotherSessionHoldsTheAccount) {
+  Client alice = loggedIn("alice");
+  Client other = connect();
+  auto busy = call(other, protocol::DeleteAccountRequest{"alice", "pw"});
+  EXPECT_EQ(busy.code, ErrorCode::kAccountBusy);
+  EXPECT_NE(busy.error.find("log out there first"), std::string::npos);
+  EXPECT_EQ(call(other, protocol::DeleteAccountRequest{"alice", "bad"}).code,
+            ErrorCode::kWrongPassword);
+  call(alice, protocol::LogoutRequest{});
+  EXPECT_TRUE(call(other, protocol::DeleteAccountRequest{"alice", "pw"}).isOk());
+  EXPECT_EQ(call(other, protocol::LoginRequest{"alice", "pw"}).code, ErrorCode::kNoSuchUser);
+}
+
+TEST_F(ChatServiceTest, DeletingYourOwnAccountEndsTheSessionAndDropsWaitingMessages) {
+  Client bob = loggedIn("bob");
+  Client setup = connect();
+  call(setup, protocol::CreateRequest{"alice", "pw"});
+  call(bob, protocol::SendRequest{"alice", "waiting for alice"});
+  Client alice = connect();
+  call(alice, protocol::LoginRequest{"alice", "pw"});
+  auto deleted = call(alice, protocol::DeleteAccountRequest{"alice", "pw"});
+  ASSERT_TRUE(deleted.isOk()) << deleted.error;
+  EXPECT_EQ(std::get<protocol::DeleteAccountReply>(deleted.body).discarded, 1u);
+  EXPECT_EQ(call(alice, protocol::SendRequest{"bob", "x"}).code, ErrorCode::kNotLoggedIn);
+  EXPECT_EQ(call(bob, protocol::SendRequest{"alice", "x"}).code, ErrorCode::kNoSuchUser);
+}
+
+TEST_F(ChatServiceTest, RetriedSendWithTheSameRequestIdIsStoredOnce) {
+  Client alice = loggedIn("alice");
+  Client bob = loggedIn("bob");
+  auto send = [&](uint64_t id) {
+    std::promise<protocol::Response> p;
+    service_.handle(alice.context, id, protocol::SendRequest{"bob", "once"},
+                    [&p](protocol::Response r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  };
+  auto a = send(500);
+  auto b = send(500);
+  EXPECT_EQ(std::get<protocol::SendReply>(a.body).messageId,
+            std::get<protocol::SendReply>(b.body).messageId);
+  ASSERT_TRUE(bob.session->waitFor<protocol::MessagePush>().has_value());
+  EXPECT_EQ(bob.session->count<protocol::MessagePush>(), 0u);
+}
+
+TEST_F(ChatServiceTest, ListShowsOnlineStateAndWatchersHearPresence) {
+  Client alice = loggedIn("alice");
+  Client setup = connect();
+  call(setup, protocol::CreateRequest{"bob", "pw"});
+  call(setup, protocol::CreateRequest{"carol", "pw"});
+  auto list = std::get<protocol::ListReply>(call(alice, protocol::ListRequest{"*", 0, 10}).body);
+  ASSERT_EQ(list.total, 3u);
+  EXPECT_TRUE(list.users[0].online);   // alice
+  EXPECT_FALSE(list.users[1].online);  // bob
+  auto b = std::get<protocol::ListReply>(call(alice, protocol::ListRequest{"b?b", 0, 10}).body);
+  ASSERT_EQ(b.users.size(), 1u);
+  Client bob = connect();
+  call(bob, protocol::LoginRequest{"bob", "pw"});
+  auto online = alice.session->waitFor<protocol::PresencePush>();
+  ASSERT_TRUE(online.has_value());
+  EXPECT_EQ(online->user, "bob");
+  EXPECT_TRUE(online->online);
+  service_.detach(bob.context);
+  auto offline = alice.session->waitFor<protocol::PresencePush>();
+  ASSERT_TRUE(offline.has_value());
+  EXPECT_FALSE(offline->online);
+  EXPECT_EQ(call(alice, protocol::ListRequest{"[a]", 0, 10}).code, ErrorCode::kMalformed);
+}
+
+TEST_F(ChatServiceTest, HistoryPagesAConversation) {
+  Client alice = loggedIn("alice");
+  Client bob = loggedIn("bob");
+  for (int i = 0; i < 5; ++i) {
+    call(i % 2 ? bob : alice, protocol::SendRequest{i % 2 ? "alice" : "bob", std::to_string(i)});
+  }
+  auto page =
+      std::get<protocol::HistoryReply>(call(alice, protocol::HistoryRequest{"bob", 0, 2}).body);
+  ASSERT_EQ(page.messages.size(), 2u);
+  EXPECT_EQ(page.messages[1].body, "4");
+  EXPECT_TRUE(page.hasMore);
+  auto rest = std::get<protocol::HistoryReply>(
+      call(alice, protocol::HistoryRequest{"bob", page.messages[0].id, 10}).body);
+  EXPECT_EQ(rest.messages.size(), 3u);
+  EXPECT_FALSE(rest.hasMore);
+}
+
+TEST_F(ChatServiceTest, StatusAndPing) {
+  Client c = loggedIn("alice");
+  auto status = call(c, protocol::StatusRequest{});
+  auto s = std::get<protocol::StatusReply>(status.body).status;
+  EXPECT_EQ(s.sessions, 1u);
+  EXPECT_GE(s.commitIndex, 1u);
+  EXPECT_EQ(std::get<protocol::PingReply>(call(c, protocol::PingRequest{9}).body).nonce, 9u);
+  EXPECT_NE(std::get<protocol::HelpReply>(call(c, protocol::HelpRequest{}).body).text.find("login"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace chat::service

@@ -1,0 +1,206 @@
+// The same behaviour checks run against both MessageStore implementations.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "chat/storage/in_memory_store.h"
+#include "chat/storage/sqlite_store.h"
+#include "support/temp_dir.h"
+
+namespace chat::storage {
+namespace {
+
+using protocol::ErrorCode;
+
+struct StoreFactory {
+  std::string name;
+  std::function<std::unique_ptr<MessageStore>(const std::string& dir)> make;
+};
+
+class MessageStoreTest : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override { store_ = GetParam().make(dir_.path()); }
+
+  ApplyResult apply1(Operation op) {
+    LogEntry e{1, ++index_, std::move(op)};
+    auto results = store_->apply(std::span(&e, 1));
+    EXPECT_TRUE(results.has_value()) << results.error().toString();
+    return results ? (*results)[0] : ApplyResult{};
+  }
+  uint64_t sendMessage(const std::string& from, const std::string& to, const std::string& body,
+                       uint64_t requestId = 0) {
+    auto r = apply1(StoreMessageOp{from, to, body, 1000, requestId});
+    EXPECT_TRUE(r.isOk()) << r.error;
+    return r.id;
+  }
+
+  chat::testing::TempDir dir_;
+  std::unique_ptr<MessageStore> store_;
+  uint64_t index_ = 0;
+};
+
+TEST_P(MessageStoreTest, CreatesAccountsAndRefusesDuplicatesCaseInsensitively) {
+  EXPECT_TRUE(apply1(CreateAccountOp{"Alice", "h1", 1}).isOk());
+  auto dup = apply1(CreateAccountOp{"alice", "h2", 2});
+  EXPECT_EQ(dup.code, ErrorCode::kUsernameTaken);
+  auto found = store_->findAccount("ALICE");
+  ASSERT_TRUE(found.has_value());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->name, "Alice");
+  EXPECT_EQ((*found)->passwordHash, "h1");
+  EXPECT_EQ((*found)->uid, 1u);
+}
+
+TEST_P(MessageStoreTest, ListsWithWildcardsInNameOrder) {
+  for (const char* n : {"carol", "alice", "bob", "albert"}) {
+    apply1(CreateAccountOp{n, "h", 1});
+  }
+  auto all = store_->listAccounts("", 0, 10);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->total, 4u);
+  ASSERT_EQ(all->accounts.size(), 4u);
+  EXPECT_EQ(all->accounts[0].name, "albert");
+  auto a = store_->listAccounts("a*", 0, 10);
+  EXPECT_EQ(a->total, 2u);
+  auto q = store_->listAccounts("?ob", 0, 10);
+  ASSERT_EQ(q->accounts.size(), 1u);
+  EXPECT_EQ(q->accounts[0].name, "bob");
+  auto paged = store_->listAccounts("*", 1, 2);
+  EXPECT_EQ(paged->total, 4u);
+  ASSERT_EQ(paged->accounts.size(), 2u);
+  EXPECT_EQ(paged->accounts[0].name, "alice");
+}
+
+TEST_P(MessageStoreTest, MessagesWaitUntilMarkedDelivered) {
+  apply1(CreateAccountOp{"alice", "h", 1});
+  apply1(CreateAccountOp{"bob", "h", 1});
+  uint64_t m1 = sendMessage("alice", "bob", "one");
+  uint64_t m2 = sendMessage("alice", "bob", "two");
+  EXPECT_LT(m1, m2);
+  EXPECT_EQ(*store_->pendingCount("bob"), 2u);
+  auto first = store_->pendingMessages("bob", 1);
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].body, "one");
+  auto r = apply1(MarkDeliveredOp{"bob", {m1, 12345}, 5});
+  ASSERT_EQ(r.delivered.size(), 1u);
+  EXPECT_EQ(r.delivered[0], std::make_pair(m1, std::string("alice")));
+  EXPECT_EQ(*store_->pendingCount("bob"), 1u);
+  // Marking again changes nothing; another recipient cannot mark bob's messages.
+  EXPECT_TRUE(apply1(MarkDeliveredOp{"bob", {m1}, 6}).delivered.empty());
+  EXPECT_TRUE(apply1(MarkDeliveredOp{"alice", {m2}, 6}).delivered.empty());
+}
+
+TEST_P(MessageStoreTest, UnknownRecipientIsAnErrorResult) {
+  apply1(CreateAccountOp{"alice", "h", 1});
+  auto r = apply1(StoreMessageOp{"alice", "nobody", "x", 1, 0});
+  EXPECT_EQ(r.code, ErrorCode::kNoSuchUser);
+  EXPECT_NE(r.error.find("nobody"), std::string::npos);
+}
+
+TEST_P(MessageStoreTest, RetriedRequestIdStoresOnce) {
+  apply1(CreateAccountOp{"alice", "h", 1});
+  apply1(CreateAccountOp{"bob", "h", 1});
+  uint64_t first = sendMessage("alice", "bob", "x", 77);
+  auto again = apply1(StoreMessageOp{"alice", "bob", "x", 1, 77});
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.id, first);
+  EXPECT_EQ(*store_->pendingCount("bob"), 1u);
+  // The same request id from another sender is a different request.
+  EXPECT_FALSE(apply1(StoreMessageOp{"bob", "alice", "y", 1, 77}).duplicate);
+}
+
+TEST_P(MessageStoreTest, HistoryPagesNewestFirstReturnedOldestFirst) {
+  apply1(CreateAccountOp{"alice", "h", 1});
+  apply1(CreateAccountOp{"bob", "h", 1});
+  apply1(CreateAccountOp{"carol", "h", 1});
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(sendMessage(i % 2 ? "bob" : "alice", i % 2 ? "alice" : "bob",
+                              "m" + std::to_string(i)));
+  }
+  sendMessage("carol", "alice", "other conversation");
+  auto page = store_->history("alice", "bob", 0, 3);
+  ASSERT_TRUE(page.has_value());
+  ASSERT_EQ(page->messages.size(), 3u);
+  EXPECT_TRUE(page->hasMore);
+  EXPECT_EQ(page->messages[0].body, "m2");
+  EXPECT_EQ(page->messages[2].body, "m4");
+  auto older = store_->history("alice", "bob", page->messages[0].id, 3);
+  ASSERT_EQ(older->messages.size(), 2u);
+  EXPECT_FALSE(older->hasMore);
+  EXPECT_EQ(older->messages[0].body, "m0");
+  auto fromBob = store_->history("BOB", "alice", 0, 10);
+  EXPECT_EQ(fromBob->messages.size(), 5u);
+}
+
+TEST_P(MessageStoreTest, DeletingAnAccountDropsItsInboxAndKeepsWhatItSent) {
+  apply1(CreateAccountOp{"alice", "h", 1});
+  apply1(CreateAccountOp{"bob", "h", 1});
+  sendMessage("bob", "alice", "to alice, waiting");
+  sendMessage("alice", "bob", "from alice");
+  auto r = apply1(DeleteAccountOp{"alice"});
+  EXPECT_TRUE(r.isOk());
+  EXPECT_EQ(r.count, 1u);
+  EXPECT_FALSE(store_->findAccount("alice")->has_value());
+  EXPECT_EQ(*store_->pendingCount("bob"), 1u);
+  auto bobsView = store_->history("bob", "alice", 0, 10);
+  ASSERT_EQ(bobsView->messages.size(), 1u);
+  EXPECT_EQ(bobsView->messages[0].body, "from alice");
+  // A new account under the old name sees none of the old one's conversations.
+  apply1(CreateAccountOp{"alice", "h", 1});
+  EXPECT_TRUE(store_->history("alice", "bob", 0, 10)->messages.empty());
+  EXPECT_EQ(apply1(DeleteAccountOp{"nobody"}).code, ErrorCode::kNoSuchUser);
+}
+
+TEST_P(MessageStoreTest, TracksAppliedPosition) {
+  apply1(CreateAccountOp{"alice", "h", 1});
+  apply1(SetLastSeenOp{"alice", 42});
+  auto pos = store_->appliedPosition();
+  ASSERT_TRUE(pos.has_value());
+  EXPECT_EQ(pos->index, 2u);
+  EXPECT_EQ(pos->epoch, 1u);
+  EXPECT_EQ((*store_->findAccount("alice"))->lastSeenMillis, 42);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Stores, MessageStoreTest,
+    ::testing::Values(StoreFactory{"InMemory",
+                                   [](const std::string&) -> std::unique_ptr<MessageStore> {
+                                     return std::make_unique<InMemoryMessageStore>();
+                                   }},
+                      StoreFactory{"Sqlite",
+                                   [](const std::string& dir) -> std::unique_ptr<MessageStore> {
+                                     auto s = SqliteMessageStore::open(dir + "/chat.db", {});
+                                     EXPECT_TRUE(s.has_value()) << s.error().toString();
+                                     return std::move(s).value();
+                                   }}),
+    [](const auto& param) { return param.param.name; });
+
+TEST(SqliteMessageStoreTest, ReopensWithStateAndRejectsNewerSchema) {
+  chat::testing::TempDir dir;
+  std::string path = dir.file("chat.db");
+  {
+    auto store = SqliteMessageStore::open(path, {});
+    ASSERT_TRUE(store.has_value());
+    LogEntry e{1, 1, CreateAccountOp{"alice", "h", 1}};
+    ASSERT_TRUE((*store)->apply(std::span(&e, 1)).has_value());
+  }
+  {
+    auto store = SqliteMessageStore::open(path, {});
+    ASSERT_TRUE(store.has_value());
+    EXPECT_TRUE((*store)->findAccount("alice")->has_value());
+    EXPECT_EQ((*store)->appliedPosition()->index, 1u);
+    // The account cache was reloaded: a duplicate is still refused after reopening.
+    LogEntry e{1, 2, CreateAccountOp{"alice", "h", 1}};
+    EXPECT_EQ((*(*store)->apply(std::span(&e, 1)))[0].code, ErrorCode::kUsernameTaken);
+  }
+}
+
+TEST(SqliteMessageStoreTest, UnopenablePathIsAnError) {
+  auto store = SqliteMessageStore::open("/nonexistent-folder/x/chat.db", {});
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), StatusCode::kIoError);
+}
+
+}  // namespace
+}  // namespace chat::storage
