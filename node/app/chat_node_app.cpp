@@ -18,6 +18,7 @@
 #include <Poco/Util/OptionSet.h>
 
 #include "chat/common/clock.h"
+#include "chat/common/process_info.h"
 #include "chat/net/client_listener.h"
 #include "chat/service/chat_service.h"
 #include "chat/service/local_commit_log.h"
@@ -131,6 +132,7 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       return EXIT_CANTCREAT;
     }
     setupLogging();
+    uint64_t openFiles = raiseOpenFileLimit();
 
     auto cost = service::parseHashCost(config().getString("node.password_hash", "interactive"));
     if (!cost) {
@@ -193,13 +195,14 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       s.uptimeMillis =
           std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - started).count();
       s.connections = static_cast<uint32_t>(listenerPtr->connectionCount());
+      s.residentBytes = residentBytes();
       s.leaderAddress = listenerOptions.host + ":" + std::to_string(listenerPtr->port());
       return s;
     });
 
     std::string address = listenerOptions.host + ":" + std::to_string((*listener)->port());
     log.information("chat-node listening on " + address + ", data in " + dbPath + " (sync " +
-                    sync + ", applied index " + std::to_string(logPtr->commitIndex()) + ")");
+                    sync + ", open-file limit " + std::to_string(openFiles) + ", applied index " + std::to_string(logPtr->commitIndex()) + ")");
     if (config().has("node.port_file")) {
       std::string portFile = config().getString("node.port_file");
       std::string tmp = portFile + ".tmp";

@@ -383,7 +383,7 @@ std::string formatStatusText(const NodeStatus& s) {
   o << "node " << s.nodeId << " role " << s.role << " epoch " << s.epoch << "\n"
     << "commit index " << s.commitIndex << " applied index " << s.appliedIndex << "\n"
     << "uptime " << s.uptimeMillis / 1000 << "s sessions " << s.sessions << " connections "
-    << s.connections << "\n"
+    << s.connections << " memory " << s.residentBytes / (1024 * 1024) << " MiB\n"
     << "leader " << (s.leaderAddress.empty() ? "unknown" : s.leaderAddress) << "\n";
   if (!s.lastElection.empty()) {
     o << "last election " << s.lastElection << "\n";
@@ -401,7 +401,8 @@ std::string formatStatusJson(const NodeStatus& s) {
   o << "{\"node\":" << s.nodeId << ",\"role\":" << jsonQuote(s.role) << ",\"epoch\":" << s.epoch
     << ",\"commitIndex\":" << s.commitIndex << ",\"appliedIndex\":" << s.appliedIndex
     << ",\"uptimeMillis\":" << s.uptimeMillis << ",\"sessions\":" << s.sessions
-    << ",\"connections\":" << s.connections << ",\"leader\":" << jsonQuote(s.leaderAddress)
+    << ",\"connections\":" << s.connections << ",\"residentBytes\":" << s.residentBytes
+    << ",\"leader\":" << jsonQuote(s.leaderAddress)
     << ",\"lastElection\":" << jsonQuote(s.lastElection) << ",\"peers\":[";
   for (size_t i = 0; i < s.peers.size(); ++i) {
     const auto& p = s.peers[i];

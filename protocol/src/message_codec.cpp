@@ -125,6 +125,7 @@ void putStatus(ByteWriter& w, const NodeStatus& s) {
   w.i64(s.uptimeMillis);
   w.u32(s.sessions);
   w.u32(s.connections);
+  w.u64(s.residentBytes);
   w.str(s.leaderAddress);
   w.str(s.lastElection);
   w.u32(static_cast<uint32_t>(s.peers.size()));
@@ -147,6 +148,7 @@ NodeStatus getStatus(FieldReader& r) {
   s.uptimeMillis = r.i64();
   s.sessions = r.u32();
   s.connections = r.u32();
+  s.residentBytes = r.u64();
   s.leaderAddress = r.str("leader address");
   s.lastElection = r.str("last election");
   uint32_t n = r.count(4 + 4 + 4 + 8 + 1, 1024);

@@ -226,7 +226,9 @@ struct SqliteMessageStore::Impl {
               Int64 requestId = toDb(op.requestId);
               if (op.requestId != 0) {
                 std::vector<Int64> existing;
-                s << "SELECT id FROM messages WHERE sender_uid = ? AND request_id = ?",
+                // "request_id != 0" lets SQLite use the partial unique index.
+                s << "SELECT id FROM messages WHERE sender_uid = ? AND request_id = ? "
+                     "AND request_id != 0",
                     use(senderUid), use(requestId), into(existing), now;
                 if (!existing.empty()) {
                   r.id = static_cast<uint64_t>(existing.front());

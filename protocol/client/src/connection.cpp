@@ -75,6 +75,52 @@ Status Connection::sendRequest(uint64_t requestId, const protocol::Request& requ
   return flush(Millis(0));
 }
 
+void Connection::queueRequest(uint64_t requestId, const protocol::Request& request) {
+  protocol::appendRequestFrame(requestId, request, out_);
+}
+
+Status Connection::readAvailable() {
+  if (fd_ < 0) {
+    return Status::unavailable("the connection to " + address_ + " is closed");
+  }
+  uint8_t buffer[64 * 1024];
+  for (;;) {
+    ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+    if (n > 0) {
+      decoder_.feed({buffer, static_cast<size_t>(n)});
+      if (static_cast<size_t>(n) < sizeof buffer) {
+        return Status::ok();
+      }
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return Status::ok();
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    std::string why = n == 0 ? "closed by the server" : std::strerror(errno);
+    close();
+    return Status::unavailable("the connection to " + address_ + " was lost: " + why);
+  }
+}
+
+Result<std::optional<protocol::ServerMessage>> Connection::takeBuffered() {
+  auto frame = decoder_.next();
+  if (!frame) {
+    if (decoder_.error()) {
+      return Status::corruption("bad frame from " + address_ + ": " + decoder_.error()->message);
+    }
+    return std::optional<protocol::ServerMessage>();
+  }
+  auto decoded = protocol::decodeServerFrame(*frame, limits_);
+  if (auto* failure = std::get_if<protocol::DecodeFailure>(&decoded)) {
+    return Status::corruption("bad frame from " + address_ + ": " + failure->message);
+  }
+  return std::optional<protocol::ServerMessage>(
+      std::move(std::get<protocol::ServerMessage>(decoded)));
+}
+
 Status Connection::sendRaw(const std::string& bytes) {
   out_.insert(out_.end(), bytes.begin(), bytes.end());
   return flush(Millis(1000));
@@ -137,17 +183,9 @@ Result<std::optional<protocol::ServerMessage>> Connection::receive(Millis timeou
   auto deadline = Clock::now() + timeout;
   bool polled = false;
   for (;;) {
-    if (auto frame = decoder_.next()) {
-      auto decoded = protocol::decodeServerFrame(*frame, limits_);
-      if (auto* failure = std::get_if<protocol::DecodeFailure>(&decoded)) {
-        return Status::corruption("bad frame from " + address_ + ": " + failure->message);
-      }
-      return std::optional<protocol::ServerMessage>(
-          std::move(std::get<protocol::ServerMessage>(decoded)));
-    }
-    if (decoder_.error()) {
-      return Status::corruption("bad frame from " + address_ + ": " +
-                                decoder_.error()->message);
+    auto buffered = takeBuffered();
+    if (!buffered || buffered->has_value()) {
+      return buffered;
     }
     if (fd_ < 0) {
       return Status::unavailable("the connection to " + address_ + " is closed");

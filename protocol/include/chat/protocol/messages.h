@@ -51,6 +51,7 @@ struct NodeStatus {
   int64_t uptimeMillis = 0;
   uint32_t sessions = 0;
   uint32_t connections = 0;
+  uint64_t residentBytes = 0;  // the node process's resident memory
   std::string leaderAddress;  // host:port of the leader, empty when unknown
   std::string lastElection;   // when and why, empty when none
   std::vector<PeerStatus> peers;

@@ -36,6 +36,12 @@ class Connection {
   // Queues `request` under `requestId` and writes what the socket takes without blocking;
   // call flush() or receive() to write the rest.
   Status sendRequest(uint64_t requestId, const protocol::Request& request);
+  // Queues `request` without writing; flush() writes everything queued in one go.
+  void queueRequest(uint64_t requestId, const protocol::Request& request);
+  // Reads whatever the socket holds now without blocking. kUnavailable when closed.
+  Status readAvailable();
+  // The next fully buffered reply or push, without any I/O; nullopt when none is buffered.
+  Result<std::optional<protocol::ServerMessage>> takeBuffered();
   // Writes queued bytes, waiting at most `timeout`. kTimeout when bytes remain.
   Status flush(Millis timeout);
   // The next reply or push, waiting at most `timeout` (nullopt on timeout). Errors:

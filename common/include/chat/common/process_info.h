@@ -1,0 +1,18 @@
+// Facts about the running process that servers and tools report: resident memory, and the
+// open-file limit, which must be raised for thousands of connections.
+// Thread contract: thread-safe.
+#ifndef CHAT_COMMON_PROCESS_INFO_H_
+#define CHAT_COMMON_PROCESS_INFO_H_
+
+#include <cstdint>
+
+namespace chat {
+
+// Resident set size of this process in bytes (0 when /proc is unavailable).
+uint64_t residentBytes();
+// Raises the soft limit on open files to the hard limit; returns the new soft limit.
+uint64_t raiseOpenFileLimit();
+
+}  // namespace chat
+
+#endif  // CHAT_COMMON_PROCESS_INFO_H_

@@ -1,0 +1,111 @@
+#include "bench_options.h"
+
+#include <charconv>
+#include <cstring>
+#include <sstream>
+
+namespace chat::bench {
+
+const char* benchUsage() {
+  return "usage: chat-bench --servers HOST:PORT[,...] [options]\n"
+         "  --pairs N        senders and as many recipients (default 50)\n"
+         "  --messages M     messages per sender in throughput mode (default 1000)\n"
+         "  --size B         body bytes (default 100)\n"
+         "  --window W       sends in flight per sender (default 1)\n"
+         "  --rate R         fixed total rate in messages/s (latency run), with --duration\n"
+         "  --duration S     seconds to hold --rate\n"
+         "  --threads T      client threads (default 2)\n"
+         "  --idle N         also log in N idle connections and report the node's memory\n"
+         "  --hold S         keep the idle connections open S seconds after the run\n"
+         "  --json           print one JSON object instead of text\n"
+         "The node should run with --password-hash min: the bench creates many accounts.\n";
+}
+
+namespace {
+template <typename T>
+Status parseNumber(const char* name, const char* text, T& out) {
+  std::string_view s(text);
+  if constexpr (std::is_floating_point_v<T>) {
+    try {
+      size_t used = 0;
+      out = static_cast<T>(std::stod(std::string(s), &used));
+      if (used == s.size() && out >= 0) {
+        return Status::ok();
+      }
+    } catch (const std::exception&) {
+      // falls through to the error below
+    }
+  } else {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec == std::errc() && p == s.data() + s.size() && out >= 0) {
+      return Status::ok();
+    }
+  }
+  return Status::invalidArgument(std::string(name) + " needs a non-negative number, not '" +
+                                 std::string(s) + "'");
+}
+}  // namespace
+
+Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
+  BenchOptions o;
+  help = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      help = true;
+      return o;
+    }
+    if (arg == "--json") {
+      o.json = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      return Status::invalidArgument(arg + " needs a value (or is unknown); see --help");
+    }
+    const char* v = argv[++i];
+    if (arg == "--servers") {
+      std::stringstream ss(v);
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        if (!item.empty()) {
+          o.servers.push_back(item);
+        }
+      }
+    } else if (arg == "--pairs") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--pairs", v, o.pairs));
+    } else if (arg == "--messages") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--messages", v, o.messages));
+    } else if (arg == "--size") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--size", v, o.size));
+    } else if (arg == "--window") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--window", v, o.window));
+    } else if (arg == "--rate") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--rate", v, o.rate));
+    } else if (arg == "--duration") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--duration", v, o.duration));
+    } else if (arg == "--threads") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--threads", v, o.threads));
+    } else if (arg == "--idle") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--idle", v, o.idleConnections));
+    } else if (arg == "--hold") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--hold", v, o.holdSeconds));
+    } else {
+      return Status::invalidArgument("unknown option " + arg + "; see --help");
+    }
+  }
+  if (o.servers.empty()) {
+    return Status::invalidArgument("--servers is required, e.g. --servers 127.0.0.1:7001");
+  }
+  if (o.pairs < 1 || o.window < 1 || o.threads < 1) {
+    return Status::invalidArgument("--pairs, --window and --threads must be at least 1");
+  }
+  if (o.size < 24 || o.size > 4000) {
+    return Status::invalidArgument("--size must be between 24 and 4000 bytes");
+  }
+  if ((o.rate > 0) != (o.duration > 0)) {
+    return Status::invalidArgument("--rate and --duration go together");
+  }
+  return o;
+}
+
+}  // namespace chat::bench

@@ -1,0 +1,36 @@
+// chat-bench command-line options and their parsing.
+#ifndef CHAT_TOOLS_BENCH_BENCH_OPTIONS_H_
+#define CHAT_TOOLS_BENCH_BENCH_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chat/common/status.h"
+
+namespace chat::bench {
+
+struct BenchOptions {
+  std::vector<std::string> servers;  // host:port; the first is used (one node for now)
+  int pairs = 50;
+  int64_t messages = 1000;  // per sender, in throughput mode
+  size_t size = 100;        // body bytes
+  int window = 1;           // sends in flight per sender
+  double rate = 0;          // messages/s over all senders; 0 = as fast as the window allows
+  double duration = 0;      // seconds, with --rate
+  int threads = 2;
+  bool json = false;
+  std::string password = "bench-pw";
+  int connectTimeoutMs = 5000;
+  int idleConnections = 0;  // extra logged-in connections that do nothing (memory test)
+  int holdSeconds = 0;      // keep idle connections open this long after the run
+};
+
+// Parses argv; kInvalidArgument with a sentence naming the bad option. `help` is set when
+// --help was given.
+Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help);
+const char* benchUsage();
+
+}  // namespace chat::bench
+
+#endif  // CHAT_TOOLS_BENCH_BENCH_OPTIONS_H_

@@ -1,0 +1,461 @@
+#include "bench_runner.h"
+
+#include <sys/epoll.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "chat/client/connection.h"
+#include "chat/common/random.h"
+
+namespace chat::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using client::Connection;
+using client::Millis;
+using namespace std::chrono_literals;
+
+int64_t nowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+// Body: "<sequence> <send time in ns> " padded with 'x' to the requested size.
+std::string makeBody(int64_t seq, size_t size) {
+  std::string body = std::to_string(seq) + " " + std::to_string(nowNanos()) + " ";
+  if (body.size() < size) {
+    body.append(size - body.size(), 'x');
+  }
+  return body;
+}
+
+bool parseBody(const std::string& body, int64_t& seq, int64_t& sentNanos) {
+  const char* p = body.data();
+  const char* end = p + body.size();
+  auto r1 = std::from_chars(p, end, seq);
+  if (r1.ec != std::errc() || r1.ptr == end) {
+    return false;
+  }
+  auto r2 = std::from_chars(r1.ptr + 1, end, sentNanos);
+  return r2.ec == std::errc();
+}
+
+struct Pair {
+  std::string senderName;
+  std::string recipientName;
+  std::unique_ptr<Connection> sender;
+  std::unique_ptr<Connection> recipient;
+  int64_t nextSeq = 0;
+  int inFlight = 0;
+  int64_t acked = 0;  // sends acknowledged ok
+  int64_t errors = 0;
+  std::vector<uint8_t> seen;  // by sequence: times received
+  int64_t received = 0;
+  int64_t duplicates = 0;
+  double nextSendAt = 0;  // seconds since start, rate mode
+  bool doneSending = false;
+};
+
+Result<std::unique_ptr<Connection>> open(const BenchOptions& o) {
+  return Connection::connect(o.servers.front(), Millis(o.connectTimeoutMs));
+}
+
+// Runs `requests` on `c` pipelined and checks every reply is OK (or the `allowed` code).
+Status pipeline(Connection& c, const std::vector<protocol::Request>& requests,
+                protocol::ErrorCode allowed = protocol::ErrorCode::kOk) {
+  for (const auto& r : requests) {
+    c.queueRequest(c.nextRequestId(), r);
+  }
+  CHAT_RETURN_IF_ERROR(c.flush(60000ms));
+  size_t answered = 0;
+  while (answered < requests.size()) {
+    auto m = c.receive(60000ms);
+    if (!m) {
+      return m.error();
+    }
+    if (!m->has_value()) {
+      return Status::timeout("the node stopped answering during set-up");
+    }
+    if (auto* r = std::get_if<protocol::Response>(&**m)) {
+      ++answered;
+      if (!r->isOk() && r->code != allowed) {
+        return Status::aborted(std::string(protocol::opcodeName(r->opcode)) +
+                               " failed during set-up: " + r->error);
+      }
+    }
+  }
+  return Status::ok();
+}
+
+// Creates the accounts, opens one connection per name and logs each in, with the logins
+// pipelined over all connections.
+Result<std::vector<std::unique_ptr<Connection>>> loginAll(const BenchOptions& o,
+                                                          const std::vector<std::string>& names) {
+  std::vector<std::unique_ptr<Connection>> out;
+  {
+    auto setup = open(o);
+    if (!setup) {
+      return setup.error();
+    }
+    for (size_t i = 0; i < names.size(); i += 1000) {
+      std::vector<protocol::Request> creates;
+      for (size_t k = i; k < std::min(names.size(), i + 1000); ++k) {
+        creates.emplace_back(protocol::CreateRequest{names[k], o.password});
+      }
+      CHAT_RETURN_IF_ERROR(pipeline(**setup, creates, protocol::ErrorCode::kUsernameTaken));
+    }
+  }
+  for (const auto& name : names) {
+    auto c = open(o);
+    if (!c) {
+      return c.error();
+    }
+    (*c)->queueRequest((*c)->nextRequestId(), protocol::LoginRequest{name, o.password});
+    CHAT_RETURN_IF_ERROR((*c)->flush(5000ms));
+    out.push_back(std::move(c).value());
+  }
+  for (auto& c : out) {
+    for (;;) {
+      auto m = c->receive(60000ms);
+      if (!m || !m->has_value()) {
+        return Status::timeout("no reply to a login during set-up");
+      }
+      if (auto* r = std::get_if<protocol::Response>(&**m)) {
+        if (!r->isOk()) {
+          return Status::aborted("login failed during set-up: " + r->error);
+        }
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+struct ThreadResult {
+  std::vector<int64_t> latencies;  // nanoseconds
+  double lastReceive = 0;          // seconds since start
+  Status status;
+};
+
+// Reads everything buffered on a sender: replies to sends.
+void onSenderReadable(Pair& p, ThreadResult& result) {
+  Status s = p.sender->readAvailable();
+  for (;;) {
+    auto m = p.sender->takeBuffered();
+    if (!m || !m->has_value()) {
+      break;
+    }
+    if (auto* r = std::get_if<protocol::Response>(&**m)) {
+      if (r->opcode == protocol::Opcode::kSend) {
+        --p.inFlight;
+        if (r->isOk()) {
+          ++p.acked;
+        } else {
+          ++p.errors;
+          if (result.status.isOk()) {
+            result.status = Status::aborted("a send failed: " + r->error);
+          }
+        }
+      }
+    }
+  }
+  if (!s.isOk() && result.status.isOk()) {
+    result.status = s;
+  }
+}
+
+// Reads everything buffered on a recipient: message pushes, checked off and acked in one
+// ack request per wakeup.
+void onRecipientReadable(Pair& p, ThreadResult& result, Clock::time_point start) {
+  Status s = p.recipient->readAvailable();
+  std::vector<uint64_t> ids;
+  int64_t now = nowNanos();
+  for (;;) {
+    auto m = p.recipient->takeBuffered();
+    if (!m || !m->has_value()) {
+      break;
+    }
+    auto* push = std::get_if<protocol::Push>(&**m);
+    if (push == nullptr) {
+      continue;  // replies to our acks
+    }
+    auto* mp = std::get_if<protocol::MessagePush>(push);
+    if (mp == nullptr) {
+      continue;  // presence and other notices
+    }
+    ids.push_back(mp->message.id);
+    int64_t seq = 0;
+    int64_t sentAt = 0;
+    if (!parseBody(mp->message.body, seq, sentAt) || seq < 0) {
+      continue;
+    }
+    if (static_cast<size_t>(seq) >= p.seen.size()) {
+      p.seen.resize(static_cast<size_t>(seq) + 1024, 0);
+    }
+    if (p.seen[static_cast<size_t>(seq)]++ == 0) {
+      ++p.received;
+      result.latencies.push_back(now - sentAt);
+    } else {
+      ++p.duplicates;
+    }
+  }
+  if (!ids.empty()) {
+    result.lastReceive = std::chrono::duration<double>(Clock::now() - start).count();
+    p.recipient->queueRequest(p.recipient->nextRequestId(), protocol::AckRequest{std::move(ids)});
+    (void)p.recipient->flush(Millis(0));
+  }
+  if (!s.isOk() && result.status.isOk()) {
+    result.status = s;
+  }
+}
+
+void drive(const BenchOptions& o, const std::vector<Pair*>& pairs, Clock::time_point start,
+           ThreadResult& result) {
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  std::unordered_map<int, std::pair<Pair*, bool>> byFd;  // fd -> (pair, is sender)
+  for (Pair* p : pairs) {
+    for (bool sender : {true, false}) {
+      Connection& c = sender ? *p->sender : *p->recipient;
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = c.fd();
+      ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd(), &ev);
+      byFd[c.fd()] = {p, sender};
+    }
+  }
+  const bool rateMode = o.rate > 0;
+  const double interval = rateMode ? static_cast<double>(o.pairs) / o.rate : 0;
+  const int maxInFlight = rateMode ? 1000000 : o.window;
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  double lastProgress = 0;
+  int64_t lastCount = -1;
+  epoll_event events[256];
+  while (result.status.isOk()) {
+    double now = elapsed();
+    bool allDone = true;
+    int64_t progress = 0;
+    for (Pair* p : pairs) {
+      bool queued = false;
+      while (!p->doneSending && p->inFlight < maxInFlight) {
+        if (rateMode) {
+          if (now >= o.duration) {
+            p->doneSending = true;
+            break;
+          }
+          if (now < p->nextSendAt) {
+            break;
+          }
+          p->nextSendAt += interval;
+        } else if (p->nextSeq >= o.messages) {
+          p->doneSending = true;
+          break;
+        }
+        p->sender->queueRequest(p->sender->nextRequestId(),
+                                protocol::SendRequest{p->recipientName,
+                                                      makeBody(p->nextSeq++, o.size)});
+        ++p->inFlight;
+        queued = true;
+      }
+      if (queued || p->sender->hasQueuedOutput()) {
+        Status s = p->sender->flush(Millis(0));
+        if (!s.isOk()) {
+          result.status = s;
+        }
+      }
+      if (!p->doneSending || p->inFlight > 0 || p->received < p->acked) {
+        allDone = false;
+      }
+      progress += p->acked + p->received;
+    }
+    if (allDone) {
+      break;
+    }
+    if (progress != lastCount) {
+      lastCount = progress;
+      lastProgress = now;
+    } else if (now - lastProgress > 10) {
+      result.status = Status::timeout("no progress for 10 s: messages are missing");
+      break;
+    }
+    int timeoutMs = rateMode ? 1 : 100;
+    int n = ::epoll_wait(ep, events, 256, timeoutMs);
+    for (int i = 0; i < n; ++i) {
+      auto it = byFd.find(events[i].data.fd);
+      if (it == byFd.end()) {
+        continue;
+      }
+      if (it->second.second) {
+        onSenderReadable(*it->second.first, result);
+      } else {
+        onRecipientReadable(*it->second.first, result, start);
+      }
+    }
+  }
+  ::close(ep);
+}
+
+double percentile(const std::vector<int64_t>& sorted, double q) {
+  if (sorted.empty()) {
+    return 0;
+  }
+  auto idx = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size()))) - 1;
+  return static_cast<double>(sorted[std::min(idx, sorted.size() - 1)]) / 1000.0;
+}
+
+}  // namespace
+
+Result<BenchResult> runBench(const BenchOptions& o) {
+  Random random(Random::entropySeed());
+  char run[8];
+  std::snprintf(run, sizeof run, "%06llx",
+                static_cast<unsigned long long>(random.next() & 0xFFFFFF));
+  BenchResult result;
+
+  std::vector<std::string> names;
+  for (int i = 0; i < o.pairs; ++i) {
+    names.push_back(std::string("b") + run + "s" + std::to_string(i));
+    names.push_back(std::string("b") + run + "r" + std::to_string(i));
+  }
+  auto connections = loginAll(o, names);
+  if (!connections) {
+    return connections.error();
+  }
+  std::vector<std::unique_ptr<Connection>> idle;
+  if (o.idleConnections > 0) {
+    std::vector<std::string> idleNames;
+    for (int i = 0; i < o.idleConnections; ++i) {
+      idleNames.push_back(std::string("b") + run + "i" + std::to_string(i));
+    }
+    auto idleConnections = loginAll(o, idleNames);
+    if (!idleConnections) {
+      return idleConnections.error();
+    }
+    idle = std::move(idleConnections).value();
+    result.idleConnections = static_cast<int>(idle.size());
+  }
+
+  std::vector<Pair> pairs(static_cast<size_t>(o.pairs));
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    pairs[i].senderName = names[2 * i];
+    pairs[i].recipientName = names[2 * i + 1];
+    pairs[i].sender = std::move((*connections)[2 * i]);
+    pairs[i].recipient = std::move((*connections)[2 * i + 1]);
+    pairs[i].seen.resize(o.rate > 0 ? 1024 : static_cast<size_t>(o.messages), 0);
+  }
+  int threads = std::min(o.threads, o.pairs);
+  std::vector<std::vector<Pair*>> shares(static_cast<size_t>(threads));
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    shares[i % shares.size()].push_back(&pairs[i]);
+  }
+  std::vector<ThreadResult> results(shares.size());
+  auto start = Clock::now();
+  {
+    std::vector<std::jthread> workers;
+    for (size_t t = 0; t < shares.size(); ++t) {
+      workers.emplace_back([&, t] { drive(o, shares[t], start, results[t]); });
+    }
+  }
+  std::vector<int64_t> latencies;
+  double last = 0;
+  Status failure;
+  for (auto& r : results) {
+    latencies.insert(latencies.end(), r.latencies.begin(), r.latencies.end());
+    last = std::max(last, r.lastReceive);
+    if (!r.status.isOk() && failure.isOk()) {
+      failure = r.status;
+    }
+  }
+  for (const auto& p : pairs) {
+    result.sent += p.acked;
+    result.received += p.received;
+    result.duplicates += p.duplicates;
+    result.sendErrors += p.errors;
+    // Every acknowledged sequence number must have arrived.
+    for (int64_t seq = 0; seq < p.nextSeq; ++seq) {
+      if (static_cast<size_t>(seq) >= p.seen.size() || p.seen[static_cast<size_t>(seq)] == 0) {
+        ++result.missing;
+      }
+    }
+    result.missing -= std::max<int64_t>(0, p.nextSeq - p.acked - p.errors);  // never answered
+  }
+  std::sort(latencies.begin(), latencies.end());
+  result.seconds = last;
+  result.messagesPerSecond = last > 0 ? static_cast<double>(result.received) / last : 0;
+  result.p50Micros = percentile(latencies, 0.50);
+  result.p99Micros = percentile(latencies, 0.99);
+  result.p999Micros = percentile(latencies, 0.999);
+  result.maxMicros = latencies.empty() ? 0 : static_cast<double>(latencies.back()) / 1000.0;
+
+  // The node's own view: connections and resident memory, read with a status request.
+  auto probe = open(o);
+  if (probe) {
+    auto status = (*probe)->call(protocol::StatusRequest{}, 10000ms);
+    if (status && status->isOk()) {
+      const auto& s = std::get<protocol::StatusReply>(status->body).status;
+      result.nodeResidentBytes = s.residentBytes;
+      result.nodeConnections = s.connections;
+    }
+  }
+  if (o.holdSeconds > 0) {
+    std::this_thread::sleep_for(std::chrono::seconds(o.holdSeconds));
+  }
+  if (!failure.isOk()) {
+    return failure;
+  }
+  return result;
+}
+
+std::string formatResult(const BenchOptions& o, const BenchResult& r) {
+  char buf[1024];
+  std::snprintf(buf, sizeof buf,
+                "pairs %d, window %d, %zu-byte bodies%s\n"
+                "sent %lld acknowledged, received %lld, missing %lld, doubled %lld, errors %lld\n"
+                "%.0f messages/s delivered over %.2f s\n"
+                "send-to-receive latency: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us\n"
+                "node: %u connections, %.1f MiB resident%s\n"
+                "%s\n",
+                o.pairs, o.rate > 0 ? 0 : o.window, o.size,
+                o.rate > 0 ? (", rate " + std::to_string(static_cast<int>(o.rate)) + "/s for " +
+                              std::to_string(static_cast<int>(o.duration)) + " s")
+                                 .c_str()
+                           : "",
+                static_cast<long long>(r.sent), static_cast<long long>(r.received),
+                static_cast<long long>(r.missing), static_cast<long long>(r.duplicates),
+                static_cast<long long>(r.sendErrors), r.messagesPerSecond, r.seconds,
+                r.p50Micros, r.p99Micros, r.p999Micros, r.maxMicros, r.nodeConnections,
+                static_cast<double>(r.nodeResidentBytes) / (1024.0 * 1024.0),
+                r.idleConnections > 0
+                    ? (" (with " + std::to_string(r.idleConnections) + " idle logged-in)").c_str()
+                    : "",
+                r.ok() ? "OK: every message arrived exactly once"
+                       : "FAILED: messages missing or doubled");
+  return buf;
+}
+
+std::string formatResultJson(const BenchOptions& o, const BenchResult& r) {
+  std::ostringstream j;
+  j << "{\"pairs\":" << o.pairs << ",\"window\":" << o.window << ",\"size\":" << o.size
+    << ",\"rate\":" << o.rate << ",\"duration\":" << o.duration << ",\"sent\":" << r.sent
+    << ",\"received\":" << r.received << ",\"missing\":" << r.missing
+    << ",\"duplicates\":" << r.duplicates << ",\"errors\":" << r.sendErrors
+    << ",\"seconds\":" << r.seconds << ",\"messagesPerSecond\":" << r.messagesPerSecond
+    << ",\"p50Micros\":" << r.p50Micros << ",\"p99Micros\":" << r.p99Micros
+    << ",\"p999Micros\":" << r.p999Micros << ",\"maxMicros\":" << r.maxMicros
+    << ",\"idleConnections\":" << r.idleConnections
+    << ",\"nodeConnections\":" << r.nodeConnections
+    << ",\"nodeResidentBytes\":" << r.nodeResidentBytes << ",\"ok\":" << (r.ok() ? "true" : "false")
+    << "}";
+  return j.str();
+}
+
+}  // namespace chat::bench

@@ -1,0 +1,29 @@
+// chat-bench: load and latency for a chat node. See bench_runner.h and docs/benchmarks.md.
+#include <cstdio>
+#include <iostream>
+
+#include "bench_options.h"
+#include "bench_runner.h"
+#include "chat/common/process_info.h"
+
+int main(int argc, char** argv) {
+  bool help = false;
+  auto options = chat::bench::parseBenchOptions(argc, argv, help);
+  if (help) {
+    std::cout << chat::bench::benchUsage();
+    return 0;
+  }
+  if (!options) {
+    std::cerr << "chat-bench: " << options.error().message() << "\n";
+    return 2;
+  }
+  chat::raiseOpenFileLimit();
+  auto result = chat::bench::runBench(*options);
+  if (!result) {
+    std::cerr << "chat-bench: " << result.error().message() << "\n";
+    return 1;
+  }
+  std::cout << (options->json ? chat::bench::formatResultJson(*options, *result) + "\n"
+                              : chat::bench::formatResult(*options, *result));
+  return result->ok() ? 0 : 1;
+}
