@@ -6,10 +6,13 @@
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 
 #include "chat/common/mutex.h"
+#include "native_statement.h"
+#include "recent_requests.h"
 
 namespace chat::storage {
 
@@ -50,10 +53,7 @@ constexpr const char* kSchema[] = {
     "  request_id INTEGER NOT NULL DEFAULT 0)",
     "CREATE INDEX IF NOT EXISTS messages_waiting ON messages(recipient_uid, id) "
     "  WHERE delivered_at = 0",
-    "CREATE INDEX IF NOT EXISTS messages_inbox ON messages(recipient_uid)",
     "CREATE INDEX IF NOT EXISTS messages_conv ON messages(conv, id)",
-    "CREATE UNIQUE INDEX IF NOT EXISTS messages_request ON messages(sender_uid, request_id) "
-    "  WHERE request_id != 0",
 };
 
 std::string conversationKey(const std::string& a, const std::string& b) {
@@ -103,6 +103,9 @@ protocol::ChatMessage fromRow(const MessageRow& row) {
   return m;
 }
 
+// Retried sends are recognised while their first message is among the newest this many.
+constexpr uint64_t kRequestWindow = 1 << 18;
+
 constexpr const char* kMessageColumns =
     "id, sender, recipient, body, sent_at, delivered_at";
 
@@ -121,6 +124,20 @@ struct SqliteMessageStore::Impl {
   };
   // Mirrors the accounts table for apply(), rebuilt after a rolled-back batch.
   std::unordered_map<std::string, CachedAccount> accounts;
+  // The per-message statements, prepared once on the writer's handle (native_statement.h).
+  NativeStatement insertMessage;
+  NativeStatement markDelivered;
+  RecentRequests recentRequests{kRequestWindow};
+
+  void prepareHotStatements() {
+    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*writer);
+    insertMessage.prepare(db,
+                          "INSERT INTO messages(id, sender, sender_uid, recipient, recipient_uid, "
+                          "conv, body, sent_at, request_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    markDelivered.prepare(db,
+                          "UPDATE messages SET delivered_at = ? WHERE id = ? AND recipient_uid = ? "
+                          "AND delivered_at = 0 RETURNING sender");
+  }
 
   // Reader sessions: taken and returned under readersMu.
   Mutex readersMu;
@@ -162,6 +179,23 @@ struct SqliteMessageStore::Impl {
     Impl& impl_;
     std::unique_ptr<Session> session_;
   };
+
+  // Rebuilds the in-memory state from the database (at open, after a rolled-back batch).
+  void loadCaches() {
+    loadAccounts();
+    recentRequests.clear();
+    Int64 newest = 0;
+    *writer << "SELECT coalesce(max(id), 0) FROM messages", into(newest), now;
+    Int64 from = newest - static_cast<Int64>(kRequestWindow);
+    std::vector<Poco::Tuple<Int64, Int64, Int64>> rows;
+    *writer << "SELECT sender_uid, request_id, id FROM messages WHERE id > ? AND request_id != 0 "
+               "ORDER BY id",
+        use(from), into(rows), now;
+    for (const auto& row : rows) {
+      recentRequests.add(static_cast<uint64_t>(row.get<0>()), static_cast<uint64_t>(row.get<1>()),
+                         static_cast<uint64_t>(row.get<2>()));
+    }
+  }
 
   void loadAccounts() {
     accounts.clear();
@@ -222,31 +256,30 @@ struct SqliteMessageStore::Impl {
                 return failure(ErrorCode::kNoSuchUser, "no such user " + op.recipient);
               }
               ApplyResult r;
-              Int64 senderUid = toDb(sender->second.uid);
-              Int64 requestId = toDb(op.requestId);
               if (op.requestId != 0) {
-                std::vector<Int64> existing;
-                // "request_id != 0" lets SQLite use the partial unique index.
-                s << "SELECT id FROM messages WHERE sender_uid = ? AND request_id = ? "
-                     "AND request_id != 0",
-                    use(senderUid), use(requestId), into(existing), now;
-                if (!existing.empty()) {
-                  r.id = static_cast<uint64_t>(existing.front());
+                if (auto first = recentRequests.find(sender->second.uid, op.requestId)) {
+                  r.id = *first;
                   r.duplicate = true;
                   return r;
                 }
               }
-              Int64 id = toDb(entry.index);
-              std::string senderName = sender->second.name;
-              std::string recipientName = recipient->second.name;
-              Int64 recipientUid = toDb(recipient->second.uid);
-              std::string conv = conversationKey(senderName, recipientName);
-              std::string body = op.body;
-              Int64 sentAt = op.sentAtMillis;
-              s << "INSERT INTO messages(id, sender, sender_uid, recipient, recipient_uid, conv, "
-                   "body, sent_at, request_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  use(id), use(senderName), use(senderUid), use(recipientName),
-                  use(recipientUid), use(conv), use(body), use(sentAt), use(requestId), now;
+              const auto& senderName = sender->second.name;
+              const auto& recipientName = recipient->second.name;
+              NativeStatement& insert = insertMessage;
+              insert.bind(1, toDb(entry.index));
+              insert.bind(2, senderName);
+              insert.bind(3, toDb(sender->second.uid));
+              insert.bind(4, recipientName);
+              insert.bind(5, toDb(recipient->second.uid));
+              insert.bind(6, conversationKey(senderName, recipientName));
+              insert.bind(7, op.body);
+              insert.bind(8, op.sentAtMillis);
+              insert.bind(9, toDb(op.requestId));
+              insert.step();
+              insert.reset();
+              if (op.requestId != 0) {
+                recentRequests.add(sender->second.uid, op.requestId, entry.index);
+              }
               r.id = entry.index;
               return r;
             },
@@ -256,17 +289,14 @@ struct SqliteMessageStore::Impl {
                 return failure(ErrorCode::kNoSuchUser, "no such user " + op.recipient);
               }
               ApplyResult r;
-              Int64 recipientUid = toDb(recipient->second.uid);
-              Int64 at = op.atMillis;
               for (uint64_t id : op.ids) {
-                Int64 dbId = toDb(id);
-                std::vector<std::string> sender;
-                s << "UPDATE messages SET delivered_at = ? "
-                     "WHERE id = ? AND recipient_uid = ? AND delivered_at = 0 RETURNING sender",
-                    use(at), use(dbId), use(recipientUid), into(sender), now;
-                if (!sender.empty()) {
-                  r.delivered.emplace_back(id, sender.front());
+                markDelivered.bind(1, op.atMillis);
+                markDelivered.bind(2, toDb(id));
+                markDelivered.bind(3, toDb(recipient->second.uid));
+                if (markDelivered.step()) {
+                  r.delivered.emplace_back(id, markDelivered.columnText(0));
                 }
+                markDelivered.reset();
               }
               return r;
             },
@@ -301,12 +331,15 @@ Result<std::unique_ptr<SqliteMessageStore>> SqliteMessageStore::open(
     impl->options = options;
     impl->writer = impl->newSession();
     Session& s = *impl->writer;
+    // Page size takes effect only on a new database, before it switches to WAL.
+    s << "PRAGMA page_size = " + std::to_string(options.pageSize), now;
     std::string mode;
     s << "PRAGMA journal_mode = WAL", into(mode), now;
     if (mode != "wal") {
       return Status::ioError("could not switch " + path + " to WAL mode (got " + mode + ")");
     }
     s << (options.syncFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"), now;
+    s << "PRAGMA wal_autocheckpoint = " + std::to_string(options.walAutocheckpointPages), now;
     int version = 0;
     s << "PRAGMA user_version", into(version), now;
     if (version > kSchemaVersion) {
@@ -322,7 +355,8 @@ Result<std::unique_ptr<SqliteMessageStore>> SqliteMessageStore::open(
     s << "INSERT OR IGNORE INTO meta(key, value) VALUES('applied_epoch', 0)", now;
     s << "PRAGMA user_version = " + std::to_string(kSchemaVersion), now;
     s.commit();
-    impl->loadAccounts();
+    impl->loadCaches();
+    impl->prepareHotStatements();
     return std::unique_ptr<SqliteMessageStore>(new SqliteMessageStore(std::move(impl)));
   } catch (const Poco::Exception& e) {
     return Status::ioError("cannot open the database " + path + ": " + e.displayText());
@@ -347,13 +381,14 @@ Result<std::vector<ApplyResult>> SqliteMessageStore::apply(std::span<const LogEn
     }
     s.commit();
     return results;
-  } catch (const Poco::Exception& e) {
-    std::string why = e.displayText();
+  } catch (const std::exception& e) {
+    auto* poco = dynamic_cast<const Poco::Exception*>(&e);
+    std::string why = poco != nullptr ? poco->displayText() : e.what();
     try {
       if (s.isTransaction()) {
         s.rollback();
       }
-      impl_->loadAccounts();  // the cache may hold accounts of the rolled-back batch
+      impl_->loadCaches();  // the caches may hold effects of the rolled-back batch
     } catch (const Poco::Exception& again) {
       why += "; then rollback failed: " + again.displayText();
     }
