@@ -92,6 +92,28 @@ TEST(LocalCommitLogTest, ManyConcurrentProposalsShareCommits) {
   EXPECT_EQ(*store.pendingCount("a"), static_cast<uint32_t>(kCount));
 }
 
+TEST(LocalCommitLogTest, LazyRecordsRideWithTheNextUrgentCommitOrGoAloneLater) {
+  storage::InMemoryMessageStore store;
+  // A lazy delay far beyond the test's patience: only an urgent record can carry it.
+  auto log = std::move(LocalCommitLog::open(store, 4096, std::chrono::hours(1))).value();
+  std::promise<void> lazyDone;
+  log->propose(storage::SetLastSeenOp{"nobody", 1},
+               [&](const Result<storage::ApplyResult>&) { lazyDone.set_value(); },
+               Urgency::kLazy);
+  auto lazy = lazyDone.get_future();
+  EXPECT_EQ(lazy.wait_for(50ms), std::future_status::timeout);
+  ASSERT_TRUE(proposeAndWait(*log, storage::CreateAccountOp{"a", "h", 1}).has_value());
+  EXPECT_EQ(lazy.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(log->batchesForTesting(), 1u);
+
+  auto quick = std::move(LocalCommitLog::open(store, 4096, 1ms)).value();
+  std::promise<void> aloneDone;
+  quick->propose(storage::SetLastSeenOp{"a", 2},
+                 [&](const Result<storage::ApplyResult>&) { aloneDone.set_value(); },
+                 Urgency::kLazy);
+  EXPECT_EQ(aloneDone.get_future().wait_for(5s), std::future_status::ready);
+}
+
 TEST(LocalCommitLogTest, StorageFailureFailsTheProposalsAndStoresNothing) {
   storage::InMemoryMessageStore memory;
   FaultyStore store(memory);

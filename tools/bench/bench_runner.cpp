@@ -51,6 +51,7 @@ bool parseBody(const std::string& body, int64_t& seq, int64_t& sentNanos) {
 }
 
 struct Pair {
+  int index = 0;
   std::string senderName;
   std::string recipientName;
   std::unique_ptr<Connection> sender;
@@ -236,6 +237,11 @@ void drive(const BenchOptions& o, const std::vector<Pair*>& pairs, Clock::time_p
   const bool rateMode = o.rate > 0;
   const double interval = rateMode ? static_cast<double>(o.pairs) / o.rate : 0;
   const int maxInFlight = rateMode ? 1000000 : o.window;
+  // Spread the senders' schedules evenly over one interval, so a fixed rate arrives as a
+  // steady stream rather than in bursts of one message per sender.
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    pairs[i]->nextSendAt = interval * static_cast<double>(pairs[i]->index) / o.pairs;
+  }
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   double lastProgress = 0;
   int64_t lastCount = -1;
@@ -346,6 +352,7 @@ Result<BenchResult> runBench(const BenchOptions& o) {
 
   std::vector<Pair> pairs(static_cast<size_t>(o.pairs));
   for (size_t i = 0; i < pairs.size(); ++i) {
+    pairs[i].index = static_cast<int>(i);
     pairs[i].senderName = names[2 * i];
     pairs[i].recipientName = names[2 * i + 1];
     pairs[i].sender = std::move((*connections)[2 * i]);

@@ -432,7 +432,7 @@ std::string ChatService::endSession(const ContextPtr& context, bool recordLastSe
   }
   if (recordLastSeen) {
     log_.propose(storage::SetLastSeenOp{user, clock_.wallMillis()},
-                 [](const Result<storage::ApplyResult>&) {});
+                 [](const Result<storage::ApplyResult>&) {}, Urgency::kLazy);
   }
   notifyPresence(user, false);
   return user;
@@ -467,16 +467,18 @@ void ChatService::ack(Request& r, const protocol::AckRequest& q) {
   if (q.ids.empty()) {
     return r.ok(protocol::AckReply{0});
   }
-  log_.propose(storage::MarkDeliveredOp{user, q.ids, clock_.wallMillis()},
-               [r](Result<storage::ApplyResult> result) {
-                 if (!result) {
-                   return r.fail(ErrorCode::kUnavailable, result.error().message());
-                 }
-                 if (!result->isOk()) {
-                   return r.fail(result->code, result->error);
-                 }
-                 r.ok(protocol::AckReply{static_cast<uint32_t>(result->delivered.size())});
-               });
+  log_.propose(
+      storage::MarkDeliveredOp{user, q.ids, clock_.wallMillis()},
+      [r](Result<storage::ApplyResult> result) {
+        if (!result) {
+          return r.fail(ErrorCode::kUnavailable, result.error().message());
+        }
+        if (!result->isOk()) {
+          return r.fail(result->code, result->error);
+        }
+        r.ok(protocol::AckReply{static_cast<uint32_t>(result->delivered.size())});
+      },
+      Urgency::kLazy);
 }
 
 void ChatService::status(Request& r) {

@@ -4,18 +4,21 @@
 
 namespace chat::service {
 
-Result<std::unique_ptr<LocalCommitLog>> LocalCommitLog::open(storage::MessageStore& store,
-                                                             size_t maxBatch) {
+Result<std::unique_ptr<LocalCommitLog>> LocalCommitLog::open(
+    storage::MessageStore& store, size_t maxBatch, std::chrono::milliseconds lazyDelay) {
   auto position = store.appliedPosition();
   if (!position) {
     return position.error();
   }
-  return std::unique_ptr<LocalCommitLog>(new LocalCommitLog(store, maxBatch, position->index));
+  return std::unique_ptr<LocalCommitLog>(
+      new LocalCommitLog(store, maxBatch, lazyDelay, position->index));
 }
 
-LocalCommitLog::LocalCommitLog(storage::MessageStore& store, size_t maxBatch, uint64_t applied)
+LocalCommitLog::LocalCommitLog(storage::MessageStore& store, size_t maxBatch,
+                               std::chrono::milliseconds lazyDelay, uint64_t applied)
     : store_(store),
       maxBatch_(maxBatch),
+      lazyDelay_(lazyDelay),
       applied_(applied),
       thread_([this](const std::stop_token& stop) { run(stop); }) {}
 
@@ -37,12 +40,22 @@ LocalCommitLog::~LocalCommitLog() {
   }
 }
 
-void LocalCommitLog::propose(storage::Operation op, Done done) {
+void LocalCommitLog::propose(storage::Operation op, Done done, Urgency urgency) {
   {
     MutexLock lock(mu_);
     if (!stopping_) {
-      queue_.push_back(Pending{std::move(op), std::move(done)});
-      cv_.notify_one();
+      // Wake the commit thread for urgent records, and for the first lazy one so that it
+      // starts waiting for the lazy deadline.
+      bool wake = urgency == Urgency::kUrgent || queue_.empty();
+      if (urgency == Urgency::kUrgent) {
+        ++urgentQueued_;
+      } else if (queue_.empty()) {
+        lazyDeadline_ = std::chrono::steady_clock::now() + lazyDelay_;
+      }
+      queue_.push_back(Pending{std::move(op), std::move(done), urgency});
+      if (wake) {
+        cv_.notify_one();
+      }
       return;
     }
   }
@@ -56,14 +69,30 @@ void LocalCommitLog::run(const std::stop_token& stop) {
     batch.clear();
     {
       MutexLock lock(mu_);
-      cv_.wait(mu_, [&]() REQUIRES(mu_) { return stopping_ || !queue_.empty(); });
-      if (stopping_) {
-        return;
+      for (;;) {
+        if (stopping_) {
+          return;
+        }
+        if (urgentQueued_ > 0 ||
+            (!queue_.empty() && std::chrono::steady_clock::now() >= lazyDeadline_)) {
+          break;
+        }
+        if (queue_.empty()) {
+          cv_.wait(mu_);
+        } else {
+          cv_.wait_until(mu_, lazyDeadline_);
+        }
       }
       // Everything that queued up during the previous commit goes into this one.
       while (!queue_.empty() && batch.size() < maxBatch_) {
+        if (queue_.front().urgency == Urgency::kUrgent) {
+          --urgentQueued_;
+        }
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
+      }
+      if (!queue_.empty() && urgentQueued_ == 0) {
+        lazyDeadline_ = std::chrono::steady_clock::now() + lazyDelay_;
       }
     }
     entries.clear();

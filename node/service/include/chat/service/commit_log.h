@@ -23,13 +23,19 @@ class ApplyObserver {
   virtual void onApplied(const storage::LogEntry& entry, const storage::ApplyResult& result) = 0;
 };
 
+// How soon a record must be committed. Sends are kUrgent: a client waits for each. Delivery
+// marks and last-seen times are kLazy: losing one costs only a repeated hand-over, so they
+// ride along with the next urgent commit, or go alone after a short delay, instead of
+// costing an fsync each.
+enum class Urgency { kUrgent, kLazy };
+
 class CommitLog {
  public:
   using Done = std::function<void(Result<storage::ApplyResult>)>;
   virtual ~CommitLog() = default;
   // Appends `op`; `done` runs once it is durable and applied (with its result), or with an
   // error (kUnavailable: not committed, nothing changed). `done` must not block.
-  virtual void propose(storage::Operation op, Done done) = 0;
+  virtual void propose(storage::Operation op, Done done, Urgency urgency = Urgency::kUrgent) = 0;
   // The observer for applied records. REQUIRES: set before the first propose; the observer
   // outlives the log.
   virtual void setObserver(ApplyObserver* observer) = 0;

@@ -7,6 +7,7 @@
 #define CHAT_SERVICE_LOCAL_COMMIT_LOG_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -21,13 +22,15 @@ namespace chat::service {
 class LocalCommitLog final : public CommitLog {
  public:
   // Starts the commit thread. `store` must outlive this object.
-  static Result<std::unique_ptr<LocalCommitLog>> open(storage::MessageStore& store,
-                                                      size_t maxBatch = 4096);
+  static Result<std::unique_ptr<LocalCommitLog>> open(
+      storage::MessageStore& store, size_t maxBatch = 4096,
+      std::chrono::milliseconds lazyDelay = std::chrono::milliseconds(20));
   ~LocalCommitLog() override;  // stops the thread; queued proposals fail with kUnavailable
   LocalCommitLog(const LocalCommitLog&) = delete;  // owns a thread
   LocalCommitLog& operator=(const LocalCommitLog&) = delete;
 
-  void propose(storage::Operation op, Done done) override EXCLUDES(mu_);
+  void propose(storage::Operation op, Done done, Urgency urgency = Urgency::kUrgent) override
+      EXCLUDES(mu_);
   void setObserver(ApplyObserver* observer) override { observer_ = observer; }
   uint64_t commitIndex() const override { return applied_.load(); }
   uint64_t epoch() const override { return kEpoch; }
@@ -38,16 +41,19 @@ class LocalCommitLog final : public CommitLog {
   static constexpr uint64_t kEpoch = 1;
 
  private:
-  LocalCommitLog(storage::MessageStore& store, size_t maxBatch, uint64_t applied);
+  LocalCommitLog(storage::MessageStore& store, size_t maxBatch,
+                 std::chrono::milliseconds lazyDelay, uint64_t applied);
   void run(const std::stop_token& stop);
 
   struct Pending {
     storage::Operation op;
     Done done;
+    Urgency urgency;
   };
 
   storage::MessageStore& store_;
   const size_t maxBatch_;
+  const std::chrono::milliseconds lazyDelay_;
   ApplyObserver* observer_ = nullptr;
   std::atomic<uint64_t> applied_;
   std::atomic<uint64_t> batches_{0};
@@ -55,6 +61,9 @@ class LocalCommitLog final : public CommitLog {
   Mutex mu_;
   std::condition_variable_any cv_;
   std::deque<Pending> queue_ GUARDED_BY(mu_);
+  size_t urgentQueued_ GUARDED_BY(mu_) = 0;
+  // When the oldest queued lazy record must be committed even without urgent company.
+  std::chrono::steady_clock::time_point lazyDeadline_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
 
   std::jthread thread_;  // last: starts after every field above is ready
