@@ -1,5 +1,6 @@
 #include "chat/common/process_info.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -28,5 +29,7 @@ uint64_t raiseOpenFileLimit() {
   }
   return limit.rlim_cur;
 }
+
+void setThreadName(const char* name) { pthread_setname_np(pthread_self(), name); }
 
 }  // namespace chat

@@ -11,6 +11,7 @@
 #include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/Net/TCPServerParams.h>
 
+#include "chat/common/process_info.h"
 #include "client_connection.h"
 
 namespace chat::net {
@@ -95,7 +96,10 @@ Result<std::unique_ptr<ClientListener>> ClientListener::start(service::ChatServi
   }
   for (auto& loop : impl->loops) {
     EventLoop* l = loop.get();
-    impl->threads.emplace_back([l] { l->run(); });
+    impl->threads.emplace_back([l] {
+      setThreadName("chat-loop");
+      l->run();
+    });
   }
   try {
     Poco::Net::SocketAddress address(options.host, options.port);

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <exception>
 
+#include "chat/common/process_info.h"
+
 namespace chat::service {
 
 ThreadPoolExecutor::ThreadPoolExecutor(int threads) {
@@ -29,6 +31,7 @@ void ThreadPoolExecutor::post(std::function<void()> task) {
 }
 
 void ThreadPoolExecutor::run() {
+  setThreadName("chat-worker");
   for (;;) {
     std::function<void()> task;
     {

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "chat/common/process_info.h"
+
 namespace chat::service {
 
 Result<std::unique_ptr<LocalCommitLog>> LocalCommitLog::open(
@@ -63,6 +65,7 @@ void LocalCommitLog::propose(storage::Operation op, Done done, Urgency urgency) 
 }
 
 void LocalCommitLog::run(const std::stop_token& stop) {
+  setThreadName("chat-commit");
   std::vector<Pending> batch;
   std::vector<storage::LogEntry> entries;
   while (!stop.stop_requested()) {

@@ -12,6 +12,8 @@ namespace chat {
 uint64_t residentBytes();
 // Raises the soft limit on open files to the hard limit; returns the new soft limit.
 uint64_t raiseOpenFileLimit();
+// Names the calling thread (at most 15 characters show), for top -H, perf and gdb.
+void setThreadName(const char* name);
 
 }  // namespace chat
 
