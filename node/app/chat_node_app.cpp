@@ -65,6 +65,8 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
   setting("loops", "N", "network event loops (default 2)");
   setting("idle-timeout", "SECONDS", "close connections idle this long (default 1800)");
   setting("max-frame-bytes", "N", "largest frame accepted (default 65536)");
+  setting("max-output-bytes", "N",
+          "disconnect a client with more unread output than this (default 8388608)");
 }
 
 void ChatNodeApp::handleHelp(const std::string&, const std::string&) {
@@ -169,6 +171,10 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     service::ServiceOptions serviceOptions;
     serviceOptions.limits.maxFrameBytes =
         static_cast<size_t>(config().getInt("node.max_frame_bytes", 64 * 1024));
+    // A reply must always fit the output allowance of the client asking for it.
+    serviceOptions.maxReplyBytes = std::min<size_t>(
+        1024 * 1024,
+        static_cast<size_t>(config().getInt64("node.max_output_bytes", 8 * 1024 * 1024)) / 2);
     service::ChatService chat(clock, **store, **commitLog, hasher, *slowWork, serviceOptions);
 
     net::ListenerOptions listenerOptions;
@@ -177,6 +183,12 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     listenerOptions.loops = config().getInt("node.loops", 2);
     listenerOptions.idleTimeout = std::chrono::seconds(config().getInt("node.idle_timeout", 1800));
     listenerOptions.limits = serviceOptions.limits;
+    listenerOptions.maxOutputBytes =
+        static_cast<size_t>(config().getInt64("node.max_output_bytes", 8 * 1024 * 1024));
+    if (listenerOptions.maxOutputBytes < 16 * 1024) {
+      log.error("max_output_bytes must be at least 16384");
+      return EXIT_CONFIG;
+    }
     auto listener = net::ClientListener::start(chat, listenerOptions);
     if (!listener) {
       log.error(listener.error().message());

@@ -378,6 +378,16 @@ void ChatService::handOver(const ContextPtr& context, const std::string& user, u
                             "the server could not read its storage; try again shortly"));
     return;
   }
+  size_t bytes = 0;
+  size_t fits = 0;
+  for (const auto& m : *messages) {
+    bytes += m.body.size() + m.sender.size() + m.recipient.size() + 64;
+    if (fits > 0 && bytes > options_.maxReplyBytes) {
+      break;
+    }
+    ++fits;
+  }
+  messages->resize(fits);
   protocol::DeliverReply body;
   body.remaining = *total > messages->size()
                        ? static_cast<uint32_t>(*total - messages->size())
@@ -455,6 +465,21 @@ void ChatService::history(Request& r, const protocol::HistoryRequest& q) {
   {
     MutexLock lock(mu_);
     watch(r.context, q.peer);
+  }
+  // Keep the newest messages that fit the reply budget; the client pages for older ones.
+  size_t bytes = 0;
+  size_t keep = 0;
+  for (auto it = page->messages.rbegin(); it != page->messages.rend(); ++it) {
+    bytes += it->body.size() + it->sender.size() + it->recipient.size() + 64;
+    if (keep > 0 && bytes > options_.maxReplyBytes) {
+      break;
+    }
+    ++keep;
+  }
+  if (keep < page->messages.size()) {
+    page->messages.erase(page->messages.begin(),
+                         page->messages.end() - static_cast<std::ptrdiff_t>(keep));
+    page->hasMore = true;
   }
   r.ok(protocol::HistoryReply{std::move(page->messages), page->hasMore});
 }

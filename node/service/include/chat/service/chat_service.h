@@ -35,6 +35,10 @@ struct ServiceOptions {
   protocol::Limits limits;
   uint32_t defaultPageSize = 100;
   size_t maxWatchedUsers = 1000;  // presence subscriptions per session
+  // Deliver and history replies stop adding messages past this many body bytes; the reply
+  // says how many still wait, so the client asks again. Keeps every reply far below the
+  // connection's output limit.
+  size_t maxReplyBytes = 1024 * 1024;
 };
 
 // Filled in by the node: what status reports beyond the service's own counters.
