@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
@@ -62,7 +63,7 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
   setting("log-level", "LEVEL", "error, warning, notice, information, debug (default information)");
   setting("password-hash", "COST", "Argon2id cost: interactive (default), moderate or min");
   setting("sync", "MODE", "SQLite commit durability: full (default) or normal");
-  setting("loops", "N", "network event loops (default 2)");
+  setting("loops", "N", "network event loops (default: half the cores, at least 1)");
   setting("idle-timeout", "SECONDS", "close connections idle this long (default 1800)");
   setting("max-frame-bytes", "N", "largest frame accepted (default 65536)");
   setting("max-output-bytes", "N",
@@ -180,7 +181,13 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     net::ListenerOptions listenerOptions;
     listenerOptions.host = config().getString("node.host", "127.0.0.1");
     listenerOptions.port = static_cast<uint16_t>(port);
-    listenerOptions.loops = config().getInt("node.loops", 2);
+    // One loop per two cores: the commit thread and the hashing workers need the rest.
+    int defaultLoops = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
+    listenerOptions.loops = config().getInt("node.loops", defaultLoops);
+    if (listenerOptions.loops < 1 || listenerOptions.loops > 64) {
+      log.error("loops must be between 1 and 64");
+      return EXIT_CONFIG;
+    }
     listenerOptions.idleTimeout = std::chrono::seconds(config().getInt("node.idle_timeout", 1800));
     listenerOptions.limits = serviceOptions.limits;
     listenerOptions.maxOutputBytes =

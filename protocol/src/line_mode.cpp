@@ -301,8 +301,16 @@ std::string formatLineReply(const LineRequest& line, const Response& response) {
       out = "OK " + plural(b.messages.size(), "message", "messages") +
             (b.hasMore ? " (older ones exist)" : "") + kEol;
       for (const auto& m : b.messages) {
-        out += "#" + std::to_string(m.id) + " " + m.sender + " -> " + m.recipient + ": " +
-               formatLineMessage(m).substr(("From " + m.sender + ": Message: ").size());
+        std::string text = formatLineMessage(m);
+        size_t prefix = std::string_view("From : Message: ").size() + m.sender.size();
+        out += '#';
+        out += std::to_string(m.id);
+        out += ' ';
+        out += m.sender;
+        out += " -> ";
+        out += m.recipient;
+        out += ": ";
+        out.append(text, prefix, std::string::npos);
       }
       break;
     }

@@ -19,8 +19,8 @@ struct SqliteOptions {
   // only (survives a process crash, the default of many servers). See docs/operations.md.
   bool syncFull = true;
   int readerSessions = 4;
-  // WAL pages between checkpoints. Group commits rewrite the same hot index pages, so a
-  // longer interval lets a checkpoint copy each page once for many commits.
+  // WAL frames that wake the background checkpointer. Group commits rewrite the same hot
+  // index pages, so a longer interval lets a checkpoint copy each page once for many commits.
   int walAutocheckpointPages = 1000;
   // Page size of a new database.
   int pageSize = 4096;
