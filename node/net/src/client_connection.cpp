@@ -24,26 +24,29 @@ bool isPipelined(const protocol::Request& r) {
 
 }  // namespace
 
-ClientConnection::ClientConnection(EventLoop& loop, Poco::Net::StreamSocket socket,
-                                   service::ChatService& service,
-                                   const ListenerOptions& options, ConnectionCounters& counters)
-    : loop_(loop),
+ClientConnection::ClientConnection(std::shared_ptr<EventLoop> loop,
+                                   Poco::Net::StreamSocket socket, service::ChatService& service,
+                                   std::shared_ptr<const ListenerOptions> options,
+                                   std::shared_ptr<ConnectionCounters> counters)
+    : loopOwner_(std::move(loop)),
+      loop_(*loopOwner_),
       socket_(std::move(socket)),
       fd_(socket_.impl()->sockfd()),
       service_(service),
-      options_(options),
-      counters_(counters),
-      decoder_(options.limits.maxFrameBytes),
+      optionsOwner_(std::move(options)),
+      options_(*optionsOwner_),
+      counters_(std::move(counters)),
+      decoder_(options_.limits.maxFrameBytes),
       lastActivity_(std::chrono::steady_clock::now()) {
   try {
     peer_ = socket_.peerAddress().toString();
   } catch (const Poco::Exception& e) {
     peer_ = "unknown peer (" + e.displayText() + ")";
   }
-  counters_.open.fetch_add(1);
+  counters_->open.fetch_add(1);
 }
 
-ClientConnection::~ClientConnection() { counters_.open.fetch_sub(1); }
+ClientConnection::~ClientConnection() { counters_->open.fetch_sub(1); }
 
 void ClientConnection::start() {
   try {

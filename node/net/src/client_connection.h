@@ -38,9 +38,12 @@ class ClientConnection final : public LoopHandler,
                                public service::ClientSession,
                                public std::enable_shared_from_this<ClientConnection> {
  public:
-  ClientConnection(EventLoop& loop, Poco::Net::StreamSocket socket,
-                   service::ChatService& service, const ListenerOptions& options,
-                   ConnectionCounters& counters);
+  // The connection shares ownership of its loop, options and counters, so that it may
+  // outlive the listener (a commit callback can hold the last reference) without dangling.
+  // REQUIRES: `service` outlives every connection's use of it, which ends when its loop stops.
+  ClientConnection(std::shared_ptr<EventLoop> loop, Poco::Net::StreamSocket socket,
+                   service::ChatService& service, std::shared_ptr<const ListenerOptions> options,
+                   std::shared_ptr<ConnectionCounters> counters);
   ~ClientConnection() override;
   ClientConnection(const ClientConnection&) = delete;  // owns a socket
   ClientConnection& operator=(const ClientConnection&) = delete;
@@ -89,12 +92,14 @@ class ClientConnection final : public LoopHandler,
   void updateInterest();
   service::ContextPtr context();
 
+  const std::shared_ptr<EventLoop> loopOwner_;
   EventLoop& loop_;
   Poco::Net::StreamSocket socket_;
   const int fd_;
   service::ChatService& service_;
+  const std::shared_ptr<const ListenerOptions> optionsOwner_;
   const ListenerOptions& options_;
-  ConnectionCounters& counters_;
+  const std::shared_ptr<ConnectionCounters> counters_;
   std::string peer_;
 
   std::atomic<Mode> mode_{Mode::kUnknown};

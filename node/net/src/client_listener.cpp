@@ -53,19 +53,19 @@ class HandOffFactory final : public Poco::Net::TCPServerConnectionFactory {
 
 struct ClientListener::Impl {
   service::ChatService* service = nullptr;
-  ListenerOptions options;
-  ConnectionCounters counters;
-  std::vector<std::unique_ptr<EventLoop>> loops;
+  std::shared_ptr<const ListenerOptions> options;
+  std::shared_ptr<ConnectionCounters> counters = std::make_shared<ConnectionCounters>();
+  std::vector<std::shared_ptr<EventLoop>> loops;
   std::vector<std::jthread> threads;
   std::atomic<size_t> nextLoop{0};
   std::unique_ptr<Poco::Net::TCPServer> server;
   uint16_t port = 0;
 
   void accept(Poco::Net::StreamSocket socket) {
-    EventLoop& loop = *loops[nextLoop.fetch_add(1) % loops.size()];
+    const auto& loop = loops[nextLoop.fetch_add(1) % loops.size()];
     auto connection =
         std::make_shared<ClientConnection>(loop, std::move(socket), *service, options, counters);
-    loop.post([connection] { connection->start(); });
+    loop->post([connection] { connection->start(); });
   }
 
   ~Impl() {
@@ -86,7 +86,7 @@ Result<std::unique_ptr<ClientListener>> ClientListener::start(service::ChatServi
                                                               const ListenerOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->service = &service;
-  impl->options = options;
+  impl->options = std::make_shared<const ListenerOptions>(options);
   for (int i = 0; i < std::max(options.loops, 1); ++i) {
     auto loop = EventLoop::create();
     if (!loop) {
@@ -122,6 +122,6 @@ Result<std::unique_ptr<ClientListener>> ClientListener::start(service::ChatServi
 
 uint16_t ClientListener::port() const { return impl_->port; }
 
-size_t ClientListener::connectionCount() const { return impl_->counters.open.load(); }
+size_t ClientListener::connectionCount() const { return impl_->counters->open.load(); }
 
 }  // namespace chat::net

@@ -46,8 +46,13 @@ void EventLoop::stop() {
 
 void EventLoop::post(std::function<void()> task) {
   bool wake = false;
+  std::function<void()> dropped;  // destroyed after the lock: it may own a connection
   {
     MutexLock lock(mu_);
+    if (finished_) {
+      dropped = std::move(task);
+      return;
+    }
     tasks_.push_back(std::move(task));
     // One eventfd write per batch of posts: later posts see wakePending_ and skip it.
     if (!wakePending_) {
@@ -160,6 +165,13 @@ void EventLoop::run() {
     }
   }
   drainTasks();
+  std::vector<std::function<void()>> late;
+  {
+    MutexLock lock(mu_);
+    finished_ = true;
+    late.swap(tasks_);
+  }
+  late.clear();  // posted after the last drain: never run
   handlers_.clear();
 }
 

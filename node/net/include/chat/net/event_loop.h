@@ -45,7 +45,9 @@ class EventLoop {
   // Runs until stop(); on the calling thread, which becomes the loop thread.
   void run();
   void stop();
-  // Runs `task` on the loop thread soon. Thread-safe.
+  // Runs `task` on the loop thread soon. Thread-safe. Once the loop has finished running,
+  // tasks are dropped at once (destroyed on the caller's thread), so nothing a task holds
+  // stays alive in a loop that will never run it.
   void post(std::function<void()> task) EXCLUDES(mu_);
   // Runs `task` now when called on the loop thread, else posts it.
   void runInLoop(std::function<void()> task);
@@ -71,6 +73,7 @@ class EventLoop {
   Mutex mu_;
   std::vector<std::function<void()>> tasks_ GUARDED_BY(mu_);
   bool wakePending_ GUARDED_BY(mu_) = false;
+  bool finished_ GUARDED_BY(mu_) = false;
 
   // Owned by the loop thread
   std::unordered_map<int, std::shared_ptr<LoopHandler>> handlers_;
