@@ -162,39 +162,50 @@ void ChatService::list(Request& r, const protocol::ListRequest& q) {
   r.ok(std::move(reply));
 }
 
-void ChatService::login(Request& r, const protocol::LoginRequest& q) {
-  if (Status s = protocol::validateUsername(q.username, options_.limits); !s.isOk()) {
+void ChatService::authenticate(const Request& r, const std::string& username,
+                               const std::string& password, const char* unknownHint,
+                               std::function<void(const storage::Account&)> then) {
+  if (Status s = protocol::validateUsername(username, options_.limits); !s.isOk()) {
     return r.fail(ErrorCode::kInvalidUsername, s.message());
   }
-  if (Status s = protocol::validatePassword(q.password, options_.limits); !s.isOk()) {
+  if (Status s = protocol::validatePassword(password, options_.limits); !s.isOk()) {
     return r.fail(ErrorCode::kInvalidPassword, s.message());
   }
+  // Verifying an Argon2id hash is deliberately slow: do it off the network thread.
+  slowWork_.post([this, r, username, password, unknownHint, then = std::move(then)] {
+    auto account = store_.findAccount(username);
+    if (!account) {
+      return r.storageError(account.error());
+    }
+    if (!account->has_value()) {
+      return r.fail(ErrorCode::kNoSuchUser, "no such user " + username + unknownHint);
+    }
+    if (!hasher_.verify((*account)->passwordHash, password)) {
+      return r.fail(ErrorCode::kWrongPassword,
+                    "wrong password for " + username + "; check it and try again");
+    }
+    then(**account);
+  });
+}
+
+void ChatService::login(Request& r, const protocol::LoginRequest& q) {
   if (std::string current = loggedInUser(r.context); !current.empty()) {
     return r.fail(ErrorCode::kAlreadyLoggedIn,
                   "this connection is already logged in as " + current +
                       "; log out first (opcode 7)");
   }
-  slowWork_.post([this, r, q] {
-    auto account = store_.findAccount(q.username);
-    if (!account) {
-      return r.storageError(account.error());
-    }
-    if (!account->has_value()) {
-      return r.fail(ErrorCode::kNoSuchUser,
-                    "no such user " + q.username + "; create the account first (opcode 0)");
-    }
-    if (!hasher_.verify((*account)->passwordHash, q.password)) {
-      return r.fail(ErrorCode::kWrongPassword,
-                    "wrong password for " + q.username + "; check it and try again");
-    }
-    finishLogin(r.context, **account, r.id, [this, r, name = (*account)->name](Response response) {
-      if (!response.isOk() || r.context->acksMessages) {
-        return r.reply(std::move(response));
-      }
-      // A line client gets its waiting messages in the login reply (the original protocol).
-      handOver(r.context, name, 0, r.reply, r.id, Opcode::kLogin);
-    });
-  });
+  authenticate(r, q.username, q.password, "; create the account first (opcode 0)",
+               [this, r](const storage::Account& account) {
+                 finishLogin(r.context, account, r.id,
+                             [this, r, name = account.name](Response response) {
+                               if (!response.isOk() || r.context->acksMessages) {
+                                 return r.reply(std::move(response));
+                               }
+                               // A line client gets its waiting messages in the login reply
+                               // (the original protocol).
+                               handOver(r.context, name, 0, r.reply, r.id, Opcode::kLogin);
+                             });
+               });
 }
 
 void ChatService::finishLogin(const ContextPtr& context, const storage::Account& account,
@@ -277,69 +288,56 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
 }
 
 void ChatService::deleteAccount(Request& r, const protocol::DeleteAccountRequest& q) {
-  if (Status s = protocol::validateUsername(q.username, options_.limits); !s.isOk()) {
-    return r.fail(ErrorCode::kInvalidUsername, s.message());
-  }
-  if (Status s = protocol::validatePassword(q.password, options_.limits); !s.isOk()) {
-    return r.fail(ErrorCode::kInvalidPassword, s.message());
-  }
-  slowWork_.post([this, r, q] {
-    auto account = store_.findAccount(q.username);
-    if (!account) {
-      return r.storageError(account.error());
-    }
-    if (!account->has_value()) {
-      return r.fail(ErrorCode::kNoSuchUser, "no such user " + q.username);
-    }
-    if (!hasher_.verify((*account)->passwordHash, q.password)) {
-      return r.fail(ErrorCode::kWrongPassword, "wrong password for " + q.username +
-                                                   "; the account was not deleted");
-    }
-    std::string key = nameKey(q.username);
-    {
-      MutexLock lock(mu_);
-      auto it = online_.find(key);
-      if (it != online_.end() && it->second != r.context) {
-        return r.fail(ErrorCode::kAccountBusy,
-                      (*account)->name +
-                          " is logged in on another connection; log out there first, then "
-                          "delete the account");
-      }
-    }
-    auto doDelete = [this, r, name = (*account)->name](const Reply& reply) {
-      log_.propose(storage::DeleteAccountOp{name}, [this, r, reply, name](
-                                                       Result<storage::ApplyResult> result) {
-        if (!result) {
-          return reply(Response::failure(r.id, r.opcode, ErrorCode::kUnavailable,
-                                         result.error().message()));
-        }
-        if (!result->isOk()) {
-          return reply(Response::failure(r.id, r.opcode, result->code, result->error));
-        }
-        endSession(r.context, false);
-        reply(Response{r.id, r.opcode, ErrorCode::kOk, "",
-                       protocol::DeleteAccountReply{result->count}});
-      });
-    };
-    if (r.context->acksMessages) {
-      return doDelete(r.reply);
-    }
-    // The original text protocol hands a line client its waiting messages before the account
-    // goes, in the same reply.
-    handOver(r.context, (*account)->name, 0,
-             [r, doDelete](Response handed) {
-               if (!handed.isOk()) {
-                 return r.reply(std::move(handed));
-               }
-               doDelete([r, handed](Response deleted) mutable {
-                 if (deleted.isOk()) {
-                   deleted.body = std::move(handed.body);
-                 }
-                 r.reply(std::move(deleted));
-               });
-             },
-             r.id, Opcode::kDeleteAccount);
+  authenticate(r, q.username, q.password, "", [this, r, q](const storage::Account& account) {
+    deleteAuthenticated(r, account);
   });
+}
+
+void ChatService::deleteAuthenticated(const Request& r, const storage::Account& account) {
+  {
+    MutexLock lock(mu_);
+    auto it = online_.find(nameKey(account.name));
+    if (it != online_.end() && it->second != r.context) {
+      return r.fail(ErrorCode::kAccountBusy,
+                    account.name +
+                        " is logged in on another connection; log out there first, then "
+                        "delete the account");
+    }
+  }
+  auto doDelete = [this, r, name = account.name](const Reply& reply) {
+    log_.propose(storage::DeleteAccountOp{name},
+                 [this, r, reply](Result<storage::ApplyResult> result) {
+                   if (!result) {
+                     return reply(Response::failure(r.id, r.opcode, ErrorCode::kUnavailable,
+                                                    result.error().message()));
+                   }
+                   if (!result->isOk()) {
+                     return reply(Response::failure(r.id, r.opcode, result->code, result->error));
+                   }
+                   endSession(r.context, false);
+                   reply(Response{r.id, r.opcode, ErrorCode::kOk, "",
+                                  protocol::DeleteAccountReply{result->count}});
+                 });
+  };
+  if (r.context->acksMessages) {
+    return doDelete(r.reply);
+  }
+  // The original text protocol hands a line client its waiting messages before the account
+  // goes, in the same reply.
+  handOver(
+      r.context, account.name, 0,
+      [r, doDelete](Response handed) {
+        if (!handed.isOk()) {
+          return r.reply(std::move(handed));
+        }
+        doDelete([r, handed](Response deleted) mutable {
+          if (deleted.isOk()) {
+            deleted.body = std::move(handed.body);
+          }
+          r.reply(std::move(deleted));
+        });
+      },
+      r.id, Opcode::kDeleteAccount);
 }
 
 void ChatService::deliver(Request& r, const protocol::DeliverRequest& q) {
@@ -351,21 +349,8 @@ void ChatService::deliver(Request& r, const protocol::DeliverRequest& q) {
     return handOver(r.context, user, q.max, r.reply, r.id, r.opcode);
   }
   // Line mode: the original protocol names the account and its password on each deliver.
-  if (Status s = protocol::validateUsername(q.username, options_.limits); !s.isOk()) {
-    return r.fail(ErrorCode::kInvalidUsername, s.message());
-  }
-  slowWork_.post([this, r, q] {
-    auto account = store_.findAccount(q.username);
-    if (!account) {
-      return r.storageError(account.error());
-    }
-    if (!account->has_value()) {
-      return r.fail(ErrorCode::kNoSuchUser, "no such user " + q.username);
-    }
-    if (!hasher_.verify((*account)->passwordHash, q.password)) {
-      return r.fail(ErrorCode::kWrongPassword, "wrong password for " + q.username);
-    }
-    handOver(r.context, (*account)->name, q.max, r.reply, r.id, r.opcode);
+  authenticate(r, q.username, q.password, "", [this, r, max = q.max](const storage::Account& a) {
+    handOver(r.context, a.name, max, r.reply, r.id, r.opcode);
   });
 }
 

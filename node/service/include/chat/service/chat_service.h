@@ -83,6 +83,11 @@ class ChatService final : public ApplyObserver {
   void ack(Request& r, const protocol::AckRequest& q) EXCLUDES(mu_);
   void status(Request& r) EXCLUDES(mu_);
 
+  // Checks the name and password (on the slow-work executor) and calls `then` with the
+  // account, or replies with the error. `unknownHint` is added to a "no such user" reply.
+  void authenticate(const Request& r, const std::string& username, const std::string& password,
+                    const char* unknownHint, std::function<void(const storage::Account&)> then);
+  void deleteAuthenticated(const Request& r, const storage::Account& account) EXCLUDES(mu_);
   void finishLogin(const ContextPtr& context, const storage::Account& account,
                    uint64_t requestId, const Reply& reply) EXCLUDES(mu_);
   void handOver(const ContextPtr& context, const std::string& user, uint32_t max,
