@@ -30,6 +30,8 @@ uint64_t raiseOpenFileLimit() {
   return limit.rlim_cur;
 }
 
-void setThreadName(const char* name) { pthread_setname_np(pthread_self(), name); }
+void setThreadName(const char* name) {
+  pthread_setname_np(pthread_self(), name);
+}
 
 }  // namespace chat

@@ -107,8 +107,7 @@ void ChatNodeApp::setupLogging() {
   splitter->addChannel(file);
   Poco::AutoPtr<Poco::PatternFormatter> pattern(
       new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i %p %s: %t"));
-  Poco::AutoPtr<Poco::FormattingChannel> formatting(
-      new Poco::FormattingChannel(pattern, splitter));
+  Poco::AutoPtr<Poco::FormattingChannel> formatting(new Poco::FormattingChannel(pattern, splitter));
   std::string level = config().getString("node.log_level", "information");
   // The empty name sets every logger, including those created before this point.
   Poco::Logger::setChannel("", formatting);
@@ -120,8 +119,7 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     return EXIT_OK;
   }
   if (!args.empty()) {
-    std::cerr << "chat-node: unexpected argument '" << args.front()
-              << "'; see chat-node --help\n";
+    std::cerr << "chat-node: unexpected argument '" << args.front() << "'; see chat-node --help\n";
     return EXIT_USAGE;
   }
   try {
@@ -220,8 +218,9 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     });
 
     std::string address = listenerOptions.host + ":" + std::to_string((*listener)->port());
-    log.information("chat-node listening on " + address + ", data in " + dbPath + " (sync " +
-                    sync + ", open-file limit " + std::to_string(openFiles) + ", applied index " + std::to_string(logPtr->commitIndex()) + ")");
+    log.information("chat-node listening on " + address + ", data in " + dbPath + " (sync " + sync +
+                    ", open-file limit " + std::to_string(openFiles) + ", applied index " +
+                    std::to_string(logPtr->commitIndex()) + ")");
     if (config().has("node.port_file")) {
       std::string portFile = config().getString("node.port_file");
       std::string tmp = portFile + ".tmp";

@@ -1,8 +1,7 @@
 #include "chat/protocol/line_mode.h"
 
-#include <cstdio>
-
 #include <charconv>
+#include <cstdio>
 #include <sstream>
 #include <vector>
 
@@ -262,9 +261,9 @@ std::string formatLineReply(const LineRequest& line, const Response& response) {
     case Opcode::kSend: {
       const auto& b = std::get<SendReply>(response.body);
       const auto& recipient = std::get<SendRequest>(request).recipient;
-      out = b.recipientOnline ? "OK delivered to " + recipient + kEol
-                              : "OK stored; " + recipient +
-                                    " is offline and gets it at next login" + kEol;
+      out = b.recipientOnline
+                ? "OK delivered to " + recipient + kEol
+                : "OK stored; " + recipient + " is offline and gets it at next login" + kEol;
       break;
     }
     case Opcode::kDeleteAccount: {
@@ -397,8 +396,8 @@ std::string formatStatusText(const NodeStatus& s) {
     o << "last election " << s.lastElection << "\n";
   }
   for (const auto& p : s.peers) {
-    o << "  node " << p.id << " " << p.clientAddress << " " << p.role << " match "
-      << p.matchIndex << " lag " << (s.commitIndex > p.matchIndex ? s.commitIndex - p.matchIndex : 0)
+    o << "  node " << p.id << " " << p.clientAddress << " " << p.role << " match " << p.matchIndex
+      << " lag " << (s.commitIndex > p.matchIndex ? s.commitIndex - p.matchIndex : 0)
       << (p.reachable ? "" : " unreachable") << "\n";
   }
   return o.str();

@@ -2,6 +2,7 @@
 
 #include <type_traits>
 
+#include "chat/common/overloaded.h"
 #include "chat/protocol/byte_io.h"
 
 namespace chat::protocol {
@@ -163,13 +164,6 @@ NodeStatus getStatus(FieldReader& r) {
   }
   return s;
 }
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 void putRequest(ByteWriter& w, const Request& request) {
   std::visit(Overloaded{
@@ -464,8 +458,8 @@ Decoded<Request> decodeRequest(const Frame& frame, const Limits& limits) {
   FieldReader r(frame.payload, limits);
   Request request = getRequest(*op, r);
   if (auto failure = r.finish()) {
-    failure->message = std::string("malformed ") + opcodeName(*op) + " request: " +
-                       failure->message;
+    failure->message =
+        std::string("malformed ") + opcodeName(*op) + " request: " + failure->message;
     return *failure;
   }
   return request;
@@ -488,8 +482,7 @@ Decoded<ServerMessage> decodeServerFrame(const Frame& frame, const Limits& limit
     if (auto failure = r.finish()) {
       return *failure;
     }
-    return Decoded<ServerMessage>(std::in_place_index<0>, std::in_place_index<1>,
-                                  std::move(push));
+    return Decoded<ServerMessage>(std::in_place_index<0>, std::in_place_index<1>, std::move(push));
   }
   Response response;
   response.requestId = frame.requestId;

@@ -129,8 +129,7 @@ Status validateUsername(std::string_view name, const Limits& limits) {
   }
   for (char c : name) {
     if (!isNameChar(c)) {
-      return Status::invalidArgument(
-          "a username may hold only letters, digits, '_', '.' and '-'");
+      return Status::invalidArgument("a username may hold only letters, digits, '_', '.' and '-'");
     }
   }
   return Status::ok();
@@ -161,8 +160,7 @@ Status validateBody(std::string_view body, const Limits& limits) {
   }
   if (body.size() > limits.maxBodyBytes) {
     return Status::invalidArgument("the message is " + std::to_string(body.size()) +
-                                   " bytes; the limit is " +
-                                   std::to_string(limits.maxBodyBytes));
+                                   " bytes; the limit is " + std::to_string(limits.maxBodyBytes));
   }
   if (!isValidUtf8(body)) {
     return Status::invalidArgument("the message is not valid UTF-8");
@@ -180,8 +178,7 @@ Status validatePattern(std::string_view pattern, const Limits& limits) {
   }
   for (char c : pattern) {
     if (!isNameChar(c) && c != '*' && c != '?') {
-      return Status::invalidArgument(
-          "a pattern may hold only username characters, '*' and '?'");
+      return Status::invalidArgument("a pattern may hold only username characters, '*' and '?'");
     }
   }
   return Status::ok();

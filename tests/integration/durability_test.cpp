@@ -1,13 +1,13 @@
 // Durability: SIGKILL the node in the middle of a burst of sends, restart it on the same
 // data folder, and check that every send the node acknowledged is stored exactly once.
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "chat/client/connection.h"
 #include "support/node_process.h"
@@ -26,8 +26,8 @@ TEST(DurabilityTest, EveryAcknowledgedSendSurvivesSigkill) {
     auto setup = client::Connection::connect(node.address(), 5000ms);
     ASSERT_TRUE(setup.has_value());
     for (int i = 0; i < 4; ++i) {
-      ASSERT_TRUE((*setup)->call(protocol::CreateRequest{"s" + std::to_string(i), "pw"}, 10s)
-                      .has_value());
+      ASSERT_TRUE(
+          (*setup)->call(protocol::CreateRequest{"s" + std::to_string(i), "pw"}, 10s).has_value());
     }
     ASSERT_TRUE((*setup)->call(protocol::CreateRequest{"sink", "pw"}, 10s).has_value());
   }

@@ -88,7 +88,8 @@ TEST_F(NodeTest, OfflineRecipientGetsQueuedMessagesAtLoginAndByDeliverWithACount
   auto bob = connect();
   auto login = call(*bob, protocol::LoginRequest{"bob", "pw-bob"});
   EXPECT_EQ(std::get<protocol::LoginReply>(login.body).waiting, 4u);
-  auto first = std::get<protocol::DeliverReply>(call(*bob, protocol::DeliverRequest{3, "", ""}).body);
+  auto first =
+      std::get<protocol::DeliverReply>(call(*bob, protocol::DeliverRequest{3, "", ""}).body);
   ASSERT_EQ(first.messages.size(), 3u);
   EXPECT_EQ(first.remaining, 1u);
   EXPECT_EQ(first.messages[0].body, "queued 0");
@@ -97,7 +98,8 @@ TEST_F(NodeTest, OfflineRecipientGetsQueuedMessagesAtLoginAndByDeliverWithACount
     ids.push_back(m.id);
   }
   call(*bob, protocol::AckRequest{ids});
-  auto rest = std::get<protocol::DeliverReply>(call(*bob, protocol::DeliverRequest{0, "", ""}).body);
+  auto rest =
+      std::get<protocol::DeliverReply>(call(*bob, protocol::DeliverRequest{0, "", ""}).body);
   ASSERT_EQ(rest.messages.size(), 1u);
   EXPECT_EQ(rest.messages[0].body, "queued 3");
 }

@@ -1,8 +1,8 @@
 // A client that stops reading must not stall anyone else, and must not make the node lose
 // or grow without bound: it is disconnected, and what it never acked waits for it.
-#include <gtest/gtest.h>
-
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "chat/client/connection.h"
 #include "support/line_client.h"

@@ -71,9 +71,9 @@ TEST(LineModeTest, BadArgumentsGiveUsage) {
 
 TEST(LineModeTest, RepliesStartWithOkOrError) {
   LineRequest send{SendRequest{"bob", "hi"}};
-  EXPECT_EQ(formatLineReply(send, Response{1, Opcode::kSend, ErrorCode::kOk, "",
-                                           SendReply{5, false, 0}}),
-            "OK stored; bob is offline and gets it at next login\r\n");
+  EXPECT_EQ(
+      formatLineReply(send, Response{1, Opcode::kSend, ErrorCode::kOk, "", SendReply{5, false, 0}}),
+      "OK stored; bob is offline and gets it at next login\r\n");
   EXPECT_EQ(formatLineReply(send, Response::failure(1, Opcode::kSend, ErrorCode::kNoSuchUser,
                                                     "no such user bob")),
             "ERROR 3: no such user bob\r\n");
@@ -82,8 +82,8 @@ TEST(LineModeTest, RepliesStartWithOkOrError) {
 TEST(LineModeTest, LoginDeleteAndDeliverRepliesEndWithABlankLine) {
   ChatMessage m{1, "alice", "bob", "hello there", 0, false};
   LineRequest login{LoginRequest{"bob", "pw"}};
-  std::string reply = formatLineReply(
-      login, Response{1, Opcode::kLogin, ErrorCode::kOk, "", DeliverReply{{m}, 0}});
+  std::string reply =
+      formatLineReply(login, Response{1, Opcode::kLogin, ErrorCode::kOk, "", DeliverReply{{m}, 0}});
   EXPECT_EQ(reply,
             "OK logged in as bob; 1 message waiting\r\nFrom alice: Message: hello there\r\n\r\n");
   LineRequest deliver{DeliverRequest{0, "bob", "pw"}};
@@ -91,9 +91,9 @@ TEST(LineModeTest, LoginDeleteAndDeliverRepliesEndWithABlankLine) {
                           Response{1, Opcode::kDeliver, ErrorCode::kOk, "", DeliverReply{{m}, 2}});
   EXPECT_EQ(reply.substr(reply.size() - 4), "\r\n\r\n");
   EXPECT_NE(reply.find("From alice: Message: hello there\r\n"), std::string::npos);
-  reply = formatLineReply(LineRequest{DeleteAccountRequest{"bob", "x"}},
-                          Response::failure(1, Opcode::kDeleteAccount,
-                                            ErrorCode::kWrongPassword, "wrong password"));
+  reply = formatLineReply(
+      LineRequest{DeleteAccountRequest{"bob", "x"}},
+      Response::failure(1, Opcode::kDeleteAccount, ErrorCode::kWrongPassword, "wrong password"));
   EXPECT_EQ(reply, "ERROR 5: wrong password\r\n\r\n");
 }
 

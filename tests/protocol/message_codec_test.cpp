@@ -74,8 +74,7 @@ TEST(MessageCodecTest, RepliesRoundTrip) {
   status.role = "leader";
   status.peers.push_back(PeerStatus{3, "127.0.0.1:7003", "follower", 10, true});
   bytes.clear();
-  appendResponseFrame(Response{1, Opcode::kStatus, ErrorCode::kOk, "", StatusReply{status}},
-                      bytes);
+  appendResponseFrame(Response{1, Opcode::kStatus, ErrorCode::kOk, "", StatusReply{status}}, bytes);
   EXPECT_EQ(std::get<StatusReply>(std::get<Response>(decodeServer(bytes)).body).status, status);
 
   bytes.clear();

@@ -1,9 +1,9 @@
 #include "chat/service/chat_service.h"
 
-#include <gtest/gtest.h>
-
 #include <condition_variable>
 #include <future>
+
+#include <gtest/gtest.h>
 
 #include "chat/service/local_commit_log.h"
 #include "chat/storage/in_memory_store.h"

@@ -1,8 +1,8 @@
 #include "chat/service/local_commit_log.h"
 
-#include <gtest/gtest.h>
-
 #include <future>
+
+#include <gtest/gtest.h>
 
 #include "chat/storage/in_memory_store.h"
 
@@ -25,14 +25,11 @@ class FaultyStore final : public storage::MessageStore {
     }
     return target_.apply(entries);
   }
-  Result<storage::AppliedPosition> appliedPosition() override {
-    return target_.appliedPosition();
-  }
+  Result<storage::AppliedPosition> appliedPosition() override { return target_.appliedPosition(); }
   Result<std::optional<storage::Account>> findAccount(std::string_view u) override {
     return target_.findAccount(u);
   }
-  Result<storage::AccountPage> listAccounts(std::string_view p, uint32_t o,
-                                            uint32_t l) override {
+  Result<storage::AccountPage> listAccounts(std::string_view p, uint32_t o, uint32_t l) override {
     return target_.listAccounts(p, o, l);
   }
   Result<std::vector<protocol::ChatMessage>> pendingMessages(std::string_view u,
@@ -97,9 +94,9 @@ TEST(LocalCommitLogTest, LazyRecordsRideWithTheNextUrgentCommitOrGoAloneLater) {
   // A lazy delay far beyond the test's patience: only an urgent record can carry it.
   auto log = std::move(LocalCommitLog::open(store, 4096, std::chrono::hours(1))).value();
   std::promise<void> lazyDone;
-  log->propose(storage::SetLastSeenOp{"nobody", 1},
-               [&](const Result<storage::ApplyResult>&) { lazyDone.set_value(); },
-               Urgency::kLazy);
+  log->propose(
+      storage::SetLastSeenOp{"nobody", 1},
+      [&](const Result<storage::ApplyResult>&) { lazyDone.set_value(); }, Urgency::kLazy);
   auto lazy = lazyDone.get_future();
   EXPECT_EQ(lazy.wait_for(50ms), std::future_status::timeout);
   ASSERT_TRUE(proposeAndWait(*log, storage::CreateAccountOp{"a", "h", 1}).has_value());
@@ -108,9 +105,9 @@ TEST(LocalCommitLogTest, LazyRecordsRideWithTheNextUrgentCommitOrGoAloneLater) {
 
   auto quick = std::move(LocalCommitLog::open(store, 4096, 1ms)).value();
   std::promise<void> aloneDone;
-  quick->propose(storage::SetLastSeenOp{"a", 2},
-                 [&](const Result<storage::ApplyResult>&) { aloneDone.set_value(); },
-                 Urgency::kLazy);
+  quick->propose(
+      storage::SetLastSeenOp{"a", 2},
+      [&](const Result<storage::ApplyResult>&) { aloneDone.set_value(); }, Urgency::kLazy);
   EXPECT_EQ(aloneDone.get_future().wait_for(5s), std::future_status::ready);
 }
 

@@ -1,7 +1,7 @@
 // The same behaviour checks run against both MessageStore implementations.
-#include <gtest/gtest.h>
-
 #include <functional>
+
+#include <gtest/gtest.h>
 
 #include "chat/storage/in_memory_store.h"
 #include "chat/storage/sqlite_store.h"
@@ -115,8 +115,8 @@ TEST_P(MessageStoreTest, HistoryPagesNewestFirstReturnedOldestFirst) {
   apply1(CreateAccountOp{"carol", "h", 1});
   std::vector<uint64_t> ids;
   for (int i = 0; i < 5; ++i) {
-    ids.push_back(sendMessage(i % 2 ? "bob" : "alice", i % 2 ? "alice" : "bob",
-                              "m" + std::to_string(i)));
+    ids.push_back(
+        sendMessage(i % 2 ? "bob" : "alice", i % 2 ? "alice" : "bob", "m" + std::to_string(i)));
   }
   sendMessage("carol", "alice", "other conversation");
   auto page = store_->history("alice", "bob", 0, 3);

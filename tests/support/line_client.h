@@ -3,12 +3,11 @@
 #ifndef CHAT_TESTS_SUPPORT_LINE_CLIENT_H_
 #define CHAT_TESTS_SUPPORT_LINE_CLIENT_H_
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
 
 #include <chrono>
 #include <string>

@@ -35,10 +35,9 @@ class NodeProcess {
     std::string portFile = dataDir_ + "/port";
     std::filesystem::create_directories(dataDir_);
     std::filesystem::remove(portFile);
-    std::vector<std::string> args = {CHAT_NODE_BINARY, "--port",     "0",
-                                     "--data-dir",     dataDir_,     "--port-file",
-                                     portFile,         "--password-hash", "min",
-                                     "--log-level",    "warning"};
+    std::vector<std::string> args = {
+        CHAT_NODE_BINARY, "--port",          "0",   "--data-dir",  dataDir_, "--port-file",
+        portFile,         "--password-hash", "min", "--log-level", "warning"};
     args.insert(args.end(), extraArgs_.begin(), extraArgs_.end());
     std::vector<char*> argv;
     for (auto& a : args) {
@@ -48,8 +47,7 @@ class NodeProcess {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     std::string out = dataDir_ + "/stdout.log";
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);

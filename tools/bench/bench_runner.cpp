@@ -266,9 +266,9 @@ void drive(const BenchOptions& o, const std::vector<Pair*>& pairs, Clock::time_p
           p->doneSending = true;
           break;
         }
-        p->sender->queueRequest(p->sender->nextRequestId(),
-                                protocol::SendRequest{p->recipientName,
-                                                      makeBody(p->nextSeq++, o.size)});
+        p->sender->queueRequest(
+            p->sender->nextRequestId(),
+            protocol::SendRequest{p->recipientName, makeBody(p->nextSeq++, o.size)});
         ++p->inFlight;
         queued = true;
       }
@@ -424,28 +424,28 @@ Result<BenchResult> runBench(const BenchOptions& o) {
 
 std::string formatResult(const BenchOptions& o, const BenchResult& r) {
   char buf[1024];
-  std::snprintf(buf, sizeof buf,
-                "pairs %d, window %d, %zu-byte bodies%s\n"
-                "sent %lld acknowledged, received %lld, missing %lld, doubled %lld, errors %lld\n"
-                "%.0f messages/s delivered over %.2f s\n"
-                "send-to-receive latency: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us\n"
-                "node: %u connections, %.1f MiB resident%s\n"
-                "%s\n",
-                o.pairs, o.rate > 0 ? 0 : o.window, o.size,
-                o.rate > 0 ? (", rate " + std::to_string(static_cast<int>(o.rate)) + "/s for " +
-                              std::to_string(static_cast<int>(o.duration)) + " s")
-                                 .c_str()
-                           : "",
-                static_cast<long long>(r.sent), static_cast<long long>(r.received),
-                static_cast<long long>(r.missing), static_cast<long long>(r.duplicates),
-                static_cast<long long>(r.sendErrors), r.messagesPerSecond, r.seconds,
-                r.p50Micros, r.p99Micros, r.p999Micros, r.maxMicros, r.nodeConnections,
-                static_cast<double>(r.nodeResidentBytes) / (1024.0 * 1024.0),
-                r.idleConnections > 0
-                    ? (" (with " + std::to_string(r.idleConnections) + " idle logged-in)").c_str()
-                    : "",
-                r.ok() ? "OK: every message arrived exactly once"
-                       : "FAILED: messages missing or doubled");
+  std::snprintf(
+      buf, sizeof buf,
+      "pairs %d, window %d, %zu-byte bodies%s\n"
+      "sent %lld acknowledged, received %lld, missing %lld, doubled %lld, errors %lld\n"
+      "%.0f messages/s delivered over %.2f s\n"
+      "send-to-receive latency: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us\n"
+      "node: %u connections, %.1f MiB resident%s\n"
+      "%s\n",
+      o.pairs, o.rate > 0 ? 0 : o.window, o.size,
+      o.rate > 0 ? (", rate " + std::to_string(static_cast<int>(o.rate)) + "/s for " +
+                    std::to_string(static_cast<int>(o.duration)) + " s")
+                       .c_str()
+                 : "",
+      static_cast<long long>(r.sent), static_cast<long long>(r.received),
+      static_cast<long long>(r.missing), static_cast<long long>(r.duplicates),
+      static_cast<long long>(r.sendErrors), r.messagesPerSecond, r.seconds, r.p50Micros,
+      r.p99Micros, r.p999Micros, r.maxMicros, r.nodeConnections,
+      static_cast<double>(r.nodeResidentBytes) / (1024.0 * 1024.0),
+      r.idleConnections > 0
+          ? (" (with " + std::to_string(r.idleConnections) + " idle logged-in)").c_str()
+          : "",
+      r.ok() ? "OK: every message arrived exactly once" : "FAILED: messages missing or doubled");
   return buf;
 }
 
@@ -458,8 +458,7 @@ std::string formatResultJson(const BenchOptions& o, const BenchResult& r) {
     << ",\"seconds\":" << r.seconds << ",\"messagesPerSecond\":" << r.messagesPerSecond
     << ",\"p50Micros\":" << r.p50Micros << ",\"p99Micros\":" << r.p99Micros
     << ",\"p999Micros\":" << r.p999Micros << ",\"maxMicros\":" << r.maxMicros
-    << ",\"idleConnections\":" << r.idleConnections
-    << ",\"nodeConnections\":" << r.nodeConnections
+    << ",\"idleConnections\":" << r.idleConnections << ",\"nodeConnections\":" << r.nodeConnections
     << ",\"nodeResidentBytes\":" << r.nodeResidentBytes << ",\"ok\":" << (r.ok() ? "true" : "false")
     << "}";
   return j.str();

@@ -15,12 +15,12 @@
 namespace chat::bench {
 
 struct BenchResult {
-  int64_t sent = 0;       // sends the node acknowledged
-  int64_t received = 0;   // distinct messages the recipients read
-  int64_t missing = 0;    // acknowledged but never received
-  int64_t duplicates = 0; // received more than once
-  int64_t sendErrors = 0; // sends answered with an error
-  double seconds = 0;     // first send to last receive
+  int64_t sent = 0;        // sends the node acknowledged
+  int64_t received = 0;    // distinct messages the recipients read
+  int64_t missing = 0;     // acknowledged but never received
+  int64_t duplicates = 0;  // received more than once
+  int64_t sendErrors = 0;  // sends answered with an error
+  double seconds = 0;      // first send to last receive
   double messagesPerSecond = 0;
   double p50Micros = 0;
   double p99Micros = 0;

@@ -75,11 +75,12 @@ int main(int argc, char** argv) {
   while (serving.load() < n && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  std::printf("%d idle connections, %d being served: threads%s, resident %.1f MiB (%.1f MiB "
-              "before connecting)\n",
-              n, serving.load(), statusField("Threads:").c_str(),
-              static_cast<double>(chat::residentBytes()) / 1048576.0,
-              static_cast<double>(before) / 1048576.0);
+  std::printf(
+      "%d idle connections, %d being served: threads%s, resident %.1f MiB (%.1f MiB "
+      "before connecting)\n",
+      n, serving.load(), statusField("Threads:").c_str(),
+      static_cast<double>(chat::residentBytes()) / 1048576.0,
+      static_cast<double>(before) / 1048576.0);
   clients.clear();
   server.stop();
   return 0;

@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
   uint64_t index = 0;
   std::vector<chat::storage::LogEntry> entries;
   for (int p = 0; p < 100; ++p) {
-    entries.push_back({1, ++index, chat::storage::CreateAccountOp{"u" + std::to_string(p), "h", 1}});
+    entries.push_back(
+        {1, ++index, chat::storage::CreateAccountOp{"u" + std::to_string(p), "h", 1}});
   }
   (void)(*store)->apply(entries);
   std::string body(100, 'x');
@@ -59,14 +60,14 @@ int main(int argc, char** argv) {
     entries.clear();
     for (int m = 0; m < batch; ++m) {
       int s = m % 50;
-      entries.push_back({1, ++index,
-                         chat::storage::StoreMessageOp{"u" + std::to_string(s),
-                                                       "u" + std::to_string(s + 50), body, 1,
-                                                       index}});
+      entries.push_back(
+          {1, ++index,
+           chat::storage::StoreMessageOp{"u" + std::to_string(s), "u" + std::to_string(s + 50),
+                                         body, 1, index}});
       if (lastMessage != 0) {
         entries.push_back(
-            {1, ++index, chat::storage::MarkDeliveredOp{"u" + std::to_string(s + 50),
-                                                        {lastMessage}, 2}});
+            {1, ++index,
+             chat::storage::MarkDeliveredOp{"u" + std::to_string(s + 50), {lastMessage}, 2}});
       }
       lastMessage = index;
     }
@@ -77,9 +78,10 @@ int main(int argc, char** argv) {
     }
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%d batches of %d messages (+ delivery marks), sync %s: %.0f messages/s, %.2f ms "
-              "per commit\n",
-              batches, batch, syncFull ? "full" : "normal", batch * batches / seconds,
-              seconds * 1000 / batches);
+  std::printf(
+      "%d batches of %d messages (+ delivery marks), sync %s: %.0f messages/s, %.2f ms "
+      "per commit\n",
+      batches, batch, syncFull ? "full" : "normal", batch * batches / seconds,
+      seconds * 1000 / batches);
   return 0;
 }

@@ -14,7 +14,9 @@ namespace chat::net {
 
 namespace {
 
-Poco::Logger& logger() { return Poco::Logger::get("chat.net"); }
+Poco::Logger& logger() {
+  return Poco::Logger::get("chat.net");
+}
 
 bool isPipelined(const protocol::Request& r) {
   return std::holds_alternative<protocol::SendRequest>(r) ||
@@ -24,8 +26,8 @@ bool isPipelined(const protocol::Request& r) {
 
 }  // namespace
 
-ClientConnection::ClientConnection(std::shared_ptr<EventLoop> loop,
-                                   Poco::Net::StreamSocket socket, service::ChatService& service,
+ClientConnection::ClientConnection(std::shared_ptr<EventLoop> loop, Poco::Net::StreamSocket socket,
+                                   service::ChatService& service,
                                    std::shared_ptr<const ListenerOptions> options,
                                    std::shared_ptr<ConnectionCounters> counters)
     : loopOwner_(std::move(loop)),
@@ -46,7 +48,9 @@ ClientConnection::ClientConnection(std::shared_ptr<EventLoop> loop,
   counters_->open.fetch_add(1);
 }
 
-ClientConnection::~ClientConnection() { counters_->open.fetch_sub(1); }
+ClientConnection::~ClientConnection() {
+  counters_->open.fetch_sub(1);
+}
 
 void ClientConnection::start() {
   try {
@@ -79,8 +83,7 @@ void ClientConnection::onEvents(uint32_t events) {
     close("connection reset");
     return;
   }
-  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !readPaused_ &&
-      !peerDone_) {
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !readPaused_ && !peerDone_) {
     readAvailable();
   } else if ((events & (EPOLLHUP | EPOLLERR)) != 0) {
     close("connection reset");
@@ -147,8 +150,8 @@ void ClientConnection::onBinaryBytes(const uint8_t* data, size_t n) {
       std::vector<uint8_t> bytes;
       protocol::appendResponseFrame(
           protocol::Response::failure(frame->requestId,
-                                      static_cast<protocol::Opcode>(frame->opcode),
-                                      failure->code, failure->message),
+                                      static_cast<protocol::Opcode>(frame->opcode), failure->code,
+                                      failure->message),
           bytes);
       p.ready.assign(bytes.begin(), bytes.end());
       p.pipelined = true;  // carries its request id, so it need not wait for others
@@ -174,9 +177,9 @@ void ClientConnection::onLineBytes(const uint8_t* data, size_t n) {
   const size_t limit = options_.limits.maxLineBytes;
   auto tooLong = [&] {
     Pending p;
-    p.ready = protocol::formatLineError(protocol::ErrorCode::kTooLarge,
-                                        "line longer than " + std::to_string(limit) +
-                                            " bytes; it was discarded");
+    p.ready = protocol::formatLineError(
+        protocol::ErrorCode::kTooLarge,
+        "line longer than " + std::to_string(limit) + " bytes; it was discarded");
     pending_.push_back(std::move(p));
   };
   while (!chunk.empty() && !closing_) {
@@ -309,8 +312,8 @@ void ClientConnection::append(const void* data, size_t n) {
   if (out_.size() - outSent_ > options_.maxOutputBytes) {
     // The client reads slower than it is sent to: drop it rather than grow without bound.
     // Unacked messages stay waiting in the store and are handed over after a reconnect.
-    logger().warning("closing " + peer_ + ": more than " +
-                     std::to_string(options_.maxOutputBytes) + " bytes of output backed up");
+    logger().warning("closing " + peer_ + ": more than " + std::to_string(options_.maxOutputBytes) +
+                     " bytes of output backed up");
     close("output buffer full");
     return;
   }
@@ -380,8 +383,8 @@ void ClientConnection::onTick() {
                                            "idle for too long; connection closed"));
     } else if (mode_.load() == Mode::kBinary) {
       std::vector<uint8_t> bytes;
-      protocol::appendPushFrame(
-          protocol::SessionEndedPush{"idle for too long; connection closed"}, bytes);
+      protocol::appendPushFrame(protocol::SessionEndedPush{"idle for too long; connection closed"},
+                                bytes);
       append(bytes.data(), bytes.size());
     }
     closeAfterFlush();

@@ -111,7 +111,7 @@ class ClientConnection final : public LoopHandler,
   uint64_t nextLineId_ = 1;
   std::deque<Pending> pending_;
   size_t inFlight_ = 0;
-  bool barrier_ = false;  // a non-pipelined request is being handled
+  bool barrier_ = false;     // a non-pipelined request is being handled
   bool processing_ = false;  // processPending() is on the stack (replies can be synchronous)
   std::vector<uint8_t> out_;
   size_t outSent_ = 0;

@@ -40,8 +40,7 @@ class HandOffFactory final : public Poco::Net::TCPServerConnectionFactory {
  public:
   explicit HandOffFactory(std::function<void(Poco::Net::StreamSocket)> to) : to_(std::move(to)) {}
   // Poco takes ownership of the returned connection and deletes it after run().
-  Poco::Net::TCPServerConnection* createConnection(
-      const Poco::Net::StreamSocket& socket) override {
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
     return new HandOff(socket, to_);
   }
 
@@ -110,18 +109,22 @@ Result<std::unique_ptr<ClientListener>> ClientListener::start(service::ChatServi
     params->setMaxQueued(4096);
     Impl* raw = impl.get();
     impl->server = std::make_unique<Poco::Net::TCPServer>(
-        new HandOffFactory([raw](Poco::Net::StreamSocket s) { raw->accept(std::move(s)); }),
-        socket, params);
+        new HandOffFactory([raw](Poco::Net::StreamSocket s) { raw->accept(std::move(s)); }), socket,
+        params);
     impl->server->start();
   } catch (const Poco::Exception& e) {
-    return Status::ioError("cannot listen on " + options.host + ":" +
-                           std::to_string(options.port) + ": " + e.displayText());
+    return Status::ioError("cannot listen on " + options.host + ":" + std::to_string(options.port) +
+                           ": " + e.displayText());
   }
   return std::unique_ptr<ClientListener>(new ClientListener(std::move(impl)));
 }
 
-uint16_t ClientListener::port() const { return impl_->port; }
+uint16_t ClientListener::port() const {
+  return impl_->port;
+}
 
-size_t ClientListener::connectionCount() const { return impl_->counters->open.load(); }
+size_t ClientListener::connectionCount() const {
+  return impl_->counters->open.load();
+}
 
 }  // namespace chat::net

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "chat/common/overloaded.h"
 #include "chat/protocol/line_mode.h"
 
 namespace chat::service {
@@ -37,8 +38,8 @@ struct ChatService::Request {
     reply(Response{id, opcode, ErrorCode::kOk, "", std::move(body)});
   }
   void storageError(const Status& s) const {
-    fail(ErrorCode::kUnavailable, "the server could not read its storage (" + s.message() +
-                                      "); try again shortly");
+    fail(ErrorCode::kUnavailable,
+         "the server could not read its storage (" + s.message() + "); try again shortly");
   }
 };
 
@@ -46,18 +47,10 @@ namespace {
 
 constexpr const char* kLoginFirst = "you are not logged in; log in first (opcode 2)";
 
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
-
 }  // namespace
 
 ChatService::ChatService(const Clock& clock, storage::MessageStore& store, CommitLog& log,
-                         const PasswordHasher& hasher, Executor& slowWork,
-                         ServiceOptions options)
+                         const PasswordHasher& hasher, Executor& slowWork, ServiceOptions options)
     : clock_(clock),
       store_(store),
       log_(log),
@@ -91,23 +84,22 @@ std::string ChatService::loggedInUser(const ContextPtr& context) const {
 void ChatService::handle(const ContextPtr& context, uint64_t requestId,
                          const protocol::Request& request, Reply reply) {
   Request r{context, requestId, protocol::requestOpcode(request), std::move(reply)};
-  std::visit(Overloaded{
-                 [&](const protocol::CreateRequest& q) { create(r, q); },
-                 [&](const protocol::ListRequest& q) { list(r, q); },
-                 [&](const protocol::LoginRequest& q) { login(r, q); },
-                 [&](const protocol::SendRequest& q) { send(r, q); },
-                 [&](const protocol::DeleteAccountRequest& q) { deleteAccount(r, q); },
-                 [&](const protocol::DeliverRequest& q) { deliver(r, q); },
-                 [&](const protocol::HelpRequest&) {
-                   r.ok(protocol::HelpReply{protocol::helpText()});
-                 },
-                 [&](const protocol::LogoutRequest&) { logout(r); },
-                 [&](const protocol::HistoryRequest& q) { history(r, q); },
-                 [&](const protocol::AckRequest& q) { ack(r, q); },
-                 [&](const protocol::StatusRequest&) { status(r); },
-                 [&](const protocol::PingRequest& q) { r.ok(protocol::PingReply{q.nonce}); },
-             },
-             request);
+  std::visit(
+      Overloaded{
+          [&](const protocol::CreateRequest& q) { create(r, q); },
+          [&](const protocol::ListRequest& q) { list(r, q); },
+          [&](const protocol::LoginRequest& q) { login(r, q); },
+          [&](const protocol::SendRequest& q) { send(r, q); },
+          [&](const protocol::DeleteAccountRequest& q) { deleteAccount(r, q); },
+          [&](const protocol::DeliverRequest& q) { deliver(r, q); },
+          [&](const protocol::HelpRequest&) { r.ok(protocol::HelpReply{protocol::helpText()}); },
+          [&](const protocol::LogoutRequest&) { logout(r); },
+          [&](const protocol::HistoryRequest& q) { history(r, q); },
+          [&](const protocol::AckRequest& q) { ack(r, q); },
+          [&](const protocol::StatusRequest&) { status(r); },
+          [&](const protocol::PingRequest& q) { r.ok(protocol::PingReply{q.nonce}); },
+      },
+      request);
 }
 
 void ChatService::create(Request& r, const protocol::CreateRequest& q) {
@@ -140,8 +132,8 @@ void ChatService::list(Request& r, const protocol::ListRequest& q) {
   if (Status s = protocol::validatePattern(q.pattern, options_.limits); !s.isOk()) {
     return r.fail(ErrorCode::kMalformed, s.message());
   }
-  uint32_t limit = q.limit == 0 ? options_.defaultPageSize
-                                : std::min(q.limit, options_.limits.maxPageSize);
+  uint32_t limit =
+      q.limit == 0 ? options_.defaultPageSize : std::min(q.limit, options_.limits.maxPageSize);
   auto page = store_.listAccounts(q.pattern, q.offset, limit);
   if (!page) {
     return r.storageError(page.error());
@@ -190,9 +182,8 @@ void ChatService::authenticate(const Request& r, const std::string& username,
 
 void ChatService::login(Request& r, const protocol::LoginRequest& q) {
   if (std::string current = loggedInUser(r.context); !current.empty()) {
-    return r.fail(ErrorCode::kAlreadyLoggedIn,
-                  "this connection is already logged in as " + current +
-                      "; log out first (opcode 7)");
+    return r.fail(ErrorCode::kAlreadyLoggedIn, "this connection is already logged in as " +
+                                                   current + "; log out first (opcode 7)");
   }
   authenticate(r, q.username, q.password, "; create the account first (opcode 0)",
                [this, r](const storage::Account& account) {
@@ -256,8 +247,8 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
     return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
   }
   if (Status s = protocol::validateUsername(q.recipient, options_.limits); !s.isOk()) {
-    return r.fail(ErrorCode::kNoSuchUser, "no such user " + q.recipient.substr(0, 64) + " (" +
-                                              s.message() + ")");
+    return r.fail(ErrorCode::kNoSuchUser,
+                  "no such user " + q.recipient.substr(0, 64) + " (" + s.message() + ")");
   }
   if (Status s = protocol::validateBody(q.body, options_.limits); !s.isOk()) {
     return r.fail(ErrorCode::kInvalidMessage, s.message());
@@ -288,9 +279,8 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
 }
 
 void ChatService::deleteAccount(Request& r, const protocol::DeleteAccountRequest& q) {
-  authenticate(r, q.username, q.password, "", [this, r, q](const storage::Account& account) {
-    deleteAuthenticated(r, account);
-  });
+  authenticate(r, q.username, q.password, "",
+               [this, r, q](const storage::Account& account) { deleteAuthenticated(r, account); });
 }
 
 void ChatService::deleteAuthenticated(const Request& r, const storage::Account& account) {
@@ -374,9 +364,7 @@ void ChatService::handOver(const ContextPtr& context, const std::string& user, u
   }
   messages->resize(fits);
   protocol::DeliverReply body;
-  body.remaining = *total > messages->size()
-                       ? static_cast<uint32_t>(*total - messages->size())
-                       : 0;
+  body.remaining = *total > messages->size() ? static_cast<uint32_t>(*total - messages->size()) : 0;
   std::vector<uint64_t> ids;
   {
     MutexLock lock(mu_);
@@ -426,8 +414,9 @@ std::string ChatService::endSession(const ContextPtr& context, bool recordLastSe
     unwatchAll(*context);
   }
   if (recordLastSeen) {
-    log_.propose(storage::SetLastSeenOp{user, clock_.wallMillis()},
-                 [](const Result<storage::ApplyResult>&) {}, Urgency::kLazy);
+    log_.propose(
+        storage::SetLastSeenOp{user, clock_.wallMillis()},
+        [](const Result<storage::ApplyResult>&) {}, Urgency::kLazy);
   }
   notifyPresence(user, false);
   return user;
@@ -441,8 +430,8 @@ void ChatService::history(Request& r, const protocol::HistoryRequest& q) {
   if (Status s = protocol::validateUsername(q.peer, options_.limits); !s.isOk()) {
     return r.fail(ErrorCode::kInvalidUsername, s.message());
   }
-  uint32_t limit = q.limit == 0 ? options_.defaultPageSize
-                                : std::min(q.limit, options_.limits.maxPageSize);
+  uint32_t limit =
+      q.limit == 0 ? options_.defaultPageSize : std::min(q.limit, options_.limits.maxPageSize);
   auto page = store_.history(user, q.peer, q.beforeId, limit);
   if (!page) {
     return r.storageError(page.error());
@@ -532,8 +521,8 @@ void ChatService::onApplied(const storage::LogEntry& entry, const storage::Apply
       }
     }
     if (recipient) {
-      protocol::ChatMessage m{result.id, op->sender, op->recipient, op->body, op->sentAtMillis,
-                              false};
+      protocol::ChatMessage m{result.id, op->sender,       op->recipient,
+                              op->body,  op->sentAtMillis, false};
       if (acks) {
         recipient->push(protocol::MessagePush{std::move(m)});
       } else {

@@ -6,8 +6,9 @@
 
 namespace chat::service {
 
-Result<std::unique_ptr<LocalCommitLog>> LocalCommitLog::open(
-    storage::MessageStore& store, size_t maxBatch, std::chrono::milliseconds lazyDelay) {
+Result<std::unique_ptr<LocalCommitLog>> LocalCommitLog::open(storage::MessageStore& store,
+                                                             size_t maxBatch,
+                                                             std::chrono::milliseconds lazyDelay) {
   auto position = store.appliedPosition();
   if (!position) {
     return position.error();
@@ -106,8 +107,8 @@ void LocalCommitLog::run(const std::stop_token& stop) {
     auto results = store_.apply(entries);
     if (!results) {
       // Nothing of the batch was stored: fail each proposal so no client hears "stored".
-      Status why = Status::unavailable("storage failed, nothing was stored: " +
-                                       results.error().message());
+      Status why =
+          Status::unavailable("storage failed, nothing was stored: " + results.error().message());
       for (auto& p : batch) {
         p.done(why);
       }

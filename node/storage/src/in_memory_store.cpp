@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "chat/common/overloaded.h"
 #include "chat/protocol/wire_types.h"
 
 namespace chat::storage {
@@ -16,12 +17,6 @@ ApplyResult failure(ErrorCode code, std::string message) {
   return r;
 }
 
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
 Result<std::vector<ApplyResult>> InMemoryMessageStore::apply(std::span<const LogEntry> entries) {
@@ -45,8 +40,8 @@ ApplyResult InMemoryMessageStore::applyOne(const LogEntry& entry) {
               return failure(ErrorCode::kUsernameTaken,
                              "username " + op.username + " is taken; pick another");
             }
-            accounts_[key] = Account{entry.index, op.username, op.passwordHash,
-                                     op.createdAtMillis, 0};
+            accounts_[key] =
+                Account{entry.index, op.username, op.passwordHash, op.createdAtMillis, 0};
             ApplyResult r;
             r.id = entry.index;
             return r;
@@ -74,8 +69,8 @@ ApplyResult InMemoryMessageStore::applyOne(const LogEntry& entry) {
           [&](const StoreMessageOp& op) {
             auto sender = accounts_.find(nameKey(op.sender));
             if (sender == accounts_.end()) {
-              return failure(ErrorCode::kNoSuchUser, "the sending account " + op.sender +
-                                                         " no longer exists");
+              return failure(ErrorCode::kNoSuchUser,
+                             "the sending account " + op.sender + " no longer exists");
             }
             auto recipient = accounts_.find(nameKey(op.recipient));
             if (recipient == accounts_.end()) {
@@ -92,9 +87,9 @@ ApplyResult InMemoryMessageStore::applyOne(const LogEntry& entry) {
               }
             }
             StoredMessage m;
-            m.message = protocol::ChatMessage{entry.index,       sender->second.name,
-                                              recipient->second.name, op.body,
-                                              op.sentAtMillis,   false};
+            m.message =
+                protocol::ChatMessage{entry.index, sender->second.name, recipient->second.name,
+                                      op.body,     op.sentAtMillis,     false};
             m.senderUid = sender->second.uid;
             m.recipientUid = recipient->second.uid;
             m.requestId = op.requestId;
@@ -187,9 +182,8 @@ Result<uint32_t> InMemoryMessageStore::pendingCount(std::string_view username) {
   return static_cast<uint32_t>(pending->size());
 }
 
-Result<HistoryPage> InMemoryMessageStore::history(std::string_view username,
-                                                  std::string_view peer, uint64_t beforeId,
-                                                  uint32_t limit) {
+Result<HistoryPage> InMemoryMessageStore::history(std::string_view username, std::string_view peer,
+                                                  uint64_t beforeId, uint32_t limit) {
   MutexLock lock(mu_);
   HistoryPage page;
   auto me = accounts_.find(nameKey(username));

@@ -1,5 +1,6 @@
 #include "chat/storage/operation.h"
 
+#include "chat/common/overloaded.h"
 #include "chat/protocol/byte_io.h"
 
 namespace chat::storage {
@@ -11,13 +12,6 @@ using protocol::ByteWriter;
 
 constexpr size_t kMaxField = 1 << 20;
 constexpr uint32_t kMaxIds = 1 << 20;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 #define CHAT_TRY_ASSIGN(lhs, expr) \
   do {                             \

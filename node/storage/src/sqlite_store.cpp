@@ -1,20 +1,20 @@
 #include "chat/storage/sqlite_store.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <condition_variable>
+#include <filesystem>
 #include <thread>
 #include <unordered_map>
-
-#include <Poco/Logger.h>
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
+#include <Poco/Logger.h>
 
 #include "chat/common/mutex.h"
+#include "chat/common/overloaded.h"
 #include "chat/common/process_info.h"
 #include "native_statement.h"
 #include "recent_requests.h"
@@ -67,14 +67,9 @@ std::string conversationKey(const std::string& a, const std::string& b) {
   return ka < kb ? ka + "/" + kb : kb + "/" + ka;
 }
 
-Int64 toDb(uint64_t v) { return static_cast<Int64>(v); }
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
+Int64 toDb(uint64_t v) {
+  return static_cast<Int64>(v);
+}
 
 ApplyResult failure(ErrorCode code, std::string message) {
   ApplyResult r;
@@ -111,8 +106,7 @@ protocol::ChatMessage fromRow(const MessageRow& row) {
 // Retried sends are recognised while their first message is among the newest this many.
 constexpr uint64_t kRequestWindow = 1 << 18;
 
-constexpr const char* kMessageColumns =
-    "id, sender, recipient, body, sent_at, delivered_at";
+constexpr const char* kMessageColumns = "id, sender, recipient, body, sent_at, delivered_at";
 
 }  // namespace
 
@@ -393,15 +387,15 @@ struct SqliteMessageStore::Impl {
 SqliteMessageStore::SqliteMessageStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteMessageStore::~SqliteMessageStore() = default;
 
-Result<std::unique_ptr<SqliteMessageStore>> SqliteMessageStore::open(
-    const std::string& path, const SqliteOptions& options) {
+Result<std::unique_ptr<SqliteMessageStore>> SqliteMessageStore::open(const std::string& path,
+                                                                     const SqliteOptions& options) {
   // Poco's SQLite session retries a failed open until its connection timeout; a missing
   // folder will not appear by itself, so say so at once.
   std::filesystem::path folder = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!folder.empty() && !std::filesystem::is_directory(folder, ec)) {
-    return Status::ioError("cannot open the database " + path + ": the folder " +
-                           folder.string() + " does not exist");
+    return Status::ioError("cannot open the database " + path + ": the folder " + folder.string() +
+                           " does not exist");
   }
   try {
     Poco::Data::SQLite::Connector::registerConnector();
@@ -422,8 +416,8 @@ Result<std::unique_ptr<SqliteMessageStore>> SqliteMessageStore::open(
     s << "PRAGMA user_version", into(version), now;
     if (version > kSchemaVersion) {
       return Status::corruption(path + " has schema version " + std::to_string(version) +
-                                ", newer than this chat-node (" +
-                                std::to_string(kSchemaVersion) + "); upgrade chat-node");
+                                ", newer than this chat-node (" + std::to_string(kSchemaVersion) +
+                                "); upgrade chat-node");
     }
     s.begin();
     for (const char* sql : kSchema) {
@@ -512,8 +506,7 @@ Result<AccountPage> SqliteMessageStore::listAccounts(std::string_view pattern, u
     std::string glob = pattern.empty() ? "*" : nameKey(pattern);
     AccountPage page;
     Int64 total = 0;
-    *reader << "SELECT count(*) FROM accounts WHERE name_key GLOB ?", use(glob), into(total),
-        now;
+    *reader << "SELECT count(*) FROM accounts WHERE name_key GLOB ?", use(glob), into(total), now;
     page.total = static_cast<uint32_t>(total);
     Int64 lim = limit;
     Int64 off = offset;
@@ -522,9 +515,8 @@ Result<AccountPage> SqliteMessageStore::listAccounts(std::string_view pattern, u
                "ORDER BY name_key LIMIT ? OFFSET ?",
         use(glob), use(lim), use(off), into(rows), now;
     for (const auto& row : rows) {
-      page.accounts.push_back(
-          Account{static_cast<uint64_t>(row.get<0>()), row.get<1>(), "", row.get<2>(),
-                  row.get<3>()});
+      page.accounts.push_back(Account{static_cast<uint64_t>(row.get<0>()), row.get<1>(), "",
+                                      row.get<2>(), row.get<3>()});
     }
     return page;
   });

@@ -27,8 +27,7 @@ int remainingMs(Clock::time_point deadline) {
 }
 }  // namespace
 
-Result<std::unique_ptr<Connection>> Connection::connect(const std::string& hostPort,
-                                                        Millis timeout,
+Result<std::unique_ptr<Connection>> Connection::connect(const std::string& hostPort, Millis timeout,
                                                         protocol::Limits limits) {
   try {
     Poco::Net::SocketAddress address(hostPort);
@@ -58,7 +57,9 @@ Connection::Connection(int fd, std::string address, protocol::Limits limits)
       decoder_(limits.maxFrameBytes * 64),  // replies (history pages) may exceed request limits
       idBase_(Random::entropySeed() & 0xFFFFFFFF00000000ULL) {}
 
-Connection::~Connection() { close(); }
+Connection::~Connection() {
+  close();
+}
 
 void Connection::close() {
   if (fd_ >= 0) {

@@ -7,11 +7,11 @@ namespace chat::detail {
 [[noreturn]] void checkFailed(const char* expr, const char* file, int line);
 }  // namespace chat::detail
 
-#define CHAT_CHECK(cond)                                        \
-  do {                                                          \
-    if (!(cond)) {                                              \
-      ::chat::detail::checkFailed(#cond, __FILE__, __LINE__);   \
-    }                                                           \
+#define CHAT_CHECK(cond)                                      \
+  do {                                                        \
+    if (!(cond)) {                                            \
+      ::chat::detail::checkFailed(#cond, __FILE__, __LINE__); \
+    }                                                         \
   } while (false)
 
 #endif  // CHAT_COMMON_CHECK_H_

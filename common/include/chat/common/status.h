@@ -32,7 +32,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status ok() { return {}; }
-  static Status invalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status invalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status notFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status ioError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
@@ -56,7 +58,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Status error) : error_(std::move(error)) {  // NOLINT(google-explicit-constructor)
     CHAT_CHECK(!error_.isOk());
   }
@@ -90,12 +92,12 @@ class [[nodiscard]] Result {
 }  // namespace chat
 
 // Returns the Status of `expr` from the enclosing function when it is not ok.
-#define CHAT_RETURN_IF_ERROR(expr)          \
-  do {                                      \
-    ::chat::Status chatStatus_ = (expr);    \
-    if (!chatStatus_.isOk()) {              \
-      return chatStatus_;                   \
-    }                                       \
+#define CHAT_RETURN_IF_ERROR(expr)       \
+  do {                                   \
+    ::chat::Status chatStatus_ = (expr); \
+    if (!chatStatus_.isOk()) {           \
+      return chatStatus_;                \
+    }                                    \
   } while (false)
 
 #endif  // CHAT_COMMON_STATUS_H_

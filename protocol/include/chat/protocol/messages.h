@@ -52,8 +52,8 @@ struct NodeStatus {
   uint32_t sessions = 0;
   uint32_t connections = 0;
   uint64_t residentBytes = 0;  // the node process's resident memory
-  std::string leaderAddress;  // host:port of the leader, empty when unknown
-  std::string lastElection;   // when and why, empty when none
+  std::string leaderAddress;   // host:port of the leader, empty when unknown
+  std::string lastElection;    // when and why, empty when none
   std::vector<PeerStatus> peers;
   bool operator==(const NodeStatus&) const = default;
 };
@@ -148,9 +148,9 @@ struct PingReply {
   uint64_t nonce = 0;
 };
 
-using ReplyBody = std::variant<EmptyReply, ListReply, LoginReply, SendReply, DeleteAccountReply,
-                               DeliverReply, HelpReply, HistoryReply, AckReply, StatusReply,
-                               PingReply>;
+using ReplyBody =
+    std::variant<EmptyReply, ListReply, LoginReply, SendReply, DeleteAccountReply, DeliverReply,
+                 HelpReply, HistoryReply, AckReply, StatusReply, PingReply>;
 
 struct Response {
   uint64_t requestId = 0;

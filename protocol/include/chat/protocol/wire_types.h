@@ -42,7 +42,9 @@ enum class Opcode : uint16_t {
 // Known opcode for a wire value, or nullopt.
 std::optional<Opcode> opcodeFromWire(uint16_t value);
 const char* opcodeName(Opcode op);
-inline bool isPush(Opcode op) { return static_cast<uint16_t>(op) >= 128; }
+inline bool isPush(Opcode op) {
+  return static_cast<uint16_t>(op) >= 128;
+}
 
 // Reply codes: 0 is success; every other code comes with a human sentence.
 enum class ErrorCode : uint16_t {

@@ -88,8 +88,8 @@ class ChatService final : public ApplyObserver {
   void authenticate(const Request& r, const std::string& username, const std::string& password,
                     const char* unknownHint, std::function<void(const storage::Account&)> then);
   void deleteAuthenticated(const Request& r, const storage::Account& account) EXCLUDES(mu_);
-  void finishLogin(const ContextPtr& context, const storage::Account& account,
-                   uint64_t requestId, const Reply& reply) EXCLUDES(mu_);
+  void finishLogin(const ContextPtr& context, const storage::Account& account, uint64_t requestId,
+                   const Reply& reply) EXCLUDES(mu_);
   void handOver(const ContextPtr& context, const std::string& user, uint32_t max,
                 const Reply& reply, uint64_t requestId, protocol::Opcode opcode);
   // Ends the context's session, if any (logout, disconnect, deletion). Returns the user.

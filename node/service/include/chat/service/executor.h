@@ -29,7 +29,7 @@ class InlineExecutor final : public Executor {
 class ThreadPoolExecutor final : public Executor {
  public:
   explicit ThreadPoolExecutor(int threads);
-  ~ThreadPoolExecutor() override;  // runs what is queued, then joins
+  ~ThreadPoolExecutor() override;                          // runs what is queued, then joins
   ThreadPoolExecutor(const ThreadPoolExecutor&) = delete;  // owns threads
   ThreadPoolExecutor& operator=(const ThreadPoolExecutor&) = delete;
   void post(std::function<void()> task) override EXCLUDES(mu_);

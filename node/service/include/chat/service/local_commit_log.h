@@ -41,8 +41,8 @@ class LocalCommitLog final : public CommitLog {
   static constexpr uint64_t kEpoch = 1;
 
  private:
-  LocalCommitLog(storage::MessageStore& store, size_t maxBatch,
-                 std::chrono::milliseconds lazyDelay, uint64_t applied);
+  LocalCommitLog(storage::MessageStore& store, size_t maxBatch, std::chrono::milliseconds lazyDelay,
+                 uint64_t applied);
   void run(const std::stop_token& stop);
 
   struct Pending {

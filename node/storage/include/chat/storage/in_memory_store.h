@@ -14,21 +14,18 @@ namespace chat::storage {
 
 class InMemoryMessageStore final : public MessageStore {
  public:
-  Result<std::vector<ApplyResult>> apply(std::span<const LogEntry> entries) override
-      EXCLUDES(mu_);
+  Result<std::vector<ApplyResult>> apply(std::span<const LogEntry> entries) override EXCLUDES(mu_);
   Result<AppliedPosition> appliedPosition() override EXCLUDES(mu_);
   Result<std::optional<Account>> findAccount(std::string_view username) override EXCLUDES(mu_);
   Result<AccountPage> listAccounts(std::string_view pattern, uint32_t offset,
                                    uint32_t limit) override EXCLUDES(mu_);
   Result<std::vector<protocol::ChatMessage>> pendingMessages(std::string_view username,
-                                                             uint32_t limit) override
-      EXCLUDES(mu_);
+                                                             uint32_t limit) override EXCLUDES(mu_);
   Result<uint32_t> pendingCount(std::string_view username) override EXCLUDES(mu_);
-  Result<HistoryPage> history(std::string_view username, std::string_view peer,
-                              uint64_t beforeId, uint32_t limit) override EXCLUDES(mu_);
+  Result<HistoryPage> history(std::string_view username, std::string_view peer, uint64_t beforeId,
+                              uint32_t limit) override EXCLUDES(mu_);
   Result<std::vector<protocol::ChatMessage>> messagesAfter(uint64_t afterId,
-                                                           uint32_t limit) override
-      EXCLUDES(mu_);
+                                                           uint32_t limit) override EXCLUDES(mu_);
 
  private:
   struct StoredMessage {

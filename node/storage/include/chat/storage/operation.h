@@ -76,8 +76,8 @@ struct LogEntry {
 struct ApplyResult {
   protocol::ErrorCode code = protocol::ErrorCode::kOk;
   std::string error;
-  uint64_t id = 0;     // message id (StoreMessage), uid (CreateAccount)
-  uint32_t count = 0;  // messages discarded (DeleteAccount)
+  uint64_t id = 0;         // message id (StoreMessage), uid (CreateAccount)
+  uint32_t count = 0;      // messages discarded (DeleteAccount)
   bool duplicate = false;  // StoreMessage: request id seen before; `id` is the first message
   // MarkDelivered: (message id, sender) of each message that became delivered now.
   std::vector<std::pair<uint64_t, std::string>> delivered;
