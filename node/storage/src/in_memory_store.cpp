@@ -35,6 +35,7 @@ ApplyResult InMemoryMessageStore::applyOne(const LogEntry& entry) {
   return std::visit(
       Overloaded{
           [&](const CreateAccountOp& op) {
+            mu_.assertHeld();
             std::string key = nameKey(op.username);
             if (accounts_.contains(key)) {
               return failure(ErrorCode::kUsernameTaken,
@@ -47,6 +48,7 @@ ApplyResult InMemoryMessageStore::applyOne(const LogEntry& entry) {
             return r;
           },
           [&](const DeleteAccountOp& op) {
+            mu_.assertHeld();
             auto it = accounts_.find(nameKey(op.username));
             if (it == accounts_.end()) {
               return failure(ErrorCode::kNoSuchUser, "no such user " + op.username);
@@ -67,6 +69,7 @@ ApplyResult InMemoryMessageStore::applyOne(const LogEntry& entry) {
             return r;
           },
           [&](const StoreMessageOp& op) {
+            mu_.assertHeld();
             auto sender = accounts_.find(nameKey(op.sender));
             if (sender == accounts_.end()) {
               return failure(ErrorCode::kNoSuchUser,
@@ -98,6 +101,7 @@ ApplyResult InMemoryMessageStore::applyOne(const LogEntry& entry) {
             return r;
           },
           [&](const MarkDeliveredOp& op) {
+            mu_.assertHeld();
             ApplyResult r;
             auto recipient = accounts_.find(nameKey(op.recipient));
             if (recipient == accounts_.end()) {
@@ -114,6 +118,7 @@ ApplyResult InMemoryMessageStore::applyOne(const LogEntry& entry) {
             return r;
           },
           [&](const SetLastSeenOp& op) {
+            mu_.assertHeld();
             auto it = accounts_.find(nameKey(op.username));
             if (it != accounts_.end()) {
               it->second.lastSeenMillis = op.atMillis;

@@ -56,8 +56,8 @@ constexpr const char* kSchema[] = {
     "  sent_at INTEGER NOT NULL,"
     "  delivered_at INTEGER NOT NULL DEFAULT 0,"
     "  request_id INTEGER NOT NULL DEFAULT 0)",
-    "CREATE INDEX IF NOT EXISTS messages_waiting ON messages(recipient_uid, id) "
-    "  WHERE delivered_at = 0",
+    ("CREATE INDEX IF NOT EXISTS messages_wait ON messages(recipient_uid, id) "
+     "WHERE delivered_at = 0"),
     "CREATE INDEX IF NOT EXISTS messages_conv ON messages(conv, id)",
 };
 
