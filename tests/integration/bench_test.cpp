@@ -1,0 +1,66 @@
+// chat-bench against a real node: it must see every message exactly once and say so, in
+// both output formats, and refuse bad options with a clear error.
+#include <cstdio>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "support/node_process.h"
+#include "support/temp_dir.h"
+
+namespace chat {
+namespace {
+
+struct BenchRun {
+  int status = -1;
+  std::string output;
+};
+
+BenchRun runBench(const std::string& args) {
+  BenchRun run;
+  std::string command = std::string(CHAT_BENCH_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    return run;
+  }
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) {
+    run.output.append(buffer, n);
+  }
+  run.status = ::pclose(pipe);
+  return run;
+}
+
+TEST(ChatBenchTest, CountsEveryMessageOnceAndReportsJson) {
+  testing::TempDir dir;
+  testing::NodeProcess node(dir.file("node"));
+  ASSERT_TRUE(node.start());
+  BenchRun run = runBench("--servers " + node.address() +
+                          " --pairs 3 --messages 200 --window 4 --size 64 --json");
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("\"sent\":600,"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("\"received\":600,"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("\"missing\":0,"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("\"ok\":true"), std::string::npos) << run.output;
+
+  BenchRun text = runBench("--servers " + node.address() + " --pairs 2 --rate 200 --duration 1");
+  ASSERT_EQ(text.status, 0) << text.output;
+  EXPECT_NE(text.output.find("OK: every message arrived exactly once"), std::string::npos)
+      << text.output;
+}
+
+TEST(ChatBenchTest, BadOptionsAreRefusedClearly) {
+  BenchRun noServer = runBench("--pairs 2");
+  EXPECT_NE(WEXITSTATUS(noServer.status), 0);
+  EXPECT_NE(noServer.output.find("--servers is required"), std::string::npos);
+  BenchRun badNumber = runBench("--servers 127.0.0.1:1 --window lots");
+  EXPECT_NE(WEXITSTATUS(badNumber.status), 0);
+  EXPECT_NE(badNumber.output.find("--window needs a non-negative number"), std::string::npos);
+  BenchRun unreachable = runBench("--servers 127.0.0.1:1 --pairs 1 --messages 1");
+  EXPECT_NE(WEXITSTATUS(unreachable.status), 0);
+  EXPECT_NE(unreachable.output.find("cannot connect"), std::string::npos) << unreachable.output;
+}
+
+}  // namespace
+}  // namespace chat
