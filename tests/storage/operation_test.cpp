@@ -12,6 +12,7 @@ TEST(OperationTest, EveryKindRoundTrips) {
       StoreMessageOp{"alice", "bob", "hi\n", 6, 99},
       MarkDeliveredOp{"bob", {1, 2, 3}, 7},
       SetLastSeenOp{"bob", 8},
+      NoOp{},
   };
   for (const auto& op : ops) {
     auto bytes = encodeOperation(op);

@@ -125,6 +125,7 @@ ApplyResult InMemoryMessageStore::applyOne(const LogEntry& entry) {
             }
             return ApplyResult{};
           },
+          [&](const NoOp&) { return ApplyResult{}; },
       },
       entry.op);
 }

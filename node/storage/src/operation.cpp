@@ -68,6 +68,8 @@ Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
       CHAT_TRY_ASSIGN(op.atMillis, r.i64());
       return Operation{op};
     }
+    case 5:
+      return Operation{NoOp{}};
     default:
       return Status::corruption("unknown operation kind " + std::to_string(kind));
   }
@@ -101,6 +103,7 @@ void putOperation(ByteWriter& w, const Operation& op) {
                    w.str(o.username);
                    w.i64(o.atMillis);
                  },
+                 [&](const NoOp&) {},
              },
              op);
 }
@@ -157,7 +160,7 @@ Result<LogEntry> decodeLogEntry(std::span<const uint8_t> bytes, size_t& consumed
 
 const char* operationName(const Operation& op) {
   static constexpr const char* kNames[] = {"create-account", "delete-account", "store-message",
-                                           "mark-delivered", "set-last-seen"};
+                                           "mark-delivered", "set-last-seen",  "no-op"};
   return kNames[op.index()];
 }
 

@@ -379,6 +379,7 @@ struct SqliteMessageStore::Impl {
               s << "UPDATE accounts SET last_seen = ? WHERE name_key = ?", use(at), use(key), now;
               return ApplyResult{};
             },
+            [&](const NoOp&) { return ApplyResult{}; },
         },
         entry.op);
   }

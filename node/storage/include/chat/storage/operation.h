@@ -62,8 +62,14 @@ struct SetLastSeenOp {
   bool operator==(const SetLastSeenOp&) const = default;
 };
 
-using Operation =
-    std::variant<CreateAccountOp, DeleteAccountOp, StoreMessageOp, MarkDeliveredOp, SetLastSeenOp>;
+// Changes nothing. A new leader appends one so that it can commit entries of its
+// predecessors (Raft commits only entries of the leader's own epoch by counting replicas).
+struct NoOp {
+  bool operator==(const NoOp&) const = default;
+};
+
+using Operation = std::variant<CreateAccountOp, DeleteAccountOp, StoreMessageOp, MarkDeliveredOp,
+                               SetLastSeenOp, NoOp>;
 
 struct LogEntry {
   uint64_t epoch = 0;

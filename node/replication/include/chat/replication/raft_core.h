@@ -1,0 +1,143 @@
+// RaftCore: the replication state machine of one node, as pure logic. It takes events (a
+// tick of the clock, a message from a peer, a proposal) and produces a Ready: state to make
+// durable, messages to send, entries now committed. Time, network and storage reach it only
+// through its callers, so the same core runs in chat-node and in the deterministic
+// simulation (tests/replication).
+//
+// Raft with: pre-vote (a cut-off node does not inflate epochs), leader stickiness (a node
+// that heard from a live leader within the minimum election timeout ignores vote requests),
+// rank-ordered election timeouts (the first eligible node in succession order stands first),
+// leadership transfer (TimeoutNow / campaignNow), and step-down of a leader that has not
+// heard from a majority for an election timeout.
+//
+// Host contract (REQUIRES): after every call, before the next, the host takes the Ready and
+// (1) persists hardState, truncation and appended entries durably, (2) only then sends the
+// messages, (3) applies committed entries in order. Committed entries are handed out once.
+//
+// Thread contract: not thread-safe; one owner thread.
+#ifndef CHAT_REPLICATION_RAFT_CORE_H_
+#define CHAT_REPLICATION_RAFT_CORE_H_
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "chat/common/clock.h"
+#include "chat/common/random.h"
+#include "chat/replication/raft_messages.h"
+
+namespace chat::replication {
+
+enum class Role { kFollower, kPreCandidate, kCandidate, kLeader };
+const char* roleName(Role role);
+
+struct RaftConfig {
+  NodeId self = kNoNode;
+  std::vector<NodeId> members;  // the cluster in succession order, self included
+  Duration heartbeat = std::chrono::milliseconds(50);
+  Duration electionTimeout = std::chrono::milliseconds(300);  // for the first in order
+  Duration electionStep = std::chrono::milliseconds(100);     // added per place in order
+  size_t maxEntriesPerAppend = 1024;
+};
+
+// What must be durable before the node answers anyone.
+struct HardState {
+  uint64_t epoch = 0;
+  NodeId votedFor = kNoNode;
+  bool operator==(const HardState&) const = default;
+};
+
+struct Ready {
+  std::optional<HardState> hardState;
+  std::optional<uint64_t> truncateFrom;  // drop entries with index >= this before appending
+  std::vector<storage::LogEntry> append;
+  std::vector<Envelope> messages;
+  std::vector<storage::LogEntry> committed;
+  bool empty() const {
+    return !hardState && !truncateFrom && append.empty() && messages.empty() && committed.empty();
+  }
+};
+
+struct LogPosition {
+  uint64_t epoch = 0;
+  uint64_t index = 0;
+};
+
+class RaftCore {
+ public:
+  // `log` is the persisted log (dense, from index 1); `applied` the last index the host's
+  // state machine applied (entries up to it are never handed out again). `random` must
+  // outlive the core.
+  RaftCore(RaftConfig config, HardState state, std::vector<storage::LogEntry> log, uint64_t applied,
+           Random& random, MonoTime now);
+
+  void tick(MonoTime now);
+  void step(const Envelope& in, MonoTime now);
+  // Leader only: appends `op` and returns its position; nullopt when not the leader.
+  std::optional<LogPosition> propose(storage::Operation op);
+  // Stand for election at once (the supervisor saw the leader's process die, or an
+  // operator asked): skips pre-vote and the voters' leader-alive check.
+  void campaignNow(MonoTime now);
+  Ready takeReady();
+
+  Role role() const { return role_; }
+  uint64_t epoch() const { return state_.epoch; }
+  NodeId leader() const { return leader_; }
+  NodeId self() const { return config_.self; }
+  uint64_t commitIndex() const { return commitIndex_; }
+  uint64_t lastIndex() const { return log_.size(); }
+  uint64_t lastEpoch() const { return log_.empty() ? 0 : log_.back().epoch; }
+  const std::vector<storage::LogEntry>& log() const { return log_; }
+  // Leader only: a peer's highest index known to match.
+  uint64_t matchIndex(NodeId peer) const;
+
+ private:
+  struct Progress {
+    uint64_t next = 1;
+    uint64_t match = 0;
+    MonoTime lastReply{};
+    bool needsSend = false;
+  };
+
+  uint64_t epochAt(uint64_t index) const;
+  bool logUpToDate(uint64_t lastIndex, uint64_t lastEpoch) const;
+  bool leaderRecentlyHeard(MonoTime now) const;
+  void resetElectionDeadline(MonoTime now);
+  void becomeFollower(uint64_t epoch, NodeId leader, MonoTime now);
+  void startPreVote(MonoTime now);
+  void startElection(MonoTime now, bool transfer);
+  void becomeLeader(MonoTime now);
+  void send(NodeId to, RaftMessage message);
+  void sendAppend(NodeId peer);
+  void broadcastAppends(bool heartbeat);
+  void advanceCommit();
+  size_t majority() const { return config_.members.size() / 2 + 1; }
+  void setHardState(HardState s);
+
+  void onVoteRequest(NodeId from, const VoteRequest& m, MonoTime now);
+  void onVoteReply(NodeId from, const VoteReply& m, MonoTime now);
+  void onAppendRequest(NodeId from, const AppendRequest& m, MonoTime now);
+  void onAppendReply(NodeId from, const AppendReply& m, MonoTime now);
+
+  const RaftConfig config_;
+  const size_t rank_;
+  Random& random_;
+  HardState state_;
+  std::vector<storage::LogEntry> log_;  // log_[i] has index i + 1
+  Role role_ = Role::kFollower;
+  NodeId leader_ = kNoNode;
+  uint64_t commitIndex_ = 0;
+  uint64_t applied_ = 0;
+  MonoTime electionDeadline_{};
+  MonoTime lastHeardFromLeader_{};
+  bool heardFromLeader_ = false;
+  MonoTime nextHeartbeat_{};
+  MonoTime leaderSince_{};
+  std::map<NodeId, bool> votes_;
+  std::map<NodeId, Progress> progress_;
+  Ready ready_;
+};
+
+}  // namespace chat::replication
+
+#endif  // CHAT_REPLICATION_RAFT_CORE_H_

@@ -1,0 +1,414 @@
+#include "chat/replication/raft_core.h"
+
+#include <algorithm>
+
+#include "chat/common/check.h"
+#include "chat/common/overloaded.h"
+
+namespace chat::replication {
+
+const char* roleName(Role role) {
+  switch (role) {
+    case Role::kFollower:
+      return "follower";
+    case Role::kPreCandidate:
+      return "pre-candidate";
+    case Role::kCandidate:
+      return "candidate";
+    case Role::kLeader:
+      return "leader";
+  }
+  return "unknown";
+}
+
+namespace {
+size_t rankOf(const RaftConfig& config) {
+  auto it = std::find(config.members.begin(), config.members.end(), config.self);
+  CHAT_CHECK(it != config.members.end());
+  return static_cast<size_t>(it - config.members.begin());
+}
+}  // namespace
+
+RaftCore::RaftCore(RaftConfig config, HardState state, std::vector<storage::LogEntry> log,
+                   uint64_t applied, Random& random, MonoTime now)
+    : config_(std::move(config)),
+      rank_(rankOf(config_)),
+      random_(random),
+      state_(state),
+      log_(std::move(log)),
+      commitIndex_(applied),
+      applied_(applied) {
+  for (size_t i = 0; i < log_.size(); ++i) {
+    CHAT_CHECK(log_[i].index == i + 1);
+  }
+  CHAT_CHECK(applied_ <= log_.size());
+  resetElectionDeadline(now);
+}
+
+uint64_t RaftCore::epochAt(uint64_t index) const {
+  if (index == 0 || index > log_.size()) {
+    return 0;
+  }
+  return log_[index - 1].epoch;
+}
+
+uint64_t RaftCore::matchIndex(NodeId peer) const {
+  if (peer == config_.self) {
+    return lastIndex();
+  }
+  auto it = progress_.find(peer);
+  return it == progress_.end() ? 0 : it->second.match;
+}
+
+bool RaftCore::logUpToDate(uint64_t index, uint64_t epoch) const {
+  return epoch > lastEpoch() || (epoch == lastEpoch() && index >= lastIndex());
+}
+
+bool RaftCore::leaderRecentlyHeard(MonoTime now) const {
+  // Within the shortest election timeout of anyone, a live leader has certainly been heard.
+  return heardFromLeader_ && now - lastHeardFromLeader_ < config_.electionTimeout;
+}
+
+void RaftCore::resetElectionDeadline(MonoTime now) {
+  // The first node in order waits least, so the next in line takes over; a little jitter
+  // (at most a quarter step) separates nodes whose clocks happen to align.
+  auto jitter = static_cast<int64_t>(
+      random_.uniform(0, static_cast<uint64_t>(config_.electionStep.count() / 4)));
+  electionDeadline_ = now + config_.electionTimeout +
+                      config_.electionStep * static_cast<int64_t>(rank_) + Duration(jitter);
+}
+
+void RaftCore::setHardState(HardState s) {
+  if (s != state_) {
+    state_ = s;
+    ready_.hardState = s;
+  }
+}
+
+void RaftCore::send(NodeId to, RaftMessage message) {
+  ready_.messages.push_back(Envelope{config_.self, to, std::move(message)});
+}
+
+void RaftCore::becomeFollower(uint64_t epoch, NodeId leader, MonoTime now) {
+  if (epoch > state_.epoch) {
+    setHardState(HardState{epoch, kNoNode});
+  }
+  if (role_ != Role::kFollower) {
+    role_ = Role::kFollower;
+    progress_.clear();
+    votes_.clear();
+  }
+  leader_ = leader;
+  if (leader != kNoNode) {
+    heardFromLeader_ = true;
+    lastHeardFromLeader_ = now;
+  }
+  resetElectionDeadline(now);
+}
+
+void RaftCore::tick(MonoTime now) {
+  if (role_ == Role::kLeader) {
+    // A leader that has not heard from a majority for an election timeout may be cut off:
+    // it steps down, so it stops acknowledging what it could not commit anyway.
+    size_t recent = 1;
+    for (const auto& [peer, p] : progress_) {
+      if (now - p.lastReply < config_.electionTimeout) {
+        ++recent;
+      }
+    }
+    if (recent < majority() && now - leaderSince_ >= config_.electionTimeout) {
+      becomeFollower(state_.epoch, kNoNode, now);
+      heardFromLeader_ = false;
+      return;
+    }
+    if (now >= nextHeartbeat_) {
+      nextHeartbeat_ = now + config_.heartbeat;
+      broadcastAppends(true);
+    }
+    return;
+  }
+  if (now >= electionDeadline_) {
+    startPreVote(now);
+  }
+}
+
+void RaftCore::campaignNow(MonoTime now) {
+  if (role_ != Role::kLeader) {
+    startElection(now, true);
+  }
+}
+
+void RaftCore::startPreVote(MonoTime now) {
+  if (config_.members.size() == 1) {
+    startElection(now, false);
+    return;
+  }
+  role_ = Role::kPreCandidate;
+  leader_ = kNoNode;
+  votes_.clear();
+  votes_[config_.self] = true;
+  resetElectionDeadline(now);
+  for (NodeId peer : config_.members) {
+    if (peer != config_.self) {
+      send(peer,
+           VoteRequest{state_.epoch + 1, config_.self, lastIndex(), lastEpoch(), true, false});
+    }
+  }
+}
+
+void RaftCore::startElection(MonoTime now, bool transfer) {
+  role_ = Role::kCandidate;
+  leader_ = kNoNode;
+  heardFromLeader_ = false;
+  setHardState(HardState{state_.epoch + 1, config_.self});
+  votes_.clear();
+  votes_[config_.self] = true;
+  resetElectionDeadline(now);
+  if (votes_.size() >= majority()) {
+    becomeLeader(now);
+    return;
+  }
+  for (NodeId peer : config_.members) {
+    if (peer != config_.self) {
+      send(peer,
+           VoteRequest{state_.epoch, config_.self, lastIndex(), lastEpoch(), false, transfer});
+    }
+  }
+}
+
+void RaftCore::becomeLeader(MonoTime now) {
+  role_ = Role::kLeader;
+  leader_ = config_.self;
+  leaderSince_ = now;
+  progress_.clear();
+  for (NodeId peer : config_.members) {
+    if (peer != config_.self) {
+      Progress p;
+      p.next = lastIndex() + 1;
+      p.lastReply = now;
+      progress_[peer] = p;
+    }
+  }
+  // An entry of its own epoch lets the new leader commit what its predecessors left.
+  (void)propose(storage::NoOp{});
+  nextHeartbeat_ = now + config_.heartbeat;
+  broadcastAppends(true);
+}
+
+std::optional<LogPosition> RaftCore::propose(storage::Operation op) {
+  if (role_ != Role::kLeader) {
+    return std::nullopt;
+  }
+  storage::LogEntry entry{state_.epoch, lastIndex() + 1, std::move(op)};
+  log_.push_back(entry);
+  ready_.append.push_back(std::move(entry));
+  for (auto& [peer, p] : progress_) {
+    p.needsSend = true;
+  }
+  advanceCommit();  // a one-node cluster commits at once
+  return LogPosition{state_.epoch, lastIndex()};
+}
+
+void RaftCore::sendAppend(NodeId peer) {
+  Progress& p = progress_[peer];
+  p.needsSend = false;
+  AppendRequest m;
+  m.epoch = state_.epoch;
+  m.leader = config_.self;
+  m.prevIndex = p.next - 1;
+  m.prevEpoch = epochAt(m.prevIndex);
+  m.leaderCommit = commitIndex_;
+  uint64_t last = std::min<uint64_t>(lastIndex(), m.prevIndex + config_.maxEntriesPerAppend);
+  for (uint64_t i = p.next; i <= last; ++i) {
+    m.entries.push_back(log_[i - 1]);
+  }
+  // Pipelining: assume it arrives; a rejection moves `next` back.
+  p.next = last + 1;
+  send(peer, std::move(m));
+}
+
+void RaftCore::broadcastAppends(bool heartbeat) {
+  for (auto& [peer, p] : progress_) {
+    if (heartbeat || p.needsSend) {
+      sendAppend(peer);
+    }
+  }
+}
+
+void RaftCore::advanceCommit() {
+  if (role_ != Role::kLeader) {
+    return;
+  }
+  std::vector<uint64_t> matches;
+  matches.push_back(lastIndex());
+  for (const auto& [peer, p] : progress_) {
+    matches.push_back(p.match);
+  }
+  std::sort(matches.begin(), matches.end(), std::greater<>());
+  uint64_t candidate = matches[majority() - 1];
+  // Only entries of the leader's own epoch commit by counting (Raft §5.4.2).
+  if (candidate > commitIndex_ && epochAt(candidate) == state_.epoch) {
+    commitIndex_ = candidate;
+    for (auto& [peer, p] : progress_) {
+      p.needsSend = true;  // tell followers the new commit index soon
+    }
+  }
+}
+
+void RaftCore::step(const Envelope& in, MonoTime now) {
+  std::visit(Overloaded{
+                 [&](const VoteRequest& m) { onVoteRequest(in.from, m, now); },
+                 [&](const VoteReply& m) { onVoteReply(in.from, m, now); },
+                 [&](const AppendRequest& m) { onAppendRequest(in.from, m, now); },
+                 [&](const AppendReply& m) { onAppendReply(in.from, m, now); },
+                 [&](const TimeoutNow& m) {
+                   if (m.epoch == state_.epoch && role_ == Role::kFollower) {
+                     startElection(now, true);
+                   }
+                 },
+             },
+             in.message);
+}
+
+void RaftCore::onVoteRequest(NodeId from, const VoteRequest& m, MonoTime now) {
+  // Stickiness: while a live leader is heard, disruptive candidates are ignored outright.
+  if (!m.transfer && leaderRecentlyHeard(now) && m.epoch > state_.epoch) {
+    return;
+  }
+  if (m.preVote) {
+    bool grant = m.epoch > state_.epoch && logUpToDate(m.lastLogIndex, m.lastLogEpoch) &&
+                 (role_ != Role::kLeader);
+    send(from, VoteReply{grant ? m.epoch : state_.epoch, grant, true});
+    return;
+  }
+  if (m.epoch > state_.epoch) {
+    becomeFollower(m.epoch, kNoNode, now);
+  }
+  bool grant = m.epoch == state_.epoch &&
+               (state_.votedFor == kNoNode || state_.votedFor == m.candidate) &&
+               logUpToDate(m.lastLogIndex, m.lastLogEpoch);
+  if (grant) {
+    setHardState(HardState{state_.epoch, m.candidate});
+    resetElectionDeadline(now);
+  }
+  send(from, VoteReply{state_.epoch, grant, false});
+}
+
+void RaftCore::onVoteReply(NodeId from, const VoteReply& m, MonoTime now) {
+  if (m.preVote) {
+    if (role_ == Role::kPreCandidate && m.granted && m.epoch == state_.epoch + 1) {
+      votes_[from] = true;
+      if (votes_.size() >= majority()) {
+        startElection(now, false);
+      }
+    } else if (!m.granted && m.epoch > state_.epoch) {
+      becomeFollower(m.epoch, kNoNode, now);
+    }
+    return;
+  }
+  if (m.epoch > state_.epoch) {
+    becomeFollower(m.epoch, kNoNode, now);
+    return;
+  }
+  if (role_ != Role::kCandidate || m.epoch != state_.epoch || !m.granted) {
+    return;
+  }
+  votes_[from] = true;
+  if (votes_.size() >= majority()) {
+    becomeLeader(now);
+  }
+}
+
+void RaftCore::onAppendRequest(NodeId from, const AppendRequest& m, MonoTime now) {
+  if (m.epoch < state_.epoch) {
+    send(from, AppendReply{state_.epoch, false, 0});
+    return;
+  }
+  becomeFollower(m.epoch, from, now);
+  if (m.prevIndex > lastIndex()) {
+    send(from, AppendReply{state_.epoch, false, lastIndex() + 1});
+    return;
+  }
+  if (epochAt(m.prevIndex) != m.prevEpoch) {
+    // Skip back over the whole conflicting epoch at once.
+    uint64_t conflictEpoch = epochAt(m.prevIndex);
+    uint64_t hint = m.prevIndex;
+    while (hint > commitIndex_ + 1 && epochAt(hint - 1) == conflictEpoch) {
+      --hint;
+    }
+    send(from, AppendReply{state_.epoch, false, std::max<uint64_t>(hint, 1)});
+    return;
+  }
+  uint64_t index = m.prevIndex;
+  for (const auto& e : m.entries) {
+    ++index;
+    CHAT_CHECK(e.index == index);
+    if (index <= lastIndex()) {
+      if (epochAt(index) == e.epoch) {
+        continue;  // already have it
+      }
+      // A divergent suffix from a deposed leader: never a committed entry.
+      CHAT_CHECK(index > commitIndex_);
+      log_.resize(index - 1);
+      if (!ready_.truncateFrom || *ready_.truncateFrom > index) {
+        ready_.truncateFrom = index;
+      }
+      // Entries queued for appending at or past the cut are gone too.
+      std::erase_if(ready_.append, [&](const storage::LogEntry& x) { return x.index >= index; });
+    }
+    log_.push_back(e);
+    ready_.append.push_back(e);
+  }
+  uint64_t lastNew = m.prevIndex + m.entries.size();
+  if (m.leaderCommit > commitIndex_) {
+    commitIndex_ = std::min(m.leaderCommit, lastNew);
+  }
+  send(from, AppendReply{state_.epoch, true, lastNew});
+}
+
+void RaftCore::onAppendReply(NodeId from, const AppendReply& m, MonoTime now) {
+  if (m.epoch > state_.epoch) {
+    becomeFollower(m.epoch, kNoNode, now);
+    heardFromLeader_ = false;
+    return;
+  }
+  if (role_ != Role::kLeader || m.epoch != state_.epoch) {
+    return;
+  }
+  auto it = progress_.find(from);
+  if (it == progress_.end()) {
+    return;
+  }
+  Progress& p = it->second;
+  p.lastReply = now;
+  if (m.success) {
+    if (m.index > p.match) {
+      p.match = m.index;
+      p.next = std::max(p.next, m.index + 1);
+      advanceCommit();
+    }
+    if (p.next <= lastIndex()) {
+      p.needsSend = true;
+    }
+    return;
+  }
+  // Rejected: go back to the follower's hint, never below what it is known to match.
+  p.next = std::max<uint64_t>(p.match + 1, std::min<uint64_t>(m.index, p.next));
+  p.needsSend = true;
+}
+
+Ready RaftCore::takeReady() {
+  if (role_ == Role::kLeader) {
+    broadcastAppends(false);
+  }
+  // Hand out what committed, once, in order.
+  while (applied_ < commitIndex_ && applied_ < lastIndex()) {
+    ready_.committed.push_back(log_[applied_]);
+    ++applied_;
+  }
+  Ready out = std::move(ready_);
+  ready_ = Ready{};
+  return out;
+}
+
+}  // namespace chat::replication
