@@ -25,12 +25,14 @@ struct VoteRequest {
   uint64_t lastLogEpoch = 0;
   bool preVote = false;
   bool transfer = false;  // leadership transfer: voters skip the "leader is alive" check
+  bool operator==(const VoteRequest&) const = default;
 };
 
 struct VoteReply {
   uint64_t epoch = 0;
   bool granted = false;
   bool preVote = false;
+  bool operator==(const VoteReply&) const = default;
 };
 
 // Entries (prevIndex, prevEpoch] onward; empty entries make a heartbeat.
@@ -41,6 +43,7 @@ struct AppendRequest {
   uint64_t prevEpoch = 0;
   std::vector<storage::LogEntry> entries;
   uint64_t leaderCommit = 0;
+  bool operator==(const AppendRequest&) const = default;
 };
 
 // On success `index` is the follower's last index now known to match the leader; on
@@ -49,11 +52,13 @@ struct AppendReply {
   uint64_t epoch = 0;
   bool success = false;
   uint64_t index = 0;
+  bool operator==(const AppendReply&) const = default;
 };
 
 // Leadership transfer: "stand for election now".
 struct TimeoutNow {
   uint64_t epoch = 0;
+  bool operator==(const TimeoutNow&) const = default;
 };
 
 using RaftMessage = std::variant<VoteRequest, VoteReply, AppendRequest, AppendReply, TimeoutNow>;
@@ -62,6 +67,7 @@ struct Envelope {
   NodeId from = kNoNode;
   NodeId to = kNoNode;
   RaftMessage message;
+  bool operator==(const Envelope&) const = default;
 };
 
 }  // namespace chat::replication

@@ -1,0 +1,181 @@
+#include "chat/replication/peer_codec.h"
+
+#include "chat/common/overloaded.h"
+#include "chat/protocol/byte_io.h"
+
+namespace chat::replication {
+
+namespace {
+
+using protocol::ByteReader;
+using protocol::ByteWriter;
+
+// Reads fields in order, remembering the first failure.
+class Fields {
+ public:
+  explicit Fields(std::span<const uint8_t> bytes) : reader_(bytes), bytes_(bytes) {}
+  uint8_t u8() { return take(reader_.u8(), uint8_t{0}); }
+  // Flags are 0 or 1: one encoding per message keeps decode and encode exact inverses.
+  bool flag() {
+    uint8_t v = u8();
+    if (v > 1) {
+      fail("flag byte " + std::to_string(v) + " is neither 0 nor 1");
+    }
+    return v == 1;
+  }
+  uint32_t u32() { return take(reader_.u32(), uint32_t{0}); }
+  uint64_t u64() { return take(reader_.u64(), uint64_t{0}); }
+  std::vector<storage::LogEntry> entries() {
+    uint32_t n = u32();
+    std::vector<storage::LogEntry> out;
+    // Each entry takes at least 21 bytes (epoch, index, length, kind).
+    if (ok_ && size_t{n} * 21 > reader_.remaining()) {
+      fail("entry count " + std::to_string(n) + " does not fit the message");
+      return out;
+    }
+    size_t offset = bytes_.size() - reader_.remaining();
+    for (uint32_t i = 0; i < n && ok_; ++i) {
+      size_t used = 0;
+      auto e = storage::decodeLogEntry(bytes_.subspan(offset), used);
+      if (!e) {
+        fail(e.error().message());
+        break;
+      }
+      out.push_back(std::move(e).value());
+      offset += used;
+    }
+    // Re-seat the reader past the entries.
+    reader_ = ByteReader(bytes_.subspan(offset));
+    bytes_ = bytes_.subspan(offset);
+    return out;
+  }
+  void fail(std::string why) {
+    if (ok_) {
+      ok_ = false;
+      error_ = std::move(why);
+    }
+  }
+  Status finish() {
+    if (ok_ && !reader_.atEnd()) {
+      fail(std::to_string(reader_.remaining()) + " unexpected trailing bytes");
+    }
+    return ok_ ? Status::ok() : Status::corruption("bad peer message: " + error_);
+  }
+
+ private:
+  template <typename T>
+  T take(Result<T> r, T fallback) {
+    if (!ok_) {
+      return fallback;
+    }
+    if (!r) {
+      fail(r.error().message());
+      return fallback;
+    }
+    return *r;
+  }
+  ByteReader reader_;
+  std::span<const uint8_t> bytes_;
+  bool ok_ = true;
+  std::string error_;
+};
+
+}  // namespace
+
+std::vector<uint8_t> encodeEnvelope(const Envelope& envelope) {
+  ByteWriter w;
+  w.u8(static_cast<uint8_t>(envelope.message.index()));
+  w.u32(envelope.from);
+  w.u32(envelope.to);
+  std::visit(Overloaded{
+                 [&](const VoteRequest& m) {
+                   w.u64(m.epoch);
+                   w.u32(m.candidate);
+                   w.u64(m.lastLogIndex);
+                   w.u64(m.lastLogEpoch);
+                   w.u8(m.preVote ? 1 : 0);
+                   w.u8(m.transfer ? 1 : 0);
+                 },
+                 [&](const VoteReply& m) {
+                   w.u64(m.epoch);
+                   w.u8(m.granted ? 1 : 0);
+                   w.u8(m.preVote ? 1 : 0);
+                 },
+                 [&](const AppendRequest& m) {
+                   w.u64(m.epoch);
+                   w.u32(m.leader);
+                   w.u64(m.prevIndex);
+                   w.u64(m.prevEpoch);
+                   w.u64(m.leaderCommit);
+                   w.u32(static_cast<uint32_t>(m.entries.size()));
+                   for (const auto& e : m.entries) {
+                     storage::appendLogEntry(e, w.bytes());
+                   }
+                 },
+                 [&](const AppendReply& m) {
+                   w.u64(m.epoch);
+                   w.u8(m.success ? 1 : 0);
+                   w.u64(m.index);
+                 },
+                 [&](const TimeoutNow& m) { w.u64(m.epoch); },
+             },
+             envelope.message);
+  return w.take();
+}
+
+Result<Envelope> decodeEnvelope(std::span<const uint8_t> bytes) {
+  Fields f(bytes);
+  Envelope e;
+  uint8_t kind = f.u8();
+  e.from = f.u32();
+  e.to = f.u32();
+  switch (kind) {
+    case 0: {
+      VoteRequest m;
+      m.epoch = f.u64();
+      m.candidate = f.u32();
+      m.lastLogIndex = f.u64();
+      m.lastLogEpoch = f.u64();
+      m.preVote = f.flag();
+      m.transfer = f.flag();
+      e.message = m;
+      break;
+    }
+    case 1: {
+      VoteReply m;
+      m.epoch = f.u64();
+      m.granted = f.flag();
+      m.preVote = f.flag();
+      e.message = m;
+      break;
+    }
+    case 2: {
+      AppendRequest m;
+      m.epoch = f.u64();
+      m.leader = f.u32();
+      m.prevIndex = f.u64();
+      m.prevEpoch = f.u64();
+      m.leaderCommit = f.u64();
+      m.entries = f.entries();
+      e.message = std::move(m);
+      break;
+    }
+    case 3: {
+      AppendReply m;
+      m.epoch = f.u64();
+      m.success = f.flag();
+      m.index = f.u64();
+      e.message = m;
+      break;
+    }
+    case 4:
+      e.message = TimeoutNow{f.u64()};
+      break;
+    default:
+      f.fail("unknown message kind " + std::to_string(kind));
+  }
+  CHAT_RETURN_IF_ERROR(f.finish());
+  return e;
+}
+
+}  // namespace chat::replication
