@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "chat/replication/raft_core.h"
+#include "chat/replication/raft_storage.h"
 
 namespace chat::replication {
 namespace {
@@ -36,8 +37,7 @@ void printSeedOnAbort(int) {
 
 struct SimNode {
   // Persisted: survives a crash.
-  HardState hard;
-  std::vector<storage::LogEntry> log;
+  InMemoryRaftStorage storage;
   // Volatile.
   std::unique_ptr<RaftCore> core;
   bool up = true;
@@ -69,8 +69,8 @@ class Simulation {
     config.electionTimeout = milliseconds(150);
     config.electionStep = milliseconds(40);
     config.maxEntriesPerAppend = 16;
-    SimNode& n = nodes_[id];
-    return std::make_unique<RaftCore>(config, n.hard, n.log, 0, random_, now_);
+    auto persisted = nodes_[id].storage.load();
+    return std::make_unique<RaftCore>(config, persisted->hard, persisted->log, 0, random_, now_);
   }
 
   // One millisecond of simulated time.
@@ -106,16 +106,9 @@ class Simulation {
   void process(NodeId id) {
     SimNode& n = nodes_[id];
     Ready ready = n.core->takeReady();
-    if (ready.hardState) {
-      n.hard = *ready.hardState;
-    }
-    if (ready.truncateFrom) {
-      n.log.resize(*ready.truncateFrom - 1);
-    }
-    for (auto& e : ready.append) {
-      ASSERT_EQ(e.index, n.log.size() + 1) << "seed " << seed_;
-      n.log.push_back(e);
-    }
+    // Durable first, then the messages go out (the host contract of raft_core.h).
+    ASSERT_TRUE(n.storage.persist(ready).isOk());
+    ASSERT_EQ(n.storage.state().log.size(), n.core->lastIndex()) << "seed " << seed_;
     for (auto& env : ready.messages) {
       if (random_.uniform(0, 99) < dropPercent_) {
         continue;

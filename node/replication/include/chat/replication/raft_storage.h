@@ -1,0 +1,52 @@
+// RaftStorage: where a node keeps what the replication core must never forget: its hard
+// state (epoch and vote) and its log. The host persists each Ready through it before sending
+// the Ready's messages (raft_core.h). InMemoryRaftStorage serves the simulation and tests;
+// SqliteRaftStorage (sqlite_raft_storage.h) the node.
+// Thread contract: one thread at a time (the replication thread).
+#ifndef CHAT_REPLICATION_RAFT_STORAGE_H_
+#define CHAT_REPLICATION_RAFT_STORAGE_H_
+
+#include <vector>
+
+#include "chat/common/status.h"
+#include "chat/replication/raft_core.h"
+
+namespace chat::replication {
+
+struct PersistedRaft {
+  HardState hard;
+  std::vector<storage::LogEntry> log;  // dense from index 1
+};
+
+class RaftStorage {
+ public:
+  virtual ~RaftStorage() = default;
+  virtual Result<PersistedRaft> load() = 0;
+  // Makes the Ready's hard state, truncation and appended entries durable, all or nothing.
+  // Errors: kIoError; then nothing of the Ready was stored and the node must stop serving.
+  virtual Status persist(const Ready& ready) = 0;
+};
+
+class InMemoryRaftStorage final : public RaftStorage {
+ public:
+  Result<PersistedRaft> load() override { return state_; }
+  // What is stored, without a copy.
+  const PersistedRaft& state() const { return state_; }
+  Status persist(const Ready& ready) override {
+    if (ready.hardState) {
+      state_.hard = *ready.hardState;
+    }
+    if (ready.truncateFrom) {
+      state_.log.resize(*ready.truncateFrom - 1);
+    }
+    state_.log.insert(state_.log.end(), ready.append.begin(), ready.append.end());
+    return Status::ok();
+  }
+
+ private:
+  PersistedRaft state_;
+};
+
+}  // namespace chat::replication
+
+#endif  // CHAT_REPLICATION_RAFT_STORAGE_H_
