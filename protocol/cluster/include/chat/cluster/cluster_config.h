@@ -1,0 +1,58 @@
+// ClusterConfig: the cluster file (etc/cluster.ini) that every program of the suite reads:
+// nodes in succession order with their addresses and data folders, the shared secret and
+// the replication timings. docs/operations.md documents every key.
+//
+//   [cluster]
+//   secret = ...               ; shared by the nodes; proves a peer belongs
+//   heartbeat_ms = 50
+//   election_timeout_ms = 300  ; the first node in order; later ones a step more each
+//   election_step_ms = 100
+//   [node.1]
+//   host = 127.0.0.1
+//   client_port = 7001
+//   peer_port = 7101
+//   data_dir = var/node1
+//
+// Thread contract: plain values; loading is a pure function of the file.
+#ifndef CHAT_CLUSTER_CLUSTER_CONFIG_H_
+#define CHAT_CLUSTER_CLUSTER_CONFIG_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chat/common/status.h"
+
+namespace chat::cluster {
+
+struct NodeConfig {
+  uint32_t id = 0;
+  std::string host;
+  uint16_t clientPort = 0;
+  uint16_t peerPort = 0;
+  std::string dataDir;
+  std::string clientAddress() const { return host + ":" + std::to_string(clientPort); }
+  std::string peerAddress() const { return host + ":" + std::to_string(peerPort); }
+};
+
+struct ClusterConfig {
+  std::string secret;
+  std::chrono::milliseconds heartbeat{50};
+  std::chrono::milliseconds electionTimeout{300};
+  std::chrono::milliseconds electionStep{100};
+  std::vector<NodeConfig> nodes;  // succession order: the order of the sections in the file
+
+  const NodeConfig* node(uint32_t id) const;
+};
+
+// Reads and checks a cluster file. Errors (kInvalidArgument, kNotFound) name the file, the
+// section and the key, and say what is expected.
+Result<ClusterConfig> loadClusterConfig(const std::string& path);
+// The same from text, for tests; `name` is used in error messages.
+Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::string& name);
+
+}  // namespace chat::cluster
+
+#endif  // CHAT_CLUSTER_CLUSTER_CONFIG_H_

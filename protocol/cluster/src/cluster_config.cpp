@@ -1,0 +1,162 @@
+#include "chat/cluster/cluster_config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
+#include <Poco/NumberParser.h>
+#include <Poco/Util/IniFileConfiguration.h>
+
+namespace chat::cluster {
+
+const NodeConfig* ClusterConfig::node(uint32_t id) const {
+  for (const auto& n : nodes) {
+    if (n.id == id) {
+      return &n;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+// Section names in file order: Poco's configuration keeps keys sorted, and the order of the
+// node sections is the succession order.
+std::vector<std::string> sectionsInOrder(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] != '[') {
+      continue;
+    }
+    size_t end = line.find(']', start);
+    if (end != std::string::npos) {
+      out.push_back(line.substr(start + 1, end - start - 1));
+    }
+  }
+  return out;
+}
+
+Result<int64_t> number(Poco::Util::AbstractConfiguration& c, const std::string& key,
+                       int64_t fallback, int64_t lo, int64_t hi, const std::string& where) {
+  if (!c.has(key)) {
+    if (fallback < 0) {
+      return Status::invalidArgument(where + ": " + key + " is missing");
+    }
+    return fallback;
+  }
+  std::string text = c.getString(key);
+  Poco::Int64 v = 0;
+  if (!Poco::NumberParser::tryParse64(text, v) || v < lo || v > hi) {
+    return Status::invalidArgument(where + ": " + key + " = '" + text + "' is not a number from " +
+                                   std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::string& name) {
+  Poco::AutoPtr<Poco::Util::IniFileConfiguration> ini;
+  try {
+    std::istringstream in(text);
+    ini = new Poco::Util::IniFileConfiguration(in);
+  } catch (const Poco::Exception& e) {
+    return Status::invalidArgument(name + ": " + e.displayText());
+  }
+  ClusterConfig config;
+  config.secret = ini->getString("cluster.secret", "");
+  if (config.secret.size() < 16) {
+    return Status::invalidArgument(name +
+                                   ": [cluster] secret must be at least 16 characters; "
+                                   "nodes prove to each other that they know it");
+  }
+  auto heartbeat = number(*ini, "cluster.heartbeat_ms", 50, 1, 60000, name);
+  auto timeout = number(*ini, "cluster.election_timeout_ms", 300, 10, 600000, name);
+  auto step = number(*ini, "cluster.election_step_ms", 100, 0, 600000, name);
+  for (const auto* r : {&heartbeat, &timeout, &step}) {
+    if (!*r) {
+      return r->error();
+    }
+  }
+  config.heartbeat = std::chrono::milliseconds(*heartbeat);
+  config.electionTimeout = std::chrono::milliseconds(*timeout);
+  config.electionStep = std::chrono::milliseconds(*step);
+  if (config.heartbeat * 2 > config.electionTimeout) {
+    return Status::invalidArgument(name +
+                                   ": election_timeout_ms must be at least twice "
+                                   "heartbeat_ms, or followers time out between beats");
+  }
+  std::set<uint32_t> ids;
+  std::set<std::string> endpoints;
+  std::set<std::string> dirs;
+  for (const auto& section : sectionsInOrder(text)) {
+    if (section.rfind("node.", 0) != 0) {
+      if (section != "cluster") {
+        return Status::invalidArgument(name + ": unknown section [" + section +
+                                       "]; expected [cluster] and [node.N]");
+      }
+      continue;
+    }
+    std::string where = name + " [" + section + "]";
+    unsigned id = 0;
+    if (!Poco::NumberParser::tryParseUnsigned(section.substr(5), id) || id == 0 || id > 1000000) {
+      return Status::invalidArgument(where +
+                                     ": the node id after 'node.' must be a positive "
+                                     "number");
+    }
+    if (!ids.insert(id).second) {
+      return Status::invalidArgument(where + ": node " + std::to_string(id) + " appears twice");
+    }
+    NodeConfig node;
+    node.id = id;
+    node.host = ini->getString(section + ".host", "");
+    if (node.host.empty()) {
+      return Status::invalidArgument(where + ": host is missing");
+    }
+    auto client = number(*ini, section + ".client_port", -1, 1, 65535, where);
+    auto peer = number(*ini, section + ".peer_port", -1, 1, 65535, where);
+    if (!client) {
+      return client.error();
+    }
+    if (!peer) {
+      return peer.error();
+    }
+    node.clientPort = static_cast<uint16_t>(*client);
+    node.peerPort = static_cast<uint16_t>(*peer);
+    node.dataDir = ini->getString(section + ".data_dir", "");
+    if (node.dataDir.empty()) {
+      return Status::invalidArgument(where + ": data_dir is missing");
+    }
+    for (const auto& endpoint : {node.clientAddress(), node.peerAddress()}) {
+      if (!endpoints.insert(endpoint).second) {
+        return Status::invalidArgument(where + ": " + endpoint + " is used twice in the cluster");
+      }
+    }
+    if (!dirs.insert(node.dataDir).second) {
+      return Status::invalidArgument(where + ": data_dir " + node.dataDir +
+                                     " is shared with another node; each needs its own");
+    }
+    config.nodes.push_back(std::move(node));
+  }
+  if (config.nodes.empty()) {
+    return Status::invalidArgument(name + ": no [node.N] sections; a cluster needs at least one");
+  }
+  return config;
+}
+
+Result<ClusterConfig> loadClusterConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Status::notFound("cannot read the cluster file " + path);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parseClusterConfig(text.str(), path);
+}
+
+}  // namespace chat::cluster

@@ -1,0 +1,82 @@
+#include "chat/cluster/cluster_config.h"
+
+#include <gtest/gtest.h>
+
+namespace chat::cluster {
+namespace {
+
+const char* kGood = R"(
+[cluster]
+secret = 0123456789abcdef0123
+heartbeat_ms = 40
+election_timeout_ms = 250
+[node.3]
+host = 10.0.0.3
+client_port = 7003
+peer_port = 7103
+data_dir = var/n3
+[node.1]
+host = 10.0.0.1
+client_port = 7001
+peer_port = 7101
+data_dir = var/n1
+)";
+
+TEST(ClusterConfigTest, ReadsNodesInFileOrder) {
+  auto c = parseClusterConfig(kGood, "test.ini");
+  ASSERT_TRUE(c.has_value()) << c.error().toString();
+  ASSERT_EQ(c->nodes.size(), 2u);
+  EXPECT_EQ(c->nodes[0].id, 3u);  // succession order is the order of the sections
+  EXPECT_EQ(c->nodes[1].clientAddress(), "10.0.0.1:7001");
+  EXPECT_EQ(c->heartbeat.count(), 40);
+  EXPECT_EQ(c->electionTimeout.count(), 250);
+  EXPECT_EQ(c->electionStep.count(), 100);  // default
+  ASSERT_NE(c->node(1), nullptr);
+  EXPECT_EQ(c->node(1)->peerAddress(), "10.0.0.1:7101");
+  EXPECT_EQ(c->node(2), nullptr);
+}
+
+std::string errorOf(const std::string& text) {
+  auto c = parseClusterConfig(text, "bad.ini");
+  EXPECT_FALSE(c.has_value());
+  return c.has_value() ? "" : c.error().message();
+}
+
+TEST(ClusterConfigTest, MistakesAreNamedWithTheirPlace) {
+  std::string base = "[cluster]\nsecret = 0123456789abcdef0123\n";
+  std::string node1 = "[node.1]\nhost = h\nclient_port = 1\npeer_port = 2\ndata_dir = d1\n";
+  EXPECT_NE(errorOf("[cluster]\nsecret = short\n" + node1).find("secret"), std::string::npos);
+  EXPECT_NE(errorOf(base).find("no [node.N]"), std::string::npos);
+  EXPECT_NE(errorOf(base + "[node.x]\nhost = h\n").find("positive number"), std::string::npos);
+  EXPECT_NE(errorOf(base + "[node.1]\nhost = h\nclient_port = 99999\npeer_port = 2\n"
+                           "data_dir = d\n")
+                .find("client_port = '99999'"),
+            std::string::npos);
+  EXPECT_NE(errorOf(base + node1 +
+                    "[node.2]\nhost = h\nclient_port = 1\npeer_port = 3\n"
+                    "data_dir = d2\n")
+                .find("h:1 is used twice"),
+            std::string::npos);
+  EXPECT_NE(errorOf(base + node1 +
+                    "[node.2]\nhost = h\nclient_port = 5\npeer_port = 6\n"
+                    "data_dir = d1\n")
+                .find("shared"),
+            std::string::npos);
+  EXPECT_NE(errorOf(base + node1 + node1).find("appears twice"), std::string::npos);
+  EXPECT_NE(errorOf(base + "heartbeat_ms = 200\n" + node1).find("twice heartbeat_ms"),
+            std::string::npos);
+  EXPECT_NE(errorOf(base + node1 + "[nodes]\n").find("unknown section"), std::string::npos);
+}
+
+TEST(ClusterConfigTest, TheShippedFilesLoad) {
+  for (const char* file : {"cluster.ini", "cluster-3.ini"}) {
+    auto c = loadClusterConfig(std::string(CHAT_ETC_DIR) + "/" + file);
+    ASSERT_TRUE(c.has_value()) << c.error().toString();
+    EXPECT_EQ(c->nodes.size(), std::string(file) == "cluster.ini" ? 5u : 3u);
+    EXPECT_EQ(c->nodes.front().id, 1u);
+  }
+  EXPECT_EQ(loadClusterConfig("/nonexistent.ini").error().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace chat::cluster
