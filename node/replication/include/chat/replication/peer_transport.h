@@ -1,0 +1,48 @@
+// PeerTransport: how a node's replication reaches its peers. The replication log hands it
+// envelopes to send and receives peers' envelopes through the handler it registers.
+// Implementations: LocalTransportHub (in-process, for tests and the simulation of a whole
+// node) and, for chat-node, one over Poco sockets with an HMAC handshake (issue #3).
+// Thread contract: send() is thread-safe and never blocks on the network; the handler is
+// called on a transport thread and must not block.
+#ifndef CHAT_REPLICATION_PEER_TRANSPORT_H_
+#define CHAT_REPLICATION_PEER_TRANSPORT_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "chat/common/mutex.h"
+#include "chat/replication/raft_messages.h"
+
+namespace chat::replication {
+
+class PeerTransport {
+ public:
+  using Handler = std::function<void(Envelope)>;
+  virtual ~PeerTransport() = default;
+  // Best effort: a message to an unreachable peer is dropped (Raft retries).
+  virtual void send(Envelope envelope) = 0;
+  // REQUIRES: called once, before the first message can arrive.
+  virtual void setHandler(Handler handler) = 0;
+};
+
+// Connects nodes of one process. Links can be cut to simulate partitions.
+class LocalTransportHub {
+ public:
+  // A transport for node `id`; the hub must outlive it.
+  std::unique_ptr<PeerTransport> attach(NodeId id);
+  void cut(NodeId node) EXCLUDES(mu_);  // isolate a node from everyone
+  void heal() EXCLUDES(mu_);
+
+ private:
+  class Endpoint;
+  void deliver(Envelope envelope) EXCLUDES(mu_);
+  Mutex mu_;
+  std::map<NodeId, PeerTransport::Handler> handlers_ GUARDED_BY(mu_);
+  std::set<NodeId> cut_ GUARDED_BY(mu_);
+};
+
+}  // namespace chat::replication
+
+#endif  // CHAT_REPLICATION_PEER_TRANSPORT_H_

@@ -1,0 +1,109 @@
+// ReplicatedCommitLog: the CommitLog of a clustered node. It runs a RaftCore on its own
+// thread: proposals become log entries on the leader, entries are persisted (RaftStorage)
+// before any message that depends on them is sent (PeerTransport), and entries committed by a
+// majority are applied to the MessageStore in order, on every node. A proposal's callback
+// runs when its entry is applied (with the apply result), or fails with kUnavailable when
+// this node is not the leader or loses leadership before the entry commits — a client then
+// retries with the same request id, which the store applies once (DESIGN.md invariant 5).
+//
+// Thread contract: public methods are thread-safe; callbacks and the observer run on the
+// replication thread, in log order.
+#ifndef CHAT_REPLICATION_REPLICATED_COMMIT_LOG_H_
+#define CHAT_REPLICATION_REPLICATED_COMMIT_LOG_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "chat/common/clock.h"
+#include "chat/common/mutex.h"
+#include "chat/common/random.h"
+#include "chat/replication/peer_transport.h"
+#include "chat/replication/raft_core.h"
+#include "chat/replication/raft_storage.h"
+#include "chat/service/commit_log.h"
+#include "chat/storage/message_store.h"
+
+namespace chat::replication {
+
+struct ReplicatedLogOptions {
+  RaftConfig raft;
+  Duration tickInterval = std::chrono::milliseconds(5);
+};
+
+class ReplicatedCommitLog final : public service::CommitLog {
+ public:
+  // Loads the persisted log, starts the replication thread. Every reference must outlive
+  // the log. Errors: those of loading the persisted state.
+  static Result<std::unique_ptr<ReplicatedCommitLog>> open(ReplicatedLogOptions options,
+                                                           storage::MessageStore& store,
+                                                           RaftStorage& raftStorage,
+                                                           PeerTransport& transport,
+                                                           const Clock& clock);
+  ~ReplicatedCommitLog() override;  // stops the thread; pending proposals fail
+  ReplicatedCommitLog(const ReplicatedCommitLog&) = delete;  // owns a thread
+  ReplicatedCommitLog& operator=(const ReplicatedCommitLog&) = delete;
+
+  void propose(storage::Operation op, Done done,
+               service::Urgency urgency = service::Urgency::kUrgent) override EXCLUDES(mu_);
+  void setObserver(service::ApplyObserver* observer) override { observer_ = observer; }
+  uint64_t commitIndex() const override { return commitIndex_.load(); }
+  uint64_t epoch() const override { return epoch_.load(); }
+
+  Role role() const { return role_.load(); }
+  NodeId leader() const { return leader_.load(); }
+  // Stand for election now (the supervisor saw the leader die).
+  void campaignNow() EXCLUDES(mu_);
+
+ private:
+  struct Pending {
+    storage::Operation op;
+    Done done;
+  };
+  struct Waiting {
+    uint64_t epoch;
+    Done done;
+  };
+
+  ReplicatedCommitLog(ReplicatedLogOptions options, storage::MessageStore& store,
+                      RaftStorage& raftStorage, PeerTransport& transport, const Clock& clock,
+                      PersistedRaft persisted, uint64_t applied);
+  void run(const std::stop_token& stop);
+  void process(MonoTime now);
+  void failWaiting(const std::string& why);
+
+  // Immutable after construction
+  const ReplicatedLogOptions options_;
+  storage::MessageStore& store_;
+  RaftStorage& raftStorage_;
+  PeerTransport& transport_;
+  const Clock& clock_;
+  service::ApplyObserver* observer_ = nullptr;
+
+  // Owned by the replication thread
+  Random random_;
+  std::unique_ptr<RaftCore> core_;
+  std::map<uint64_t, Waiting> waiting_;  // by log index
+  bool broken_ = false;                  // storage failed: serve nothing more
+
+  std::atomic<uint64_t> commitIndex_{0};
+  std::atomic<uint64_t> epoch_{0};
+  std::atomic<Role> role_{Role::kFollower};
+  std::atomic<NodeId> leader_{kNoNode};
+
+  Mutex mu_;
+  std::condition_variable_any cv_;
+  std::deque<Pending> proposals_ GUARDED_BY(mu_);
+  std::deque<Envelope> inbox_ GUARDED_BY(mu_);
+  bool campaign_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+
+  std::jthread thread_;  // last: starts once everything above exists
+};
+
+}  // namespace chat::replication
+
+#endif  // CHAT_REPLICATION_REPLICATED_COMMIT_LOG_H_

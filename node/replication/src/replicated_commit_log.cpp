@@ -1,0 +1,205 @@
+#include "chat/replication/replicated_commit_log.h"
+
+#include "chat/common/process_info.h"
+
+namespace chat::replication {
+
+Result<std::unique_ptr<ReplicatedCommitLog>> ReplicatedCommitLog::open(ReplicatedLogOptions options,
+                                                                       storage::MessageStore& store,
+                                                                       RaftStorage& raftStorage,
+                                                                       PeerTransport& transport,
+                                                                       const Clock& clock) {
+  auto persisted = raftStorage.load();
+  if (!persisted) {
+    return persisted.error();
+  }
+  auto applied = store.appliedPosition();
+  if (!applied) {
+    return applied.error();
+  }
+  if (applied->index > persisted->log.size()) {
+    return Status::corruption("the chat database has applied index " +
+                              std::to_string(applied->index) + " but the replication log ends at " +
+                              std::to_string(persisted->log.size()) +
+                              "; the data folder is inconsistent");
+  }
+  return std::unique_ptr<ReplicatedCommitLog>(
+      new ReplicatedCommitLog(std::move(options), store, raftStorage, transport, clock,
+                              std::move(persisted).value(), applied->index));
+}
+
+ReplicatedCommitLog::ReplicatedCommitLog(ReplicatedLogOptions options, storage::MessageStore& store,
+                                         RaftStorage& raftStorage, PeerTransport& transport,
+                                         const Clock& clock, PersistedRaft persisted,
+                                         uint64_t applied)
+    : options_(std::move(options)),
+      store_(store),
+      raftStorage_(raftStorage),
+      transport_(transport),
+      clock_(clock),
+      random_(Random::entropySeed()),
+      core_(std::make_unique<RaftCore>(options_.raft, persisted.hard, std::move(persisted.log),
+                                       applied, random_, clock.now())),
+      thread_([this](const std::stop_token& stop) { run(stop); }) {
+  commitIndex_.store(applied);
+  epoch_.store(core_->epoch());
+  transport_.setHandler([this](Envelope envelope) {
+    {
+      MutexLock lock(mu_);
+      inbox_.push_back(std::move(envelope));
+    }
+    cv_.notify_one();
+  });
+}
+
+ReplicatedCommitLog::~ReplicatedCommitLog() {
+  transport_.setHandler([](const Envelope&) {});
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.request_stop();
+  thread_.join();
+  std::deque<Pending> left;
+  {
+    MutexLock lock(mu_);
+    left.swap(proposals_);
+  }
+  for (auto& p : left) {
+    p.done(Status::unavailable("the node is shutting down; the operation was not stored"));
+  }
+  failWaiting("the node is shutting down; the operation may or may not be stored");
+}
+
+void ReplicatedCommitLog::propose(storage::Operation op, Done done, service::Urgency) {
+  {
+    MutexLock lock(mu_);
+    if (!stopping_) {
+      proposals_.push_back(Pending{std::move(op), std::move(done)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(Status::unavailable("the node is shutting down; the operation was not stored"));
+}
+
+void ReplicatedCommitLog::campaignNow() {
+  {
+    MutexLock lock(mu_);
+    campaign_ = true;
+  }
+  cv_.notify_one();
+}
+
+void ReplicatedCommitLog::failWaiting(const std::string& why) {
+  for (auto& [index, w] : waiting_) {
+    w.done(Status::unavailable(why));
+  }
+  waiting_.clear();
+}
+
+void ReplicatedCommitLog::run(const std::stop_token& stop) {
+  setThreadName("chat-raft");
+  MonoTime nextTick = clock_.now();
+  std::deque<Pending> proposals;
+  std::deque<Envelope> inbox;
+  while (!stop.stop_requested()) {
+    bool campaign = false;
+    {
+      MutexLock lock(mu_);
+      cv_.wait_until(mu_, nextTick, [&]() REQUIRES(mu_) {
+        return stopping_ || campaign_ || !proposals_.empty() || !inbox_.empty();
+      });
+      if (stopping_) {
+        return;
+      }
+      proposals.swap(proposals_);
+      inbox.swap(inbox_);
+      std::swap(campaign, campaign_);
+    }
+    MonoTime now = clock_.now();
+    for (auto& envelope : inbox) {
+      core_->step(envelope, now);
+    }
+    inbox.clear();
+    if (campaign) {
+      core_->campaignNow(now);
+    }
+    if (now >= nextTick) {
+      core_->tick(now);
+      nextTick = now + options_.tickInterval;
+    }
+    for (auto& p : proposals) {
+      if (broken_) {
+        p.done(Status::unavailable("this node's storage failed; it serves nothing more"));
+        continue;
+      }
+      auto position = core_->propose(std::move(p.op));
+      if (!position) {
+        NodeId leader = core_->leader();
+        p.done(Status::unavailable(
+            leader == kNoNode
+                ? std::string("the cluster has no leader right now; try again")
+                : "this node is not the leader; node " + std::to_string(leader) + " is"));
+        continue;
+      }
+      waiting_[position->index] = Waiting{position->epoch, std::move(p.done)};
+    }
+    proposals.clear();
+    process(now);
+  }
+}
+
+void ReplicatedCommitLog::process(MonoTime) {
+  Ready ready = core_->takeReady();
+  if (!broken_) {
+    Status persisted = raftStorage_.persist(ready);
+    if (!persisted.isOk()) {
+      // Sending anything now could acknowledge what is not durable: go silent instead.
+      broken_ = true;
+      failWaiting("this node's storage failed: " + persisted.message());
+    }
+  }
+  if (broken_) {
+    return;
+  }
+  for (auto& m : ready.messages) {
+    transport_.send(std::move(m));
+  }
+  if (!ready.committed.empty()) {
+    auto results = store_.apply(ready.committed);
+    if (!results) {
+      broken_ = true;
+      failWaiting("this node could not apply committed entries: " + results.error().message());
+      return;
+    }
+    for (size_t i = 0; i < ready.committed.size(); ++i) {
+      const auto& entry = ready.committed[i];
+      if (observer_ != nullptr) {
+        observer_->onApplied(entry, (*results)[i]);
+      }
+      auto it = waiting_.find(entry.index);
+      if (it != waiting_.end()) {
+        if (it->second.epoch == entry.epoch) {
+          it->second.done(std::move((*results)[i]));
+        } else {
+          it->second.done(Status::unavailable(
+              "leadership changed before the operation committed; it was not stored"));
+        }
+        waiting_.erase(it);
+      }
+    }
+    commitIndex_.store(ready.committed.back().index);
+  }
+  if (core_->role() != Role::kLeader && !waiting_.empty()) {
+    failWaiting(
+        "this node lost leadership; the operation may or may not be stored, and "
+        "retrying it with the same request id is safe");
+  }
+  epoch_.store(core_->epoch());
+  role_.store(core_->role());
+  leader_.store(core_->leader());
+}
+
+}  // namespace chat::replication

@@ -1,0 +1,132 @@
+// Three replicated logs in one process, over the local transport with real time (short
+// timeouts): proposals commit on a majority and reach every store; the leader cut off, the
+// next in line takes over and nothing acknowledged is lost.
+#include "chat/replication/replicated_commit_log.h"
+
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "chat/storage/in_memory_store.h"
+
+namespace chat::replication {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Node {
+  storage::InMemoryMessageStore store;
+  InMemoryRaftStorage raft;
+  std::unique_ptr<PeerTransport> transport;
+  std::unique_ptr<ReplicatedCommitLog> log;
+};
+
+class ReplicatedCommitLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (NodeId id = 1; id <= 3; ++id) {
+      auto& n = nodes_[id];
+      n.transport = hub_.attach(id);
+      ReplicatedLogOptions o;
+      o.raft.self = id;
+      o.raft.members = {1, 2, 3};
+      o.raft.heartbeat = 10ms;
+      o.raft.electionTimeout = 60ms;
+      o.raft.electionStep = 30ms;
+      o.tickInterval = 2ms;
+      auto log = ReplicatedCommitLog::open(o, n.store, n.raft, *n.transport, clock_);
+      ASSERT_TRUE(log.has_value()) << log.error().toString();
+      n.log = std::move(log).value();
+    }
+  }
+  void TearDown() override {
+    for (auto& [id, n] : nodes_) {
+      n.log.reset();
+    }
+  }
+  // The node that leads, waiting up to 5 s for one, skipping `except`.
+  NodeId waitForLeader(NodeId except = kNoNode) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (auto& [id, n] : nodes_) {
+        if (id != except && n.log->role() == Role::kLeader) {
+          return id;
+        }
+      }
+      std::this_thread::sleep_for(2ms);
+    }
+    return kNoNode;
+  }
+  Result<storage::ApplyResult> propose(NodeId id, storage::Operation op) {
+    std::promise<Result<storage::ApplyResult>> p;
+    auto f = p.get_future();
+    nodes_[id].log->propose(std::move(op),
+                            [&p](Result<storage::ApplyResult> r) { p.set_value(std::move(r)); });
+    EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
+    return f.get();
+  }
+  bool allHold(const std::string& user, size_t count) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      bool ok = true;
+      for (auto& [id, n] : nodes_) {
+        auto pending = n.store.pendingCount(user);
+        ok = ok && pending.has_value() && *pending == count;
+      }
+      if (ok) {
+        return true;
+      }
+      std::this_thread::sleep_for(2ms);
+    }
+    return false;
+  }
+
+  SystemClock clock_;
+  LocalTransportHub hub_;
+  std::map<NodeId, Node> nodes_;
+};
+
+TEST_F(ReplicatedCommitLogTest, TheFirstNodeLeadsAndEveryStoreGetsWhatCommitted) {
+  NodeId leader = waitForLeader();
+  EXPECT_EQ(leader, 1u);  // first in succession order
+  ASSERT_TRUE(propose(leader, storage::CreateAccountOp{"a", "h", 1})->isOk());
+  ASSERT_TRUE(propose(leader, storage::CreateAccountOp{"b", "h", 1})->isOk());
+  for (int i = 0; i < 20; ++i) {
+    auto r = propose(leader, storage::StoreMessageOp{"a", "b", std::to_string(i), 1, 0});
+    ASSERT_TRUE(r.has_value()) << r.error().toString();
+  }
+  EXPECT_TRUE(allHold("b", 20));
+  auto follower = propose(2, storage::CreateAccountOp{"c", "h", 1});
+  ASSERT_FALSE(follower.has_value());
+  EXPECT_NE(follower.error().message().find("node 1 is"), std::string::npos);
+}
+
+TEST_F(ReplicatedCommitLogTest, TheNextInLineTakesOverAndNothingAcknowledgedIsLost) {
+  NodeId first = waitForLeader();
+  ASSERT_EQ(first, 1u);
+  ASSERT_TRUE(propose(first, storage::CreateAccountOp{"a", "h", 1})->isOk());
+  ASSERT_TRUE(propose(first, storage::CreateAccountOp{"b", "h", 1})->isOk());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(
+        propose(first, storage::StoreMessageOp{"a", "b", std::to_string(i), 1, 0}).has_value());
+  }
+  hub_.cut(1);
+  NodeId next = waitForLeader(1);
+  EXPECT_EQ(next, 2u);  // next in line
+  for (int i = 10; i < 20; ++i) {
+    ASSERT_TRUE(
+        propose(next, storage::StoreMessageOp{"a", "b", std::to_string(i), 1, 0}).has_value());
+  }
+  // The old leader steps down by itself (no majority) and, once back, catches up.
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (nodes_[1].log->role() == Role::kLeader && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(2ms);
+  }
+  EXPECT_NE(nodes_[1].log->role(), Role::kLeader);
+  hub_.heal();
+  EXPECT_TRUE(allHold("b", 20));
+}
+
+}  // namespace
+}  // namespace chat::replication
