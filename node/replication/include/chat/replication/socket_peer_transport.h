@@ -1,0 +1,58 @@
+// SocketPeerTransport: PeerTransport over TCP (Poco sockets) between the peer ports of the
+// cluster file. Each node sends on its own outbound connection to every peer and receives on
+// the connections peers open to it, so an inbound connection only ever carries one peer's
+// messages, and that peer must first prove it knows the cluster secret:
+//
+//   acceptor  -> 32-byte random challenge
+//   connector -> u32 node id, 32-byte HMAC-SHA256(secret, challenge || node id)
+//   then frames from connector: u32 length, envelope (peer_codec.h)
+//
+// A connection that fails the proof, or sends an envelope claiming another sender, is
+// logged and closed. Outbound queues are bounded (Raft resends what is dropped).
+//
+// Thread contract: send() is thread-safe and never blocks; one thread accepts, one reads
+// each inbound connection, one writes each outbound connection.
+#ifndef CHAT_REPLICATION_SOCKET_PEER_TRANSPORT_H_
+#define CHAT_REPLICATION_SOCKET_PEER_TRANSPORT_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "chat/common/status.h"
+#include "chat/replication/peer_transport.h"
+
+namespace chat::replication {
+
+struct SocketTransportOptions {
+  NodeId self = kNoNode;
+  std::string listenHost = "127.0.0.1";
+  uint16_t listenPort = 0;              // 0 picks a free port (tests)
+  std::map<NodeId, std::string> peers;  // id -> host:port of its peer port
+  std::string secret;
+  size_t maxQueuedMessages = 10000;  // per peer; beyond this, messages are dropped
+};
+
+class SocketPeerTransport final : public PeerTransport {
+ public:
+  // Binds the peer port and starts the threads. Errors: kIoError (port in use, bad host).
+  static Result<std::unique_ptr<SocketPeerTransport>> start(SocketTransportOptions options);
+  ~SocketPeerTransport() override;  // closes every connection and joins every thread
+  SocketPeerTransport(const SocketPeerTransport&) = delete;  // owns sockets and threads
+  SocketPeerTransport& operator=(const SocketPeerTransport&) = delete;
+
+  void send(Envelope envelope) override;
+  void setHandler(Handler handler) override;
+  uint16_t port() const;
+  // Inbound connections refused for a failed proof, since start (for tests and status).
+  uint64_t refusedConnections() const;
+
+ private:
+  struct Impl;
+  explicit SocketPeerTransport(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chat::replication
+
+#endif  // CHAT_REPLICATION_SOCKET_PEER_TRANSPORT_H_
