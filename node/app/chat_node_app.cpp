@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <Poco/AutoPtr.h>
@@ -19,8 +20,12 @@
 #include <Poco/Util/OptionSet.h>
 
 #include "chat/common/clock.h"
+#include "chat/cluster/cluster_config.h"
 #include "chat/common/process_info.h"
 #include "chat/net/client_listener.h"
+#include "chat/replication/replicated_commit_log.h"
+#include "chat/replication/socket_peer_transport.h"
+#include "chat/replication/sqlite_raft_storage.h"
 #include "chat/service/chat_service.h"
 #include "chat/service/local_commit_log.h"
 #include "chat/storage/sqlite_store.h"
@@ -56,6 +61,10 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
                           .argument(arg)
                           .callback(OptionCallback<ChatNodeApp>(this, &ChatNodeApp::handleSet)));
   };
+  setting("cluster", "FILE",
+          "run as node --id of the cluster in FILE (etc/cluster.ini); its host, client port "
+          "and data folder come from the file");
+  setting("id", "N", "this node's id in the cluster file");
   setting("port", "P", "client port; 0 picks a free one and logs it (default 7001)");
   setting("host", "HOST", "address to listen on (default 127.0.0.1)");
   setting("data-dir", "DIR", "folder for the SQLite database and the log file (default var/node)");
@@ -124,6 +133,27 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
   }
   try {
     Poco::Logger& log = Poco::Logger::get(kLoggerName);
+    // In a cluster the cluster file says where this node listens and keeps its data.
+    std::optional<cluster::ClusterConfig> clusterConfig;
+    uint32_t nodeId = 1;
+    if (config().has("node.cluster")) {
+      auto loaded = cluster::loadClusterConfig(config().getString("node.cluster"));
+      if (!loaded) {
+        std::cerr << "chat-node: " << loaded.error().message() << "\n";
+        return EXIT_CONFIG;
+      }
+      nodeId = static_cast<uint32_t>(config().getInt("node.id", 0));
+      const cluster::NodeConfig* self = loaded->node(nodeId);
+      if (self == nullptr) {
+        std::cerr << "chat-node: --id " << nodeId << " is not a node of "
+                  << config().getString("node.cluster") << "; give --id with one of its ids\n";
+        return EXIT_CONFIG;
+      }
+      config().setString("node.data_dir", self->dataDir);
+      config().setString("node.host", self->host);
+      config().setInt("node.port", self->clientPort);
+      clusterConfig = std::move(loaded).value();
+    }
     std::string dataDir = config().getString("node.data_dir", "var/node");
     std::error_code ec;
     std::filesystem::create_directories(dataDir, ec);
@@ -159,12 +189,55 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       log.error(store.error().message());
       return EXIT_IOERR;
     }
-    auto commitLog = service::LocalCommitLog::open(**store);
-    if (!commitLog) {
-      log.error(commitLog.error().message());
-      return EXIT_IOERR;
-    }
     SystemClock clock;
+    std::unique_ptr<replication::RaftStorage> raftStorage;
+    std::unique_ptr<replication::SocketPeerTransport> transport;
+    std::unique_ptr<service::CommitLog> commitLog;
+    replication::ReplicatedCommitLog* replicated = nullptr;
+    if (clusterConfig) {
+      auto raft = replication::SqliteRaftStorage::open(dataDir + "/raft.db");
+      if (!raft) {
+        log.error(raft.error().message());
+        return EXIT_IOERR;
+      }
+      raftStorage = std::move(raft).value();
+      const cluster::NodeConfig& self = *clusterConfig->node(nodeId);
+      replication::SocketTransportOptions t;
+      t.self = nodeId;
+      t.listenHost = self.host;
+      t.listenPort = self.peerPort;
+      t.secret = clusterConfig->secret;
+      replication::ReplicatedLogOptions o;
+      o.raft.self = nodeId;
+      o.raft.heartbeat = clusterConfig->heartbeat;
+      o.raft.electionTimeout = clusterConfig->electionTimeout;
+      o.raft.electionStep = clusterConfig->electionStep;
+      for (const auto& n : clusterConfig->nodes) {
+        t.peers[n.id] = n.peerAddress();
+        o.raft.members.push_back(n.id);
+      }
+      auto started = replication::SocketPeerTransport::start(t);
+      if (!started) {
+        log.error(started.error().message());
+        return EXIT_UNAVAILABLE;
+      }
+      transport = std::move(started).value();
+      auto opened = replication::ReplicatedCommitLog::open(o, **store, *raftStorage, *transport,
+                                                           clock);
+      if (!opened) {
+        log.error(opened.error().message());
+        return EXIT_IOERR;
+      }
+      replicated = opened->get();
+      commitLog = std::move(opened).value();
+    } else {
+      auto opened = service::LocalCommitLog::open(**store);
+      if (!opened) {
+        log.error(opened.error().message());
+        return EXIT_IOERR;
+      }
+      commitLog = std::move(opened).value();
+    }
     service::PasswordHasher hasher(*cost);
     auto slowWork = std::make_unique<service::ThreadPoolExecutor>(2);
     service::ServiceOptions serviceOptions;
@@ -174,7 +247,7 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     serviceOptions.maxReplyBytes = std::min<size_t>(
         1024 * 1024,
         static_cast<size_t>(config().getInt64("node.max_output_bytes", 8 * 1024 * 1024)) / 2);
-    service::ChatService chat(clock, **store, **commitLog, hasher, *slowWork, serviceOptions);
+    service::ChatService chat(clock, **store, *commitLog, hasher, *slowWork, serviceOptions);
 
     net::ListenerOptions listenerOptions;
     listenerOptions.host = config().getString("node.host", "127.0.0.1");
@@ -201,11 +274,13 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     }
     auto started = clock.now();
     net::ClientListener* listenerPtr = listener->get();
-    service::CommitLog* logPtr = commitLog->get();
-    chat.setStatusSource([&clock, started, listenerPtr, logPtr, &listenerOptions] {
+    service::CommitLog* logPtr = commitLog.get();
+    const cluster::ClusterConfig* clusterPtr = clusterConfig ? &*clusterConfig : nullptr;
+    chat.setStatusSource([&clock, started, listenerPtr, logPtr, &listenerOptions, replicated,
+                          clusterPtr, nodeId] {
       protocol::NodeStatus s;
-      s.nodeId = 1;
-      s.role = "standalone";
+      s.nodeId = nodeId;
+      s.role = replicated != nullptr ? replication::roleName(replicated->role()) : "standalone";
       s.epoch = logPtr->epoch();
       s.commitIndex = logPtr->commitIndex();
       s.appliedIndex = logPtr->commitIndex();
@@ -214,6 +289,12 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       s.connections = static_cast<uint32_t>(listenerPtr->connectionCount());
       s.residentBytes = residentBytes();
       s.leaderAddress = listenerOptions.host + ":" + std::to_string(listenerPtr->port());
+      if (replicated != nullptr && clusterPtr != nullptr) {
+        replication::NodeId leader = replicated->leader();
+        const cluster::NodeConfig* l = clusterPtr->node(leader);
+        s.leaderAddress = l != nullptr ? l->clientAddress() : "";
+        // TODO(#3): each peer's role, match index and reachability, as the leader sees them.
+      }
       return s;
     });
 
@@ -236,7 +317,8 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     // so nothing calls into the chat service after it is gone.
     listener->reset();
     slowWork.reset();
-    commitLog->reset();
+    commitLog.reset();
+    transport.reset();
   } catch (const Poco::Exception& e) {
     Poco::Logger::get(kLoggerName).fatal("chat-node failed: " + e.displayText());
     return EXIT_SOFTWARE;
