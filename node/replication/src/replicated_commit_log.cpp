@@ -176,8 +176,8 @@ void ReplicatedCommitLog::process(MonoTime) {
     }
     for (size_t i = 0; i < ready.committed.size(); ++i) {
       const auto& entry = ready.committed[i];
-      if (observer_ != nullptr) {
-        observer_->onApplied(entry, (*results)[i]);
+      if (auto* observer = observer_.load()) {
+        observer->onApplied(entry, (*results)[i]);
       }
       auto it = waiting_.find(entry.index);
       if (it != waiting_.end()) {

@@ -117,8 +117,8 @@ void LocalCommitLog::run(const std::stop_token& stop) {
     applied_.store(entries.back().index);
     batches_.fetch_add(1);
     for (size_t i = 0; i < batch.size(); ++i) {
-      if (observer_ != nullptr) {
-        observer_->onApplied(entries[i], (*results)[i]);
+      if (auto* observer = observer_.load()) {
+        observer->onApplied(entries[i], (*results)[i]);
       }
       batch[i].done(std::move((*results)[i]));
     }

@@ -49,7 +49,7 @@ class ReplicatedCommitLog final : public service::CommitLog {
 
   void propose(storage::Operation op, Done done,
                service::Urgency urgency = service::Urgency::kUrgent) override EXCLUDES(mu_);
-  void setObserver(service::ApplyObserver* observer) override { observer_ = observer; }
+  void setObserver(service::ApplyObserver* observer) override { observer_.store(observer); }
   uint64_t commitIndex() const override { return commitIndex_.load(); }
   uint64_t epoch() const override { return epoch_.load(); }
 
@@ -81,7 +81,8 @@ class ReplicatedCommitLog final : public service::CommitLog {
   RaftStorage& raftStorage_;
   PeerTransport& transport_;
   const Clock& clock_;
-  service::ApplyObserver* observer_ = nullptr;
+  // Set once by the service, read by the replication thread, which may already be running.
+  std::atomic<service::ApplyObserver*> observer_{nullptr};
 
   // Owned by the replication thread
   Random random_;

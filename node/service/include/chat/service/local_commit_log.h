@@ -31,7 +31,7 @@ class LocalCommitLog final : public CommitLog {
 
   void propose(storage::Operation op, Done done, Urgency urgency = Urgency::kUrgent) override
       EXCLUDES(mu_);
-  void setObserver(ApplyObserver* observer) override { observer_ = observer; }
+  void setObserver(ApplyObserver* observer) override { observer_.store(observer); }
   uint64_t commitIndex() const override { return applied_.load(); }
   uint64_t epoch() const override { return kEpoch; }
 
@@ -54,7 +54,8 @@ class LocalCommitLog final : public CommitLog {
   storage::MessageStore& store_;
   const size_t maxBatch_;
   const std::chrono::milliseconds lazyDelay_;
-  ApplyObserver* observer_ = nullptr;
+  // Set once by the service, read by the commit thread, which may already be running.
+  std::atomic<ApplyObserver*> observer_{nullptr};
   std::atomic<uint64_t> applied_;
   std::atomic<uint64_t> batches_{0};
 
