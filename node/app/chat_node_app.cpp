@@ -19,8 +19,8 @@
 #include <Poco/Util/OptionCallback.h>
 #include <Poco/Util/OptionSet.h>
 
-#include "chat/common/clock.h"
 #include "chat/cluster/cluster_config.h"
+#include "chat/common/clock.h"
 #include "chat/common/process_info.h"
 #include "chat/net/client_listener.h"
 #include "chat/replication/replicated_commit_log.h"
@@ -222,8 +222,8 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
         return EXIT_UNAVAILABLE;
       }
       transport = std::move(started).value();
-      auto opened = replication::ReplicatedCommitLog::open(o, **store, *raftStorage, *transport,
-                                                           clock);
+      auto opened =
+          replication::ReplicatedCommitLog::open(o, **store, *raftStorage, *transport, clock);
       if (!opened) {
         log.error(opened.error().message());
         return EXIT_IOERR;
@@ -248,6 +248,21 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
         1024 * 1024,
         static_cast<size_t>(config().getInt64("node.max_output_bytes", 8 * 1024 * 1024)) / 2);
     service::ChatService chat(clock, **store, *commitLog, hasher, *slowWork, serviceOptions);
+    const cluster::ClusterConfig* clusterPtr = clusterConfig ? &*clusterConfig : nullptr;
+    if (replicated != nullptr) {
+      chat.setLeaderCheck([replicated, clusterPtr]() -> std::optional<protocol::NotLeaderReply> {
+        if (replicated->role() == replication::Role::kLeader) {
+          return std::nullopt;
+        }
+        protocol::NotLeaderReply hint;
+        const cluster::NodeConfig* leader = clusterPtr->node(replicated->leader());
+        if (leader != nullptr) {
+          hint.nodeId = leader->id;
+          hint.address = leader->clientAddress();
+        }
+        return hint;
+      });
+    }
 
     net::ListenerOptions listenerOptions;
     listenerOptions.host = config().getString("node.host", "127.0.0.1");
@@ -275,28 +290,27 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     auto started = clock.now();
     net::ClientListener* listenerPtr = listener->get();
     service::CommitLog* logPtr = commitLog.get();
-    const cluster::ClusterConfig* clusterPtr = clusterConfig ? &*clusterConfig : nullptr;
-    chat.setStatusSource([&clock, started, listenerPtr, logPtr, &listenerOptions, replicated,
-                          clusterPtr, nodeId] {
-      protocol::NodeStatus s;
-      s.nodeId = nodeId;
-      s.role = replicated != nullptr ? replication::roleName(replicated->role()) : "standalone";
-      s.epoch = logPtr->epoch();
-      s.commitIndex = logPtr->commitIndex();
-      s.appliedIndex = logPtr->commitIndex();
-      s.uptimeMillis =
-          std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - started).count();
-      s.connections = static_cast<uint32_t>(listenerPtr->connectionCount());
-      s.residentBytes = residentBytes();
-      s.leaderAddress = listenerOptions.host + ":" + std::to_string(listenerPtr->port());
-      if (replicated != nullptr && clusterPtr != nullptr) {
-        replication::NodeId leader = replicated->leader();
-        const cluster::NodeConfig* l = clusterPtr->node(leader);
-        s.leaderAddress = l != nullptr ? l->clientAddress() : "";
-        // TODO(#3): each peer's role, match index and reachability, as the leader sees them.
-      }
-      return s;
-    });
+    chat.setStatusSource(
+        [&clock, started, listenerPtr, logPtr, &listenerOptions, replicated, clusterPtr, nodeId] {
+          protocol::NodeStatus s;
+          s.nodeId = nodeId;
+          s.role = replicated != nullptr ? replication::roleName(replicated->role()) : "standalone";
+          s.epoch = logPtr->epoch();
+          s.commitIndex = logPtr->commitIndex();
+          s.appliedIndex = logPtr->commitIndex();
+          s.uptimeMillis =
+              std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - started).count();
+          s.connections = static_cast<uint32_t>(listenerPtr->connectionCount());
+          s.residentBytes = residentBytes();
+          s.leaderAddress = listenerOptions.host + ":" + std::to_string(listenerPtr->port());
+          if (replicated != nullptr && clusterPtr != nullptr) {
+            replication::NodeId leader = replicated->leader();
+            const cluster::NodeConfig* l = clusterPtr->node(leader);
+            s.leaderAddress = l != nullptr ? l->clientAddress() : "";
+            // TODO(#3): each peer's role, match index and reachability, as the leader sees them.
+          }
+          return s;
+        });
 
     std::string address = listenerOptions.host + ":" + std::to_string((*listener)->port());
     log.information("chat-node listening on " + address + ", data in " + dbPath + " (sync " + sync +

@@ -311,6 +311,10 @@ void putReply(ByteWriter& w, const ReplyBody& body) {
                  [&](const AckReply& b) { w.u32(b.acked); },
                  [&](const StatusReply& b) { putStatus(w, b.status); },
                  [&](const PingReply& b) { w.u64(b.nonce); },
+                 [&](const NotLeaderReply& b) {
+                   w.u32(b.nodeId);
+                   w.str(b.address);
+                 },
              },
              body);
 }
@@ -419,6 +423,10 @@ void appendResponseFrame(const Response& response, std::vector<uint8_t>& out) {
   w.str(response.error);
   if (response.isOk()) {
     putReply(w, response.body);
+  } else if (response.code == ErrorCode::kNotLeader) {
+    // Always a NotLeaderReply after this code, so that clients can rely on it.
+    const auto* hint = std::get_if<NotLeaderReply>(&response.body);
+    putReply(w, hint != nullptr ? ReplyBody{*hint} : ReplyBody{NotLeaderReply{}});
   }
   encodeFrame(static_cast<uint16_t>(response.opcode), response.requestId, w.bytes(), out);
 }
@@ -491,6 +499,11 @@ Decoded<ServerMessage> decodeServerFrame(const Frame& frame, const Limits& limit
   response.error = r.str("error text");
   if (response.isOk()) {
     response.body = getReply(*op, r);
+  } else if (response.code == ErrorCode::kNotLeader) {
+    NotLeaderReply hint;
+    hint.nodeId = r.u32();
+    hint.address = r.str("leader address");
+    response.body = std::move(hint);
   }
   if (auto failure = r.finish()) {
     return *failure;

@@ -87,12 +87,17 @@ TEST_F(ClusterNodeTest, TheNextInLineTakesOverAndNothingAcknowledgedIsLost) {
     auto r = leader->call(protocol::SendRequest{"bob", "before " + std::to_string(i)}, 10s);
     ASSERT_TRUE(r.has_value() && r->isOk());
   }
-  // A follower refuses writes and names the leader.
+  // A follower redirects everything but status, ping and help to the leader.
   auto follower = connect(2);
   auto refused = follower->call(protocol::CreateRequest{"carol", "pw"}, 10s);
   ASSERT_TRUE(refused.has_value());
-  EXPECT_FALSE(refused->isOk());
-  EXPECT_NE(refused->error.find("node 1"), std::string::npos) << refused->error;
+  EXPECT_EQ(refused->code, protocol::ErrorCode::kNotLeader);
+  EXPECT_NE(refused->error.find("node 1 at " + address(1)), std::string::npos) << refused->error;
+  const auto& hint = std::get<protocol::NotLeaderReply>(refused->body);
+  EXPECT_EQ(hint.nodeId, 1u);
+  EXPECT_EQ(hint.address, address(1));
+  EXPECT_EQ(follower->call(protocol::ListRequest{}, 10s)->code, protocol::ErrorCode::kNotLeader);
+  EXPECT_TRUE(follower->call(protocol::PingRequest{1}, 10s)->isOk());
 
   nodes_[0]->kill(SIGKILL);
   ASSERT_TRUE(waitForRole(2, "leader")) << "node 2, next in line, did not take over";

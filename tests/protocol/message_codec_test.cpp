@@ -95,6 +95,23 @@ TEST(MessageCodecTest, ErrorRepliesCarryCodeAndSentence) {
   EXPECT_FALSE(response.isOk());
 }
 
+TEST(MessageCodecTest, NotLeaderErrorsCarryTheLeader) {
+  std::vector<uint8_t> bytes;
+  Response r = Response::failure(4, Opcode::kSend, ErrorCode::kNotLeader, "go to node 2");
+  r.body = NotLeaderReply{2, "10.0.0.2:7002"};
+  appendResponseFrame(r, bytes);
+  auto back = std::get<Response>(decodeServer(bytes));
+  EXPECT_EQ(back.code, ErrorCode::kNotLeader);
+  const auto& hint = std::get<NotLeaderReply>(back.body);
+  EXPECT_EQ(hint.nodeId, 2u);
+  EXPECT_EQ(hint.address, "10.0.0.2:7002");
+  // Without a hint the server still sends the (empty) body, so clients can rely on it.
+  bytes.clear();
+  appendResponseFrame(Response::failure(5, Opcode::kSend, ErrorCode::kNotLeader, "election"),
+                      bytes);
+  EXPECT_EQ(std::get<NotLeaderReply>(std::get<Response>(decodeServer(bytes)).body).nodeId, 0u);
+}
+
 TEST(MessageCodecTest, PushesRoundTripWithRequestIdZero) {
   std::vector<uint8_t> bytes;
   appendPushFrame(MessagePush{ChatMessage{1, "a", "b", "x", 2, false}}, bytes);

@@ -285,6 +285,24 @@ TEST_F(ChatServiceTest, HistoryPagesAConversation) {
   EXPECT_FALSE(rest.hasMore);
 }
 
+TEST_F(ChatServiceTest, AFollowerRedirectsAllButStatusPingAndHelp) {
+  service_.setLeaderCheck([] {
+    return std::optional<protocol::NotLeaderReply>(protocol::NotLeaderReply{3, "h3:7003"});
+  });
+  Client c = connect();
+  auto r = call(c, protocol::CreateRequest{"alice", "pw"});
+  EXPECT_EQ(r.code, ErrorCode::kNotLeader);
+  EXPECT_NE(r.error.find("node 3 at h3:7003"), std::string::npos);
+  EXPECT_EQ(std::get<protocol::NotLeaderReply>(r.body).address, "h3:7003");
+  EXPECT_EQ(call(c, protocol::ListRequest{}).code, ErrorCode::kNotLeader);
+  EXPECT_TRUE(call(c, protocol::PingRequest{1}).isOk());
+  EXPECT_TRUE(call(c, protocol::StatusRequest{}).isOk());
+  service_.setLeaderCheck(
+      [] { return std::optional<protocol::NotLeaderReply>(protocol::NotLeaderReply{}); });
+  EXPECT_NE(call(c, protocol::CreateRequest{"alice", "pw"}).error.find("election"),
+            std::string::npos);
+}
+
 TEST_F(ChatServiceTest, StatusAndPing) {
   Client c = loggedIn("alice");
   auto status = call(c, protocol::StatusRequest{});

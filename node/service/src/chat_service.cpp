@@ -84,6 +84,24 @@ std::string ChatService::loggedInUser(const ContextPtr& context) const {
 void ChatService::handle(const ContextPtr& context, uint64_t requestId,
                          const protocol::Request& request, Reply reply) {
   Request r{context, requestId, protocol::requestOpcode(request), std::move(reply)};
+  // A follower answers everything but status, ping and help with where the leader is: it
+  // cannot commit, and its reads may lag.
+  bool anywhere = std::holds_alternative<protocol::StatusRequest>(request) ||
+                  std::holds_alternative<protocol::PingRequest>(request) ||
+                  std::holds_alternative<protocol::HelpRequest>(request);
+  if (!anywhere && leaderCheck_) {
+    if (auto hint = leaderCheck_()) {
+      std::string text = hint->address.empty()
+                             ? "this node is not the leader and no leader is known yet (an "
+                               "election is under way); try again in a moment"
+                             : "this node is not the leader; the leader is node " +
+                                   std::to_string(hint->nodeId) + " at " + hint->address +
+                                   "; connect there";
+      Response response = Response::failure(requestId, r.opcode, ErrorCode::kNotLeader, text);
+      response.body = std::move(*hint);
+      return r.reply(std::move(response));
+    }
+  }
   std::visit(
       Overloaded{
           [&](const protocol::CreateRequest& q) { create(r, q); },

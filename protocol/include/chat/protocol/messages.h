@@ -148,9 +148,16 @@ struct PingReply {
   uint64_t nonce = 0;
 };
 
+// The body of a "not leader" error (code 13): where to go instead. nodeId 0 and an empty
+// address mean no leader is known (an election is under way): retry shortly.
+struct NotLeaderReply {
+  uint32_t nodeId = 0;
+  std::string address;  // the leader's client host:port
+};
+
 using ReplyBody =
     std::variant<EmptyReply, ListReply, LoginReply, SendReply, DeleteAccountReply, DeliverReply,
-                 HelpReply, HistoryReply, AckReply, StatusReply, PingReply>;
+                 HelpReply, HistoryReply, AckReply, StatusReply, PingReply, NotLeaderReply>;
 
 struct Response {
   uint64_t requestId = 0;

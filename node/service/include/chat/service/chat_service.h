@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -43,6 +44,8 @@ struct ServiceOptions {
 
 // Filled in by the node: what status reports beyond the service's own counters.
 using StatusSource = std::function<protocol::NodeStatus()>;
+// Filled in by a clustered node: nullopt while this node leads, else where the leader is.
+using LeaderCheck = std::function<std::optional<protocol::NotLeaderReply>()>;
 
 class ChatService final : public ApplyObserver {
  public:
@@ -62,6 +65,8 @@ class ChatService final : public ApplyObserver {
               Reply reply) EXCLUDES(mu_);
 
   void setStatusSource(StatusSource source) { statusSource_ = std::move(source); }
+  // REQUIRES: set before the first request. Without one, the node serves everything.
+  void setLeaderCheck(LeaderCheck check) { leaderCheck_ = std::move(check); }
   size_t sessionCount() const EXCLUDES(mu_);
 
   // ApplyObserver: pushes for records applied by the log.
@@ -108,6 +113,7 @@ class ChatService final : public ApplyObserver {
   Executor& slowWork_;
   const ServiceOptions options_;
   StatusSource statusSource_;
+  LeaderCheck leaderCheck_;
 
   mutable Mutex mu_;
   // Logged-in sessions by name key.
