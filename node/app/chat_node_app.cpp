@@ -307,7 +307,24 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
             replication::NodeId leader = replicated->leader();
             const cluster::NodeConfig* l = clusterPtr->node(leader);
             s.leaderAddress = l != nullptr ? l->clientAddress() : "";
-            // TODO(#3): each peer's role, match index and reachability, as the leader sees them.
+            // Peers as this node sees them: the leader knows each follower's progress; a
+            // follower knows only who leads.
+            auto progress = replicated->peerProgress();
+            for (const auto& n : clusterPtr->nodes) {
+              if (n.id == nodeId) {
+                continue;
+              }
+              protocol::PeerStatus p{n.id, n.clientAddress(), n.id == leader ? "leader" : "unknown",
+                                     0, n.id == leader};
+              for (const auto& q : progress) {
+                if (q.id == n.id) {
+                  p.matchIndex = q.match;
+                  p.reachable = q.reachable;
+                  p.role = q.reachable ? "follower" : "unreachable";
+                }
+              }
+              s.peers.push_back(std::move(p));
+            }
           }
           return s;
         });

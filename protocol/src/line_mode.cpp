@@ -398,7 +398,7 @@ std::string formatStatusText(const NodeStatus& s) {
   for (const auto& p : s.peers) {
     o << "  node " << p.id << " " << p.clientAddress << " " << p.role << " match " << p.matchIndex
       << " lag " << (s.commitIndex > p.matchIndex ? s.commitIndex - p.matchIndex : 0)
-      << (p.reachable ? "" : " unreachable") << "\n";
+      << (p.reachable || p.role == "unknown" ? "" : " unreachable") << "\n";
   }
   return o.str();
 }

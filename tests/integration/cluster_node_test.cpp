@@ -87,6 +87,16 @@ TEST_F(ClusterNodeTest, TheNextInLineTakesOverAndNothingAcknowledgedIsLost) {
     auto r = leader->call(protocol::SendRequest{"bob", "before " + std::to_string(i)}, 10s);
     ASSERT_TRUE(r.has_value() && r->isOk());
   }
+  // The leader's status shows both followers caught up.
+  auto status = leader->call(protocol::StatusRequest{}, 10s);
+  ASSERT_TRUE(status.has_value() && status->isOk());
+  const auto& s = std::get<protocol::StatusReply>(status->body).status;
+  ASSERT_EQ(s.peers.size(), 2u);
+  for (const auto& p : s.peers) {
+    EXPECT_TRUE(p.reachable) << p.id;
+    EXPECT_EQ(p.role, "follower");
+    EXPECT_GE(p.matchIndex + 5, s.commitIndex) << p.id;  // a heartbeat or two behind at most
+  }
   // A follower redirects everything but status, ping and help to the leader.
   auto follower = connect(2);
   auto refused = follower->call(protocol::CreateRequest{"carol", "pw"}, 10s);

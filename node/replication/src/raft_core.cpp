@@ -60,6 +60,17 @@ uint64_t RaftCore::matchIndex(NodeId peer) const {
   return it == progress_.end() ? 0 : it->second.match;
 }
 
+std::vector<RaftCore::PeerProgress> RaftCore::peerProgress(MonoTime now) const {
+  std::vector<PeerProgress> out;
+  if (role_ != Role::kLeader) {
+    return out;
+  }
+  for (const auto& [peer, p] : progress_) {
+    out.push_back(PeerProgress{peer, p.match, now - p.lastReply < config_.electionTimeout});
+  }
+  return out;
+}
+
 bool RaftCore::logUpToDate(uint64_t index, uint64_t epoch) const {
   return epoch > lastEpoch() || (epoch == lastEpoch() && index >= lastIndex());
 }

@@ -151,7 +151,12 @@ void ReplicatedCommitLog::run(const std::stop_token& stop) {
   }
 }
 
-void ReplicatedCommitLog::process(MonoTime) {
+std::vector<RaftCore::PeerProgress> ReplicatedCommitLog::peerProgress() const {
+  MutexLock lock(statusMu_);
+  return peers_;
+}
+
+void ReplicatedCommitLog::process(MonoTime now) {
   Ready ready = core_->takeReady();
   if (!broken_) {
     Status persisted = raftStorage_.persist(ready);
@@ -200,6 +205,9 @@ void ReplicatedCommitLog::process(MonoTime) {
   epoch_.store(core_->epoch());
   role_.store(core_->role());
   leader_.store(core_->leader());
+  auto peers = core_->peerProgress(now);
+  MutexLock lock(statusMu_);
+  peers_ = std::move(peers);
 }
 
 }  // namespace chat::replication

@@ -90,6 +90,14 @@ class RaftCore {
   const std::vector<storage::LogEntry>& log() const { return log_; }
   // Leader only: a peer's highest index known to match.
   uint64_t matchIndex(NodeId peer) const;
+  // Leader only: each peer's match index and whether it answered within an election
+  // timeout of `now`. Empty on other roles.
+  struct PeerProgress {
+    NodeId id = kNoNode;
+    uint64_t match = 0;
+    bool reachable = false;
+  };
+  std::vector<PeerProgress> peerProgress(MonoTime now) const;
 
  private:
   struct Progress {

@@ -57,6 +57,8 @@ class ReplicatedCommitLog final : public service::CommitLog {
   NodeId leader() const { return leader_.load(); }
   // Stand for election now (the supervisor saw the leader die).
   void campaignNow() EXCLUDES(mu_);
+  // As the leader sees its followers (empty when this node does not lead).
+  std::vector<RaftCore::PeerProgress> peerProgress() const EXCLUDES(statusMu_);
 
  private:
   struct Pending {
@@ -94,6 +96,9 @@ class ReplicatedCommitLog final : public service::CommitLog {
   std::atomic<uint64_t> epoch_{0};
   std::atomic<Role> role_{Role::kFollower};
   std::atomic<NodeId> leader_{kNoNode};
+
+  mutable Mutex statusMu_;
+  std::vector<RaftCore::PeerProgress> peers_ GUARDED_BY(statusMu_);
 
   Mutex mu_;
   std::condition_variable_any cv_;
