@@ -4,10 +4,10 @@
 #include <fstream>
 #include <thread>
 
-#include <Poco/Net/ServerSocket.h>
 #include <gtest/gtest.h>
 
 #include "chat/client/connection.h"
+#include "support/free_ports.h"
 #include "support/node_process.h"
 #include "support/temp_dir.h"
 
@@ -17,20 +17,10 @@ namespace {
 using namespace std::chrono_literals;
 using client::Connection;
 
-std::vector<uint16_t> freePorts(size_t n) {
-  std::vector<Poco::Net::ServerSocket> held;
-  std::vector<uint16_t> ports;
-  for (size_t i = 0; i < n; ++i) {
-    held.emplace_back(Poco::Net::SocketAddress("127.0.0.1", 0));
-    ports.push_back(held.back().address().port());
-  }
-  return ports;
-}
-
 class ClusterNodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ports_ = freePorts(6);
+    ports_ = testing::freePorts(6);
     std::ofstream file(dir_.file("cluster.ini"));
     file << "[cluster]\nsecret = integration-test-secret-42\nheartbeat_ms = 30\n"
             "election_timeout_ms = 200\nelection_step_ms = 100\n";

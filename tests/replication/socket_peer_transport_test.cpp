@@ -6,27 +6,16 @@
 #include <future>
 #include <thread>
 
-#include <Poco/Net/ServerSocket.h>
 #include <gtest/gtest.h>
 
 #include "chat/replication/replicated_commit_log.h"
 #include "chat/storage/in_memory_store.h"
+#include "support/free_ports.h"
 
 namespace chat::replication {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Free loopback ports, found by binding and releasing them.
-std::vector<uint16_t> freePorts(size_t n) {
-  std::vector<Poco::Net::ServerSocket> held;
-  std::vector<uint16_t> ports;
-  for (size_t i = 0; i < n; ++i) {
-    held.emplace_back(Poco::Net::SocketAddress("127.0.0.1", 0));
-    ports.push_back(held.back().address().port());
-  }
-  return ports;
-}
 
 class Inbox {
  public:
@@ -67,7 +56,7 @@ SocketTransportOptions options(NodeId self, const std::vector<uint16_t>& ports,
 }
 
 TEST(SocketPeerTransportTest, MessagesFlowBetweenNodesThatKnowTheSecret) {
-  auto ports = freePorts(2);
+  auto ports = chat::testing::freePorts(2);
   auto a = SocketPeerTransport::start(options(1, ports, "the-shared-cluster-secret"));
   auto b = SocketPeerTransport::start(options(2, ports, "the-shared-cluster-secret"));
   ASSERT_TRUE(a.has_value() && b.has_value());
@@ -84,7 +73,7 @@ TEST(SocketPeerTransportTest, MessagesFlowBetweenNodesThatKnowTheSecret) {
 }
 
 TEST(SocketPeerTransportTest, APeerWithTheWrongSecretIsRefused) {
-  auto ports = freePorts(2);
+  auto ports = chat::testing::freePorts(2);
   auto honest = SocketPeerTransport::start(options(2, ports, "the-shared-cluster-secret"));
   auto intruder = SocketPeerTransport::start(options(1, ports, "a-guessed-wrong-secret!!"));
   ASSERT_TRUE(honest.has_value() && intruder.has_value());
@@ -99,7 +88,7 @@ TEST(SocketPeerTransportTest, APeerWithTheWrongSecretIsRefused) {
 }
 
 TEST(SocketPeerTransportTest, ThreeReplicatedLogsElectAndCommitOverSockets) {
-  auto ports = freePorts(3);
+  auto ports = chat::testing::freePorts(3);
   SystemClock clock;
   struct Node {
     storage::InMemoryMessageStore store;
