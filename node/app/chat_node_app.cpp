@@ -29,6 +29,7 @@
 #include "chat/service/chat_service.h"
 #include "chat/service/local_commit_log.h"
 #include "chat/storage/sqlite_store.h"
+#include "session_key_file.h"
 
 namespace chat::node {
 
@@ -247,6 +248,18 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     serviceOptions.maxReplyBytes = std::min<size_t>(
         1024 * 1024,
         static_cast<size_t>(config().getInt64("node.max_output_bytes", 8 * 1024 * 1024)) / 2);
+    if (clusterConfig) {
+      serviceOptions.sessionKey = service::sessionKeyFromSecret(clusterConfig->secret);
+    } else {
+      auto key = loadOrCreateSessionKey(dataDir + "/session.key");
+      if (!key) {
+        log.error(key.error().message());
+        return EXIT_IOERR;
+      }
+      serviceOptions.sessionKey = *key;
+    }
+    serviceOptions.sessionLifetime =
+        std::chrono::hours(config().getInt("node.session_hours", 24));
     service::ChatService chat(clock, **store, *commitLog, hasher, *slowWork, serviceOptions);
     const cluster::ClusterConfig* clusterPtr = clusterConfig ? &*clusterConfig : nullptr;
     if (replicated != nullptr) {

@@ -70,8 +70,9 @@ std::optional<Frame> FrameDecoder::next() {
   if (avail >= kLengthFieldBytes + 1 && p[4] != kBinaryVersion) {
     error_ = FrameError{ErrorCode::kUnsupportedVersion,
                         "protocol version " + std::to_string(p[4]) +
-                            " is not supported; this server speaks version 2 (binary) and "
-                            "version 1 (text lines)"};
+                            " is not supported; this server speaks version " +
+                            std::to_string(kBinaryVersion) +
+                            " (binary) and version 1 (text lines); update the client"};
     return std::nullopt;
   }
   if (avail < kLengthFieldBytes + length) {

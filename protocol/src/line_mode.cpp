@@ -67,7 +67,8 @@ std::optional<std::variant<LineRequest, LineError>> parseLine(std::string_view l
     return LineError{ErrorCode::kUnsupportedVersion,
                      "protocol version " + std::string(version.substr(0, 16)) +
                          " is not supported; text lines start with version 1, e.g. '1 6' for "
-                         "help (binary clients use version 2)",
+                         "help (binary clients use version " +
+                         std::to_string(kBinaryVersion) + ")",
                      true};
   }
   if (!isValidUtf8(line)) {
@@ -195,6 +196,11 @@ std::optional<std::variant<LineRequest, LineError>> parseLine(std::string_view l
     case Opcode::kPing:
       out.request = PingRequest{};
       break;
+    case Opcode::kResume:
+      return LineError{ErrorCode::kNotSupported,
+                       "resume is for binary clients; in line mode log in again with '1 2 "
+                       "<user> <password>'",
+                       false};
     default:
       return LineError{ErrorCode::kUnknownOpcode, "unknown opcode", false};
   }

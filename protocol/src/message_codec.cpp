@@ -204,6 +204,7 @@ void putRequest(ByteWriter& w, const Request& request) {
                  },
                  [&](const StatusRequest&) {},
                  [&](const PingRequest& r) { w.u64(r.nonce); },
+                 [&](const ResumeRequest& r) { w.str(r.token); },
              },
              request);
 }
@@ -273,6 +274,11 @@ Request getRequest(Opcode op, FieldReader& r) {
       q.nonce = r.u64();
       return q;
     }
+    case Opcode::kResume: {
+      ResumeRequest q;
+      q.token = r.str("session token");
+      return q;
+    }
     default:
       break;
   }
@@ -292,7 +298,10 @@ void putReply(ByteWriter& w, const ReplyBody& body) {
                      w.i64(u.lastSeenMillis);
                    }
                  },
-                 [&](const LoginReply& b) { w.u32(b.waiting); },
+                 [&](const LoginReply& b) {
+                   w.u32(b.waiting);
+                   w.str(b.sessionToken);
+                 },
                  [&](const SendReply& b) {
                    w.u64(b.messageId);
                    w.u8(b.recipientOnline ? 1 : 0);
@@ -335,7 +344,12 @@ ReplyBody getReply(Opcode op, FieldReader& r) {
       return b;
     }
     case Opcode::kLogin:
-      return LoginReply{r.u32()};
+    case Opcode::kResume: {
+      LoginReply b;
+      b.waiting = r.u32();
+      b.sessionToken = r.str("session token");
+      return b;
+    }
     case Opcode::kSend: {
       SendReply b;
       b.messageId = r.u64();

@@ -5,7 +5,7 @@
 namespace chat::protocol {
 
 std::optional<Opcode> opcodeFromWire(uint16_t value) {
-  if (value <= static_cast<uint16_t>(Opcode::kPing)) {
+  if (value <= static_cast<uint16_t>(Opcode::kResume)) {
     return static_cast<Opcode>(value);
   }
   if (value >= static_cast<uint16_t>(Opcode::kPushMessage) &&
@@ -41,6 +41,8 @@ const char* opcodeName(Opcode op) {
       return "status";
     case Opcode::kPing:
       return "ping";
+    case Opcode::kResume:
+      return "resume";
     case Opcode::kPushMessage:
       return "push-message";
     case Opcode::kPushPresence:
@@ -93,12 +95,14 @@ const char* errorCodeName(ErrorCode code) {
       return "already logged in";
     case ErrorCode::kNotSupported:
       return "not supported";
+    case ErrorCode::kSessionExpired:
+      return "session expired";
   }
   return "unknown error";
 }
 
 ErrorCode errorCodeFromWire(uint16_t value) {
-  if (value <= static_cast<uint16_t>(ErrorCode::kNotSupported)) {
+  if (value <= static_cast<uint16_t>(ErrorCode::kSessionExpired)) {
     return static_cast<ErrorCode>(value);
   }
   return ErrorCode::kInternal;

@@ -54,7 +54,7 @@ TEST(LineModeTest, OtherVersionsAreRefusedAndClose) {
   auto e = parseError("2 0 alice secret");
   EXPECT_EQ(e.code, ErrorCode::kUnsupportedVersion);
   EXPECT_TRUE(e.closeConnection);
-  EXPECT_NE(e.message.find("version 2"), std::string::npos);
+  EXPECT_NE(e.message.find("version 3"), std::string::npos);
 }
 
 TEST(LineModeTest, BadArgumentsGiveUsage) {

@@ -49,6 +49,7 @@ TEST(MessageCodecTest, EveryRequestRoundTrips) {
   EXPECT_EQ(del.username, "a");
   auto login = std::get<LoginRequest>(roundTrip(LoginRequest{"a", "b"}));
   EXPECT_EQ(login.password, "b");
+  EXPECT_EQ(std::get<ResumeRequest>(roundTrip(ResumeRequest{"tok-en_1"})).token, "tok-en_1");
 }
 
 ServerMessage decodeServer(const std::vector<uint8_t>& bytes) {
@@ -76,6 +77,14 @@ TEST(MessageCodecTest, RepliesRoundTrip) {
   bytes.clear();
   appendResponseFrame(Response{1, Opcode::kStatus, ErrorCode::kOk, "", StatusReply{status}}, bytes);
   EXPECT_EQ(std::get<StatusReply>(std::get<Response>(decodeServer(bytes)).body).status, status);
+
+  for (Opcode op : {Opcode::kLogin, Opcode::kResume}) {
+    bytes.clear();
+    appendResponseFrame(Response{1, op, ErrorCode::kOk, "", LoginReply{3, "token"}}, bytes);
+    auto login = std::get<LoginReply>(std::get<Response>(decodeServer(bytes)).body);
+    EXPECT_EQ(login.waiting, 3u);
+    EXPECT_EQ(login.sessionToken, "token");
+  }
 
   bytes.clear();
   appendResponseFrame(

@@ -53,7 +53,8 @@ TEST(OpcodeTest, KnownValues) {
   EXPECT_EQ(opcodeFromWire(0), Opcode::kCreate);
   EXPECT_EQ(opcodeFromWire(6), Opcode::kHelp);
   EXPECT_EQ(opcodeFromWire(11), Opcode::kPing);
-  EXPECT_FALSE(opcodeFromWire(12).has_value());
+  EXPECT_EQ(opcodeFromWire(12), Opcode::kResume);
+  EXPECT_FALSE(opcodeFromWire(13).has_value());
   EXPECT_EQ(opcodeFromWire(132), Opcode::kPushSessionEnded);
   EXPECT_FALSE(opcodeFromWire(133).has_value());
 }

@@ -200,6 +200,60 @@ TEST_F(ChatServiceTest, NewLoginTakesTheAccountOver) {
   EXPECT_EQ(service_.sessionCount(), 1u);
 }
 
+TEST_F(ChatServiceTest, ATokenResumesTheSessionOnAnotherConnectionWithoutThePassword) {
+  Client first = connect();
+  call(first, protocol::CreateRequest{"alice", "pw"});
+  auto login = call(first, protocol::LoginRequest{"alice", "pw"});
+  std::string token = std::get<protocol::LoginReply>(login.body).sessionToken;
+  ASSERT_FALSE(token.empty());
+  Client bob = loggedIn("bob");
+  call(bob, protocol::SendRequest{"alice", "while you were away"});
+
+  Client second = connect();
+  auto resumed = call(second, protocol::ResumeRequest{token});
+  ASSERT_TRUE(resumed.isOk()) << resumed.error;
+  EXPECT_EQ(resumed.opcode, protocol::Opcode::kResume);
+  // Not acked on the first connection, so still waiting; and a fresh token comes back.
+  EXPECT_EQ(std::get<protocol::LoginReply>(resumed.body).waiting, 1u);
+  EXPECT_FALSE(std::get<protocol::LoginReply>(resumed.body).sessionToken.empty());
+  EXPECT_FALSE(first.session->ended().empty());
+  EXPECT_TRUE(call(second, protocol::SendRequest{"bob", "back"}).isOk());
+  EXPECT_EQ(call(second, protocol::ResumeRequest{token}).code, ErrorCode::kAlreadyLoggedIn);
+}
+
+TEST_F(ChatServiceTest, ResumeRefusesForgedExpiredAndOrphanedTokens) {
+  Client c = connect();
+  auto bad = call(c, protocol::ResumeRequest{"garbage"});
+  EXPECT_EQ(bad.code, ErrorCode::kSessionExpired);
+  EXPECT_NE(bad.error.find("log in with your password"), std::string::npos) << bad.error;
+
+  call(c, protocol::CreateRequest{"dave", "pw"});
+  auto login = call(c, protocol::LoginRequest{"dave", "pw"});
+  std::string token = std::get<protocol::LoginReply>(login.body).sessionToken;
+  call(c, protocol::LogoutRequest{});
+  clock_.advance(25h);
+  EXPECT_EQ(call(connect(), protocol::ResumeRequest{token}).code, ErrorCode::kSessionExpired);
+
+  // A token of a deleted account does not open an account re-created under the same name.
+  login = call(c, protocol::LoginRequest{"dave", "pw"});
+  token = std::get<protocol::LoginReply>(login.body).sessionToken;
+  call(c, protocol::LogoutRequest{});
+  ASSERT_TRUE(call(c, protocol::DeleteAccountRequest{"dave", "pw"}).isOk());
+  call(c, protocol::CreateRequest{"dave", "other"});
+  auto orphan = call(connect(), protocol::ResumeRequest{token});
+  EXPECT_EQ(orphan.code, ErrorCode::kSessionExpired);
+  EXPECT_NE(orphan.error.find("deleted"), std::string::npos) << orphan.error;
+}
+
+TEST_F(ChatServiceTest, LineClientsGetNoToken) {
+  Client line = connect(false);
+  call(line, protocol::CreateRequest{"erin", "pw"});
+  auto login = call(line, protocol::LoginRequest{"erin", "pw"});
+  ASSERT_TRUE(login.isOk());
+  EXPECT_TRUE(std::holds_alternative<protocol::DeliverReply>(login.body) ||
+              std::get<protocol::LoginReply>(login.body).sessionToken.empty());
+}
+
 TEST_F(ChatServiceTest, DeleteIsRefusedWhileAnotherSessionHoldsTheAccount) {
   Client alice = loggedIn("alice");
   Client other = connect();

@@ -56,7 +56,9 @@ ChatService::ChatService(const Clock& clock, storage::MessageStore& store, Commi
       log_(log),
       hasher_(hasher),
       slowWork_(slowWork),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      tokens_(options_.sessionKey ? *options_.sessionKey : randomSessionKey(),
+              options_.sessionLifetime) {
   log_.setObserver(this);
 }
 
@@ -116,6 +118,7 @@ void ChatService::handle(const ContextPtr& context, uint64_t requestId,
           [&](const protocol::AckRequest& q) { ack(r, q); },
           [&](const protocol::StatusRequest&) { status(r); },
           [&](const protocol::PingRequest& q) { r.ok(protocol::PingReply{q.nonce}); },
+          [&](const protocol::ResumeRequest& q) { resume(r, q); },
       },
       request);
 }
@@ -205,7 +208,7 @@ void ChatService::login(Request& r, const protocol::LoginRequest& q) {
   }
   authenticate(r, q.username, q.password, "; create the account first (opcode 0)",
                [this, r](const storage::Account& account) {
-                 finishLogin(r.context, account, r.id,
+                 finishLogin(r.context, account, r.id, r.opcode,
                              [this, r, name = account.name](Response response) {
                                if (!response.isOk() || r.context->acksMessages) {
                                  return r.reply(std::move(response));
@@ -217,20 +220,43 @@ void ChatService::login(Request& r, const protocol::LoginRequest& q) {
                });
 }
 
+void ChatService::resume(Request& r, const protocol::ResumeRequest& q) {
+  if (std::string current = loggedInUser(r.context); !current.empty()) {
+    return r.fail(ErrorCode::kAlreadyLoggedIn, "this connection is already logged in as " +
+                                                   current + "; log out first (opcode 7)");
+  }
+  auto claim = tokens_.verify(q.token, clock_.wallMillis());
+  if (!claim) {
+    return r.fail(ErrorCode::kSessionExpired,
+                  claim.error().message() + "; log in with your password (opcode 2)");
+  }
+  auto account = store_.findAccount(claim->name);
+  if (!account) {
+    return r.storageError(account.error());
+  }
+  // The uid tells a re-created account of the same name from the one the token was for.
+  if (!account->has_value() || (*account)->uid != claim->uid) {
+    return r.fail(ErrorCode::kSessionExpired, "the account " + claim->name +
+                                                  " was deleted since this session began; "
+                                                  "create it again or log in as another user");
+  }
+  finishLogin(r.context, **account, r.id, r.opcode, r.reply);
+}
+
 void ChatService::finishLogin(const ContextPtr& context, const storage::Account& account,
-                              uint64_t requestId, const Reply& reply) {
+                              uint64_t requestId, Opcode opcode, const Reply& reply) {
   std::string key = nameKey(account.name);
   std::shared_ptr<ClientSession> displaced;
   {
     MutexLock lock(mu_);
     if (context->detached) {
       // The connection closed while the password was being checked; nobody reads a reply.
-      reply(Response::failure(requestId, Opcode::kLogin, ErrorCode::kUnavailable,
+      reply(Response::failure(requestId, opcode, ErrorCode::kUnavailable,
                               "the connection closed during login"));
       return;
     }
     if (!context->user.empty()) {
-      reply(Response::failure(requestId, Opcode::kLogin, ErrorCode::kAlreadyLoggedIn,
+      reply(Response::failure(requestId, opcode, ErrorCode::kAlreadyLoggedIn,
                               "this connection is already logged in as " + context->user));
       return;
     }
@@ -254,8 +280,13 @@ void ChatService::finishLogin(const ContextPtr& context, const storage::Account&
   auto waiting = store_.pendingCount(account.name);
   protocol::Response response;
   response.requestId = requestId;
-  response.opcode = Opcode::kLogin;
-  response.body = protocol::LoginReply{waiting ? *waiting : 0};
+  response.opcode = opcode;
+  protocol::LoginReply body{waiting ? *waiting : 0, ""};
+  // Line clients cannot resume; the original protocol's reply has no place for a token.
+  if (context->acksMessages) {
+    body.sessionToken = tokens_.issue(account.uid, account.name, clock_.wallMillis());
+  }
+  response.body = std::move(body);
   reply(std::move(response));
 }
 

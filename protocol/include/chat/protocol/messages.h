@@ -103,10 +103,16 @@ struct StatusRequest {};
 struct PingRequest {
   uint64_t nonce = 0;
 };
+// Takes up a session again on a new connection (after a failover or a broken connection)
+// with the token of an earlier login reply, without the password. Binary mode only.
+struct ResumeRequest {
+  std::string token;
+};
 
 using Request = std::variant<CreateRequest, ListRequest, LoginRequest, SendRequest,
                              DeleteAccountRequest, DeliverRequest, HelpRequest, LogoutRequest,
-                             HistoryRequest, AckRequest, StatusRequest, PingRequest>;
+                             HistoryRequest, AckRequest, StatusRequest, PingRequest,
+                             ResumeRequest>;
 
 Opcode requestOpcode(const Request& request);
 
@@ -116,8 +122,12 @@ struct ListReply {
   uint32_t total = 0;  // matches in all, for paging
   std::vector<UserEntry> users;
 };
+// The reply to login and to resume.
 struct LoginReply {
   uint32_t waiting = 0;
+  // Opaque; resumes this session on any node of the cluster until it expires (binary mode
+  // only; empty in line mode). Clients keep it in memory only.
+  std::string sessionToken;
 };
 struct SendReply {
   uint64_t messageId = 0;

@@ -14,7 +14,7 @@
 
 namespace chat::protocol {
 
-inline constexpr uint8_t kBinaryVersion = 2;  // frames
+inline constexpr uint8_t kBinaryVersion = 3;  // frames (3: resume, session tokens)
 inline constexpr uint8_t kLineVersion = 1;    // the original text protocol
 
 // Requests keep the original numbering (0..6); later operations take the next numbers.
@@ -32,6 +32,7 @@ enum class Opcode : uint16_t {
   kAck = 9,
   kStatus = 10,
   kPing = 11,
+  kResume = 12,
   kPushMessage = 128,
   kPushPresence = 129,
   kPushLeader = 130,
@@ -66,6 +67,7 @@ enum class ErrorCode : uint16_t {
   kInternal = 15,
   kAlreadyLoggedIn = 16,
   kNotSupported = 17,
+  kSessionExpired = 18,
 };
 
 const char* errorCodeName(ErrorCode code);

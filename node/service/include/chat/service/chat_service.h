@@ -10,6 +10,7 @@
 #ifndef CHAT_SERVICE_CHAT_SERVICE_H_
 #define CHAT_SERVICE_CHAT_SERVICE_H_
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "chat/service/commit_log.h"
 #include "chat/service/executor.h"
 #include "chat/service/password_hasher.h"
+#include "chat/service/session_tokens.h"
 #include "chat/storage/message_store.h"
 
 namespace chat::service {
@@ -40,6 +42,11 @@ struct ServiceOptions {
   // says how many still wait, so the client asks again. Keeps every reply far below the
   // connection's output limit.
   size_t maxReplyBytes = 1024 * 1024;
+  // Signs session tokens; every node of a cluster needs the same key. Unset: a random key,
+  // so tokens die with the process.
+  std::optional<SessionKey> sessionKey;
+  // A token resumes its session this long after the login (or resume) that issued it.
+  std::chrono::milliseconds sessionLifetime = std::chrono::hours(24);
 };
 
 // Filled in by the node: what status reports beyond the service's own counters.
@@ -80,6 +87,7 @@ class ChatService final : public ApplyObserver {
   void create(Request& r, const protocol::CreateRequest& q);
   void list(Request& r, const protocol::ListRequest& q) EXCLUDES(mu_);
   void login(Request& r, const protocol::LoginRequest& q);
+  void resume(Request& r, const protocol::ResumeRequest& q);
   void send(Request& r, const protocol::SendRequest& q) EXCLUDES(mu_);
   void deleteAccount(Request& r, const protocol::DeleteAccountRequest& q);
   void deliver(Request& r, const protocol::DeliverRequest& q);
@@ -93,8 +101,10 @@ class ChatService final : public ApplyObserver {
   void authenticate(const Request& r, const std::string& username, const std::string& password,
                     const char* unknownHint, std::function<void(const storage::Account&)> then);
   void deleteAuthenticated(const Request& r, const storage::Account& account) EXCLUDES(mu_);
+  // Starts the session (taking the account over from any other connection) and replies
+  // with a LoginReply under `opcode` (login or resume).
   void finishLogin(const ContextPtr& context, const storage::Account& account, uint64_t requestId,
-                   const Reply& reply) EXCLUDES(mu_);
+                   protocol::Opcode opcode, const Reply& reply) EXCLUDES(mu_);
   void handOver(const ContextPtr& context, const std::string& user, uint32_t max,
                 const Reply& reply, uint64_t requestId, protocol::Opcode opcode);
   // Ends the context's session, if any (logout, disconnect, deletion). Returns the user.
@@ -114,6 +124,7 @@ class ChatService final : public ApplyObserver {
   const ServiceOptions options_;
   StatusSource statusSource_;
   LeaderCheck leaderCheck_;
+  const SessionTokens tokens_;
 
   mutable Mutex mu_;
   // Logged-in sessions by name key.

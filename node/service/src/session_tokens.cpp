@@ -1,0 +1,109 @@
+#include "chat/service/session_tokens.h"
+
+#include <sodium.h>
+
+#include <cstring>
+#include <vector>
+
+#include "chat/common/check.h"
+
+namespace chat::service {
+namespace {
+
+constexpr uint8_t kFormat = 1;
+constexpr size_t kMacBytes = crypto_auth_hmacsha256_BYTES;
+constexpr size_t kFixedBytes = 1 + 8 + 8 + 1;
+constexpr int kBase64 = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+// Names are at most 32 bytes (protocol limits); a token is far below this.
+constexpr size_t kMaxTokenChars = 256;
+
+void putU64(std::vector<uint8_t>& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) {
+    out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+}
+uint64_t getU64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) {
+    v = (v << 8) | p[i];
+  }
+  return v;
+}
+
+void initSodium() {
+  CHAT_CHECK(sodium_init() >= 0);
+}
+
+}  // namespace
+
+SessionKey sessionKeyFromSecret(std::string_view secret) {
+  initSodium();
+  // A key of its own, not the peer-authentication key: domain-separated by a fixed context.
+  static constexpr std::string_view kContext = "chat session tokens v1";
+  SessionKey key{};
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, key.size());
+  crypto_generichash_update(&state, reinterpret_cast<const uint8_t*>(kContext.data()),
+                            kContext.size());
+  crypto_generichash_update(&state, reinterpret_cast<const uint8_t*>(secret.data()), secret.size());
+  crypto_generichash_final(&state, key.data(), key.size());
+  return key;
+}
+
+SessionKey randomSessionKey() {
+  initSodium();
+  SessionKey key{};
+  randombytes_buf(key.data(), key.size());
+  return key;
+}
+
+std::string SessionTokens::issue(uint64_t uid, std::string_view name, int64_t nowMillis) const {
+  std::vector<uint8_t> raw;
+  raw.push_back(kFormat);
+  putU64(raw, uid);
+  putU64(raw, static_cast<uint64_t>(nowMillis));
+  raw.push_back(static_cast<uint8_t>(std::min<size_t>(name.size(), 255)));
+  raw.insert(raw.end(), name.begin(), name.begin() + raw.back());
+  std::array<uint8_t, kMacBytes> mac{};
+  crypto_auth_hmacsha256(mac.data(), raw.data(), raw.size(), key_.data());
+  raw.insert(raw.end(), mac.begin(), mac.end());
+  std::string text(sodium_base64_encoded_len(raw.size(), kBase64), '\0');
+  sodium_bin2base64(text.data(), text.size(), raw.data(), raw.size(), kBase64);
+  text.resize(std::strlen(text.c_str()));
+  return text;
+}
+
+Result<SessionClaim> SessionTokens::verify(std::string_view token, int64_t nowMillis) const {
+  auto invalid = Status::invalidArgument("the session token is not valid here");
+  if (token.empty() || token.size() > kMaxTokenChars) {
+    return invalid;
+  }
+  std::vector<uint8_t> raw(token.size());
+  size_t length = 0;
+  if (sodium_base642bin(raw.data(), raw.size(), token.data(), token.size(), nullptr, &length,
+                        nullptr, kBase64) != 0 ||
+      length < kFixedBytes + kMacBytes) {
+    return invalid;
+  }
+  raw.resize(length);
+  size_t nameLength = raw[kFixedBytes - 1];
+  if (raw[0] != kFormat || length != kFixedBytes + nameLength + kMacBytes) {
+    return invalid;
+  }
+  size_t signedBytes = kFixedBytes + nameLength;
+  std::array<uint8_t, kMacBytes> mac{};
+  crypto_auth_hmacsha256(mac.data(), raw.data(), signedBytes, key_.data());
+  if (sodium_memcmp(mac.data(), raw.data() + signedBytes, kMacBytes) != 0) {
+    return invalid;
+  }
+  SessionClaim claim;
+  claim.uid = getU64(raw.data() + 1);
+  claim.issuedAtMillis = static_cast<int64_t>(getU64(raw.data() + 9));
+  claim.name.assign(reinterpret_cast<const char*>(raw.data() + kFixedBytes), nameLength);
+  if (nowMillis - claim.issuedAtMillis > lifetime_.count()) {
+    return Status::timeout("the session token expired");
+  }
+  return claim;
+}
+
+}  // namespace chat::service
