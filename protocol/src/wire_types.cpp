@@ -1,5 +1,7 @@
 #include "chat/protocol/wire_types.h"
 
+#include <algorithm>
+
 #include "chat/protocol/byte_io.h"
 
 namespace chat::protocol {
@@ -117,6 +119,12 @@ bool isAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 }  // namespace
+
+bool sameUsername(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+}
 
 Status validateUsername(std::string_view name, const Limits& limits) {
   if (name.empty()) {

@@ -1,15 +1,11 @@
 // Three real chat-node processes from one cluster file on loopback: the first in order leads,
 // what it commits reaches the others, followers refuse writes naming the leader, and after
 // SIGKILL of the leader the next in line takes over with every acknowledged message intact.
-#include <fstream>
-#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "chat/client/connection.h"
-#include "support/free_ports.h"
-#include "support/node_process.h"
-#include "support/temp_dir.h"
+#include "support/process_cluster.h"
 
 namespace chat {
 namespace {
@@ -19,52 +15,18 @@ using client::Connection;
 
 class ClusterNodeTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ports_ = testing::freePorts(6);
-    std::ofstream file(dir_.file("cluster.ini"));
-    file << "[cluster]\nsecret = integration-test-secret-42\nheartbeat_ms = 30\n"
-            "election_timeout_ms = 200\nelection_step_ms = 100\n";
-    for (size_t id = 1; id <= 3; ++id) {
-      file << "[node." << id << "]\nhost = 127.0.0.1\nclient_port = " << ports_[id - 1]
-           << "\npeer_port = " << ports_[id + 2]
-           << "\ndata_dir = " << dir_.file("n" + std::to_string(id)) << "\n";
-    }
-    file.close();
-    for (size_t id = 1; id <= 3; ++id) {
-      nodes_.push_back(std::make_unique<testing::NodeProcess>(
-          dir_.file("n" + std::to_string(id)),
-          std::vector<std::string>{"--cluster", dir_.file("cluster.ini"), "--id",
-                                   std::to_string(id)}));
-      ASSERT_TRUE(nodes_.back()->start()) << "node " << id << " did not start";
-    }
-  }
-  std::string address(int id) {
-    return "127.0.0.1:" + std::to_string(ports_[static_cast<size_t>(id) - 1]);
-  }
+  void SetUp() override { ASSERT_TRUE(cluster_.startAll()); }
+  std::string address(int id) { return cluster_.address(static_cast<size_t>(id)); }
   std::unique_ptr<Connection> connect(int id) {
     auto c = Connection::connect(address(id), 5000ms);
     EXPECT_TRUE(c.has_value()) << c.error().toString();
     return std::move(c).value();
   }
-  // Waits until node `id` reports `role`.
   bool waitForRole(int id, const std::string& role) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto c = Connection::connect(address(id), 1000ms);
-      if (c) {
-        auto r = (*c)->call(protocol::StatusRequest{}, 2000ms);
-        if (r && r->isOk() && std::get<protocol::StatusReply>(r->body).status.role == role) {
-          return true;
-        }
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+    return cluster_.waitForRole(static_cast<size_t>(id), role);
   }
 
-  testing::TempDir dir_;
-  std::vector<uint16_t> ports_;
-  std::vector<std::unique_ptr<testing::NodeProcess>> nodes_;
+  testing::ProcessCluster cluster_{3};
 };
 
 TEST_F(ClusterNodeTest, TheNextInLineTakesOverAndNothingAcknowledgedIsLost) {
@@ -99,7 +61,7 @@ TEST_F(ClusterNodeTest, TheNextInLineTakesOverAndNothingAcknowledgedIsLost) {
   EXPECT_EQ(follower->call(protocol::ListRequest{}, 10s)->code, protocol::ErrorCode::kNotLeader);
   EXPECT_TRUE(follower->call(protocol::PingRequest{1}, 10s)->isOk());
 
-  nodes_[0]->kill(SIGKILL);
+  cluster_.node(1).kill(SIGKILL);
   ASSERT_TRUE(waitForRole(2, "leader")) << "node 2, next in line, did not take over";
   auto next = connect(2);
   ASSERT_TRUE(next->call(protocol::LoginRequest{"alice", "pw"}, 10s)->isOk());

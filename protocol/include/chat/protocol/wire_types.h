@@ -96,6 +96,8 @@ Status validatePassword(std::string_view password, const Limits& limits);
 Status validateBody(std::string_view body, const Limits& limits);
 // Pattern for list: empty (everything) or up to maxPatternBytes of username characters, '*', '?'.
 Status validatePattern(std::string_view pattern, const Limits& limits);
+// Usernames are case-insensitive (ASCII): true when `a` and `b` name the same account.
+bool sameUsername(std::string_view a, std::string_view b);
 // Shell-style match of `name` against `pattern` with '*' (any run) and '?' (one character).
 bool wildcardMatch(std::string_view pattern, std::string_view name);
 

@@ -1,0 +1,127 @@
+// ProcessCluster: a cluster of real chat-node processes on loopback for integration tests:
+// writes a cluster file with free ports and a temporary data folder per node, starts, kills,
+// pauses and restarts nodes, and asks them about their roles. Every process is killed and
+// reaped when the cluster goes out of scope.
+#ifndef CHAT_TESTS_SUPPORT_PROCESS_CLUSTER_H_
+#define CHAT_TESTS_SUPPORT_PROCESS_CLUSTER_H_
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chat/client/connection.h"
+#include "support/free_ports.h"
+#include "support/node_process.h"
+#include "support/temp_dir.h"
+
+namespace chat::testing {
+
+struct ClusterTimings {
+  int heartbeatMs = 30;
+  int electionTimeoutMs = 200;
+  int electionStepMs = 100;
+};
+
+class ProcessCluster {
+ public:
+  explicit ProcessCluster(size_t size, ClusterTimings timings = {},
+                          std::string secret = "integration-test-secret-42")
+      : size_(size), ports_(freePorts(2 * size)) {
+    std::ofstream file(clusterFile());
+    file << "[cluster]\nsecret = " << secret << "\nheartbeat_ms = " << timings.heartbeatMs
+         << "\nelection_timeout_ms = " << timings.electionTimeoutMs
+         << "\nelection_step_ms = " << timings.electionStepMs << "\n";
+    for (size_t id = 1; id <= size; ++id) {
+      file << "[node." << id << "]\nhost = 127.0.0.1\nclient_port = " << ports_[id - 1]
+           << "\npeer_port = " << ports_[size + id - 1] << "\ndata_dir = " << dataDir(id) << "\n";
+    }
+    file.close();
+    for (size_t id = 1; id <= size; ++id) {
+      nodes_.push_back(std::make_unique<NodeProcess>(
+          dataDir(id),
+          std::vector<std::string>{"--cluster", clusterFile(), "--id", std::to_string(id)}));
+    }
+  }
+
+  // Starts every node; false if one did not come up.
+  bool startAll() {
+    for (auto& n : nodes_) {
+      if (!n->start()) {
+        return false;
+      }
+    }
+    return true;
+  }
+  NodeProcess& node(size_t id) { return *nodes_.at(id - 1); }
+  size_t size() const { return size_; }
+  std::string clusterFile() const { return dir_.file("cluster.ini"); }
+  std::string dataDir(size_t id) const { return dir_.file("n" + std::to_string(id)); }
+  std::string address(size_t id) const { return "127.0.0.1:" + std::to_string(ports_[id - 1]); }
+  uint16_t peerPort(size_t id) const { return ports_[size_ + id - 1]; }
+  std::vector<std::string> addresses() const {
+    std::vector<std::string> out;
+    for (size_t id = 1; id <= size_; ++id) {
+      out.push_back(address(id));
+    }
+    return out;
+  }
+
+  // Node `id`'s status, or nullopt when it does not answer within a second.
+  std::optional<protocol::NodeStatus> status(size_t id) const {
+    auto c = client::Connection::connect(address(id), std::chrono::milliseconds(1000));
+    if (!c) {
+      return std::nullopt;
+    }
+    auto r = (*c)->call(protocol::StatusRequest{}, std::chrono::milliseconds(1000));
+    if (!r || !r->isOk()) {
+      return std::nullopt;
+    }
+    return std::get<protocol::StatusReply>(r->body).status;
+  }
+  // Waits (up to `timeout`) until node `id` reports `role`.
+  bool waitForRole(size_t id, const std::string& role,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto s = status(id);
+      if (s && s->role == role) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+  // Waits until some node among `among` (all when empty) leads; returns its id or 0.
+  size_t waitForLeader(std::vector<size_t> among = {},
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
+    if (among.empty()) {
+      for (size_t id = 1; id <= size_; ++id) {
+        among.push_back(id);
+      }
+    }
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (size_t id : among) {
+        auto s = status(id);
+        if (s && s->role == "leader") {
+          return id;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return 0;
+  }
+
+ private:
+  TempDir dir_;
+  size_t size_;
+  std::vector<uint16_t> ports_;
+  std::vector<std::unique_ptr<NodeProcess>> nodes_;
+};
+
+}  // namespace chat::testing
+
+#endif  // CHAT_TESTS_SUPPORT_PROCESS_CLUSTER_H_
