@@ -183,7 +183,12 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     }
 
     storage::SqliteOptions storeOptions;
-    storeOptions.syncFull = sync == "full";
+    // In a cluster the replication log (raft.db, always synchronous=FULL) is the durable
+    // record: an entry is acknowledged once a majority has it on disk. The chat database
+    // is a state derived from that log and records its applied index in the same
+    // transaction, so after a crash it rolls back consistently and the missing entries are
+    // applied again from the log. It need not pay an fsync of its own per commit.
+    storeOptions.syncFull = sync == "full" && !clusterConfig;
     std::string dbPath = dataDir + "/chat.db";
     auto store = storage::SqliteMessageStore::open(dbPath, storeOptions);
     if (!store) {
@@ -322,6 +327,14 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
             s.leaderAddress = l != nullptr ? l->clientAddress() : "";
             // Peers as this node sees them: the leader knows each follower's progress; a
             // follower knows only who leads.
+            if (auto election = replicated->lastElection(); election.epoch != 0) {
+              auto ago = std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() -
+                                                                               election.at);
+              s.lastElection = "epoch " + std::to_string(election.epoch) + ", " +
+                               std::to_string(ago.count() / 1000) + "." +
+                               std::to_string(ago.count() % 1000 / 100) + " s ago: " +
+                               election.cause;
+            }
             auto progress = replicated->peerProgress();
             for (const auto& n : clusterPtr->nodes) {
               if (n.id == nodeId) {

@@ -2,6 +2,10 @@
 // what it commits reaches the others, followers refuse writes naming the leader, and after
 // SIGKILL of the leader the next in line takes over with every acknowledged message intact.
 
+#include <fstream>
+#include <iterator>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "chat/client/connection.h"
@@ -63,6 +67,16 @@ TEST_F(ClusterNodeTest, TheNextInLineTakesOverAndNothingAcknowledgedIsLost) {
 
   cluster_.node(1).kill(SIGKILL);
   ASSERT_TRUE(waitForRole(2, "leader")) << "node 2, next in line, did not take over";
+  // Status says when and why: node 2 stood because node 1 went silent.
+  auto after = cluster_.status(2);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_NE(after->lastElection.find("this node was elected: no heartbeat from leader node 1"),
+            std::string::npos)
+      << after->lastElection;
+  auto third = cluster_.status(3);
+  ASSERT_TRUE(third.has_value());
+  EXPECT_NE(third->lastElection.find("node 2 was elected"), std::string::npos)
+      << third->lastElection;
   auto next = connect(2);
   ASSERT_TRUE(next->call(protocol::LoginRequest{"alice", "pw"}, 10s)->isOk());
   for (int i = 0; i < 5; ++i) {
@@ -73,6 +87,39 @@ TEST_F(ClusterNodeTest, TheNextInLineTakesOverAndNothingAcknowledgedIsLost) {
   auto login = bob->call(protocol::LoginRequest{"bob", "pw"}, 10s);
   ASSERT_TRUE(login.has_value() && login->isOk());
   EXPECT_EQ(std::get<protocol::LoginReply>(login->body).waiting, 25u);
+}
+
+}  // namespace
+}  // namespace chat
+
+namespace chat {
+namespace {
+
+TEST(ClusterSecretTest, ANodeWithTheWrongSecretIsRefusedAndNeverJoins) {
+  testing::ProcessCluster cluster(3);
+  ASSERT_TRUE(cluster.node(1).start());
+  ASSERT_TRUE(cluster.node(2).start());
+  std::string impostorFile = cluster.file("impostor.ini");
+  cluster.writeClusterFile(impostorFile, "not-the-cluster-secret-at-all");
+  testing::NodeProcess impostor(cluster.dataDir(3),
+                                {"--cluster", impostorFile, "--id", "3"});
+  ASSERT_TRUE(impostor.start());
+  ASSERT_EQ(cluster.waitForLeader({1, 2}), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto leader = cluster.status(1);
+  ASSERT_TRUE(leader.has_value());
+  for (const auto& p : leader->peers) {
+    EXPECT_EQ(p.reachable, p.id == 2) << "node " << p.id;
+  }
+  // The impostor hears no leader and leads nobody.
+  auto outside = cluster.status(3);
+  ASSERT_TRUE(outside.has_value());
+  EXPECT_NE(outside->role, "leader");
+  EXPECT_TRUE(outside->leaderAddress.empty()) << outside->leaderAddress;
+  // The cluster's nodes said why in their logs.
+  std::ifstream log(cluster.dataDir(1) + "/stdout.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("refused a peer connection"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -29,20 +29,26 @@ class ProcessCluster {
  public:
   explicit ProcessCluster(size_t size, ClusterTimings timings = {},
                           std::string secret = "integration-test-secret-42")
-      : size_(size), ports_(freePorts(2 * size)) {
-    std::ofstream file(clusterFile());
-    file << "[cluster]\nsecret = " << secret << "\nheartbeat_ms = " << timings.heartbeatMs
-         << "\nelection_timeout_ms = " << timings.electionTimeoutMs
-         << "\nelection_step_ms = " << timings.electionStepMs << "\n";
-    for (size_t id = 1; id <= size; ++id) {
-      file << "[node." << id << "]\nhost = 127.0.0.1\nclient_port = " << ports_[id - 1]
-           << "\npeer_port = " << ports_[size + id - 1] << "\ndata_dir = " << dataDir(id) << "\n";
-    }
-    file.close();
+      : size_(size), ports_(freePorts(2 * size)), timings_(timings) {
+    writeClusterFile(clusterFile(), secret);
     for (size_t id = 1; id <= size; ++id) {
       nodes_.push_back(std::make_unique<NodeProcess>(
           dataDir(id),
           std::vector<std::string>{"--cluster", clusterFile(), "--id", std::to_string(id)}));
+    }
+  }
+
+  // Writes this cluster's file to `path`, with `secret` (another secret makes an impostor).
+  void writeClusterFile(const std::string& path, const std::string& secret) const {
+    const ClusterTimings& timings = timings_;
+    std::ofstream file(path);
+    file << "[cluster]\nsecret = " << secret << "\nheartbeat_ms = " << timings.heartbeatMs
+         << "\nelection_timeout_ms = " << timings.electionTimeoutMs
+         << "\nelection_step_ms = " << timings.electionStepMs << "\n";
+    for (size_t id = 1; id <= size_; ++id) {
+      file << "[node." << id << "]\nhost = 127.0.0.1\nclient_port = " << ports_[id - 1]
+           << "\npeer_port = " << ports_[size_ + id - 1] << "\ndata_dir = " << dataDir(id)
+           << "\n";
     }
   }
 
@@ -58,6 +64,7 @@ class ProcessCluster {
   NodeProcess& node(size_t id) { return *nodes_.at(id - 1); }
   size_t size() const { return size_; }
   std::string clusterFile() const { return dir_.file("cluster.ini"); }
+  std::string file(const std::string& name) const { return dir_.file(name); }
   std::string dataDir(size_t id) const { return dir_.file("n" + std::to_string(id)); }
   std::string address(size_t id) const { return "127.0.0.1:" + std::to_string(ports_[id - 1]); }
   uint16_t peerPort(size_t id) const { return ports_[size_ + id - 1]; }
@@ -119,6 +126,7 @@ class ProcessCluster {
   TempDir dir_;
   size_t size_;
   std::vector<uint16_t> ports_;
+  ClusterTimings timings_;
   std::vector<std::unique_ptr<NodeProcess>> nodes_;
 };
 

@@ -11,7 +11,7 @@
 namespace chat::bench {
 
 struct BenchOptions {
-  std::vector<std::string> servers;  // host:port; the first is used (one node for now)
+  std::vector<std::string> servers;  // host:port of every node, in succession order
   int pairs = 50;
   int64_t messages = 1000;  // per sender, in throughput mode
   size_t size = 100;        // body bytes

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "chat/client/cluster_client.h"
 #include "chat/client/connection.h"
 #include "chat/common/random.h"
 
@@ -21,7 +22,10 @@ namespace chat::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using client::ClientEvent;
+using client::ClusterClient;
 using client::Connection;
+using client::ConnectionEvent;
 using client::Millis;
 using namespace std::chrono_literals;
 
@@ -54,8 +58,8 @@ struct Pair {
   int index = 0;
   std::string senderName;
   std::string recipientName;
-  std::unique_ptr<Connection> sender;
-  std::unique_ptr<Connection> recipient;
+  std::unique_ptr<ClusterClient> sender;
+  std::unique_ptr<ClusterClient> recipient;
   int64_t nextSeq = 0;
   int inFlight = 0;
   int64_t acked = 0;  // sends acknowledged ok
@@ -65,6 +69,7 @@ struct Pair {
   int64_t duplicates = 0;
   double nextSendAt = 0;  // seconds since start, rate mode
   bool doneSending = false;
+  int64_t reconnects = 0;
 };
 
 Result<std::unique_ptr<Connection>> open(const BenchOptions& o) {
@@ -142,98 +147,197 @@ Result<std::vector<std::unique_ptr<Connection>>> loginAll(const BenchOptions& o,
   return out;
 }
 
+std::unique_ptr<ClusterClient> makeClient(const BenchOptions& o) {
+  client::ClusterClientOptions c;
+  c.servers = o.servers;
+  c.connectTimeout = Millis(o.connectTimeoutMs);
+  c.requestTimeout = 60000ms;
+  return std::make_unique<ClusterClient>(c);
+}
+
+// Waits for the responses to `ids` on `c`; every one must be OK (or the `allowed` code).
+Status awaitAll(ClusterClient& c, std::vector<uint64_t> ids,
+                protocol::ErrorCode allowed = protocol::ErrorCode::kOk) {
+  std::sort(ids.begin(), ids.end());
+  size_t answered = 0;
+  while (answered < ids.size()) {
+    auto e = c.waitEvent(60000ms);
+    if (!e) {
+      return Status::timeout("the cluster stopped answering during set-up");
+    }
+    auto* r = std::get_if<protocol::Response>(&*e);
+    if (r == nullptr || !std::binary_search(ids.begin(), ids.end(), r->requestId)) {
+      continue;
+    }
+    ++answered;
+    if (!r->isOk() && r->code != allowed) {
+      return Status::aborted(std::string(protocol::opcodeName(r->opcode)) +
+                             " failed during set-up: " + r->error);
+    }
+  }
+  return Status::ok();
+}
+
+// Creates the accounts and logs each name in on a cluster client of its own.
+Result<std::vector<std::unique_ptr<ClusterClient>>> loginClients(
+    const BenchOptions& o, const std::vector<std::string>& names) {
+  // Fail fast with the reason when no node can be reached at all, rather than retrying for
+  // a minute as a client riding out a failover would.
+  std::string reasons;
+  bool reachable = false;
+  for (const auto& server : o.servers) {
+    auto c = Connection::connect(server, Millis(o.connectTimeoutMs));
+    if (c) {
+      reachable = true;
+      break;
+    }
+    reasons += (reasons.empty() ? "" : "; ") + c.error().message();
+  }
+  if (!reachable) {
+    return Status::unavailable(reasons);
+  }
+  auto setup = makeClient(o);
+  for (size_t i = 0; i < names.size(); i += 1000) {
+    std::vector<uint64_t> ids;
+    for (size_t k = i; k < std::min(names.size(), i + 1000); ++k) {
+      ids.push_back(setup->submit(protocol::CreateRequest{names[k], o.password}));
+    }
+    setup->flush();
+    CHAT_RETURN_IF_ERROR(awaitAll(*setup, ids, protocol::ErrorCode::kUsernameTaken));
+  }
+  std::vector<std::unique_ptr<ClusterClient>> out;
+  for (const auto& name : names) {
+    out.push_back(makeClient(o));
+    uint64_t id = out.back()->submit(protocol::LoginRequest{name, o.password});
+    CHAT_RETURN_IF_ERROR(awaitAll(*out.back(), {id}));
+  }
+  return out;
+}
+
 struct ThreadResult {
   std::vector<int64_t> latencies;  // nanoseconds
   double lastReceive = 0;          // seconds since start
   Status status;
 };
 
-// Reads everything buffered on a sender: replies to sends.
-void onSenderReadable(Pair& p, ThreadResult& result) {
-  Status s = p.sender->readAvailable();
-  for (;;) {
-    auto m = p.sender->takeBuffered();
-    if (!m || !m->has_value()) {
-      break;
-    }
-    if (auto* r = std::get_if<protocol::Response>(&**m)) {
-      if (r->opcode == protocol::Opcode::kSend) {
-        --p.inFlight;
-        if (r->isOk()) {
-          ++p.acked;
-        } else {
-          ++p.errors;
-          if (result.status.isOk()) {
-            result.status = Status::aborted("a send failed: " + r->error);
-          }
-        }
-      }
-    }
+void record(Pair& p, ThreadResult& result, const protocol::ChatMessage& m, int64_t now) {
+  int64_t seq = 0;
+  int64_t sentAt = 0;
+  if (!parseBody(m.body, seq, sentAt) || seq < 0) {
+    return;
   }
-  if (!s.isOk() && result.status.isOk()) {
-    result.status = s;
+  if (static_cast<size_t>(seq) >= p.seen.size()) {
+    p.seen.resize(static_cast<size_t>(seq) + 1024, 0);
+  }
+  if (p.seen[static_cast<size_t>(seq)]++ == 0) {
+    ++p.received;
+    result.latencies.push_back(now - sentAt);
+  } else {
+    ++p.duplicates;
   }
 }
 
-// Reads everything buffered on a recipient: message pushes, checked off and acked in one
-// ack request per wakeup.
-void onRecipientReadable(Pair& p, ThreadResult& result, Clock::time_point start) {
-  Status s = p.recipient->readAvailable();
+// Handles what the sender's client has: replies to sends.
+void onSenderEvents(Pair& p, ThreadResult& result) {
+  p.sender->pump();
+  while (auto e = p.sender->nextEvent()) {
+    if (auto* r = std::get_if<protocol::Response>(&*e)) {
+      if (r->opcode != protocol::Opcode::kSend) {
+        continue;
+      }
+      --p.inFlight;
+      if (r->isOk()) {
+        ++p.acked;
+      } else {
+        ++p.errors;
+        if (result.status.isOk()) {
+          result.status = Status::aborted("a send failed: " + r->error);
+        }
+      }
+    } else if (auto* c = std::get_if<ConnectionEvent>(&*e)) {
+      p.reconnects += c->kind == ConnectionEvent::Kind::kResumed ? 1 : 0;
+    }
+  }
+}
+
+// Handles what the recipient's client has: message pushes, checked off and acked in one ack
+// request per wakeup; after a failover, a deliver for what the old leader pushed unacked.
+void onRecipientEvents(Pair& p, ThreadResult& result, Clock::time_point start) {
+  p.recipient->pump();
   std::vector<uint64_t> ids;
   int64_t now = nowNanos();
-  for (;;) {
-    auto m = p.recipient->takeBuffered();
-    if (!m || !m->has_value()) {
-      break;
-    }
-    auto* push = std::get_if<protocol::Push>(&**m);
-    if (push == nullptr) {
-      continue;  // replies to our acks
-    }
-    auto* mp = std::get_if<protocol::MessagePush>(push);
-    if (mp == nullptr) {
-      continue;  // presence and other notices
-    }
-    ids.push_back(mp->message.id);
-    int64_t seq = 0;
-    int64_t sentAt = 0;
-    if (!parseBody(mp->message.body, seq, sentAt) || seq < 0) {
-      continue;
-    }
-    if (static_cast<size_t>(seq) >= p.seen.size()) {
-      p.seen.resize(static_cast<size_t>(seq) + 1024, 0);
-    }
-    if (p.seen[static_cast<size_t>(seq)]++ == 0) {
-      ++p.received;
-      result.latencies.push_back(now - sentAt);
-    } else {
-      ++p.duplicates;
+  while (auto e = p.recipient->nextEvent()) {
+    if (auto* push = std::get_if<protocol::Push>(&*e)) {
+      if (auto* mp = std::get_if<protocol::MessagePush>(push)) {
+        ids.push_back(mp->message.id);
+        record(p, result, mp->message, now);
+      }
+    } else if (auto* r = std::get_if<protocol::Response>(&*e)) {
+      if (auto* d = std::get_if<protocol::DeliverReply>(&r->body)) {
+        for (const auto& m : d->messages) {
+          ids.push_back(m.id);
+          record(p, result, m, now);
+        }
+        if (d->remaining > 0) {
+          p.recipient->submit(protocol::DeliverRequest{});
+        }
+      }
+    } else if (auto* c = std::get_if<ConnectionEvent>(&*e)) {
+      if (c->kind == ConnectionEvent::Kind::kResumed) {
+        ++p.reconnects;
+        p.recipient->submit(protocol::DeliverRequest{});
+      }
     }
   }
   if (!ids.empty()) {
     result.lastReceive = std::chrono::duration<double>(Clock::now() - start).count();
-    p.recipient->queueRequest(p.recipient->nextRequestId(), protocol::AckRequest{std::move(ids)});
-    (void)p.recipient->flush(Millis(0));
+    p.recipient->submit(protocol::AckRequest{std::move(ids)});
   }
-  if (!s.isOk() && result.status.isOk()) {
-    result.status = s;
-  }
+  p.recipient->flush();
 }
 
 void drive(const BenchOptions& o, const std::vector<Pair*>& pairs, Clock::time_point start,
            ThreadResult& result) {
   int ep = ::epoll_create1(EPOLL_CLOEXEC);
-  std::unordered_map<int, std::pair<Pair*, bool>> byFd;  // fd -> (pair, is sender)
+  // A client's socket changes when it fails over: (re)register whatever it has now.
+  struct Watched {
+    Pair* pair;
+    bool sender;
+    int fd = -1;
+  };
+  std::vector<Watched> watched;
   for (Pair* p : pairs) {
-    for (bool sender : {true, false}) {
-      Connection& c = sender ? *p->sender : *p->recipient;
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.fd = c.fd();
-      ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd(), &ev);
-      byFd[c.fd()] = {p, sender};
-    }
+    watched.push_back({p, true});
+    watched.push_back({p, false});
   }
+  std::unordered_map<int, size_t> byFd;  // fd -> index in watched
+  auto refresh = [&] {
+    for (size_t i = 0; i < watched.size(); ++i) {
+      Watched& w = watched[i];
+      int fd = w.sender ? w.pair->sender->fd() : w.pair->recipient->fd();
+      if (fd == w.fd) {
+        continue;
+      }
+      w.fd = fd;  // a closed descriptor has left the epoll set by itself
+      if (fd >= 0) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        if (::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+          ::epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+        }
+        byFd[fd] = i;
+      }
+    }
+  };
+  auto serve = [&](const Watched& w) {
+    if (w.sender) {
+      onSenderEvents(*w.pair, result);
+    } else {
+      onRecipientEvents(*w.pair, result, start);
+    }
+  };
+  refresh();
   const bool rateMode = o.rate > 0;
   const double interval = rateMode ? static_cast<double>(o.pairs) / o.rate : 0;
   const int maxInFlight = rateMode ? 1000000 : o.window;
@@ -244,6 +348,7 @@ void drive(const BenchOptions& o, const std::vector<Pair*>& pairs, Clock::time_p
   }
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   double lastProgress = 0;
+  double lastSweep = 0;
   int64_t lastCount = -1;
   epoll_event events[256];
   while (result.status.isOk()) {
@@ -266,17 +371,12 @@ void drive(const BenchOptions& o, const std::vector<Pair*>& pairs, Clock::time_p
           p->doneSending = true;
           break;
         }
-        p->sender->queueRequest(
-            p->sender->nextRequestId(),
-            protocol::SendRequest{p->recipientName, makeBody(p->nextSeq++, o.size)});
+        p->sender->submit(protocol::SendRequest{p->recipientName, makeBody(p->nextSeq++, o.size)});
         ++p->inFlight;
         queued = true;
       }
-      if (queued || p->sender->hasQueuedOutput()) {
-        Status s = p->sender->flush(Millis(0));
-        if (!s.isOk()) {
-          result.status = s;
-        }
+      if (queued) {
+        p->sender->flush();
       }
       if (!p->doneSending || p->inFlight > 0 || p->received < p->acked) {
         allDone = false;
@@ -289,23 +389,26 @@ void drive(const BenchOptions& o, const std::vector<Pair*>& pairs, Clock::time_p
     if (progress != lastCount) {
       lastCount = progress;
       lastProgress = now;
-    } else if (now - lastProgress > 10) {
-      result.status = Status::timeout("no progress for 10 s: messages are missing");
+    } else if (now - lastProgress > 30) {
+      result.status = Status::timeout("no progress for 30 s: messages are missing");
       break;
     }
-    int timeoutMs = rateMode ? 1 : 100;
+    int timeoutMs = rateMode ? 1 : 10;
     int n = ::epoll_wait(ep, events, 256, timeoutMs);
     for (int i = 0; i < n; ++i) {
       auto it = byFd.find(events[i].data.fd);
-      if (it == byFd.end()) {
-        continue;
-      }
-      if (it->second.second) {
-        onSenderReadable(*it->second.first, result);
-      } else {
-        onRecipientReadable(*it->second.first, result, start);
+      if (it != byFd.end()) {
+        serve(watched[it->second]);
       }
     }
+    // Timed work (reconnects, retries, keepalives) for every client, a hundred times a second.
+    if (now - lastSweep > 0.01) {
+      lastSweep = now;
+      for (const Watched& w : watched) {
+        serve(w);
+      }
+    }
+    refresh();
   }
   ::close(ep);
 }
@@ -332,7 +435,7 @@ Result<BenchResult> runBench(const BenchOptions& o) {
     names.push_back(std::string("b") + run + "s" + std::to_string(i));
     names.push_back(std::string("b") + run + "r" + std::to_string(i));
   }
-  auto connections = loginAll(o, names);
+  auto connections = loginClients(o, names);
   if (!connections) {
     return connections.error();
   }
@@ -387,6 +490,7 @@ Result<BenchResult> runBench(const BenchOptions& o) {
     result.received += p.received;
     result.duplicates += p.duplicates;
     result.sendErrors += p.errors;
+    result.reconnects += p.reconnects;
     // Every acknowledged sequence number must have arrived.
     for (int64_t seq = 0; seq < p.nextSeq; ++seq) {
       if (static_cast<size_t>(seq) >= p.seen.size() || p.seen[static_cast<size_t>(seq)] == 0) {
@@ -427,7 +531,8 @@ std::string formatResult(const BenchOptions& o, const BenchResult& r) {
   std::snprintf(
       buf, sizeof buf,
       "pairs %d, window %d, %zu-byte bodies%s\n"
-      "sent %lld acknowledged, received %lld, missing %lld, doubled %lld, errors %lld\n"
+      "sent %lld acknowledged, received %lld, missing %lld, doubled %lld, errors %lld, "
+      "sessions resumed %lld\n"
       "%.0f messages/s delivered over %.2f s\n"
       "send-to-receive latency: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us\n"
       "node: %u connections, %.1f MiB resident%s\n"
@@ -439,7 +544,8 @@ std::string formatResult(const BenchOptions& o, const BenchResult& r) {
                  : "",
       static_cast<long long>(r.sent), static_cast<long long>(r.received),
       static_cast<long long>(r.missing), static_cast<long long>(r.duplicates),
-      static_cast<long long>(r.sendErrors), r.messagesPerSecond, r.seconds, r.p50Micros,
+      static_cast<long long>(r.sendErrors), static_cast<long long>(r.reconnects),
+      r.messagesPerSecond, r.seconds, r.p50Micros,
       r.p99Micros, r.p999Micros, r.maxMicros, r.nodeConnections,
       static_cast<double>(r.nodeResidentBytes) / (1024.0 * 1024.0),
       r.idleConnections > 0
@@ -454,7 +560,7 @@ std::string formatResultJson(const BenchOptions& o, const BenchResult& r) {
   j << "{\"pairs\":" << o.pairs << ",\"window\":" << o.window << ",\"size\":" << o.size
     << ",\"rate\":" << o.rate << ",\"duration\":" << o.duration << ",\"sent\":" << r.sent
     << ",\"received\":" << r.received << ",\"missing\":" << r.missing
-    << ",\"duplicates\":" << r.duplicates << ",\"errors\":" << r.sendErrors
+    << ",\"duplicates\":" << r.duplicates << ",\"errors\":" << r.sendErrors << ",\"reconnects\":" << r.reconnects
     << ",\"seconds\":" << r.seconds << ",\"messagesPerSecond\":" << r.messagesPerSecond
     << ",\"p50Micros\":" << r.p50Micros << ",\"p99Micros\":" << r.p99Micros
     << ",\"p999Micros\":" << r.p999Micros << ",\"maxMicros\":" << r.maxMicros

@@ -1,6 +1,6 @@
-// BenchRunner: drives chat-bench's load over real sockets with the client library. Pairs
-// (sender i -> recipient i) are spread over a few client threads, each multiplexing its
-// connections with epoll. Recipients read and ack every message; every (sender, sequence)
+// BenchRunner: drives chat-bench's load over real sockets with the cluster client library
+// (so it follows the leader and rides through failovers). Pairs (sender i -> recipient i)
+// are spread over a few client threads, each multiplexing its clients with epoll. Recipients read and ack every message; every (sender, sequence)
 // is checked off once, so a missing or doubled message fails the run.
 // Thread contract: run() from one thread; it starts and joins its own workers.
 #ifndef CHAT_TOOLS_BENCH_BENCH_RUNNER_H_
@@ -20,6 +20,7 @@ struct BenchResult {
   int64_t missing = 0;     // acknowledged but never received
   int64_t duplicates = 0;  // received more than once
   int64_t sendErrors = 0;  // sends answered with an error
+  int64_t reconnects = 0;  // sessions resumed on another connection (failovers seen)
   double seconds = 0;      // first send to last receive
   double messagesPerSecond = 0;
   double p50Micros = 0;

@@ -113,8 +113,27 @@ void RaftCore::becomeFollower(uint64_t epoch, NodeId leader, MonoTime now) {
   if (leader != kNoNode) {
     heardFromLeader_ = true;
     lastHeardFromLeader_ = now;
+    if (state_.epoch > lastElection_.epoch) {
+      std::string cause = "node " + std::to_string(leader) + " was elected";
+      if (!campaignCause_.empty()) {
+        cause += " (this node had stood: " + campaignCause_ + ")";
+      }
+      lastElection_ = ElectionNote{state_.epoch, leader, now, std::move(cause)};
+      campaignCause_.clear();
+    }
   }
   resetElectionDeadline(now);
+}
+
+std::string RaftCore::silenceCause(MonoTime now) const {
+  auto ms = [](Duration d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  };
+  if (heardFromLeader_ && leader_ != kNoNode) {
+    return "no heartbeat from leader node " + std::to_string(leader_) + " for " +
+           ms(now - lastHeardFromLeader_) + " ms";
+  }
+  return "no leader heard within the election timeout";
 }
 
 void RaftCore::tick(MonoTime now) {
@@ -139,12 +158,16 @@ void RaftCore::tick(MonoTime now) {
     return;
   }
   if (now >= electionDeadline_) {
+    if (role_ == Role::kFollower) {
+      campaignCause_ = silenceCause(now);
+    }
     startPreVote(now);
   }
 }
 
 void RaftCore::campaignNow(MonoTime now) {
   if (role_ != Role::kLeader) {
+    campaignCause_ = "asked to stand at once (the leader's process died, or an operator asked)";
     startElection(now, true);
   }
 }
@@ -191,6 +214,11 @@ void RaftCore::becomeLeader(MonoTime now) {
   role_ = Role::kLeader;
   leader_ = config_.self;
   leaderSince_ = now;
+  lastElection_ = ElectionNote{state_.epoch, config_.self, now,
+                               "this node was elected" +
+                                   (campaignCause_.empty() ? std::string()
+                                                           : ": " + campaignCause_)};
+  campaignCause_.clear();
   progress_.clear();
   for (NodeId peer : config_.members) {
     if (peer != config_.self) {
@@ -274,6 +302,7 @@ void RaftCore::step(const Envelope& in, MonoTime now) {
                  [&](const AppendReply& m) { onAppendReply(in.from, m, now); },
                  [&](const TimeoutNow& m) {
                    if (m.epoch == state_.epoch && role_ == Role::kFollower) {
+                     campaignCause_ = "leadership transferred by node " + std::to_string(in.from);
                      startElection(now, true);
                    }
                  },

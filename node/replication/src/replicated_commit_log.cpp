@@ -208,6 +208,14 @@ void ReplicatedCommitLog::process(MonoTime now) {
   auto peers = core_->peerProgress(now);
   MutexLock lock(statusMu_);
   peers_ = std::move(peers);
+  if (core_->lastElection().epoch != lastElection_.epoch) {
+    lastElection_ = core_->lastElection();
+  }
+}
+
+ElectionNote ReplicatedCommitLog::lastElection() const {
+  MutexLock lock(statusMu_);
+  return lastElection_;
 }
 
 }  // namespace chat::replication

@@ -44,11 +44,16 @@ uint64_t ClusterClient::submit(protocol::Request request) {
   if (connection_) {
     connection_->queueRequest(id, p.request);
     p.sentOnThisConnection = true;
+  }
+  return id;
+}
+
+void ClusterClient::flush() {
+  if (connection_ && connection_->hasQueuedOutput()) {
     if (Status s = connection_->flush(Millis(0)); !s.isOk()) {
       dropConnection(s.message(), true);
     }
   }
-  return id;
 }
 
 void ClusterClient::scheduleReconnect() {
@@ -130,11 +135,7 @@ void ClusterClient::sendDue() {
       p.sentOnThisConnection = true;
     }
   }
-  if (connection_->hasQueuedOutput()) {
-    if (Status s = connection_->flush(Millis(0)); !s.isOk()) {
-      dropConnection(s.message(), true);
-    }
-  }
+  flush();
 }
 
 void ClusterClient::pump() {

@@ -20,6 +20,7 @@
 
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "chat/common/clock.h"
@@ -58,6 +59,14 @@ struct Ready {
   }
 };
 
+// The most recent change of leader this node saw, for status and operators.
+struct ElectionNote {
+  uint64_t epoch = 0;
+  NodeId leader = kNoNode;
+  MonoTime at{};
+  std::string cause;  // why an election happened, as far as this node knows
+};
+
 struct LogPosition {
   uint64_t epoch = 0;
   uint64_t index = 0;
@@ -88,6 +97,8 @@ class RaftCore {
   uint64_t lastIndex() const { return log_.size(); }
   uint64_t lastEpoch() const { return log_.empty() ? 0 : log_.back().epoch; }
   const std::vector<storage::LogEntry>& log() const { return log_; }
+  // Empty (epoch 0) until this node has seen a leader.
+  const ElectionNote& lastElection() const { return lastElection_; }
   // Leader only: a peer's highest index known to match.
   uint64_t matchIndex(NodeId peer) const;
   // Leader only: each peer's match index and whether it answered within an election
@@ -111,6 +122,7 @@ class RaftCore {
   bool logUpToDate(uint64_t lastIndex, uint64_t lastEpoch) const;
   bool leaderRecentlyHeard(MonoTime now) const;
   void resetElectionDeadline(MonoTime now);
+  std::string silenceCause(MonoTime now) const;
   void becomeFollower(uint64_t epoch, NodeId leader, MonoTime now);
   void startPreVote(MonoTime now);
   void startElection(MonoTime now, bool transfer);
@@ -144,6 +156,8 @@ class RaftCore {
   std::map<NodeId, bool> votes_;
   std::map<NodeId, Progress> progress_;
   Ready ready_;
+  std::string campaignCause_;  // why this node last stood, until it wins or hears a leader
+  ElectionNote lastElection_;
 };
 
 }  // namespace chat::replication

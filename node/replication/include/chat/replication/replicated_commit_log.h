@@ -59,6 +59,8 @@ class ReplicatedCommitLog final : public service::CommitLog {
   void campaignNow() EXCLUDES(mu_);
   // As the leader sees its followers (empty when this node does not lead).
   std::vector<RaftCore::PeerProgress> peerProgress() const EXCLUDES(statusMu_);
+  // The last change of leader this node saw and why (epoch 0 when none yet).
+  ElectionNote lastElection() const EXCLUDES(statusMu_);
 
  private:
   struct Pending {
@@ -99,6 +101,7 @@ class ReplicatedCommitLog final : public service::CommitLog {
 
   mutable Mutex statusMu_;
   std::vector<RaftCore::PeerProgress> peers_ GUARDED_BY(statusMu_);
+  ElectionNote lastElection_ GUARDED_BY(statusMu_);
 
   Mutex mu_;
   std::condition_variable_any cv_;

@@ -84,7 +84,10 @@ class ClusterClient {
 
   // Queues a request; its response comes back as an event with the returned id. A login
   // that succeeds is remembered for resuming; a logout or a deletion of the account forgets it.
+  // Nothing is written until flush() or pump(), so that a batch goes out in one write.
   uint64_t submit(protocol::Request request);
+  // Writes what is queued without blocking.
+  void flush();
 
   // Does what can be done now without blocking (except for a connect attempt, which waits
   // at most connectTimeout): connect when due, write, read, retry, expire.
