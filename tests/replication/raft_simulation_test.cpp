@@ -38,10 +38,18 @@ void printSeedOnAbort(int) {
 struct SimNode {
   // Persisted: survives a crash.
   InMemoryRaftStorage storage;
+  std::vector<storage::LogEntry> durable;  // the state machine's durable part (its snapshot)
   // Volatile.
   std::unique_ptr<RaftCore> core;
   bool up = true;
   std::vector<storage::LogEntry> applied;
+};
+
+// A follower fetching a leader's snapshot out of band.
+struct Fetch {
+  MonoTime at;
+  NodeId to;
+  NodeId from;
 };
 
 struct InFlight {
@@ -70,7 +78,10 @@ class Simulation {
     config.electionStep = milliseconds(40);
     config.maxEntriesPerAppend = 16;
     auto persisted = nodes_[id].storage.load();
-    return std::make_unique<RaftCore>(config, persisted->hard, persisted->log, 0, random_, now_);
+    // The state machine comes back as its durable snapshot; the log replays the rest.
+    nodes_[id].applied = nodes_[id].durable;
+    return std::make_unique<RaftCore>(config, persisted->hard, persisted->snapshot, persisted->log,
+                                      nodes_[id].durable.size(), random_, now_);
   }
 
   // One millisecond of simulated time.
@@ -101,6 +112,36 @@ class Simulation {
         process(id);
       }
     }
+    deliverSnapshots();
+  }
+
+  void deliverSnapshots() {
+    std::vector<Fetch> due;
+    std::erase_if(fetches_, [&](const Fetch& f) {
+      if (f.at > now_) {
+        return false;
+      }
+      due.push_back(f);
+      return true;
+    });
+    for (const Fetch& f : due) {
+      SimNode& to = nodes_[f.to];
+      SimNode& from = nodes_[f.from];
+      if (!to.up) {
+        continue;  // the fetch died with the node; its restarted core knows nothing of it
+      }
+      if (!from.up || blocked(f.from, f.to) || from.applied.empty()) {
+        to.core->snapshotFailed();
+        continue;
+      }
+      // A copy of the source's state machine: committed entries, checked as applied there.
+      to.applied = from.applied;
+      to.durable = from.applied;
+      ++snapshotsInstalled_;
+      to.core->snapshotInstalled(SnapshotMeta{from.applied.size(), from.applied.back().epoch},
+                                 now_);
+      process(f.to);
+    }
   }
 
   void process(NodeId id) {
@@ -108,7 +149,8 @@ class Simulation {
     Ready ready = n.core->takeReady();
     // Durable first, then the messages go out (the host contract of raft_core.h).
     ASSERT_TRUE(n.storage.persist(ready).isOk());
-    ASSERT_EQ(n.storage.state().log.size(), n.core->lastIndex()) << "seed " << seed_;
+    ASSERT_EQ(n.storage.state().snapshot.index + n.storage.state().log.size(), n.core->lastIndex())
+        << "seed " << seed_;
     for (auto& env : ready.messages) {
       if (random_.uniform(0, 99) < dropPercent_) {
         continue;
@@ -119,8 +161,21 @@ class Simulation {
         network_.push_back(InFlight{now_ + delay, random_.next(), env});
       }
     }
+    if (ready.fetchSnapshotFrom != kNoNode) {
+      auto delay = milliseconds(static_cast<int64_t>(random_.uniform(1, 40)));
+      fetches_.push_back(Fetch{now_ + delay, id, ready.fetchSnapshotFrom});
+    }
     for (auto& e : ready.committed) {
       apply(id, e);
+    }
+    // Trim the log now and then: the state machine's state becomes durable up to a point
+    // a little behind what it applied, and the log before it goes.
+    if (n.core->lastIndex() - n.core->snapshot().index > kMaxLog &&
+        n.applied.size() > n.core->snapshot().index + kKeep) {
+      uint64_t upTo = n.applied.size() - kKeep / 2;
+      n.durable.assign(n.applied.begin(), n.applied.begin() + static_cast<std::ptrdiff_t>(upTo));
+      n.core->compact(upTo);
+      ASSERT_TRUE(n.storage.persist(n.core->takeReady()).isOk());
     }
     // Election safety: one leader per epoch.
     if (n.core->role() == Role::kLeader) {
@@ -162,7 +217,7 @@ class Simulation {
   void crash(NodeId id) {
     nodes_[id].up = false;
     nodes_[id].core.reset();
-    nodes_[id].applied.clear();  // volatile: replayed from the log after restart
+    nodes_[id].applied.clear();  // volatile: the snapshot and the log bring it back
   }
   void restart(NodeId id) {
     nodes_[id].up = true;
@@ -253,6 +308,7 @@ class Simulation {
   }
 
   size_t acknowledged() const { return acknowledged_.size(); }
+  size_t snapshotsInstalled() const { return snapshotsInstalled_; }
   size_t epochs() const { return leaders_.size(); }
 
  private:
@@ -261,7 +317,11 @@ class Simulation {
   MonoTime now_{};
   std::vector<NodeId> members_;
   std::map<NodeId, SimNode> nodes_;
+  static constexpr uint64_t kMaxLog = 24;  // small, so that laggards need snapshots
+  static constexpr uint64_t kKeep = 8;
   std::vector<InFlight> network_;
+  std::vector<Fetch> fetches_;
+  size_t snapshotsInstalled_ = 0;
   std::set<NodeId> partitioned_;
   uint64_t dropPercent_ = 0;
   uint64_t maxDelayMs_ = 15;
@@ -282,6 +342,7 @@ TEST(RaftSimulationTest, ManySeedsKeepEveryInvariant) {
   }
   size_t acked = 0;
   size_t elections = 0;
+  size_t snapshots = 0;
   std::signal(SIGABRT, printSeedOnAbort);
   for (uint64_t seed = first; seed < first + count; ++seed) {
     currentSeed = seed;
@@ -292,11 +353,13 @@ TEST(RaftSimulationTest, ManySeedsKeepEveryInvariant) {
     ASSERT_FALSE(::testing::Test::HasFatalFailure()) << "replay with CHAT_SIM_SEED=" << seed;
     acked += sim.acknowledged();
     elections += sim.epochs();
+    snapshots += sim.snapshotsInstalled();
   }
   std::cout << count << " seeds: " << acked << " acknowledged entries, " << elections
-            << " leaders elected\n";
+            << " leaders elected, " << snapshots << " snapshots installed\n";
   EXPECT_GT(elections, count * 3) << "the faults hardly ever forced an election";
   EXPECT_GT(acked, count * 10) << "the simulated cluster made too little progress";
+  EXPECT_GT(snapshots, count / 4) << "laggards hardly ever needed a snapshot";
 }
 
 }  // namespace

@@ -118,6 +118,11 @@ std::vector<uint8_t> encodeEnvelope(const Envelope& envelope) {
                    w.u64(m.index);
                  },
                  [&](const TimeoutNow& m) { w.u64(m.epoch); },
+                 [&](const SnapshotNotice& m) {
+                   w.u64(m.epoch);
+                   w.u64(m.index);
+                   w.u64(m.indexEpoch);
+                 },
              },
              envelope.message);
   return w.take();
@@ -171,6 +176,14 @@ Result<Envelope> decodeEnvelope(std::span<const uint8_t> bytes) {
     case 4:
       e.message = TimeoutNow{f.u64()};
       break;
+    case 5: {
+      SnapshotNotice m;
+      m.epoch = f.u64();
+      m.index = f.u64();
+      m.indexEpoch = f.u64();
+      e.message = m;
+      break;
+    }
     default:
       f.fail("unknown message kind " + std::to_string(kind));
   }

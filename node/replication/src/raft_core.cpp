@@ -29,27 +29,94 @@ size_t rankOf(const RaftConfig& config) {
 }
 }  // namespace
 
-RaftCore::RaftCore(RaftConfig config, HardState state, std::vector<storage::LogEntry> log,
-                   uint64_t applied, Random& random, MonoTime now)
+RaftCore::RaftCore(RaftConfig config, HardState state, SnapshotMeta snapshot,
+                   std::vector<storage::LogEntry> log, uint64_t applied, Random& random,
+                   MonoTime now)
     : config_(std::move(config)),
       rank_(rankOf(config_)),
       random_(random),
       state_(state),
-      log_(std::move(log)),
+      snapshot_(snapshot),
+      log_(std::make_move_iterator(log.begin()), std::make_move_iterator(log.end())),
       commitIndex_(applied),
       applied_(applied) {
   for (size_t i = 0; i < log_.size(); ++i) {
-    CHAT_CHECK(log_[i].index == i + 1);
+    CHAT_CHECK(log_[i].index == snapshot_.index + i + 1);
   }
-  CHAT_CHECK(applied_ <= log_.size());
+  CHAT_CHECK(snapshot_.index <= applied_ && applied_ <= lastIndex());
   resetElectionDeadline(now);
 }
 
 uint64_t RaftCore::epochAt(uint64_t index) const {
-  if (index == 0 || index > log_.size()) {
+  if (index == snapshot_.index) {
+    return snapshot_.epoch;
+  }
+  if (index < snapshot_.index || index > lastIndex()) {
     return 0;
   }
-  return log_[index - 1].epoch;
+  return entry(index).epoch;
+}
+
+void RaftCore::compact(uint64_t upTo) {
+  CHAT_CHECK(upTo <= applied_);
+  if (upTo <= snapshot_.index) {
+    return;
+  }
+  SnapshotMeta meta{upTo, epochAt(upTo)};
+  log_.erase(log_.begin(), log_.begin() + static_cast<std::ptrdiff_t>(upTo - snapshot_.index));
+  snapshot_ = meta;
+  ready_.compacted = meta;
+}
+
+void RaftCore::snapshotInstalled(SnapshotMeta meta, MonoTime now) {
+  fetchingSnapshot_ = false;
+  if (meta.index <= applied_) {
+    return;  // already have all of it
+  }
+  if (meta.index <= lastIndex() && epochAt(meta.index) == meta.epoch) {
+    // The log agrees at the snapshot's end: keep what follows.
+    log_.erase(log_.begin(),
+               log_.begin() + static_cast<std::ptrdiff_t>(meta.index - snapshot_.index));
+  } else {
+    // Everything in the log is older than the snapshot or conflicts with it: start afresh.
+    // Committed entries never conflict, so the snapshot must reach past our commit index.
+    CHAT_CHECK(meta.index > commitIndex_);
+    log_.clear();
+    ready_.truncateFrom = snapshot_.index + 1;
+    ready_.append.clear();
+  }
+  std::erase_if(ready_.append,
+                [&](const storage::LogEntry& e) { return e.index <= meta.index; });
+  snapshot_ = meta;
+  ready_.compacted = meta;
+  commitIndex_ = std::max(commitIndex_, meta.index);
+  applied_ = meta.index;
+  if (role_ == Role::kFollower && leader_ != kNoNode) {
+    send(leader_, AppendReply{state_.epoch, true, meta.index});
+  }
+  resetElectionDeadline(now);  // the fetch took time, but the leader was there for it
+}
+
+void RaftCore::onSnapshotNotice(NodeId from, const SnapshotNotice& m, MonoTime now) {
+  if (m.epoch < state_.epoch) {
+    send(from, AppendReply{state_.epoch, false, 0});
+    return;
+  }
+  becomeFollower(m.epoch, from, now);
+  // Not needed after all when this node's log reaches the leader's start and agrees there
+  // (committed entries always agree).
+  if (m.index <= commitIndex_) {
+    send(from, AppendReply{state_.epoch, true, commitIndex_});
+    return;
+  }
+  if (m.index <= lastIndex() && epochAt(m.index) == m.indexEpoch) {
+    send(from, AppendReply{state_.epoch, true, m.index});
+    return;
+  }
+  if (!fetchingSnapshot_) {
+    fetchingSnapshot_ = true;
+    ready_.fetchSnapshotFrom = from;
+  }
 }
 
 uint64_t RaftCore::matchIndex(NodeId peer) const {
@@ -251,6 +318,12 @@ std::optional<LogPosition> RaftCore::propose(storage::Operation op) {
 void RaftCore::sendAppend(NodeId peer) {
   Progress& p = progress_[peer];
   p.needsSend = false;
+  if (p.next <= snapshot_.index) {
+    // What the follower needs next is gone from the log: it must fetch a snapshot. The
+    // notice repeats with every heartbeat until the follower reports the snapshot installed.
+    send(peer, SnapshotNotice{state_.epoch, snapshot_.index, snapshot_.epoch});
+    return;
+  }
   AppendRequest m;
   m.epoch = state_.epoch;
   m.leader = config_.self;
@@ -259,7 +332,7 @@ void RaftCore::sendAppend(NodeId peer) {
   m.leaderCommit = commitIndex_;
   uint64_t last = std::min<uint64_t>(lastIndex(), m.prevIndex + config_.maxEntriesPerAppend);
   for (uint64_t i = p.next; i <= last; ++i) {
-    m.entries.push_back(log_[i - 1]);
+    m.entries.push_back(entry(i));
   }
   // Pipelining: assume it arrives; a rejection moves `next` back.
   p.next = last + 1;
@@ -268,7 +341,9 @@ void RaftCore::sendAppend(NodeId peer) {
 
 void RaftCore::broadcastAppends(bool heartbeat) {
   for (auto& [peer, p] : progress_) {
-    if (heartbeat || p.needsSend) {
+    // A follower that must fetch a snapshot hears about it once per heartbeat, not with
+    // every new entry.
+    if (heartbeat || (p.needsSend && p.next > snapshot_.index)) {
       sendAppend(peer);
     }
   }
@@ -300,6 +375,7 @@ void RaftCore::step(const Envelope& in, MonoTime now) {
                  [&](const VoteReply& m) { onVoteReply(in.from, m, now); },
                  [&](const AppendRequest& m) { onAppendRequest(in.from, m, now); },
                  [&](const AppendReply& m) { onAppendReply(in.from, m, now); },
+                 [&](const SnapshotNotice& m) { onSnapshotNotice(in.from, m, now); },
                  [&](const TimeoutNow& m) {
                    if (m.epoch == state_.epoch && role_ == Role::kFollower) {
                      campaignCause_ = "leadership transferred by node " + std::to_string(in.from);
@@ -365,6 +441,22 @@ void RaftCore::onAppendRequest(NodeId from, const AppendRequest& m, MonoTime now
     return;
   }
   becomeFollower(m.epoch, from, now);
+  if (m.prevIndex < snapshot_.index) {
+    // The start of this batch is already folded into the snapshot (committed, so it agrees):
+    // consider only what follows the snapshot.
+    AppendRequest rest;
+    rest.epoch = m.epoch;
+    rest.leader = m.leader;
+    rest.prevIndex = snapshot_.index;
+    rest.prevEpoch = snapshot_.epoch;
+    rest.leaderCommit = m.leaderCommit;
+    for (const auto& e : m.entries) {
+      if (e.index > snapshot_.index) {
+        rest.entries.push_back(e);
+      }
+    }
+    return onAppendRequest(from, rest, now);
+  }
   if (m.prevIndex > lastIndex()) {
     send(from, AppendReply{state_.epoch, false, lastIndex() + 1});
     return;
@@ -389,7 +481,7 @@ void RaftCore::onAppendRequest(NodeId from, const AppendRequest& m, MonoTime now
       }
       // A divergent suffix from a deposed leader: never a committed entry.
       CHAT_CHECK(index > commitIndex_);
-      log_.resize(index - 1);
+      log_.resize(static_cast<size_t>(index - 1 - snapshot_.index));
       if (!ready_.truncateFrom || *ready_.truncateFrom > index) {
         ready_.truncateFrom = index;
       }
@@ -443,8 +535,8 @@ Ready RaftCore::takeReady() {
   }
   // Hand out what committed, once, in order.
   while (applied_ < commitIndex_ && applied_ < lastIndex()) {
-    ready_.committed.push_back(log_[applied_]);
     ++applied_;
+    ready_.committed.push_back(entry(applied_));
   }
   Ready out = std::move(ready_);
   ready_ = Ready{};

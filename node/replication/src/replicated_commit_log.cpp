@@ -17,10 +17,17 @@ Result<std::unique_ptr<ReplicatedCommitLog>> ReplicatedCommitLog::open(Replicate
   if (!applied) {
     return applied.error();
   }
-  if (applied->index > persisted->log.size()) {
+  uint64_t logEnd = persisted->snapshot.index + persisted->log.size();
+  if (applied->index > logEnd) {
     return Status::corruption("the chat database has applied index " +
                               std::to_string(applied->index) + " but the replication log ends at " +
-                              std::to_string(persisted->log.size()) +
+                              std::to_string(logEnd) + "; the data folder is inconsistent");
+  }
+  if (applied->index < persisted->snapshot.index) {
+    return Status::corruption("the replication log starts after index " +
+                              std::to_string(persisted->snapshot.index) +
+                              " but the chat database has applied only up to " +
+                              std::to_string(applied->index) +
                               "; the data folder is inconsistent");
   }
   return std::unique_ptr<ReplicatedCommitLog>(
@@ -38,8 +45,8 @@ ReplicatedCommitLog::ReplicatedCommitLog(ReplicatedLogOptions options, storage::
       transport_(transport),
       clock_(clock),
       random_(Random::entropySeed()),
-      core_(std::make_unique<RaftCore>(options_.raft, persisted.hard, std::move(persisted.log),
-                                       applied, random_, clock.now())),
+      core_(std::make_unique<RaftCore>(options_.raft, persisted.hard, persisted.snapshot,
+                                       std::move(persisted.log), applied, random_, clock.now())),
       thread_([this](const std::stop_token& stop) { run(stop); }) {
   commitIndex_.store(applied);
   epoch_.store(core_->epoch());

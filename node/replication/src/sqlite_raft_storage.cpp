@@ -43,7 +43,9 @@ Result<std::unique_ptr<SqliteRaftStorage>> SqliteRaftStorage::open(const std::st
     s << "CREATE TABLE IF NOT EXISTS raft_log (idx INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, "
          "op BLOB NOT NULL)",
         now;
-    s << "INSERT OR IGNORE INTO raft_state(key, value) VALUES('epoch', 0), ('voted_for', 0)", now;
+    s << "INSERT OR IGNORE INTO raft_state(key, value) VALUES('epoch', 0), ('voted_for', 0), "
+         "('snapshot_index', 0), ('snapshot_epoch', 0)",
+        now;
     return std::unique_ptr<SqliteRaftStorage>(new SqliteRaftStorage(std::move(impl)));
   } catch (const Poco::Exception& e) {
     return Status::ioError("cannot open the replication log " + path + ": " + e.displayText());
@@ -59,15 +61,21 @@ Result<PersistedRaft> SqliteRaftStorage::load() {
     s << "SELECT value FROM raft_state WHERE key = 'epoch'", into(epoch), now;
     s << "SELECT value FROM raft_state WHERE key = 'voted_for'", into(votedFor), now;
     out.hard = HardState{static_cast<uint64_t>(epoch), static_cast<NodeId>(votedFor)};
+    Int64 snapshotIndex = 0;
+    Int64 snapshotEpoch = 0;
+    s << "SELECT value FROM raft_state WHERE key = 'snapshot_index'", into(snapshotIndex), now;
+    s << "SELECT value FROM raft_state WHERE key = 'snapshot_epoch'", into(snapshotEpoch), now;
+    out.snapshot = SnapshotMeta{static_cast<uint64_t>(snapshotIndex),
+                                static_cast<uint64_t>(snapshotEpoch)};
     std::vector<Int64> indices;
     std::vector<Int64> epochs;
     std::vector<BLOB> ops;
     s << "SELECT idx, epoch, op FROM raft_log ORDER BY idx", into(indices), into(epochs), into(ops),
         now;
     for (size_t i = 0; i < indices.size(); ++i) {
-      if (static_cast<uint64_t>(indices[i]) != i + 1) {
+      if (static_cast<uint64_t>(indices[i]) != out.snapshot.index + i + 1) {
         return Status::corruption("the replication log has a gap at index " +
-                                  std::to_string(i + 1));
+                                  std::to_string(out.snapshot.index + i + 1));
       }
       const auto& raw = ops[i].content();
       auto op = storage::decodeOperation({raw.data(), raw.size()});
@@ -86,7 +94,7 @@ Result<PersistedRaft> SqliteRaftStorage::load() {
 }
 
 Status SqliteRaftStorage::persist(const Ready& ready) {
-  if (!ready.hardState && !ready.truncateFrom && ready.append.empty()) {
+  if (!ready.hardState && !ready.truncateFrom && !ready.compacted && ready.append.empty()) {
     return Status::ok();
   }
   Session& s = *impl_->session;
@@ -101,6 +109,13 @@ Status SqliteRaftStorage::persist(const Ready& ready) {
     if (ready.truncateFrom) {
       Int64 from = static_cast<Int64>(*ready.truncateFrom);
       s << "DELETE FROM raft_log WHERE idx >= ?", use(from), now;
+    }
+    if (ready.compacted) {
+      Int64 index = static_cast<Int64>(ready.compacted->index);
+      Int64 epoch = static_cast<Int64>(ready.compacted->epoch);
+      s << "DELETE FROM raft_log WHERE idx <= ?", use(index), now;
+      s << "UPDATE raft_state SET value = ? WHERE key = 'snapshot_index'", use(index), now;
+      s << "UPDATE raft_state SET value = ? WHERE key = 'snapshot_epoch'", use(epoch), now;
     }
     if (!ready.append.empty()) {
       // One bulk statement for the whole batch (Poco binds the vectors row by row).

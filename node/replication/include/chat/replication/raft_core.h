@@ -18,6 +18,7 @@
 #ifndef CHAT_REPLICATION_RAFT_CORE_H_
 #define CHAT_REPLICATION_RAFT_CORE_H_
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -48,14 +49,29 @@ struct HardState {
   bool operator==(const HardState&) const = default;
 };
 
+// Where the log begins: entries up to `index` (last one of `epoch`) were folded into the
+// state machine's durable state and dropped from the log. {0, 0}: nothing was dropped.
+struct SnapshotMeta {
+  uint64_t index = 0;
+  uint64_t epoch = 0;
+  bool operator==(const SnapshotMeta&) const = default;
+};
+
 struct Ready {
   std::optional<HardState> hardState;
   std::optional<uint64_t> truncateFrom;  // drop entries with index >= this before appending
+  // Drop entries with index <= compacted->index and remember it as the log's start (after
+  // truncateFrom, before append).
+  std::optional<SnapshotMeta> compacted;
   std::vector<storage::LogEntry> append;
   std::vector<Envelope> messages;
   std::vector<storage::LogEntry> committed;
+  // The host should fetch a snapshot from this node and then call snapshotInstalled (or
+  // snapshotFailed). Set once per fetch.
+  NodeId fetchSnapshotFrom = kNoNode;
   bool empty() const {
-    return !hardState && !truncateFrom && append.empty() && messages.empty() && committed.empty();
+    return !hardState && !truncateFrom && !compacted && append.empty() && messages.empty() &&
+           committed.empty() && fetchSnapshotFrom == kNoNode;
   }
 };
 
@@ -74,11 +90,14 @@ struct LogPosition {
 
 class RaftCore {
  public:
-  // `log` is the persisted log (dense, from index 1); `applied` the last index the host's
-  // state machine applied (entries up to it are never handed out again). `random` must
-  // outlive the core.
+  // `log` is the persisted log (dense, from snapshot.index + 1); `applied` the last index the
+  // host's state machine applied (entries up to it are never handed out again).
+  // REQUIRES: snapshot.index <= applied <= last index. `random` must outlive the core.
+  RaftCore(RaftConfig config, HardState state, SnapshotMeta snapshot,
+           std::vector<storage::LogEntry> log, uint64_t applied, Random& random, MonoTime now);
   RaftCore(RaftConfig config, HardState state, std::vector<storage::LogEntry> log, uint64_t applied,
-           Random& random, MonoTime now);
+           Random& random, MonoTime now)
+      : RaftCore(std::move(config), state, SnapshotMeta{}, std::move(log), applied, random, now) {}
 
   void tick(MonoTime now);
   void step(const Envelope& in, MonoTime now);
@@ -89,14 +108,25 @@ class RaftCore {
   void campaignNow(MonoTime now);
   Ready takeReady();
 
+  // The host made its state durable through `upTo`: drop the log up to there.
+  // REQUIRES: upTo <= the last index handed out as committed. Ignored when not past the
+  // current start.
+  void compact(uint64_t upTo);
+  // The host replaced its state with a snapshot at `meta` (fetched as asked in a Ready).
+  void snapshotInstalled(SnapshotMeta meta, MonoTime now);
+  // The fetch failed; a later notice from the leader may ask again.
+  void snapshotFailed() { fetchingSnapshot_ = false; }
   Role role() const { return role_; }
   uint64_t epoch() const { return state_.epoch; }
   NodeId leader() const { return leader_; }
   NodeId self() const { return config_.self; }
   uint64_t commitIndex() const { return commitIndex_; }
-  uint64_t lastIndex() const { return log_.size(); }
-  uint64_t lastEpoch() const { return log_.empty() ? 0 : log_.back().epoch; }
-  const std::vector<storage::LogEntry>& log() const { return log_; }
+  uint64_t lastIndex() const { return snapshot_.index + log_.size(); }
+  uint64_t lastEpoch() const { return log_.empty() ? snapshot_.epoch : log_.back().epoch; }
+  const SnapshotMeta& snapshot() const { return snapshot_; }
+  uint64_t appliedIndex() const { return applied_; }
+  // Entries snapshot().index + 1 ... lastIndex().
+  const std::deque<storage::LogEntry>& log() const { return log_; }
   // Empty (epoch 0) until this node has seen a leader.
   const ElectionNote& lastElection() const { return lastElection_; }
   // Leader only: a peer's highest index known to match.
@@ -118,7 +148,13 @@ class RaftCore {
     bool needsSend = false;
   };
 
+  // The epoch of entry `index`; 0 for index 0, for indices past the end, and for indices
+  // before the snapshot (unknown, and never asked for: they are committed everywhere).
   uint64_t epochAt(uint64_t index) const;
+  const storage::LogEntry& entry(uint64_t index) const {
+    return log_[static_cast<size_t>(index - snapshot_.index - 1)];
+  }
+  void onSnapshotNotice(NodeId from, const SnapshotNotice& m, MonoTime now);
   bool logUpToDate(uint64_t lastIndex, uint64_t lastEpoch) const;
   bool leaderRecentlyHeard(MonoTime now) const;
   void resetElectionDeadline(MonoTime now);
@@ -143,7 +179,10 @@ class RaftCore {
   const size_t rank_;
   Random& random_;
   HardState state_;
-  std::vector<storage::LogEntry> log_;  // log_[i] has index i + 1
+  SnapshotMeta snapshot_;
+  std::deque<storage::LogEntry> log_;  // log_[i] has index snapshot_.index + i + 1
+  bool fetchingSnapshot_ = false;
+
   Role role_ = Role::kFollower;
   NodeId leader_ = kNoNode;
   uint64_t commitIndex_ = 0;

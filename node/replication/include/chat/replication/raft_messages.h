@@ -61,7 +61,19 @@ struct TimeoutNow {
   bool operator==(const TimeoutNow&) const = default;
 };
 
-using RaftMessage = std::variant<VoteRequest, VoteReply, AppendRequest, AppendReply, TimeoutNow>;
+// The leader trimmed its log past what the follower needs next: the follower should fetch
+// the leader's snapshot (a copy of its state at some applied index >= `index`) out of band.
+// `index`/`indexEpoch` name the leader's first trimmed-away position, so a follower that
+// already holds it answers with an AppendReply instead.
+struct SnapshotNotice {
+  uint64_t epoch = 0;
+  uint64_t index = 0;
+  uint64_t indexEpoch = 0;
+  bool operator==(const SnapshotNotice&) const = default;
+};
+
+using RaftMessage =
+    std::variant<VoteRequest, VoteReply, AppendRequest, AppendReply, TimeoutNow, SnapshotNotice>;
 
 struct Envelope {
   NodeId from = kNoNode;

@@ -15,14 +15,16 @@ namespace chat::replication {
 
 struct PersistedRaft {
   HardState hard;
-  std::vector<storage::LogEntry> log;  // dense from index 1
+  SnapshotMeta snapshot;               // where the log starts
+  std::vector<storage::LogEntry> log;  // dense from snapshot.index + 1
 };
 
 class RaftStorage {
  public:
   virtual ~RaftStorage() = default;
   virtual Result<PersistedRaft> load() = 0;
-  // Makes the Ready's hard state, truncation and appended entries durable, all or nothing.
+  // Makes the Ready's hard state, truncation, compaction and appended entries durable, all or
+  // nothing, in that order.
   // Errors: kIoError; then nothing of the Ready was stored and the node must stop serving.
   virtual Status persist(const Ready& ready) = 0;
 };
@@ -37,7 +39,13 @@ class InMemoryRaftStorage final : public RaftStorage {
       state_.hard = *ready.hardState;
     }
     if (ready.truncateFrom) {
-      state_.log.resize(*ready.truncateFrom - 1);
+      std::erase_if(state_.log,
+                    [&](const storage::LogEntry& e) { return e.index >= *ready.truncateFrom; });
+    }
+    if (ready.compacted) {
+      std::erase_if(state_.log,
+                    [&](const storage::LogEntry& e) { return e.index <= ready.compacted->index; });
+      state_.snapshot = *ready.compacted;
     }
     state_.log.insert(state_.log.end(), ready.append.begin(), ready.append.end());
     return Status::ok();
