@@ -1,4 +1,5 @@
 // The same behaviour checks run against both MessageStore implementations.
+#include <fstream>
 #include <functional>
 
 #include <gtest/gtest.h>
@@ -194,6 +195,65 @@ TEST(SqliteMessageStoreTest, ReopensWithStateAndRejectsNewerSchema) {
     LogEntry e{1, 2, CreateAccountOp{"alice", "h", 1}};
     EXPECT_EQ((*(*store)->apply(std::span(&e, 1)))[0].code, ErrorCode::kUsernameTaken);
   }
+}
+
+TEST(SqliteMessageStoreTest, ASnapshotCarriesTheWholeStateToAnotherStore) {
+  chat::testing::TempDir dir;
+  auto source = SqliteMessageStore::open(dir.file("a.db"), {});
+  auto target = SqliteMessageStore::open(dir.file("b.db"), {});
+  ASSERT_TRUE(source && target);
+  std::vector<LogEntry> entries = {{1, 1, CreateAccountOp{"alice", "h", 1}},
+                                   {1, 2, CreateAccountOp{"bob", "h", 1}},
+                                   {2, 3, StoreMessageOp{"alice", "bob", "hi", 5, 77}}};
+  ASSERT_TRUE((*source)->apply(entries).has_value());
+  // The target had a life of its own before; the snapshot replaces all of it.
+  LogEntry old{1, 1, CreateAccountOp{"carol", "h", 1}};
+  ASSERT_TRUE((*target)->apply(std::span(&old, 1)).has_value());
+
+  auto written = (*source)->writeSnapshot(dir.file("snap"));
+  ASSERT_TRUE(written.has_value()) << written.error().toString();
+  EXPECT_EQ(written->index, 3u);
+  EXPECT_EQ(written->epoch, 2u);
+  // Applying on goes on after the snapshot and does not leak into it.
+  LogEntry later{2, 4, StoreMessageOp{"bob", "alice", "later", 6, 0}};
+  ASSERT_TRUE((*source)->apply(std::span(&later, 1)).has_value());
+
+  auto restored = (*target)->restoreSnapshot(dir.file("snap"));
+  ASSERT_TRUE(restored.has_value()) << restored.error().toString();
+  EXPECT_EQ(restored->index, 3u);
+  EXPECT_EQ((*target)->appliedPosition()->index, 3u);
+  EXPECT_FALSE((*target)->findAccount("carol")->has_value());
+  EXPECT_EQ((*(*target)->pendingMessages("bob", 0)).size(), 1u);
+  EXPECT_TRUE((*(*target)->pendingMessages("alice", 0)).empty());
+  // Caches were reloaded: the retry window and the accounts hold the snapshot's state.
+  LogEntry retry{2, 4, StoreMessageOp{"alice", "bob", "hi", 5, 77}};
+  auto r = (*target)->apply(std::span(&retry, 1));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)[0].id, 3u) << "a retried send inside the snapshot must not be stored twice";
+  LogEntry dup{2, 5, CreateAccountOp{"alice", "h", 1}};
+  EXPECT_EQ((*(*target)->apply(std::span(&dup, 1)))[0].code, ErrorCode::kUsernameTaken);
+  // And it survives a reopen.
+  target->reset();
+  auto reopened = SqliteMessageStore::open(dir.file("b.db"), {});
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_EQ((*reopened)->appliedPosition()->index, 5u);
+  EXPECT_TRUE((*reopened)->syncToDisk().isOk());
+}
+
+TEST(SqliteMessageStoreTest, ABadSnapshotIsAnErrorAndChangesNothing) {
+  chat::testing::TempDir dir;
+  auto store = SqliteMessageStore::open(dir.file("a.db"), {});
+  ASSERT_TRUE(store.has_value());
+  LogEntry e{1, 1, CreateAccountOp{"alice", "h", 1}};
+  ASSERT_TRUE((*store)->apply(std::span(&e, 1)).has_value());
+  {
+    std::ofstream junk(dir.file("junk"));
+    junk << "this is not a database";
+  }
+  EXPECT_FALSE((*store)->restoreSnapshot(dir.file("junk")).has_value());
+  EXPECT_FALSE((*store)->restoreSnapshot(dir.file("missing")).has_value());
+  EXPECT_TRUE((*store)->findAccount("alice")->has_value());
+  EXPECT_EQ((*store)->appliedPosition()->index, 1u);
 }
 
 TEST(SqliteMessageStoreTest, UnopenablePathIsAnError) {

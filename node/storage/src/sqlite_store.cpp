@@ -1,5 +1,12 @@
 #include "chat/storage/sqlite_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include <algorithm>
 #include <condition_variable>
 #include <filesystem>
@@ -599,6 +606,118 @@ Result<std::vector<protocol::ChatMessage>> SqliteMessageStore::messagesAfter(uin
     }
     return out;
   });
+}
+
+}  // namespace chat::storage
+
+namespace chat::storage {
+
+namespace {
+
+// Copies the main database of `from` into the main database of `to`, all pages in one step.
+Status copyDatabase(sqlite3* to, sqlite3* from, const std::string& what) {
+  sqlite3_backup* backup = sqlite3_backup_init(to, "main", from, "main");
+  if (backup == nullptr) {
+    return Status::ioError(what + ": " + sqlite3_errmsg(to));
+  }
+  int rc = sqlite3_backup_step(backup, -1);
+  int finished = sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE || finished != SQLITE_OK) {
+    return Status::ioError(what + ": " + sqlite3_errstr(rc != SQLITE_DONE ? rc : finished));
+  }
+  return Status::ok();
+}
+
+Result<AppliedPosition> readAppliedPosition(sqlite3* db, const std::string& path) {
+  AppliedPosition out;
+  for (auto [key, target] : {std::pair{"applied_index", &out.index},
+                             std::pair{"applied_epoch", &out.epoch}}) {
+    sqlite3_stmt* stmt = nullptr;
+    std::string sql = std::string("SELECT value FROM meta WHERE key = '") + key + "'";
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      return Status::corruption(path + " is not a chat database: " + sqlite3_errmsg(db));
+    }
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+      *target = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+  }
+  return out;
+}
+
+// An sqlite3 handle on a file of its own, closed on scope exit.
+struct RawDatabase {
+  sqlite3* db = nullptr;
+  RawDatabase(const std::string& path, int flags) { sqlite3_open_v2(path.c_str(), &db, flags, nullptr); }
+  ~RawDatabase() { sqlite3_close(db); }
+  RawDatabase(const RawDatabase&) = delete;
+  RawDatabase& operator=(const RawDatabase&) = delete;
+};
+
+Status fsyncFile(const std::string& path, bool mayBeMissing) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (mayBeMissing && errno == ENOENT) {
+      return Status::ok();
+    }
+    return Status::ioError("cannot open " + path + " to sync it: " + std::strerror(errno));
+  }
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return Status::ioError("fsync of " + path + " failed: " + std::strerror(err));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<AppliedPosition> SqliteMessageStore::writeSnapshot(const std::string& path) {
+  std::remove(path.c_str());
+  RawDatabase target(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (target.db == nullptr) {
+    return Status::ioError("cannot create the snapshot " + path);
+  }
+  Impl::Reader reader(*impl_);
+  sqlite3* source = Poco::Data::SQLite::Utility::dbHandle(*reader);
+  CHAT_RETURN_IF_ERROR(copyDatabase(target.db, source, "writing the snapshot " + path));
+  // The copy is a plain rollback-journal file: one file to ship.
+  sqlite3_exec(target.db, "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
+  auto position = readAppliedPosition(target.db, path);
+  if (!position) {
+    return position;
+  }
+  CHAT_RETURN_IF_ERROR(fsyncFile(path, false));
+  return position;
+}
+
+Result<AppliedPosition> SqliteMessageStore::restoreSnapshot(const std::string& path) {
+  RawDatabase source(path, SQLITE_OPEN_READONLY);
+  if (source.db == nullptr) {
+    return Status::ioError("cannot open the snapshot " + path);
+  }
+  auto position = readAppliedPosition(source.db, path);
+  if (!position) {
+    return position;
+  }
+  {
+    MutexLock lock(impl_->applyMu);
+    sqlite3* target = Poco::Data::SQLite::Utility::dbHandle(*impl_->writer);
+    CHAT_RETURN_IF_ERROR(copyDatabase(target, source.db, "restoring the snapshot " + path));
+    try {
+      impl_->loadCaches();
+    } catch (const Poco::Exception& e) {
+      return Status::ioError("reloading after the snapshot " + path + ": " + e.displayText());
+    }
+  }
+  CHAT_RETURN_IF_ERROR(syncToDisk());
+  return position;
+}
+
+Status SqliteMessageStore::syncToDisk() {
+  CHAT_RETURN_IF_ERROR(fsyncFile(impl_->path + "-wal", true));
+  return fsyncFile(impl_->path, false);
 }
 
 }  // namespace chat::storage

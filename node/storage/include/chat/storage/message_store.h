@@ -70,6 +70,24 @@ class MessageStore {
   // Every message in id order; for checks in tests and tools (chat-chaos), paged by id.
   virtual Result<std::vector<protocol::ChatMessage>> messagesAfter(uint64_t afterId,
                                                                    uint32_t limit) = 0;
+
+  // Snapshots, for a replicated log that trims itself (a follower too far behind gets the
+  // whole state instead of the log). A store without them never lets its log be trimmed.
+  virtual bool supportsSnapshots() const { return false; }
+  // Writes a consistent copy of the whole state to the file `path` while applies go on;
+  // returns the applied position it holds. Errors: kIoError.
+  virtual Result<AppliedPosition> writeSnapshot(const std::string& path) {
+    (void)path;
+    return Status::unavailable("this store keeps no snapshots");
+  }
+  // Replaces the whole state with the snapshot in the file `path`, durably; readers see the
+  // old state or the new, never a mix. Returns the snapshot's applied position.
+  virtual Result<AppliedPosition> restoreSnapshot(const std::string& path) {
+    (void)path;
+    return Status::unavailable("this store keeps no snapshots");
+  }
+  // Makes everything applied so far durable (for stores that apply without syncing).
+  virtual Status syncToDisk() { return Status::ok(); }
 };
 
 // ASCII lower-casing used for the case-insensitive name key.

@@ -48,6 +48,15 @@ class SqliteMessageStore final : public MessageStore {
                               uint32_t limit) override;
   Result<std::vector<protocol::ChatMessage>> messagesAfter(uint64_t afterId,
                                                            uint32_t limit) override;
+  // Snapshots are copies of the database file made with SQLite's online backup API: from a
+  // reader session (one read transaction, so one committed state) into a new file, and back
+  // into the writer's connection (one write transaction).
+  bool supportsSnapshots() const override { return true; }
+  Result<AppliedPosition> writeSnapshot(const std::string& path) override;
+  Result<AppliedPosition> restoreSnapshot(const std::string& path) override;
+  // fsyncs the database file and its WAL: with synchronous=NORMAL, commits since the last
+  // checkpoint are written but not yet synced.
+  Status syncToDisk() override;
 
   // The current schema version written by open().
   static constexpr int kSchemaVersion = 1;
