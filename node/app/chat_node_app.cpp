@@ -218,6 +218,9 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       o.raft.heartbeat = clusterConfig->heartbeat;
       o.raft.electionTimeout = clusterConfig->electionTimeout;
       o.raft.electionStep = clusterConfig->electionStep;
+      o.snapshotDir = dataDir;
+      o.maxLogEntries = clusterConfig->maxLogEntries;
+      o.compactEntries = clusterConfig->compactEntries;
       for (const auto& n : clusterConfig->nodes) {
         t.peers[n.id] = n.peerAddress();
         o.raft.members.push_back(n.id);

@@ -1,6 +1,8 @@
 // Failover as clients see it, with real chat-node processes: the cluster client follows
 // redirects, survives SIGKILL and SIGSTOP of the leader without anybody typing, resumes its
 // session without the password, and every acknowledged message reaches its recipient once.
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
@@ -187,6 +189,63 @@ TEST_F(ClusterFailoverTest, APausedLeaderStepsDownAndRejoinsWithNothingLostOrDou
     EXPECT_EQ(n, 1) << body;
   }
   EXPECT_GE(stored.size(), t.acknowledged.size());
+}
+
+TEST(ClusterSnapshotTest, ANodeThatFellBehindTheTrimmedLogReturnsThroughASnapshot) {
+  testing::ClusterTimings timings;
+  timings.maxLogEntries = 60;
+  timings.compactEntries = 20;
+  timings.logLevel = "information";
+  testing::ProcessCluster cluster(3, timings);
+  ASSERT_TRUE(cluster.startAll());
+  ASSERT_EQ(cluster.waitForLeader(), 1u);
+  auto c = clientOf(cluster.addresses());
+  ASSERT_TRUE(c->call(protocol::CreateRequest{"erin", "pw"}, 20s)->isOk());
+  ASSERT_TRUE(c->call(protocol::LoginRequest{"erin", "pw"}, 20s)->isOk());
+  int sent = 0;
+  auto sendSome = [&](int n) {
+    std::vector<uint64_t> ids;
+    for (int i = 0; i < n; ++i) {
+      ids.push_back(c->submit(protocol::SendRequest{"erin", "note " + std::to_string(sent++)}));
+    }
+    c->flush();
+    size_t answered = 0;
+    while (answered < ids.size()) {
+      auto e = c->waitEvent(20s);
+      ASSERT_TRUE(e.has_value()) << "no reply within 20 s";
+      if (auto* r = std::get_if<protocol::Response>(&*e)) {
+        ASSERT_TRUE(r->isOk()) << r->error;
+        ++answered;
+      }
+    }
+  };
+  sendSome(20);
+  cluster.node(3).kill(SIGKILL);
+  sendSome(300);  // far past what the leader keeps in its log
+  auto leader = cluster.status(1);
+  ASSERT_TRUE(leader.has_value());
+  ASSERT_TRUE(cluster.node(3).start());
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  std::optional<protocol::NodeStatus> back;
+  while (std::chrono::steady_clock::now() < deadline) {
+    back = cluster.status(3);
+    if (back && back->appliedIndex >= leader->commitIndex) {
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(back.has_value());
+  EXPECT_GE(back->appliedIndex, leader->commitIndex) << "node 3 did not catch up";
+  std::ifstream log(cluster.dataDir(3) + "/stdout.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("installed a snapshot up to index"), std::string::npos) << text;
+  // Node 3 now carries the cluster with node 2: without it there is no majority.
+  cluster.node(1).kill(SIGKILL);
+  sendSome(10);
+  auto history = c->call(protocol::HistoryRequest{"erin", 0, 500}, 20s);
+  ASSERT_TRUE(history && history->isOk());
+  EXPECT_EQ(std::get<protocol::HistoryReply>(history->body).messages.size(),
+            static_cast<size_t>(sent));
 }
 
 TEST(ClusterFiveNodesTest, TwoOfFiveKilledOneAfterTheOtherAndTheClusterServesOn) {

@@ -24,8 +24,11 @@ namespace chat::testing {
 
 class NodeProcess {
  public:
-  explicit NodeProcess(std::string dataDir, std::vector<std::string> extraArgs = {})
-      : dataDir_(std::move(dataDir)), extraArgs_(std::move(extraArgs)) {}
+  explicit NodeProcess(std::string dataDir, std::vector<std::string> extraArgs = {},
+                       std::string logLevel = "warning")
+      : dataDir_(std::move(dataDir)),
+        extraArgs_(std::move(extraArgs)),
+        logLevel_(std::move(logLevel)) {}
   ~NodeProcess() { kill(SIGKILL); }
   NodeProcess(const NodeProcess&) = delete;  // owns a child process
   NodeProcess& operator=(const NodeProcess&) = delete;
@@ -37,7 +40,7 @@ class NodeProcess {
     std::filesystem::remove(portFile);
     std::vector<std::string> args = {
         CHAT_NODE_BINARY, "--port",          "0",   "--data-dir",  dataDir_, "--port-file",
-        portFile,         "--password-hash", "min", "--log-level", "warning"};
+        portFile,         "--password-hash", "min", "--log-level", logLevel_};
     args.insert(args.end(), extraArgs_.begin(), extraArgs_.end());
     std::vector<char*> argv;
     for (auto& a : args) {
@@ -96,6 +99,7 @@ class NodeProcess {
  private:
   std::string dataDir_;
   std::vector<std::string> extraArgs_;
+  std::string logLevel_;
   pid_t pid_ = -1;
   int port_ = 0;
   int exitStatus_ = 0;

@@ -23,6 +23,9 @@ struct ClusterTimings {
   int heartbeatMs = 30;
   int electionTimeoutMs = 200;
   int electionStepMs = 100;
+  uint64_t maxLogEntries = 0;  // 0: the default
+  uint64_t compactEntries = 0;
+  std::string logLevel = "warning";
 };
 
 class ProcessCluster {
@@ -34,7 +37,8 @@ class ProcessCluster {
     for (size_t id = 1; id <= size; ++id) {
       nodes_.push_back(std::make_unique<NodeProcess>(
           dataDir(id),
-          std::vector<std::string>{"--cluster", clusterFile(), "--id", std::to_string(id)}));
+          std::vector<std::string>{"--cluster", clusterFile(), "--id", std::to_string(id)},
+          timings.logLevel));
     }
   }
 
@@ -45,6 +49,12 @@ class ProcessCluster {
     file << "[cluster]\nsecret = " << secret << "\nheartbeat_ms = " << timings.heartbeatMs
          << "\nelection_timeout_ms = " << timings.electionTimeoutMs
          << "\nelection_step_ms = " << timings.electionStepMs << "\n";
+    if (timings.maxLogEntries != 0) {
+      file << "max_log_entries = " << timings.maxLogEntries << "\n";
+    }
+    if (timings.compactEntries != 0) {
+      file << "compact_entries = " << timings.compactEntries << "\n";
+    }
     for (size_t id = 1; id <= size_; ++id) {
       file << "[node." << id << "]\nhost = 127.0.0.1\nclient_port = " << ports_[id - 1]
            << "\npeer_port = " << ports_[size_ + id - 1] << "\ndata_dir = " << dataDir(id)

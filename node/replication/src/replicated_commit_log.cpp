@@ -1,5 +1,9 @@
 #include "chat/replication/replicated_commit_log.h"
 
+#include <cstdio>
+
+#include <Poco/Logger.h>
+
 #include "chat/common/process_info.h"
 
 namespace chat::replication {
@@ -50,6 +54,7 @@ ReplicatedCommitLog::ReplicatedCommitLog(ReplicatedLogOptions options, storage::
       thread_([this](const std::stop_token& stop) { run(stop); }) {
   commitIndex_.store(applied);
   epoch_.store(core_->epoch());
+  transport_.setSnapshotProvider([this] { return writeSnapshotForPeer(); });
   transport_.setHandler([this](Envelope envelope) {
     {
       MutexLock lock(mu_);
@@ -68,6 +73,10 @@ ReplicatedCommitLog::~ReplicatedCommitLog() {
   cv_.notify_all();
   thread_.request_stop();
   thread_.join();
+  if (fetcher_.joinable()) {
+    fetcher_.request_stop();
+    fetcher_.join();
+  }
   std::deque<Pending> left;
   {
     MutexLock lock(mu_);
@@ -111,12 +120,14 @@ void ReplicatedCommitLog::run(const std::stop_token& stop) {
   MonoTime nextTick = clock_.now();
   std::deque<Pending> proposals;
   std::deque<Envelope> inbox;
+  std::optional<Result<std::string>> fetched;
   while (!stop.stop_requested()) {
     bool campaign = false;
     {
       MutexLock lock(mu_);
       cv_.wait_until(mu_, nextTick, [&]() REQUIRES(mu_) {
-        return stopping_ || campaign_ || !proposals_.empty() || !inbox_.empty();
+        return stopping_ || campaign_ || !proposals_.empty() || !inbox_.empty() ||
+               fetched_.has_value();
       });
       if (stopping_) {
         return;
@@ -124,8 +135,13 @@ void ReplicatedCommitLog::run(const std::stop_token& stop) {
       proposals.swap(proposals_);
       inbox.swap(inbox_);
       std::swap(campaign, campaign_);
+      fetched.swap(fetched_);
     }
     MonoTime now = clock_.now();
+    if (fetched) {
+      installFetched(std::move(*fetched), now);
+      fetched.reset();
+    }
     for (auto& envelope : inbox) {
       core_->step(envelope, now);
     }
@@ -179,6 +195,9 @@ void ReplicatedCommitLog::process(MonoTime now) {
   for (auto& m : ready.messages) {
     transport_.send(std::move(m));
   }
+  if (ready.fetchSnapshotFrom != kNoNode) {
+    startFetch(ready.fetchSnapshotFrom);
+  }
   if (!ready.committed.empty()) {
     auto results = store_.apply(ready.committed);
     if (!results) {
@@ -203,6 +222,7 @@ void ReplicatedCommitLog::process(MonoTime now) {
       }
     }
     commitIndex_.store(ready.committed.back().index);
+    maybeCompact(now);
   }
   if (core_->role() != Role::kLeader && !waiting_.empty()) {
     failWaiting(
@@ -223,6 +243,101 @@ void ReplicatedCommitLog::process(MonoTime now) {
 ElectionNote ReplicatedCommitLog::lastElection() const {
   MutexLock lock(statusMu_);
   return lastElection_;
+}
+
+}  // namespace chat::replication
+
+namespace chat::replication {
+
+bool ReplicatedCommitLog::canSnapshot() const {
+  return !options_.snapshotDir.empty() && store_.supportsSnapshots();
+}
+
+void ReplicatedCommitLog::maybeCompact(MonoTime now) {
+  if (!canSnapshot()) {
+    return;
+  }
+  uint64_t start = core_->snapshot().index;
+  uint64_t applied = core_->appliedIndex();
+  uint64_t target = 0;
+  if (core_->role() == Role::kLeader) {
+    uint64_t everyone = applied;
+    for (const auto& p : core_->peerProgress(now)) {
+      everyone = std::min(everyone, p.match);
+    }
+    if (everyone >= start + options_.compactEntries) {
+      target = everyone;
+    }
+  }
+  if (core_->lastIndex() - start > options_.maxLogEntries &&
+      applied > start + options_.maxLogEntries / 2) {
+    target = std::max(target, applied - options_.maxLogEntries / 2);
+  }
+  if (target <= start) {
+    return;
+  }
+  // The store applies without its own fsync in a cluster: make it durable before the log
+  // entries that could rebuild it go away.
+  if (Status s = store_.syncToDisk(); !s.isOk()) {
+    Poco::Logger::get("chat.raft").warning("not trimming the log: " + s.message());
+    return;
+  }
+  core_->compact(target);
+}
+
+Result<std::string> ReplicatedCommitLog::writeSnapshotForPeer() {
+  if (!canSnapshot()) {
+    return Status::unavailable("this node keeps no snapshots");
+  }
+  std::string path = options_.snapshotDir + "/snapshot-out-" +
+                     std::to_string(snapshotsServed_.fetch_add(1)) + ".db";
+  auto written = store_.writeSnapshot(path);
+  if (!written) {
+    return written.error();
+  }
+  return path;
+}
+
+void ReplicatedCommitLog::startFetch(NodeId from) {
+  if (!canSnapshot()) {
+    core_->snapshotFailed();
+    return;
+  }
+  if (fetcher_.joinable()) {
+    fetcher_.join();  // the previous fetch already reported; its thread is ending
+  }
+  std::string path = options_.snapshotDir + "/snapshot-in.db";
+  Poco::Logger::get("chat.raft").information("fetching a snapshot from node " +
+                                             std::to_string(from));
+  fetcher_ = std::jthread([this, from, path](const std::stop_token& stop) {
+    setThreadName("chat-snapshot");
+    Status s = transport_.fetchSnapshot(from, path, stop);
+    {
+      MutexLock lock(mu_);
+      fetched_ = s.isOk() ? Result<std::string>(path) : Result<std::string>(s);
+    }
+    cv_.notify_one();
+  });
+}
+
+void ReplicatedCommitLog::installFetched(Result<std::string> fetched, MonoTime now) {
+  auto& log = Poco::Logger::get("chat.raft");
+  if (!fetched) {
+    log.warning("the snapshot fetch failed: " + fetched.error().message());
+    core_->snapshotFailed();
+    return;
+  }
+  auto restored = store_.restoreSnapshot(*fetched);
+  std::remove(fetched->c_str());
+  if (!restored) {
+    log.warning("the fetched snapshot could not be installed: " + restored.error().message());
+    core_->snapshotFailed();
+    return;
+  }
+  log.information("installed a snapshot up to index " + std::to_string(restored->index));
+  core_->snapshotInstalled(SnapshotMeta{restored->index, restored->epoch}, now);
+  commitIndex_.store(std::max(commitIndex_.load(), restored->index));
+  process(now);
 }
 
 }  // namespace chat::replication

@@ -1,9 +1,14 @@
 #include "chat/replication/socket_peer_transport.h"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -52,12 +57,12 @@ std::array<uint8_t, kMacBytes> proof(const Key& key, const uint8_t* challenge, N
   return mac;
 }
 
-// Reads exactly n bytes, giving up when `stop` is set or the peer closes. Throws on errors.
-bool readExactly(Poco::Net::StreamSocket& s, uint8_t* out, size_t n,
-                 const std::atomic<bool>& stop) {
+// Reads exactly n bytes, giving up when `stopped()` or the peer closes. Throws on errors.
+template <typename Stopped>
+bool readUntil(Poco::Net::StreamSocket& s, uint8_t* out, size_t n, const Stopped& stopped) {
   size_t got = 0;
   while (got < n) {
-    if (stop.load()) {
+    if (stopped()) {
       return false;
     }
     try {
@@ -67,10 +72,15 @@ bool readExactly(Poco::Net::StreamSocket& s, uint8_t* out, size_t n,
       }
       got += static_cast<size_t>(r);
     } catch (const Poco::TimeoutException&) {
-      continue;  // check `stop` and keep waiting
+      continue;  // check `stopped` and keep waiting
     }
   }
   return true;
+}
+
+bool readExactly(Poco::Net::StreamSocket& s, uint8_t* out, size_t n,
+                 const std::atomic<bool>& stop) {
+  return readUntil(s, out, n, [&] { return stop.load(); });
 }
 
 void writeAll(Poco::Net::StreamSocket& s, const uint8_t* data, size_t n) {
@@ -88,6 +98,25 @@ uint32_t readU32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
 
+// In place of a frame length: "send me your snapshot". The answer is a u64 size (kNoSnapshot
+// when there is none) and that many bytes, then the acceptor closes the connection.
+constexpr uint32_t kSnapshotRequest = 0xFFFFFFFF;
+constexpr uint64_t kNoSnapshot = ~uint64_t{0};
+constexpr size_t kSnapshotChunk = 256 * 1024;
+
+void putU64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) {
+    p[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
+  }
+}
+uint64_t getU64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) {
+    v = (v << 8) | p[i];
+  }
+  return v;
+}
+
 }  // namespace
 
 struct SocketPeerTransport::Impl {
@@ -100,6 +129,7 @@ struct SocketPeerTransport::Impl {
 
   Mutex handlerMu;
   Handler handler GUARDED_BY(handlerMu);
+  SnapshotProvider snapshotProvider GUARDED_BY(handlerMu);
 
   struct Outbound {
     std::string address;
@@ -178,6 +208,10 @@ struct SocketPeerTransport::Impl {
           return;
         }
         uint32_t n = readU32(length.data());
+        if (n == kSnapshotRequest) {
+          serveSnapshot(s, id);
+          return;
+        }
         if (n > kMaxFrameBytes) {
           logger().warning("closing peer " + std::to_string(id) + ": frame of " +
                            std::to_string(n) + " bytes");
@@ -203,26 +237,80 @@ struct SocketPeerTransport::Impl {
     }
   }
 
+  // Connects to a peer port and proves this node knows the secret. Throws on failure.
+  void connectAsPeer(Poco::Net::StreamSocket& s, const std::string& address) {
+    s.connect(Poco::Net::SocketAddress(address), Poco::Timespan(1, 0));
+    s.setNoDelay(true);
+    s.setReceiveTimeout(Poco::Timespan(2, 0));
+    std::array<uint8_t, kChallengeBytes> challenge{};
+    if (!readExactly(s, challenge.data(), challenge.size(), stopping)) {
+      throw Poco::Net::NetException("no challenge");
+    }
+    std::array<uint8_t, 4 + kMacBytes> answer{};
+    for (int i = 0; i < 4; ++i) {
+      answer[static_cast<size_t>(i)] = static_cast<uint8_t>(options.self >> (24 - 8 * i));
+    }
+    auto mac = proof(key, challenge.data(), options.self);
+    std::memcpy(answer.data() + 4, mac.data(), mac.size());
+    writeAll(s, answer.data(), answer.size());
+  }
+
+  // Answers a peer's snapshot request on its (authenticated) connection.
+  void serveSnapshot(Poco::Net::StreamSocket& s, NodeId peer) {
+    SnapshotProvider provider;
+    {
+      MutexLock lock(handlerMu);
+      provider = snapshotProvider;
+    }
+    std::array<uint8_t, 8> header{};
+    auto written = provider ? provider() : Result<std::string>(Status::unavailable("no provider"));
+    if (!written) {
+      logger().warning("cannot give node " + std::to_string(peer) +
+                       " a snapshot: " + written.error().message());
+      putU64(header.data(), kNoSnapshot);
+      writeAll(s, header.data(), header.size());
+      return;
+    }
+    std::string path = *written;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st{};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+      if (fd >= 0) {
+        ::close(fd);
+      }
+      std::remove(path.c_str());
+      putU64(header.data(), kNoSnapshot);
+      writeAll(s, header.data(), header.size());
+      return;
+    }
+    putU64(header.data(), static_cast<uint64_t>(st.st_size));
+    std::vector<uint8_t> chunk(kSnapshotChunk);
+    try {
+      writeAll(s, header.data(), header.size());
+      for (;;) {
+        ssize_t n = ::read(fd, chunk.data(), chunk.size());
+        if (n <= 0) {
+          break;
+        }
+        writeAll(s, chunk.data(), static_cast<size_t>(n));
+      }
+    } catch (const Poco::Exception& e) {
+      logger().warning("sending a snapshot to node " + std::to_string(peer) +
+                       " failed: " + e.displayText());
+    }
+    ::close(fd);
+    std::remove(path.c_str());
+    logger().information("sent a snapshot of " + std::to_string(st.st_size) + " bytes to node " +
+                         std::to_string(peer));
+  }
+
   void writeLoop(NodeId peer, Outbound& out) {
     setThreadName("chat-peer-out");
     auto backoff = std::chrono::milliseconds(50);
     while (!stopping.load()) {
       Poco::Net::StreamSocket s;
       try {
-        s.connect(Poco::Net::SocketAddress(out.address), Poco::Timespan(1, 0));
-        s.setNoDelay(true);
-        s.setReceiveTimeout(Poco::Timespan(2, 0));
-        std::array<uint8_t, kChallengeBytes> challenge{};
-        if (!readExactly(s, challenge.data(), challenge.size(), stopping)) {
-          throw Poco::Net::NetException("no challenge");
-        }
-        std::array<uint8_t, 4 + kMacBytes> answer{};
-        for (int i = 0; i < 4; ++i) {
-          answer[static_cast<size_t>(i)] = static_cast<uint8_t>(options.self >> (24 - 8 * i));
-        }
-        auto mac = proof(key, challenge.data(), options.self);
-        std::memcpy(answer.data() + 4, mac.data(), mac.size());
-        writeAll(s, answer.data(), answer.size());
+        connectAsPeer(s, out.address);
         backoff = std::chrono::milliseconds(50);
         for (;;) {
           std::deque<std::vector<uint8_t>> batch;
@@ -348,6 +436,68 @@ void SocketPeerTransport::send(Envelope envelope) {
 void SocketPeerTransport::setHandler(Handler handler) {
   MutexLock lock(impl_->handlerMu);
   impl_->handler = std::move(handler);
+}
+
+void SocketPeerTransport::setSnapshotProvider(SnapshotProvider provider) {
+  MutexLock lock(impl_->handlerMu);
+  impl_->snapshotProvider = std::move(provider);
+}
+
+Status SocketPeerTransport::fetchSnapshot(NodeId peer, const std::string& path,
+                                          std::stop_token stop) {
+  auto stopped = [&] { return impl_->stopping.load() || stop.stop_requested(); };
+  auto it = impl_->options.peers.find(peer);
+  if (it == impl_->options.peers.end()) {
+    return Status::invalidArgument("node " + std::to_string(peer) + " is not in the cluster");
+  }
+  int fd = -1;
+  try {
+    Poco::Net::StreamSocket s;
+    impl_->connectAsPeer(s, it->second);
+    std::array<uint8_t, 4> request{0xFF, 0xFF, 0xFF, 0xFF};
+    writeAll(s, request.data(), request.size());
+    std::array<uint8_t, 8> header{};
+    // Waits while the peer writes its snapshot (readExactly retries on receive timeouts).
+    if (!readUntil(s, header.data(), header.size(), stopped)) {
+      return Status::unavailable("node " + std::to_string(peer) + " closed before its snapshot");
+    }
+    uint64_t size = getU64(header.data());
+    if (size == kNoSnapshot) {
+      return Status::unavailable("node " + std::to_string(peer) + " has no snapshot to give");
+    }
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Status::ioError("cannot create " + path + ": " + std::strerror(errno));
+    }
+    std::vector<uint8_t> chunk(kSnapshotChunk);
+    uint64_t got = 0;
+    while (got < size) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), size - got));
+      if (!readUntil(s, chunk.data(), want, stopped)) {
+        ::close(fd);
+        return Status::unavailable("the snapshot from node " + std::to_string(peer) +
+                                   " broke off after " + std::to_string(got) + " of " +
+                                   std::to_string(size) + " bytes");
+      }
+      if (::write(fd, chunk.data(), want) != static_cast<ssize_t>(want)) {
+        ::close(fd);
+        return Status::ioError("writing " + path + ": " + std::strerror(errno));
+      }
+      got += want;
+    }
+    bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    if (!synced) {
+      return Status::ioError("fsync of " + path + " failed");
+    }
+    return Status::ok();
+  } catch (const Poco::Exception& e) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    return Status::unavailable("fetching a snapshot from node " + std::to_string(peer) +
+                               " failed: " + e.displayText());
+  }
 }
 
 uint16_t SocketPeerTransport::port() const {

@@ -78,7 +78,9 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
   auto heartbeat = number(*ini, "cluster.heartbeat_ms", 50, 1, 60000, name);
   auto timeout = number(*ini, "cluster.election_timeout_ms", 300, 10, 600000, name);
   auto step = number(*ini, "cluster.election_step_ms", 100, 0, 600000, name);
-  for (const auto* r : {&heartbeat, &timeout, &step}) {
+  auto maxLog = number(*ini, "cluster.max_log_entries", 100000, 10, 1000000000, name);
+  auto compact = number(*ini, "cluster.compact_entries", 10000, 1, 1000000000, name);
+  for (const auto* r : {&heartbeat, &timeout, &step, &maxLog, &compact}) {
     if (!*r) {
       return r->error();
     }
@@ -86,6 +88,8 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
   config.heartbeat = std::chrono::milliseconds(*heartbeat);
   config.electionTimeout = std::chrono::milliseconds(*timeout);
   config.electionStep = std::chrono::milliseconds(*step);
+  config.maxLogEntries = static_cast<uint64_t>(*maxLog);
+  config.compactEntries = static_cast<uint64_t>(*compact);
   if (config.heartbeat * 2 > config.electionTimeout) {
     return Status::invalidArgument(name +
                                    ": election_timeout_ms must be at least twice "

@@ -11,8 +11,11 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stop_token>
+#include <string>
 
 #include "chat/common/mutex.h"
+#include "chat/common/status.h"
 #include "chat/replication/raft_messages.h"
 
 namespace chat::replication {
@@ -20,11 +23,20 @@ namespace chat::replication {
 class PeerTransport {
  public:
   using Handler = std::function<void(Envelope)>;
+  // Writes a snapshot of this node's state to a new file and returns its path; the transport
+  // sends it and deletes it. Called on a transport thread.
+  using SnapshotProvider = std::function<Result<std::string>()>;
   virtual ~PeerTransport() = default;
   // Best effort: a message to an unreachable peer is dropped (Raft retries).
   virtual void send(Envelope envelope) = 0;
   // REQUIRES: called once, before the first message can arrive.
   virtual void setHandler(Handler handler) = 0;
+  // REQUIRES: called once, before peers can ask.
+  virtual void setSnapshotProvider(SnapshotProvider provider) = 0;
+  // Fetches `peer`'s snapshot into the file `path` (synced). Blocks for the whole transfer:
+  // call it from a thread of your own; `stop` ends it early. Errors: kUnavailable (peer
+  // unreachable, has none, or stopped), kIoError (local file).
+  virtual Status fetchSnapshot(NodeId peer, const std::string& path, std::stop_token stop) = 0;
 };
 
 // Connects nodes of one process. Links can be cut to simulate partitions.
@@ -38,8 +50,10 @@ class LocalTransportHub {
  private:
   class Endpoint;
   void deliver(Envelope envelope) EXCLUDES(mu_);
+  Status fetch(NodeId from, NodeId to, const std::string& path) EXCLUDES(mu_);
   Mutex mu_;
   std::map<NodeId, PeerTransport::Handler> handlers_ GUARDED_BY(mu_);
+  std::map<NodeId, PeerTransport::SnapshotProvider> providers_ GUARDED_BY(mu_);
   std::set<NodeId> cut_ GUARDED_BY(mu_);
 };
 

@@ -16,6 +16,8 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "chat/common/clock.h"
@@ -32,6 +34,14 @@ namespace chat::replication {
 struct ReplicatedLogOptions {
   RaftConfig raft;
   Duration tickInterval = std::chrono::milliseconds(5);
+  // Where snapshots are written for peers and fetched from the leader. Empty, or a store
+  // without snapshots: the log is never trimmed.
+  std::string snapshotDir;
+  // Trimming: the leader drops what every node holds once that is compactEntries past the
+  // log's start; any node keeps at most maxLogEntries, dropping the older half beyond that
+  // (a node that falls further behind catches up from a snapshot).
+  uint64_t compactEntries = 10000;
+  uint64_t maxLogEntries = 100000;
 };
 
 class ReplicatedCommitLog final : public service::CommitLog {
@@ -78,6 +88,12 @@ class ReplicatedCommitLog final : public service::CommitLog {
   void run(const std::stop_token& stop);
   void process(MonoTime now);
   void failWaiting(const std::string& why);
+  bool canSnapshot() const;
+  // Trims the log when the options say so, after making the store durable.
+  void maybeCompact(MonoTime now);
+  void startFetch(NodeId from);
+  void installFetched(Result<std::string> fetched, MonoTime now);
+  Result<std::string> writeSnapshotForPeer();
 
   // Immutable after construction
   const ReplicatedLogOptions options_;
@@ -93,6 +109,7 @@ class ReplicatedCommitLog final : public service::CommitLog {
   std::unique_ptr<RaftCore> core_;
   std::map<uint64_t, Waiting> waiting_;  // by log index
   bool broken_ = false;                  // storage failed: serve nothing more
+  std::jthread fetcher_;                 // a snapshot fetch in progress, if any
 
   std::atomic<uint64_t> commitIndex_{0};
   std::atomic<uint64_t> epoch_{0};
@@ -108,8 +125,10 @@ class ReplicatedCommitLog final : public service::CommitLog {
   std::deque<Pending> proposals_ GUARDED_BY(mu_);
   std::deque<Envelope> inbox_ GUARDED_BY(mu_);
   bool campaign_ GUARDED_BY(mu_) = false;
+  std::optional<Result<std::string>> fetched_ GUARDED_BY(mu_);  // a finished fetch's file
   bool stopping_ GUARDED_BY(mu_) = false;
 
+  std::atomic<uint64_t> snapshotsServed_{0};
   std::jthread thread_;  // last: starts once everything above exists
 };
 

@@ -6,6 +6,8 @@
 //   acceptor  -> 32-byte random challenge
 //   connector -> u32 node id, 32-byte HMAC-SHA256(secret, challenge || node id)
 //   then frames from connector: u32 length, envelope (peer_codec.h)
+//   or, instead of the first frame, u32 0xFFFFFFFF: a snapshot request; the acceptor answers
+//   u64 size (all ones: none) and the snapshot's bytes, and closes.
 //
 // A connection that fails the proof, or sends an envelope claiming another sender, is
 // logged and closed. Outbound queues are bounded (Raft resends what is dropped).
@@ -43,6 +45,10 @@ class SocketPeerTransport final : public PeerTransport {
 
   void send(Envelope envelope) override;
   void setHandler(Handler handler) override;
+  void setSnapshotProvider(SnapshotProvider provider) override;
+  // Opens a connection of its own to the peer, proves the secret, sends the snapshot request
+  // and writes the reply into `path`.
+  Status fetchSnapshot(NodeId peer, const std::string& path, std::stop_token stop) override;
   uint16_t port() const;
   // Inbound connections refused for a failed proof, since start (for tests and status).
   uint64_t refusedConnections() const;

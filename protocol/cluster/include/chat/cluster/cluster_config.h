@@ -7,6 +7,8 @@
 //   heartbeat_ms = 50
 //   election_timeout_ms = 300  ; the first node in order; later ones a step more each
 //   election_step_ms = 100
+//   max_log_entries = 100000   ; optional: log trimming (docs/replication.md)
+//   compact_entries = 10000
 //   [node.1]
 //   host = 127.0.0.1
 //   client_port = 7001
@@ -42,6 +44,8 @@ struct ClusterConfig {
   std::chrono::milliseconds heartbeat{50};
   std::chrono::milliseconds electionTimeout{300};
   std::chrono::milliseconds electionStep{100};
+  uint64_t maxLogEntries = 100000;  // a node's log is trimmed beyond this many entries
+  uint64_t compactEntries = 10000;  // the leader trims what everyone holds in steps this big
   std::vector<NodeConfig> nodes;  // succession order: the order of the sections in the file
 
   const NodeConfig* node(uint32_t id) const;
