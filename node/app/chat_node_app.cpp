@@ -239,6 +239,7 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       }
       replicated = opened->get();
       commitLog = std::move(opened).value();
+      transport->setCampaignHandler([replicated] { replicated->campaignNow(); });
     } else {
       auto opened = service::LocalCommitLog::open(**store);
       if (!opened) {

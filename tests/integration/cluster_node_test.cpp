@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "chat/client/connection.h"
+#include "chat/replication/socket_peer_transport.h"
 #include "support/process_cluster.h"
 
 namespace chat {
@@ -94,6 +95,33 @@ TEST_F(ClusterNodeTest, TheNextInLineTakesOverAndNothingAcknowledgedIsLost) {
 
 namespace chat {
 namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ClusterCampaignTest, AnOperatorMakesTheNextInLineTakeOverWithoutWaitingForTheTimeout) {
+  testing::ClusterTimings timings;
+  timings.electionTimeoutMs = 3000;  // heartbeats alone would take 3 s or more
+  timings.electionStepMs = 1000;
+  testing::ProcessCluster cluster(3, timings);
+  ASSERT_TRUE(cluster.startAll());
+  ASSERT_EQ(cluster.waitForLeader({}, std::chrono::seconds(20)), 1u);
+  std::string node2 = "127.0.0.1:" + std::to_string(cluster.peerPort(2));
+  // The wrong secret is refused.
+  EXPECT_FALSE(replication::askToCampaign(node2, "some-other-secret-entirely", 2000ms).isOk());
+  EXPECT_TRUE(cluster.waitForRole(1, "leader", 100ms));
+
+  cluster.node(1).kill(SIGKILL);
+  auto killed = std::chrono::steady_clock::now();
+  Status asked = replication::askToCampaign(node2, "integration-test-secret-42", 2000ms);
+  ASSERT_TRUE(asked.isOk()) << asked.toString();
+  ASSERT_TRUE(cluster.waitForRole(2, "leader", 2000ms));
+  auto took = std::chrono::steady_clock::now() - killed;
+  EXPECT_LT(took, 2000ms) << "the election timeout, not the request, decided";
+  auto status = cluster.status(2);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_NE(status->lastElection.find("asked to stand at once"), std::string::npos)
+      << status->lastElection;
+}
 
 TEST(ClusterSecretTest, ANodeWithTheWrongSecretIsRefusedAndNeverJoins) {
   testing::ProcessCluster cluster(3);

@@ -29,6 +29,7 @@ namespace chat::replication {
 namespace {
 
 constexpr size_t kChallengeBytes = 32;
+constexpr NodeId kOperatorId = 0;  // the supervisor or an operator tool; never a node
 constexpr size_t kMacBytes = crypto_auth_hmacsha256_BYTES;
 constexpr uint32_t kMaxFrameBytes = 64 * 1024 * 1024;
 const Poco::Timespan kPollInterval(0, 200 * 1000);
@@ -101,6 +102,9 @@ uint32_t readU32(const uint8_t* p) {
 // In place of a frame length: "send me your snapshot". The answer is a u64 size (kNoSnapshot
 // when there is none) and that many bytes, then the acceptor closes the connection.
 constexpr uint32_t kSnapshotRequest = 0xFFFFFFFF;
+// From an operator (node id 0, proving the secret): "stand for election now"; answered with
+// one byte, 1, and the connection closes.
+constexpr uint32_t kCampaignRequest = 0xFFFFFFFE;
 constexpr uint64_t kNoSnapshot = ~uint64_t{0};
 constexpr size_t kSnapshotChunk = 256 * 1024;
 
@@ -130,6 +134,7 @@ struct SocketPeerTransport::Impl {
   Mutex handlerMu;
   Handler handler GUARDED_BY(handlerMu);
   SnapshotProvider snapshotProvider GUARDED_BY(handlerMu);
+  std::function<void()> campaignHandler GUARDED_BY(handlerMu);
 
   struct Outbound {
     std::string address;
@@ -192,7 +197,7 @@ struct SocketPeerTransport::Impl {
       }
       NodeId id = readU32(answer.data());
       auto expected = proof(key, challenge.data(), id);
-      bool known = options.peers.contains(id);
+      bool known = options.peers.contains(id) || id == kOperatorId;
       if (!known || sodium_memcmp(expected.data(), answer.data() + 4, kMacBytes) != 0) {
         refused.fetch_add(1);
         logger().warning("refused a peer connection from " + from +
@@ -208,6 +213,10 @@ struct SocketPeerTransport::Impl {
           return;
         }
         uint32_t n = readU32(length.data());
+        if (id == kOperatorId) {
+          serveOperator(s, n, from);
+          return;
+        }
         if (n == kSnapshotRequest) {
           serveSnapshot(s, id);
           return;
@@ -253,6 +262,25 @@ struct SocketPeerTransport::Impl {
     auto mac = proof(key, challenge.data(), options.self);
     std::memcpy(answer.data() + 4, mac.data(), mac.size());
     writeAll(s, answer.data(), answer.size());
+  }
+
+  // An operator (the supervisor) may only ask this node to stand for election.
+  void serveOperator(Poco::Net::StreamSocket& s, uint32_t request, const std::string& from) {
+    if (request != kCampaignRequest) {
+      logger().warning("closing an operator connection from " + from + ": unknown request");
+      return;
+    }
+    std::function<void()> campaign;
+    {
+      MutexLock lock(handlerMu);
+      campaign = campaignHandler;
+    }
+    uint8_t accepted = campaign ? 1 : 0;
+    if (campaign) {
+      logger().information("an operator at " + from + " asked this node to stand for election");
+      campaign();
+    }
+    writeAll(s, &accepted, 1);
   }
 
   // Answers a peer's snapshot request on its (authenticated) connection.
@@ -436,6 +464,47 @@ void SocketPeerTransport::send(Envelope envelope) {
 void SocketPeerTransport::setHandler(Handler handler) {
   MutexLock lock(impl_->handlerMu);
   impl_->handler = std::move(handler);
+}
+
+void SocketPeerTransport::setCampaignHandler(std::function<void()> handler) {
+  MutexLock lock(impl_->handlerMu);
+  impl_->campaignHandler = std::move(handler);
+}
+
+Status askToCampaign(const std::string& peerAddress, const std::string& secret,
+                     std::chrono::milliseconds timeout) {
+  CHAT_CHECK(sodium_init() >= 0);
+  Key key = deriveKey(secret);
+  try {
+    Poco::Net::StreamSocket s;
+    s.connect(Poco::Net::SocketAddress(peerAddress), Poco::Timespan(timeout.count() * 1000));
+    s.setNoDelay(true);
+    s.setReceiveTimeout(Poco::Timespan(timeout.count() * 1000));
+    std::array<uint8_t, kChallengeBytes> challenge{};
+    std::atomic<bool> never{false};
+    if (!readExactly(s, challenge.data(), challenge.size(), never)) {
+      return Status::unavailable(peerAddress + " sent no challenge");
+    }
+    std::array<uint8_t, 4 + kMacBytes + 4> message{};  // id 0, proof, request
+    auto mac = proof(key, challenge.data(), kOperatorId);
+    std::memcpy(message.data() + 4, mac.data(), mac.size());
+    for (int i = 0; i < 4; ++i) {
+      message[4 + kMacBytes + static_cast<size_t>(i)] =
+          static_cast<uint8_t>(kCampaignRequest >> (24 - 8 * i));
+    }
+    writeAll(s, message.data(), message.size());
+    uint8_t accepted = 0;
+    if (s.receiveBytes(&accepted, 1) != 1 || accepted != 1) {
+      return Status::unavailable(peerAddress +
+                                 " refused: wrong secret, or not a node of this cluster");
+    }
+    return Status::ok();
+  } catch (const Poco::TimeoutException&) {
+    return Status::timeout(peerAddress + " did not answer within " +
+                           std::to_string(timeout.count()) + " ms");
+  } catch (const Poco::Exception& e) {
+    return Status::unavailable("cannot reach " + peerAddress + ": " + e.displayText());
+  }
 }
 
 void SocketPeerTransport::setSnapshotProvider(SnapshotProvider provider) {

@@ -8,6 +8,8 @@
 //   then frames from connector: u32 length, envelope (peer_codec.h)
 //   or, instead of the first frame, u32 0xFFFFFFFF: a snapshot request; the acceptor answers
 //   u64 size (all ones: none) and the snapshot's bytes, and closes.
+// An operator (the supervisor) connects as node id 0 with the same proof; its one request
+// is u32 0xFFFFFFFE, "stand for election now", answered with the byte 1.
 //
 // A connection that fails the proof, or sends an envelope claiming another sender, is
 // logged and closed. Outbound queues are bounded (Raft resends what is dropped).
@@ -17,6 +19,8 @@
 #ifndef CHAT_REPLICATION_SOCKET_PEER_TRANSPORT_H_
 #define CHAT_REPLICATION_SOCKET_PEER_TRANSPORT_H_
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -46,6 +50,9 @@ class SocketPeerTransport final : public PeerTransport {
   void send(Envelope envelope) override;
   void setHandler(Handler handler) override;
   void setSnapshotProvider(SnapshotProvider provider) override;
+  // What an operator's "stand for election now" does (ReplicatedCommitLog::campaignNow).
+  // Called on a transport thread.
+  void setCampaignHandler(std::function<void()> handler);
   // Opens a connection of its own to the peer, proves the secret, sends the snapshot request
   // and writes the reply into `path`.
   Status fetchSnapshot(NodeId peer, const std::string& path, std::stop_token stop) override;
@@ -58,6 +65,13 @@ class SocketPeerTransport final : public PeerTransport {
   explicit SocketPeerTransport(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Asks the node whose peer port is `peerAddress` to stand for election at once (the
+// supervisor does this when it sees the leader's process die, so failover need not wait out
+// the election timeout). Proves the cluster secret as an operator. Errors: kUnavailable
+// (unreachable or refused), kTimeout.
+Status askToCampaign(const std::string& peerAddress, const std::string& secret,
+                     std::chrono::milliseconds timeout);
 
 }  // namespace chat::replication
 
