@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <list>
 #include <thread>
 #include <vector>
 
@@ -145,9 +146,14 @@ struct SocketPeerTransport::Impl {
   };
   std::map<NodeId, std::unique_ptr<Outbound>> outbound;
 
+  // One per inbound connection; finished ones are joined and dropped at the next accept.
+  struct Reader {
+    Poco::Net::StreamSocket socket;
+    std::shared_ptr<std::atomic<bool>> finished = std::make_shared<std::atomic<bool>>(false);
+    std::jthread thread;
+  };
   Mutex readersMu;
-  std::vector<std::jthread> readers GUARDED_BY(readersMu);
-  std::vector<Poco::Net::StreamSocket> inboundSockets GUARDED_BY(readersMu);
+  std::list<Reader> readers GUARDED_BY(readersMu);
   std::jthread acceptor;
 
   void deliver(Envelope envelope) {
@@ -169,11 +175,23 @@ struct SocketPeerTransport::Impl {
           continue;
         }
         Poco::Net::StreamSocket s = listener.acceptConnection();
-        // TODO(#3): join reader threads whose peer went away; today they are joined at
-        // shutdown, so a node whose peers reconnect often keeps a finished thread per visit.
         MutexLock lock(readersMu);
-        inboundSockets.push_back(s);
-        readers.emplace_back([this, s]() mutable { readLoop(s); });
+        // Peers reconnect, operators and snapshot fetches come and go: reap finished readers
+        // so their threads do not pile up.
+        for (auto it = readers.begin(); it != readers.end();) {
+          if (it->finished->load()) {
+            it->thread.join();
+            it = readers.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        Reader& r = readers.emplace_back();
+        r.socket = s;
+        r.thread = std::jthread([this, s, finished = r.finished]() mutable {
+          readLoop(s);
+          finished->store(true);
+        });
       } catch (const Poco::Exception& e) {
         if (!stopping.load()) {
           logger().warning("peer accept failed: " + e.displayText());
@@ -385,9 +403,9 @@ struct SocketPeerTransport::Impl {
     }
     {
       MutexLock lock(readersMu);
-      for (auto& s : inboundSockets) {
+      for (auto& r : readers) {
         try {
-          s.shutdown();
+          r.socket.shutdown();
         } catch (const Poco::Exception&) {
           // already closed by the peer: nothing to unblock
         }
@@ -401,7 +419,7 @@ struct SocketPeerTransport::Impl {
         out->writer.join();
       }
     }
-    std::vector<std::jthread> done;
+    std::list<Reader> done;
     {
       MutexLock lock(readersMu);
       done.swap(readers);
