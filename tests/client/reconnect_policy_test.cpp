@@ -71,6 +71,20 @@ TEST(ReconnectPolicyTest, FollowsARedirectAtOnceButNotForever) {
   EXPECT_TRUE(waited);
 }
 
+TEST(ReconnectPolicyTest, ANodeThatKnowsNoLeaderYetIsAskedAgainShortlyThenGivenUp) {
+  auto p = threeNodes();
+  p.noLeaderYet("n2:2");
+  auto a = p.next();
+  EXPECT_EQ(a.address, "n2:2");
+  EXPECT_EQ(a.delay, 100ms);
+  bool movedOn = false;
+  for (int i = 0; i < 40 && !movedOn; ++i) {
+    p.noLeaderYet("n2:2");
+    movedOn = p.next().address != "n2:2";
+  }
+  EXPECT_TRUE(movedOn) << "a node cut off from the cluster would hold the client for ever";
+}
+
 TEST(ReconnectPolicyTest, ARedirectToAnAddressOutsideTheListIsFollowed) {
   auto p = threeNodes();
   p.redirected("10.0.0.9:7001");

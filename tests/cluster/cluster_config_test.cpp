@@ -30,7 +30,9 @@ TEST(ClusterConfigTest, ReadsNodesInFileOrder) {
   EXPECT_EQ(c->nodes[1].clientAddress(), "10.0.0.1:7001");
   EXPECT_EQ(c->heartbeat.count(), 40);
   EXPECT_EQ(c->electionTimeout.count(), 250);
-  EXPECT_EQ(c->electionStep.count(), 100);  // default
+  EXPECT_EQ(c->electionStep.count(), 50);  // default
+  EXPECT_EQ(c->maxLogEntries, 100000u);   // default
+  EXPECT_EQ(c->compactEntries, 10000u);   // default
   ASSERT_NE(c->node(1), nullptr);
   EXPECT_EQ(c->node(1)->peerAddress(), "10.0.0.1:7101");
   EXPECT_EQ(c->node(2), nullptr);

@@ -18,6 +18,14 @@ const char* benchUsage() {
          "  --idle N         also log in N idle connections and report the node's memory\n"
          "  --hold S         keep the idle connections open S seconds after the run\n"
          "  --json           print one JSON object instead of text\n"
+         "failover mode (starts its own cluster; --servers not needed):\n"
+         "  --failover K     SIGKILL the leader K times; print the time from each kill to the\n"
+         "                   first acknowledged send of an already-connected client\n"
+         "  --cluster FILE   the cluster file to start (its data folders are used as they are)\n"
+         "  --node-binary P  chat-node to run (default: beside chat-bench, else on PATH)\n"
+         "  --run-dir DIR    where node logs go (default: a temporary folder)\n"
+         "  --campaign       after each kill, ask the next node in line to stand at once (what\n"
+         "                   chat-supervisor does) instead of waiting for its election timeout\n"
          "The node should run with --password-hash min: the bench creates many accounts.\n";
 }
 
@@ -59,6 +67,10 @@ Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
       o.json = true;
       continue;
     }
+    if (arg == "--campaign") {
+      o.campaign = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       return Status::invalidArgument(arg + " needs a value (or is unknown); see --help");
     }
@@ -89,9 +101,23 @@ Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
       CHAT_RETURN_IF_ERROR(parseNumber("--idle", v, o.idleConnections));
     } else if (arg == "--hold") {
       CHAT_RETURN_IF_ERROR(parseNumber("--hold", v, o.holdSeconds));
+    } else if (arg == "--failover") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--failover", v, o.failoverKills));
+    } else if (arg == "--cluster") {
+      o.clusterFile = v;
+    } else if (arg == "--node-binary") {
+      o.nodeBinary = v;
+    } else if (arg == "--run-dir") {
+      o.runDir = v;
     } else {
       return Status::invalidArgument("unknown option " + arg + "; see --help");
     }
+  }
+  if (o.failoverKills > 0) {
+    if (o.clusterFile.empty()) {
+      return Status::invalidArgument("--failover needs --cluster FILE (e.g. etc/cluster-3.ini)");
+    }
+    return o;
   }
   if (o.servers.empty()) {
     return Status::invalidArgument("--servers is required, e.g. --servers 127.0.0.1:7001");

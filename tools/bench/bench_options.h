@@ -24,6 +24,13 @@ struct BenchOptions {
   int connectTimeoutMs = 5000;
   int idleConnections = 0;  // extra logged-in connections that do nothing (memory test)
   int holdSeconds = 0;      // keep idle connections open this long after the run
+  // Failover mode: start the cluster of `clusterFile` and SIGKILL its leader this many
+  // times, measuring from each kill to the first acknowledged send of a connected client.
+  int failoverKills = 0;
+  std::string clusterFile;
+  std::string nodeBinary;  // chat-node; default: beside chat-bench in the build tree, or PATH
+  std::string runDir;      // node logs; default: a temporary folder
+  bool campaign = false;   // after each kill, ask the next in line to stand at once
 };
 
 // Parses argv; kInvalidArgument with a sentence naming the bad option. `help` is set when

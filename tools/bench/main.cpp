@@ -4,6 +4,7 @@
 
 #include "bench_options.h"
 #include "bench_runner.h"
+#include "failover_runner.h"
 #include "chat/common/process_info.h"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   chat::raiseOpenFileLimit();
+  if (options->failoverKills > 0) {
+    auto failover = chat::bench::runFailover(*options);
+    if (!failover) {
+      std::cerr << "chat-bench: " << failover.error().message() << "\n";
+      return 1;
+    }
+    std::cout << chat::bench::formatFailover(*options, *failover);
+    return failover->ok() ? 0 : 1;
+  }
   auto result = chat::bench::runBench(*options);
   if (!result) {
     std::cerr << "chat-bench: " << result.error().message() << "\n";

@@ -144,7 +144,11 @@ bool RaftCore::logUpToDate(uint64_t index, uint64_t epoch) const {
 
 bool RaftCore::leaderRecentlyHeard(MonoTime now) const {
   // Within the shortest election timeout of anyone, a live leader has certainly been heard.
-  return heardFromLeader_ && now - lastHeardFromLeader_ < config_.electionTimeout;
+  // One heartbeat less, so that the first node in line, which stands exactly one shortest
+  // timeout after its own last heartbeat, does not find voters that heard the same
+  // heartbeat still loyal to a dead leader (and lose a whole timeout to that race).
+  return heardFromLeader_ &&
+         now - lastHeardFromLeader_ < config_.electionTimeout - config_.heartbeat;
 }
 
 void RaftCore::resetElectionDeadline(MonoTime now) {
@@ -248,7 +252,10 @@ void RaftCore::startPreVote(MonoTime now) {
   leader_ = kNoNode;
   votes_.clear();
   votes_[config_.self] = true;
-  resetElectionDeadline(now);
+  // A pre-vote changes nobody's state, so a failed one is retried soon rather than after a
+  // whole timeout: voters that heard the old leader a moment before this node did stay
+  // loyal (and silent) for up to a timeout, and would otherwise cost one more.
+  electionDeadline_ = now + config_.heartbeat * 2;
   for (NodeId peer : config_.members) {
     if (peer != config_.self) {
       send(peer,
@@ -392,9 +399,16 @@ void RaftCore::onVoteRequest(NodeId from, const VoteRequest& m, MonoTime now) {
     return;
   }
   if (m.preVote) {
-    bool grant = m.epoch > state_.epoch && logUpToDate(m.lastLogIndex, m.lastLogEpoch) &&
-                 (role_ != Role::kLeader);
+    bool newer = logUpToDate(m.lastLogIndex, m.lastLogEpoch);
+    bool grant = m.epoch > state_.epoch && newer && (role_ != Role::kLeader);
     send(from, VoteReply{grant ? m.epoch : state_.epoch, grant, true});
+    // Someone wants an election but lacks entries this node has: it cannot win, and waiting
+    // for this node's own (later) timeout only prolongs the outage. Stand now instead.
+    if (!newer && role_ == Role::kFollower && m.epoch > state_.epoch) {
+      campaignCause_ = "node " + std::to_string(from) +
+                       " stood with an older log, after " + silenceCause(now);
+      startPreVote(now);
+    }
     return;
   }
   if (m.epoch > state_.epoch) {

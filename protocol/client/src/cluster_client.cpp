@@ -71,6 +71,7 @@ void ClusterClient::connectNow() {
     return;
   }
   connection_ = std::move(c).value();
+  policy_.connected(address_);
   lastHeard_ = Clock::now();
   if (everConnected_) {
     ++reconnects_;
@@ -110,8 +111,8 @@ void ClusterClient::dropConnection(const std::string& why, bool nodeFailed) {
 void ClusterClient::redirect(const protocol::NotLeaderReply& hint) {
   std::string from = address_;
   if (hint.address.empty() || hint.address == address_) {
-    // An election is under way (or the node is cut off): ask the next node in line.
-    policy_.failed(address_);
+    // An election is under way: ask again shortly (or, if this keeps up, the next node).
+    policy_.noLeaderYet(address_);
   } else {
     policy_.redirected(hint.address);
   }

@@ -34,7 +34,10 @@ ReconnectPolicy::Attempt ReconnectPolicy::next() {
   if (waitBeforeNext_) {
     attempt.delay = jittered();
     waitBeforeNext_ = false;
+  } else if (shortWait_) {
+    attempt.delay = minDelay_;
   }
+  shortWait_ = false;
   if (hint_) {
     attempt.address = std::move(*hint_);
     hint_.reset();
@@ -48,12 +51,17 @@ void ReconnectPolicy::succeeded(const std::string& address) {
   step_ = minDelay_;
   failuresThisRound_ = 0;
   redirectsSinceSuccess_ = 0;
+  noLeaderAnswers_ = 0;
   waitBeforeNext_ = false;
   size_t i = indexOf(address);
   if (i < servers_.size()) {
     // Should this node fail, the one after it is the likely successor.
     nextIndex_ = i + 1;
   }
+}
+
+void ReconnectPolicy::connected(const std::string&) {
+  failuresThisRound_ = 0;
 }
 
 void ReconnectPolicy::failed(const std::string& address) {
@@ -65,12 +73,23 @@ void ReconnectPolicy::failed(const std::string& address) {
   }
 }
 
+void ReconnectPolicy::noLeaderYet(const std::string& address) {
+  // An election takes a few election timeouts at most; 25 answers at the minimum delay
+  // cover that, and a node that still knows no leader is probably cut off.
+  if (++noLeaderAnswers_ > 25) {
+    noLeaderAnswers_ = 0;
+    return failed(address);
+  }
+  hint_ = address;
+  shortWait_ = true;
+}
+
 void ReconnectPolicy::redirected(const std::string& address) {
   hint_ = address;
   // Two nodes naming each other (one of them stale) must not spin: after a round's worth of
-  // redirects without an answered request, wait between them.
+  // redirects without an answered request, pause briefly between them.
   if (++redirectsSinceSuccess_ > servers_.size()) {
-    waitBeforeNext_ = true;
+    shortWait_ = true;
   }
 }
 

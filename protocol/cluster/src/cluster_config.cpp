@@ -77,7 +77,7 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
   }
   auto heartbeat = number(*ini, "cluster.heartbeat_ms", 50, 1, 60000, name);
   auto timeout = number(*ini, "cluster.election_timeout_ms", 300, 10, 600000, name);
-  auto step = number(*ini, "cluster.election_step_ms", 100, 0, 600000, name);
+  auto step = number(*ini, "cluster.election_step_ms", 50, 0, 600000, name);
   auto maxLog = number(*ini, "cluster.max_log_entries", 100000, 10, 1000000000, name);
   auto compact = number(*ini, "cluster.compact_entries", 10000, 1, 1000000000, name);
   for (const auto* r : {&heartbeat, &timeout, &step, &maxLog, &compact}) {

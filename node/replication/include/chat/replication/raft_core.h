@@ -38,7 +38,7 @@ struct RaftConfig {
   std::vector<NodeId> members;  // the cluster in succession order, self included
   Duration heartbeat = std::chrono::milliseconds(50);
   Duration electionTimeout = std::chrono::milliseconds(300);  // for the first in order
-  Duration electionStep = std::chrono::milliseconds(100);     // added per place in order
+  Duration electionStep = std::chrono::milliseconds(50);      // added per place in order
   size_t maxEntriesPerAppend = 1024;
 };
 
@@ -119,6 +119,14 @@ class RaftCore {
   Role role() const { return role_; }
   uint64_t epoch() const { return state_.epoch; }
   NodeId leader() const { return leader_; }
+  // The leader, if this node leads or heard from it within `within`; else kNoNode. A
+  // follower tells clients only of a leader it knows to be alive.
+  NodeId liveLeader(MonoTime now, Duration within) const {
+    if (role_ == Role::kLeader) {
+      return config_.self;
+    }
+    return heardFromLeader_ && now - lastHeardFromLeader_ < within ? leader_ : kNoNode;
+  }
   NodeId self() const { return config_.self; }
   uint64_t commitIndex() const { return commitIndex_; }
   uint64_t lastIndex() const { return snapshot_.index + log_.size(); }

@@ -64,6 +64,7 @@ class ReplicatedCommitLog final : public service::CommitLog {
   uint64_t epoch() const override { return epoch_.load(); }
 
   Role role() const { return role_.load(); }
+  // The leader if this node leads or heard from it within three heartbeats, else kNoNode.
   NodeId leader() const { return leader_.load(); }
   // Stand for election now (the supervisor saw the leader die).
   void campaignNow() EXCLUDES(mu_);

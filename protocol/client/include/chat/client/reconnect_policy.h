@@ -35,12 +35,20 @@ class ReconnectPolicy {
   Attempt next();
   // A connection to `address` worked and a request was answered: start afresh from there.
   void succeeded(const std::string& address);
+  // A connection to `address` opened (whether or not it leads): the network is there, so
+  // the failures so far do not add up to a failed round.
+  void connected(const std::string& address);
   // `address` failed (refused, lost, or it answered that it does not lead and knows no one
   // who does). The next attempt goes to the node after it.
   void failed(const std::string& address);
   // A node named `address` as the leader: try it next, at once — unless redirects keep
-  // bouncing without a success, in which case they wait like failures do.
+  // bouncing without a success (a follower still naming a leader that just died), in which
+  // case each waits the minimum delay: an election settles it within a second.
   void redirected(const std::string& address);
+  // `address` answered that it knows no leader yet (an election is under way): ask it again
+  // shortly (it learns the winner with the first heartbeat), but after a few such answers
+  // in a row treat it as failed (it may be cut off from the others).
+  void noLeaderYet(const std::string& address);
 
   const std::vector<std::string>& servers() const { return servers_; }
   Millis currentStep() const { return step_; }
@@ -56,6 +64,8 @@ class ReconnectPolicy {
   size_t nextIndex_ = 0;
   size_t failuresThisRound_ = 0;
   size_t redirectsSinceSuccess_ = 0;
+  size_t noLeaderAnswers_ = 0;
+  bool shortWait_ = false;
   std::optional<std::string> hint_;
   Millis step_;
   bool waitBeforeNext_ = false;

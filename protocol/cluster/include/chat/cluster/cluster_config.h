@@ -43,7 +43,7 @@ struct ClusterConfig {
   std::string secret;
   std::chrono::milliseconds heartbeat{50};
   std::chrono::milliseconds electionTimeout{300};
-  std::chrono::milliseconds electionStep{100};
+  std::chrono::milliseconds electionStep{50};
   uint64_t maxLogEntries = 100000;  // a node's log is trimmed beyond this many entries
   uint64_t compactEntries = 10000;  // the leader trims what everyone holds in steps this big
   std::vector<NodeConfig> nodes;  // succession order: the order of the sections in the file
