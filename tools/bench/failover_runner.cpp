@@ -319,6 +319,11 @@ Result<FailoverResult> runFailover(const BenchOptions& o) {
     }
     auto killedAt = Clock::now();
     debugKill = killedAt;
+    if (std::getenv("FO_DEBUG")) {
+      auto wall = std::chrono::system_clock::now().time_since_epoch();
+      std::fprintf(stderr, "  killing at %lld\n",
+                   static_cast<long long>(std::chrono::duration_cast<Millis>(wall).count() % 100000));
+    }
     nodes.kill(leader);
     if (o.campaign) {
       uint32_t next = nodes.nextInLine(leader);

@@ -29,11 +29,16 @@ size_t rankOf(const RaftConfig& config) {
 }
 }  // namespace
 
+size_t RaftCore::rankOf(NodeId node) const {
+  auto it = std::find(config_.members.begin(), config_.members.end(), node);
+  return static_cast<size_t>(it - config_.members.begin());  // unknown nodes rank last
+}
+
 RaftCore::RaftCore(RaftConfig config, HardState state, SnapshotMeta snapshot,
                    std::vector<storage::LogEntry> log, uint64_t applied, Random& random,
                    MonoTime now)
     : config_(std::move(config)),
-      rank_(rankOf(config_)),
+      rank_(chat::replication::rankOf(config_)),
       random_(random),
       state_(state),
       snapshot_(snapshot),
@@ -400,7 +405,13 @@ void RaftCore::onVoteRequest(NodeId from, const VoteRequest& m, MonoTime now) {
   }
   if (m.preVote) {
     bool newer = logUpToDate(m.lastLogIndex, m.lastLogEpoch);
-    bool grant = m.epoch > state_.epoch && newer && (role_ != Role::kLeader);
+    // Two nodes with equal logs standing at once would split the vote (in a cluster of three
+    // with one down, always): a node that is standing itself yields only to a node ahead of
+    // it in succession order or with a strictly newer log.
+    bool standing = role_ == Role::kPreCandidate || role_ == Role::kCandidate;
+    bool equalLog = m.lastLogIndex == lastIndex() && m.lastLogEpoch == lastEpoch();
+    bool yields = !standing || !equalLog || rankOf(m.candidate) < rank_;
+    bool grant = m.epoch > state_.epoch && newer && yields && (role_ != Role::kLeader);
     send(from, VoteReply{grant ? m.epoch : state_.epoch, grant, true});
     // Someone wants an election but lacks entries this node has: it cannot win, and waiting
     // for this node's own (later) timeout only prolongs the outage. Stand now instead.

@@ -229,21 +229,21 @@ void ReplicatedCommitLog::process(MonoTime now) {
         "this node lost leadership; the operation may or may not be stored, and "
         "retrying it with the same request id is safe");
   }
-  if (core_->role() != role_.load() ||
-      core_->liveLeader(now, options_.raft.heartbeat * 3) != leader_.load()) {
+  // Three missed heartbeats: the leader is probably gone, so clients are not sent to it.
+  NodeId liveLeader = core_->liveLeader(now, options_.raft.heartbeat * 3);
+  if (core_->role() != role_.load() || liveLeader != leader_.load()) {
     Poco::Logger::get("chat.raft")
         .information(std::string("now ") + roleName(core_->role()) + " in epoch " +
                      std::to_string(core_->epoch()) + ", leader " +
-                     (core_->leader() == kNoNode ? std::string("unknown")
-                                                 : "node " + std::to_string(core_->leader())) +
+                     (liveLeader == kNoNode ? std::string("unknown")
+                                            : "node " + std::to_string(liveLeader)) +
                      ", log " + std::to_string(core_->lastIndex()) + " (epoch " +
                      std::to_string(core_->lastEpoch()) + "), commit " +
                      std::to_string(core_->commitIndex()));
   }
   epoch_.store(core_->epoch());
   role_.store(core_->role());
-  // Three missed heartbeats: the leader is probably gone, so clients are not sent to it.
-  leader_.store(core_->liveLeader(now, options_.raft.heartbeat * 3));
+  leader_.store(liveLeader);
   auto peers = core_->peerProgress(now);
   MutexLock lock(statusMu_);
   peers_ = std::move(peers);

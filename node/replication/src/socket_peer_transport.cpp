@@ -353,14 +353,15 @@ struct SocketPeerTransport::Impl {
   void writeLoop(NodeId peer, Outbound& out) {
     setThreadName("chat-peer-out");
     auto backoff = std::chrono::milliseconds(50);
+    std::deque<std::vector<uint8_t>> batch;  // taken from the queue, not yet written
     while (!stopping.load()) {
       Poco::Net::StreamSocket s;
+      bool closedByPeer = false;
       try {
         connectAsPeer(s, out.address);
         backoff = std::chrono::milliseconds(50);
         for (;;) {
-          std::deque<std::vector<uint8_t>> batch;
-          {
+          if (batch.empty()) {
             MutexLock lock(out.mu);
             out.cv.wait_for(out.mu, std::chrono::milliseconds(200), [&]() REQUIRES(out.mu) {
               return stopping.load() || !out.queue.empty();
@@ -370,6 +371,14 @@ struct SocketPeerTransport::Impl {
             }
             batch.swap(out.queue);
           }
+          // The acceptor never writes after its challenge: anything readable means the peer
+          // closed (it restarted, say). Writing into such a socket loses the batch, so find
+          // out first and reconnect with the batch kept. (A follower rarely writes to another
+          // follower, so this is how a vote reply reaches a restarted candidate at once.)
+          if (s.poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR)) {
+            closedByPeer = true;
+            throw Poco::Net::NetException("the peer closed the connection");
+          }
           std::vector<uint8_t> bytes;
           for (const auto& m : batch) {
             auto n = static_cast<uint32_t>(m.size());
@@ -378,18 +387,30 @@ struct SocketPeerTransport::Impl {
             }
             bytes.insert(bytes.end(), m.begin(), m.end());
           }
+          batch.clear();
           if (!bytes.empty()) {
             writeAll(s, bytes.data(), bytes.size());
           }
         }
       } catch (const Poco::Exception& e) {
+        if (closedByPeer) {
+          continue;  // reconnect at once; the batch is still here
+        }
         // Unreachable peer: drop what waits (Raft resends) and try again later.
+        batch.clear();
         {
           MutexLock lock(out.mu);
           out.queue.clear();
         }
+        // Try again after the backoff, or as soon as there is something to send (but not
+        // more often than every 10 ms): a peer that comes back must hear this node's next
+        // message at once — during an election, a vote that waits out a backoff of a
+        // second costs the cluster a second of outage.
         MutexLock lock(out.mu);
-        out.cv.wait_for(out.mu, backoff, [&] { return stopping.load(); });
+        out.cv.wait_for(out.mu, std::chrono::milliseconds(10), [&] { return stopping.load(); });
+        out.cv.wait_for(out.mu, backoff, [&]() REQUIRES(out.mu) {
+          return stopping.load() || !out.queue.empty();
+        });
         backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
       }
       (void)peer;

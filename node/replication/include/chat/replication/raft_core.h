@@ -167,6 +167,7 @@ class RaftCore {
   bool leaderRecentlyHeard(MonoTime now) const;
   void resetElectionDeadline(MonoTime now);
   std::string silenceCause(MonoTime now) const;
+  size_t rankOf(NodeId node) const;  // place in succession order
   void becomeFollower(uint64_t epoch, NodeId leader, MonoTime now);
   void startPreVote(MonoTime now);
   void startElection(MonoTime now, bool transfer);
