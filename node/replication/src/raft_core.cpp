@@ -433,6 +433,13 @@ void RaftCore::onVoteRequest(NodeId from, const VoteRequest& m, MonoTime now) {
     resetElectionDeadline(now);
   }
   send(from, VoteReply{state_.epoch, grant, false});
+  // A transfer (the leader is known to be gone) to a node that lacks entries this node has
+  // cannot succeed: stand at once instead of leaving the cluster to its timeouts.
+  if (!grant && m.transfer && role_ == Role::kFollower &&
+      !logUpToDate(m.lastLogIndex, m.lastLogEpoch)) {
+    campaignCause_ = "node " + std::to_string(from) + " was asked to stand but has an older log";
+    startElection(now, true);
+  }
 }
 
 void RaftCore::onVoteReply(NodeId from, const VoteReply& m, MonoTime now) {
