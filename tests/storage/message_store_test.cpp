@@ -1,5 +1,7 @@
 // The same behaviour checks run against both MessageStore implementations.
+#include <filesystem>
 #include <fstream>
+#include <thread>
 #include <functional>
 
 #include <gtest/gtest.h>
@@ -254,6 +256,30 @@ TEST(SqliteMessageStoreTest, ABadSnapshotIsAnErrorAndChangesNothing) {
   EXPECT_FALSE((*store)->restoreSnapshot(dir.file("missing")).has_value());
   EXPECT_TRUE((*store)->findAccount("alice")->has_value());
   EXPECT_EQ((*store)->appliedPosition()->index, 1u);
+}
+
+TEST(SqliteMessageStoreTest, TheBackgroundCheckpointerCopiesTheWalIntoTheDatabase) {
+  chat::testing::TempDir dir;
+  SqliteOptions options;
+  options.syncFull = false;
+  options.walAutocheckpointPages = 20;  // far below the writer's own catch-up (8x)
+  auto store = SqliteMessageStore::open(dir.file("c.db"), options);
+  ASSERT_TRUE(store.has_value());
+  LogEntry a{1, 1, CreateAccountOp{"alice", "h", 1}};
+  ASSERT_TRUE((*store)->apply(std::span(&a, 1)).has_value());
+  auto before = std::filesystem::file_size(dir.file("c.db"));
+  for (uint64_t i = 2; i < 60; ++i) {
+    LogEntry e{1, i, StoreMessageOp{"alice", "alice", std::string(2000, 'x'), 1, 0}};
+    ASSERT_TRUE((*store)->apply(std::span(&e, 1)).has_value());
+  }
+  // The checkpointer runs on its own thread: give it a moment.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::filesystem::file_size(dir.file("c.db")) <= before + 50 * 2000 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(std::filesystem::file_size(dir.file("c.db")), before + 50 * 2000)
+      << "no checkpoint copied the WAL's pages into the database file";
 }
 
 TEST(SqliteMessageStoreTest, UnopenablePathIsAnError) {

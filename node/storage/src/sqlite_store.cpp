@@ -179,6 +179,10 @@ struct SqliteMessageStore::Impl {
 
   void startCheckpointer() {
     checkpointSession = newSession();
+    // A connection learns that the database is in WAL mode only when it first reads it;
+    // until then a checkpoint through it does nothing (it reports -1 frames). Read once.
+    std::string mode;
+    *checkpointSession << "PRAGMA journal_mode", into(mode), now;
     sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*writer);
     sqlite3_wal_hook(db, &Impl::onWalCommit, this);  // replaces the built-in auto-checkpoint
     checkpointer = std::jthread([this] { runCheckpoints(); });
