@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "support/node_process.h"
+#include "support/process_cluster.h"
 #include "support/temp_dir.h"
 
 namespace chat {
@@ -50,6 +51,19 @@ TEST(ChatBenchTest, CountsEveryMessageOnceAndReportsJson) {
       << text.output;
 }
 
+TEST(ChatBenchTest, FailoverModeKillsTheLeaderAndLosesNothing) {
+  testing::ProcessCluster cluster(3);  // only its cluster file: chat-bench starts the nodes
+  BenchRun run = runBench("--failover 2 --cluster " + cluster.clusterFile() + " --node-binary " +
+                          CHAT_NODE_BINARY + " --run-dir " + cluster.file("run"));
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("failover over 2 kills"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("OK: every acknowledged message arrived exactly once"),
+            std::string::npos)
+      << run.output;
+  // And the nodes it started are gone with it.
+  EXPECT_FALSE(cluster.status(1).has_value());
+}
+
 TEST(ChatBenchTest, BadOptionsAreRefusedClearly) {
   BenchRun noServer = runBench("--pairs 2");
   EXPECT_NE(WEXITSTATUS(noServer.status), 0);
@@ -57,6 +71,9 @@ TEST(ChatBenchTest, BadOptionsAreRefusedClearly) {
   BenchRun badNumber = runBench("--servers 127.0.0.1:1 --window lots");
   EXPECT_NE(WEXITSTATUS(badNumber.status), 0);
   EXPECT_NE(badNumber.output.find("--window needs a non-negative number"), std::string::npos);
+  BenchRun noCluster = runBench("--failover 3");
+  EXPECT_NE(WEXITSTATUS(noCluster.status), 0);
+  EXPECT_NE(noCluster.output.find("--failover needs --cluster FILE"), std::string::npos);
   BenchRun unreachable = runBench("--servers 127.0.0.1:1 --pairs 1 --messages 1");
   EXPECT_NE(WEXITSTATUS(unreachable.status), 0);
   EXPECT_NE(unreachable.output.find("cannot connect"), std::string::npos) << unreachable.output;

@@ -24,6 +24,8 @@ const char* benchUsage() {
          "  --cluster FILE   the cluster file to start (its data folders are used as they are)\n"
          "  --node-binary P  chat-node to run (default: beside chat-bench, else on PATH)\n"
          "  --run-dir DIR    where node logs go (default: a temporary folder)\n"
+         "  --node-log-level L  the nodes' --log-level (default warning; information shows\n"
+         "                   every election)\n"
          "  --campaign       after each kill, ask the next node in line to stand at once (what\n"
          "                   chat-supervisor does) instead of waiting for its election timeout\n"
          "The node should run with --password-hash min: the bench creates many accounts.\n";
@@ -109,6 +111,8 @@ Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
       o.nodeBinary = v;
     } else if (arg == "--run-dir") {
       o.runDir = v;
+    } else if (arg == "--node-log-level") {
+      o.nodeLogLevel = v;
     } else {
       return Status::invalidArgument("unknown option " + arg + "; see --help");
     }

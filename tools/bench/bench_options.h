@@ -31,6 +31,7 @@ struct BenchOptions {
   std::string nodeBinary;  // chat-node; default: beside chat-bench in the build tree, or PATH
   std::string runDir;      // node logs; default: a temporary folder
   bool campaign = false;   // after each kill, ask the next in line to stand at once
+  std::string nodeLogLevel = "warning";
 };
 
 // Parses argv; kInvalidArgument with a sentence naming the bad option. `help` is set when

@@ -28,7 +28,6 @@ using client::ClusterClient;
 using client::ConnectionEvent;
 using client::Millis;
 using namespace std::chrono_literals;
-Clock::time_point debugKill;
 
 std::string defaultNodeBinary() {
   std::error_code ec;
@@ -58,19 +57,18 @@ std::optional<protocol::NodeStatus> statusOf(const std::string& address) {
 class Cluster {
  public:
   Cluster(cluster::ClusterConfig config, std::string binary, std::string clusterFile,
-          std::string runDir)
+          std::string runDir, std::string logLevel)
       : config_(std::move(config)),
         binary_(std::move(binary)),
         clusterFile_(std::move(clusterFile)),
-        runDir_(std::move(runDir)) {}
+        runDir_(std::move(runDir)),
+        logLevel_(std::move(logLevel)) {}
 
   Status start(uint32_t id) {
     launcher::LaunchSpec spec;
     spec.binary = binary_;
     spec.args = {"--cluster", clusterFile_, "--id", std::to_string(id), "--password-hash", "min",
-                 "--log-level",
-                 std::getenv("CHAT_BENCH_NODE_LOG") != nullptr ? std::getenv("CHAT_BENCH_NODE_LOG")
-                                                               : "warning"};
+                 "--log-level", logLevel_};
     spec.logFile = runDir_ + "/node" + std::to_string(id) + ".log";
     auto child = launcher::ChildProcess::spawn(spec);
     if (!child) {
@@ -125,6 +123,7 @@ class Cluster {
   std::string binary_;
   std::string clusterFile_;
   std::string runDir_;
+  std::string logLevel_;
   std::map<uint32_t, launcher::ChildProcess> children_;
 };
 
@@ -167,11 +166,6 @@ class Conversation {
         sender_->flush();
       }
       while (auto e = sender_->waitEvent(1ms)) {
-        if (auto* c = std::get_if<ConnectionEvent>(&*e); c != nullptr && std::getenv("FO_DEBUG")) {
-          std::fprintf(stderr, "  %lld ms: kind %d %s %s\n",
-                       static_cast<long long>(std::chrono::duration_cast<Millis>(Clock::now() - debugKill).count()),
-                       static_cast<int>(c->kind), c->address.c_str(), c->detail.c_str());
-        }
         if (auto* r = std::get_if<protocol::Response>(&*e); r != nullptr && r->requestId == inFlight_) {
           if (r->isOk()) {
             acked_.push_back(inFlightSeq_);
@@ -292,7 +286,7 @@ Result<FailoverResult> runFailover(const BenchOptions& o) {
     std::filesystem::create_directories(n.dataDir, ec);
   }
   Cluster nodes(*config, o.nodeBinary.empty() ? defaultNodeBinary() : o.nodeBinary,
-                o.clusterFile, runDir);
+                o.clusterFile, runDir, o.nodeLogLevel);
   for (const auto& n : config->nodes) {
     CHAT_RETURN_IF_ERROR(nodes.start(n.id));
   }
@@ -318,12 +312,6 @@ Result<FailoverResult> runFailover(const BenchOptions& o) {
       return Status::timeout("no leader before kill " + std::to_string(k + 1));
     }
     auto killedAt = Clock::now();
-    debugKill = killedAt;
-    if (std::getenv("FO_DEBUG")) {
-      auto wall = std::chrono::system_clock::now().time_since_epoch();
-      std::fprintf(stderr, "  killing at %lld\n",
-                   static_cast<long long>(std::chrono::duration_cast<Millis>(wall).count() % 100000));
-    }
     nodes.kill(leader);
     if (o.campaign) {
       uint32_t next = nodes.nextInLine(leader);
