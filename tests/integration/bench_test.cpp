@@ -7,30 +7,16 @@
 
 #include "support/node_process.h"
 #include "support/process_cluster.h"
+#include "support/run_command.h"
 #include "support/temp_dir.h"
 
 namespace chat {
 namespace {
 
-struct BenchRun {
-  int status = -1;
-  std::string output;
-};
+using BenchRun = testing::CommandResult;
 
 BenchRun runBench(const std::string& args) {
-  BenchRun run;
-  std::string command = std::string(CHAT_BENCH_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    return run;
-  }
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) {
-    run.output.append(buffer, n);
-  }
-  run.status = ::pclose(pipe);
-  return run;
+  return testing::runCommand(std::string(CHAT_BENCH_BINARY) + " " + args);
 }
 
 TEST(ChatBenchTest, CountsEveryMessageOnceAndReportsJson) {

@@ -43,15 +43,7 @@ std::string defaultNodeBinary() {
 }
 
 std::optional<protocol::NodeStatus> statusOf(const std::string& address) {
-  auto c = client::Connection::connect(address, 300ms);
-  if (!c) {
-    return std::nullopt;
-  }
-  auto r = (*c)->call(protocol::StatusRequest{}, 1000ms);
-  if (!r || !r->isOk()) {
-    return std::nullopt;
-  }
-  return std::get<protocol::StatusReply>(r->body).status;
+  return client::fetchStatus(address, 300ms, 1000ms);
 }
 
 class Cluster {

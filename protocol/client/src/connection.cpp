@@ -255,4 +255,17 @@ Result<std::optional<protocol::Push>> Connection::waitPush(Millis timeout) {
   }
 }
 
+std::optional<protocol::NodeStatus> fetchStatus(const std::string& hostPort,
+                                                Millis connectTimeout, Millis replyTimeout) {
+  auto c = Connection::connect(hostPort, connectTimeout);
+  if (!c) {
+    return std::nullopt;
+  }
+  auto r = (*c)->call(protocol::StatusRequest{}, replyTimeout);
+  if (!r || !r->isOk()) {
+    return std::nullopt;
+  }
+  return std::get<protocol::StatusReply>(r->body).status;
+}
+
 }  // namespace chat::client

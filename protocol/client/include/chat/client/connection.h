@@ -76,6 +76,11 @@ class Connection {
   uint64_t idCounter_ = 0;
 };
 
+// Asks the node at `hostPort` for its status on a connection of its own (for tools that
+// watch a cluster: chat-supervisor, chat-bench). nullopt when it does not answer in time.
+std::optional<protocol::NodeStatus> fetchStatus(const std::string& hostPort,
+                                                Millis connectTimeout, Millis replyTimeout);
+
 }  // namespace chat::client
 
 #endif  // CHAT_CLIENT_CONNECTION_H_

@@ -1,0 +1,235 @@
+// chat-supervisor: brings a cluster up from its cluster file, watches and restarts the
+// nodes, and breaks them on request (docs/supervisor.md).
+//   chat-supervisor [options]            supervise (headless: events as lines on stdout)
+//   chat-supervisor ctl [--run-dir DIR] COMMAND...
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "chat/cluster/cluster_config.h"
+#include "control_socket.h"
+#include "supervisor_host.h"
+
+namespace {
+
+using namespace chat;
+using namespace chat::supervisor;
+
+const char* kUsage =
+    "usage: chat-supervisor [options]\n"
+    "       chat-supervisor ctl [--run-dir DIR] COMMAND...\n"
+    "Starts every node of the cluster file, watches them, restarts them by policy, and\n"
+    "tells the next node in line to stand for election the moment the leader dies.\n"
+    "options:\n"
+    "  --cluster FILE        the cluster file (default etc/cluster.ini)\n"
+    "  --run-dir DIR         node logs and the control socket (default var/run)\n"
+    "  --headless            events as lines on stdout (the default for now; the live\n"
+    "                        ncurses view is issue #4's next step)\n"
+    "  --demo                killed nodes stay down until restarted by command\n"
+    "  --detach              nodes keep running if the supervisor is killed\n"
+    "  --restart MODE        never | on-failure (default on-failure)\n"
+    "  --max-restarts N      give up on a node after N restarts within the period (5)\n"
+    "  --restart-period S    seconds of that period (60)\n"
+    "  --node-binary PATH    chat-node to run (default: beside chat-supervisor, else PATH)\n"
+    "  --node-arg ARG        pass ARG to every node (repeatable), e.g. --node-arg\n"
+    "                        --password-hash --node-arg min\n"
+    "ctl commands: status [--json] | kill leader | kill N | pause N | resume N |\n"
+    "              restart N | restart all | stop   (--force confirms a kill or pause that\n"
+    "              would leave no majority running)\n";
+
+std::string defaultNodeBinary() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (auto candidate : {self.parent_path() / "chat-node",
+                           self.parent_path() / ".." / ".." / "node" / "app" / "chat-node"}) {
+      if (std::filesystem::exists(candidate, ec)) {
+        return std::filesystem::canonical(candidate, ec).string();
+      }
+    }
+  }
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream dirs(path);
+    for (std::string dir; std::getline(dirs, dir, ':');) {
+      auto candidate = std::filesystem::path(dir) / "chat-node";
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        return candidate.string();
+      }
+    }
+  }
+  return "chat-node";
+}
+
+class HeadlessFrontend final : public Frontend {
+ public:
+  void onEvents(const std::vector<Event>& events) override {
+    for (const auto& e : events) {
+      auto wall = std::chrono::system_clock::now();
+      std::time_t t = std::chrono::system_clock::to_time_t(wall);
+      std::tm tm{};
+      ::localtime_r(&t, &tm);
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()) %
+                1000;
+      std::printf("%02d:%02d:%02d.%03d %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms.count()), e.text.c_str());
+    }
+    std::fflush(stdout);
+  }
+};
+
+int runCtl(int argc, char** argv) {
+  std::string runDir = "var/run";
+  std::vector<std::string> words;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--run-dir" && i + 1 < argc) {
+      runDir = argv[++i];
+    } else if (a == "--json") {
+      words.emplace_back("json");
+    } else if (a == "--force") {
+      words.emplace_back("force");
+    } else if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else {
+      words.push_back(a);
+    }
+  }
+  if (words.empty()) {
+    std::cerr << "chat-supervisor ctl: which command? see --help\n";
+    return 2;
+  }
+  std::string request;
+  for (const auto& w : words) {
+    request += (request.empty() ? "" : " ") + w;
+  }
+  auto answer = controlRequest(runDir + "/control.sock", request, std::chrono::seconds(5));
+  if (!answer) {
+    std::cerr << "chat-supervisor ctl: " << answer.error().message() << "\n";
+    return 1;
+  }
+  const std::string& text = *answer;
+  if (text.rfind("OK", 0) == 0) {
+    // "OK\n<body>" or "OK <message>\n"
+    std::string rest = text.substr(2);
+    if (!rest.empty() && (rest[0] == '\n' || rest[0] == ' ')) {
+      rest.erase(0, 1);
+    }
+    std::cout << rest;
+    return 0;
+  }
+  std::cerr << "chat-supervisor ctl: " << text;
+  if (text.rfind("CONFIRM", 0) == 0) {
+    std::cerr << "(run it again with --force to go ahead)\n";
+    return 3;
+  }
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "ctl") {
+    return runCtl(argc, argv);
+  }
+  HostOptions o;
+  o.clusterFile = "etc/cluster.ini";
+  o.runDir = "var/run";
+  auto number = [&](int& i, const std::string& name, int& out) -> bool {
+    if (i + 1 >= argc) {
+      std::cerr << "chat-supervisor: " << name << " needs a value; see --help\n";
+      return false;
+    }
+    try {
+      size_t used = 0;
+      out = std::stoi(argv[++i], &used);
+      if (used != std::string(argv[i]).size() || out < 0) {
+        throw std::invalid_argument("bad");
+      }
+    } catch (const std::exception&) {
+      std::cerr << "chat-supervisor: " << name << " needs a non-negative number, not '"
+                << argv[i] << "'\n";
+      return false;
+    }
+    return true;
+  };
+  int maxRestarts = 5;
+  int period = 60;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "--headless") {
+      continue;
+    } else if (a == "--demo") {
+      o.policy.demo = true;
+    } else if (a == "--detach") {
+      o.detach = true;
+    } else if (a == "--max-restarts") {
+      if (!number(i, a, maxRestarts)) {
+        return 2;
+      }
+    } else if (a == "--restart-period") {
+      if (!number(i, a, period)) {
+        return 2;
+      }
+    } else if (a == "--cluster" || a == "--run-dir" || a == "--restart" || a == "--node-binary" ||
+               a == "--node-arg") {
+      const char* v = value();
+      if (v == nullptr) {
+        std::cerr << "chat-supervisor: " << a << " needs a value; see --help\n";
+        return 2;
+      }
+      if (a == "--cluster") {
+        o.clusterFile = v;
+      } else if (a == "--run-dir") {
+        o.runDir = v;
+      } else if (a == "--node-binary") {
+        o.nodeBinary = v;
+      } else if (a == "--node-arg") {
+        o.nodeArgs.emplace_back(v);
+      } else {
+        auto mode = parseRestartMode(v);
+        if (!mode) {
+          std::cerr << "chat-supervisor: " << mode.error().message() << "\n";
+          return 2;
+        }
+        o.policy.restart.mode = *mode;
+      }
+    } else {
+      std::cerr << "chat-supervisor: unknown option " << a << "; see --help\n";
+      return 2;
+    }
+  }
+  o.policy.restart.intensity = maxRestarts;
+  o.policy.restart.period = std::chrono::seconds(period);
+  auto config = cluster::loadClusterConfig(o.clusterFile);
+  if (!config) {
+    std::cerr << "chat-supervisor: " << config.error().message() << "\n";
+    return 2;
+  }
+  o.config = std::move(config).value();
+  for (const auto& n : o.config.nodes) {
+    o.policy.nodes.push_back(n.id);
+  }
+  if (o.nodeBinary.empty()) {
+    o.nodeBinary = defaultNodeBinary();
+  }
+  if (::access(o.nodeBinary.c_str(), X_OK) != 0) {
+    std::cerr << "chat-supervisor: cannot run " << o.nodeBinary
+              << "; build it (tools/build) or name it with --node-binary\n";
+    return 2;
+  }
+  SupervisorHost host(std::move(o));
+  HeadlessFrontend frontend;
+  return host.run(frontend);
+}

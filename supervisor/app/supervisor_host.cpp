@@ -1,0 +1,386 @@
+#include "supervisor_host.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <sstream>
+#include <filesystem>
+#include <thread>
+
+#include "chat/client/connection.h"
+#include "chat/common/overloaded.h"
+#include "chat/replication/socket_peer_transport.h"
+#include "control_socket.h"
+
+namespace chat::supervisor {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// Written by signal handlers; read by the loop. One process has one supervisor.
+int gSignalPipe[2] = {-1, -1};
+
+void onSignal(int signo) {
+  char c = signo == SIGCHLD ? 'C' : 'T';
+  int saved = errno;
+  (void)::write(gSignalPipe[1], &c, 1);
+  errno = saved;
+}
+
+void drain(int fd) {
+  char buffer[256];
+  while (::read(fd, buffer, sizeof buffer) > 0) {
+  }
+}
+
+std::optional<protocol::NodeStatus> statusOf(const std::string& address) {
+  return client::fetchStatus(address, 200ms, 300ms);
+}
+
+std::string jsonQuote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    if (static_cast<unsigned char>(c) >= 0x20) {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+struct SupervisorHost::Impl {
+  // Status results from the poller thread.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<uint32_t, std::optional<protocol::NodeStatus>>> results;
+  bool stopping = false;
+  int wakePipe[2] = {-1, -1};
+  std::jthread poller;
+  bool stopRequested = false;
+  MonoTime stopDeadline{};
+  MonoTime started = std::chrono::steady_clock::now();
+};
+
+SupervisorHost::SupervisorHost(HostOptions options)
+    : options_(std::move(options)),
+      supervisor_(options_.policy),
+      impl_(std::make_unique<Impl>()) {}
+
+SupervisorHost::~SupervisorHost() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->poller.joinable()) {
+    impl_->poller.join();
+  }
+  for (int fd : {impl_->wakePipe[0], impl_->wakePipe[1]}) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+}
+
+MonoTime SupervisorHost::now() const {
+  return std::chrono::steady_clock::now();
+}
+
+void SupervisorHost::spawn(uint32_t id) {
+  const cluster::NodeConfig* node = options_.config.node(id);
+  launcher::LaunchSpec spec;
+  spec.binary = options_.nodeBinary;
+  spec.args = {"--cluster", options_.clusterFile, "--id", std::to_string(id)};
+  spec.args.insert(spec.args.end(), options_.nodeArgs.begin(), options_.nodeArgs.end());
+  spec.logFile = options_.runDir + "/node" + std::to_string(id) + ".log";
+  spec.dieWithParent = !options_.detach;
+  std::error_code ec;
+  std::filesystem::create_directories(node->dataDir, ec);
+  auto child = launcher::ChildProcess::spawn(spec);
+  if (!child) {
+    execute(supervisor_.spawnFailed(id, child.error().message(), now()));
+    return;
+  }
+  pid_t pid = child->pid();
+  children_[id] = std::move(child).value();
+  supervisor_.spawned(id, pid, now());
+}
+
+void SupervisorHost::execute(const std::vector<Action>& actions) {
+  for (const auto& action : actions) {
+    std::visit(Overloaded{
+                   [&](const SpawnNode& a) { spawn(a.id); },
+                   [&](const SignalNode& a) {
+                     auto it = children_.find(a.id);
+                     if (it != children_.end()) {
+                       (void)it->second.signal(a.signo);
+                     }
+                   },
+                   [&](const AskToCampaign& a) {
+                     const cluster::NodeConfig* node = options_.config.node(a.id);
+                     Status s = replication::askToCampaign(node->peerAddress(),
+                                                           options_.config.secret, 300ms);
+                     if (!s.isOk()) {
+                       // Heartbeats remain: the cluster elects by itself, a little later.
+                       (void)s;
+                     }
+                   },
+               },
+               action);
+  }
+}
+
+void SupervisorHost::reap() {
+  for (auto& [id, child] : children_) {
+    if (!child.running()) {
+      continue;
+    }
+    if (auto ended = child.poll()) {
+      execute(supervisor_.exited(id, ended->describe(), now()));
+    }
+  }
+}
+
+void SupervisorHost::requestStop() {
+  if (!impl_->stopRequested) {
+    impl_->stopRequested = true;
+    impl_->stopDeadline = now() + 10s;
+    execute(supervisor_.stopAll(now()));
+  }
+}
+
+std::string SupervisorHost::command(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) {
+    words.push_back(w);
+  }
+  bool force = !words.empty() && (words.back() == "force" || words.back() == "--force");
+  if (force) {
+    words.pop_back();
+  }
+  auto answer = [&](Result<std::vector<Action>> r) -> std::string {
+    if (!r) {
+      return std::string(r.error().code() == StatusCode::kAborted ? "CONFIRM " : "ERROR ") +
+             r.error().message() + "\n";
+    }
+    execute(*r);
+    return "OK\n";
+  };
+  auto idOf = [&](size_t i) -> std::optional<uint32_t> {
+    if (words.size() <= i) {
+      return std::nullopt;
+    }
+    try {
+      return static_cast<uint32_t>(std::stoul(words[i]));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  };
+  MonoTime t = now();
+  const std::string usage =
+      "ERROR unknown command; use: status [json] | kill leader | kill N | pause N | resume N | "
+      "restart N | restart all | stop   (add 'force' to confirm losing the majority)\n";
+  if (words.empty()) {
+    return usage;
+  }
+  const std::string& verb = words[0];
+  if (verb == "status") {
+    return "OK\n" + (words.size() > 1 && words[1] == "json" ? statusJson() : statusTable());
+  }
+  if (verb == "stop") {
+    requestStop();
+    return "OK stopping every node\n";
+  }
+  if (verb == "kill" && words.size() > 1 && words[1] == "leader") {
+    return answer(supervisor_.killLeader(force, t));
+  }
+  if (verb == "restart" && words.size() > 1 && words[1] == "all") {
+    return answer(supervisor_.restartAll(t));
+  }
+  auto id = idOf(1);
+  if (!id) {
+    return usage;
+  }
+  if (verb == "kill") {
+    return answer(supervisor_.kill(*id, force, t));
+  }
+  if (verb == "pause") {
+    return answer(supervisor_.pause(*id, force, t));
+  }
+  if (verb == "resume") {
+    return answer(supervisor_.resume(*id, t));
+  }
+  if (verb == "restart") {
+    return answer(supervisor_.restart(*id, t));
+  }
+  return usage;
+}
+
+std::string SupervisorHost::statusTable() const {
+  std::ostringstream o;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-4s %-8s %-9s %-14s %6s %8s %6s %8s %8s  %s\n", "node",
+                "pid", "state", "role", "epoch", "commit", "lag", "uptime", "restarts",
+                "last exit");
+  o << line;
+  MonoTime t = now();
+  for (const auto& r : supervisor_.rows()) {
+    std::string uptime = "-";
+    if (r.pid > 0) {
+      auto s = std::chrono::duration_cast<std::chrono::seconds>(t - r.startedAt).count();
+      uptime = std::to_string(s) + "s";
+    }
+    std::snprintf(line, sizeof line, "%-4u %-8s %-9s %-14s %6llu %8llu %6llu %8s %8d  %s\n", r.id,
+                  r.pid > 0 ? std::to_string(r.pid).c_str() : "-", stateName(r.state),
+                  r.role.empty() ? "-" : r.role.c_str(), static_cast<unsigned long long>(r.epoch),
+                  static_cast<unsigned long long>(r.commitIndex),
+                  static_cast<unsigned long long>(r.lag), uptime.c_str(), r.restarts,
+                  r.lastExit.empty() ? "-" : r.lastExit.c_str());
+    o << line;
+  }
+  return o.str();
+}
+
+std::string SupervisorHost::statusJson() const {
+  std::ostringstream o;
+  o << "{\"leader\":" << supervisor_.leader() << ",\"epoch\":" << supervisor_.leaderEpoch()
+    << ",\"nodes\":[";
+  bool first = true;
+  for (const auto& r : supervisor_.rows()) {
+    o << (first ? "" : ",") << "{\"id\":" << r.id << ",\"pid\":" << r.pid
+      << ",\"state\":" << jsonQuote(stateName(r.state)) << ",\"role\":" << jsonQuote(r.role)
+      << ",\"epoch\":" << r.epoch << ",\"commitIndex\":" << r.commitIndex << ",\"lag\":" << r.lag
+      << ",\"restarts\":" << r.restarts << ",\"lastExit\":" << jsonQuote(r.lastExit) << "}";
+    first = false;
+  }
+  o << "]}\n";
+  return o.str();
+}
+
+int SupervisorHost::run(Frontend& frontend) {
+  if (::pipe2(gSignalPipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+      ::pipe2(impl_->wakePipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    std::fprintf(stderr, "chat-supervisor: cannot create pipes: %s\n", std::strerror(errno));
+    return 1;
+  }
+  struct sigaction sa{};
+  sa.sa_handler = onSignal;
+  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  sigemptyset(&sa.sa_mask);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) {
+    ::sigaction(s, &sa, nullptr);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options_.runDir, ec);
+  auto control = ControlServer::listen(options_.runDir + "/control.sock");
+  if (!control) {
+    std::fprintf(stderr, "chat-supervisor: %s\n", control.error().message().c_str());
+    return 1;
+  }
+
+  // The poller: every node's status, four times a second.
+  std::vector<std::pair<uint32_t, std::string>> addresses;
+  for (const auto& n : options_.config.nodes) {
+    addresses.emplace_back(n.id, n.clientAddress());
+  }
+  Impl* impl = impl_.get();
+  impl_->poller = std::jthread([impl, addresses] {
+    for (;;) {
+      for (const auto& [id, address] : addresses) {
+        auto s = statusOf(address);
+        {
+          std::lock_guard lock(impl->mu);
+          if (impl->stopping) {
+            return;
+          }
+          impl->results.emplace_back(id, std::move(s));
+        }
+        char c = 'S';
+        (void)::write(impl->wakePipe[1], &c, 1);
+      }
+      std::unique_lock lock(impl->mu);
+      impl->cv.wait_for(lock, 250ms, [&] { return impl->stopping; });
+      if (impl->stopping) {
+        return;
+      }
+    }
+  });
+
+  execute(supervisor_.start(now()));
+  MonoTime lastRender{};
+  for (;;) {
+    reap();
+    execute(supervisor_.tick(now()));
+    {
+      std::deque<std::pair<uint32_t, std::optional<protocol::NodeStatus>>> results;
+      {
+        std::lock_guard lock(impl_->mu);
+        results.swap(impl_->results);
+      }
+      for (auto& [id, s] : results) {
+        supervisor_.polled(id, s, now());
+      }
+    }
+    auto events = supervisor_.takeNewEvents();
+    if (!events.empty()) {
+      frontend.onEvents(events);
+    }
+    if (!events.empty() || now() - lastRender > 250ms) {
+      frontend.render(*this);
+      lastRender = now();
+    }
+    if (impl_->stopRequested && supervisor_.allDown()) {
+      break;
+    }
+    if (impl_->stopRequested && now() > impl_->stopDeadline) {
+      for (auto& [id, child] : children_) {
+        (void)child.signal(SIGKILL);  // did not stop within 10 s of SIGTERM
+      }
+      impl_->stopDeadline = now() + 10s;
+    }
+    std::vector<pollfd> fds = {{gSignalPipe[0], POLLIN, 0},
+                               {impl_->wakePipe[0], POLLIN, 0},
+                               {control->fd(), POLLIN, 0}};
+    if (frontend.inputFd() >= 0) {
+      fds.push_back({frontend.inputFd(), POLLIN, 0});
+    }
+    ::poll(fds.data(), fds.size(), 50);
+    if ((fds[0].revents & POLLIN) != 0) {
+      char buffer[64];
+      ssize_t n = ::read(gSignalPipe[0], buffer, sizeof buffer);
+      for (ssize_t i = 0; i < n; ++i) {
+        if (buffer[i] == 'T') {
+          requestStop();
+        }
+      }
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      drain(impl_->wakePipe[0]);
+    }
+    if ((fds[2].revents & POLLIN) != 0) {
+      control->serveOne([this](const std::string& line) { return command(line); });
+    }
+    if (fds.size() > 3 && (fds[3].revents & (POLLIN | POLLHUP)) != 0) {
+      frontend.onInput(*this);
+    }
+  }
+  frontend.onEvents(supervisor_.takeNewEvents());
+  return 0;
+}
+
+}  // namespace chat::supervisor

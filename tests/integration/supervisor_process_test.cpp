@@ -1,0 +1,206 @@
+// chat-supervisor as a process, headless, against a real three-node cluster: it brings the
+// nodes up, `ctl kill leader` gets a new leader at once and the event log says so, the
+// restart policy backs off and gives up, a kill that would lose the majority asks for
+// confirmation, and SIGKILL of the supervisor leaves no node behind.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/process_cluster.h"
+#include "support/run_command.h"
+
+extern char** environ;
+
+namespace chat {
+namespace {
+
+using namespace std::chrono_literals;
+
+using testing::CommandResult;
+using testing::runCommand;
+
+// A headless supervisor with its stdout in a file.
+class SupervisorProcess {
+ public:
+  SupervisorProcess(const std::string& clusterFile, const std::string& runDir,
+                    std::vector<std::string> extra = {})
+      : runDir_(runDir) {
+    std::vector<std::string> args = {CHAT_SUPERVISOR_BINARY, "--headless", "--cluster",
+                                     clusterFile,            "--run-dir",  runDir,
+                                     "--node-binary",        CHAT_NODE_BINARY,
+                                     "--node-arg",           "--password-hash",
+                                     "--node-arg",           "min"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) {
+      argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    std::filesystem::create_directories(runDir);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    std::string out = runDir + "/supervisor.out";
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
+      pid_ = -1;
+    }
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~SupervisorProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  CommandResult ctl(const std::string& words) const {
+    return runCommand(std::string(CHAT_SUPERVISOR_BINARY) + " ctl --run-dir " + runDir_ + " " +
+                      words);
+  }
+  std::string events() const {
+    std::ifstream in(runDir_ + "/supervisor.out");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  // Waits until the event log contains `text`.
+  bool waitForEvent(const std::string& text, std::chrono::milliseconds timeout) const {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (events().find(text) != std::string::npos) {
+        return true;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+  void signal(int signo) {
+    if (pid_ > 0) {
+      ::kill(pid_, signo);
+      if (signo == SIGKILL || signo == SIGTERM) {
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        exitStatus_ = status;
+        pid_ = -1;
+      }
+    }
+  }
+  int exitStatus() const { return exitStatus_; }
+  bool started() const { return pid_ > 0; }
+
+ private:
+  std::string runDir_;
+  pid_t pid_ = -1;
+  int exitStatus_ = -1;
+};
+
+TEST(SupervisorProcessTest, BringsTheClusterUpAndKillLeaderFailsOverAtOnce) {
+  testing::ProcessCluster cluster(3);  // its cluster file and folders; the supervisor starts it
+  SupervisorProcess sup(cluster.clusterFile(), cluster.file("run"));
+  ASSERT_TRUE(sup.started());
+  ASSERT_TRUE(sup.waitForEvent("leader is node 1", 20s)) << sup.events();
+  auto status = sup.ctl("status");
+  ASSERT_EQ(status.exitCode, 0) << status.output;
+  for (const char* part : {"\n1 ", "\n2 ", "\n3 ", "leader", "follower", "running"}) {
+    EXPECT_NE(status.output.find(part), std::string::npos) << part << "\n" << status.output;
+  }
+  auto json = sup.ctl("status --json");
+  EXPECT_NE(json.output.find("\"leader\":1"), std::string::npos) << json.output;
+
+  auto killed = sup.ctl("kill leader");
+  ASSERT_EQ(killed.exitCode, 0) << killed.output;
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(cluster.waitForRole(2, "leader", 5s));
+  // The hint makes it far quicker than the election timeout (200 ms here) plus polling.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_TRUE(sup.waitForEvent("node 1 died: signal 9 (SIGKILL)", 5s)) << sup.events();
+  EXPECT_TRUE(sup.waitForEvent("asked node 2 to stand for election at once", 5s));
+  EXPECT_TRUE(sup.waitForEvent("leader is node 2", 5s)) << sup.events();
+  // The restart policy brings node 1 back, and it catches up.
+  EXPECT_TRUE(sup.waitForEvent("node 1: restart 1 of 5", 5s)) << sup.events();
+  EXPECT_TRUE(sup.waitForEvent("node 1 caught up", 10s)) << sup.events();
+
+  auto stop = sup.ctl("stop");
+  EXPECT_EQ(stop.exitCode, 0) << stop.output;
+  EXPECT_TRUE(sup.waitForEvent("node 3 stopped (exit code 0)", 10s)) << sup.events();
+}
+
+TEST(SupervisorProcessTest, AKillThatWouldLoseTheMajorityAsksForConfirmation) {
+  testing::ProcessCluster cluster(3);
+  SupervisorProcess sup(cluster.clusterFile(), cluster.file("run"), {"--demo"});
+  ASSERT_TRUE(sup.waitForEvent("leader is node 1", 20s)) << sup.events();
+  ASSERT_EQ(sup.ctl("kill 3").exitCode, 0);
+  ASSERT_TRUE(sup.waitForEvent("node 3 stays down (demo mode)", 5s)) << sup.events();
+  auto refused = sup.ctl("pause 2");
+  EXPECT_EQ(refused.exitCode, 3) << refused.output;
+  EXPECT_NE(refused.output.find("stops accepting messages, and loses none"), std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("--force"), std::string::npos) << refused.output;
+  EXPECT_EQ(sup.ctl("pause 2 --force").exitCode, 0);
+  EXPECT_EQ(sup.ctl("resume 2").exitCode, 0);
+  EXPECT_EQ(sup.ctl("restart 3").exitCode, 0);
+  EXPECT_TRUE(sup.waitForEvent("node 3 caught up", 10s)) << sup.events();
+  auto bad = sup.ctl("kill 9");
+  EXPECT_EQ(bad.exitCode, 1);
+  EXPECT_NE(bad.output.find("there is no node 9"), std::string::npos) << bad.output;
+  sup.signal(SIGTERM);  // stops every node cleanly
+  EXPECT_TRUE(WIFEXITED(sup.exitStatus()) && WEXITSTATUS(sup.exitStatus()) == 0);
+  EXPECT_FALSE(cluster.status(1).has_value());
+}
+
+TEST(SupervisorProcessTest, ANodeThatKeepsFailingIsGivenUpAfterBackoff) {
+  testing::ProcessCluster cluster(3);
+  // A "node" that exits at once with an error.
+  SupervisorProcess sup(cluster.clusterFile(), cluster.file("run"),
+                        {"--node-binary", "/bin/false", "--max-restarts", "2"});
+  ASSERT_TRUE(sup.waitForEvent("node 1: restart 1 of 2 within 60 s, in 100 ms", 5s))
+      << sup.events();
+  EXPECT_TRUE(sup.waitForEvent("node 1: restart 2 of 2 within 60 s, in 200 ms", 5s))
+      << sup.events();
+  EXPECT_TRUE(sup.waitForEvent("node 1: gave up: 2 restarts within 60 s", 5s)) << sup.events();
+  auto status = sup.ctl("status");
+  EXPECT_NE(status.output.find("given up"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("exit code 1"), std::string::npos) << status.output;
+}
+
+TEST(SupervisorProcessTest, SigkillOfTheSupervisorLeavesNoNodeRunning) {
+  testing::ProcessCluster cluster(3);
+  SupervisorProcess sup(cluster.clusterFile(), cluster.file("run"));
+  ASSERT_TRUE(sup.waitForEvent("leader is node 1", 20s)) << sup.events();
+  ASSERT_TRUE(cluster.status(1).has_value());
+  sup.signal(SIGKILL);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  bool anyUp = true;
+  while (anyUp && std::chrono::steady_clock::now() < deadline) {
+    anyUp = false;
+    for (size_t id = 1; id <= 3; ++id) {
+      anyUp = anyUp || cluster.status(id).has_value();
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_FALSE(anyUp) << "a node outlived its supervisor";
+}
+
+TEST(SupervisorProcessTest, BadOptionsAreRefusedClearly) {
+  auto r = runCommand(std::string(CHAT_SUPERVISOR_BINARY) + " --cluster /nonexistent.ini");
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.output.find("/nonexistent.ini"), std::string::npos) << r.output;
+  r = runCommand(std::string(CHAT_SUPERVISOR_BINARY) + " --restart sometimes");
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.output.find("never or on-failure"), std::string::npos) << r.output;
+  r = runCommand(std::string(CHAT_SUPERVISOR_BINARY) + " ctl --run-dir /nonexistent status");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.output.find("no supervisor is listening"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace chat
