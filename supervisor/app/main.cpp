@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "chat/cluster/cluster_config.h"
-#include "control_socket.h"
+#include "chat/supervisor/control_socket.h"
 #include "supervisor_host.h"
 
 namespace {

@@ -19,7 +19,7 @@
 #include "chat/client/connection.h"
 #include "chat/common/overloaded.h"
 #include "chat/replication/socket_peer_transport.h"
-#include "control_socket.h"
+#include "chat/supervisor/control_socket.h"
 
 namespace chat::supervisor {
 

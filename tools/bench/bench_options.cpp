@@ -24,6 +24,9 @@ const char* benchUsage() {
          "  --cluster FILE   the cluster file to start (its data folders are used as they are)\n"
          "  --node-binary P  chat-node to run (default: beside chat-bench, else on PATH)\n"
          "  --run-dir DIR    where node logs go (default: a temporary folder)\n"
+         "  --supervisor DIR  kill through the chat-supervisor whose --run-dir is DIR (it runs\n"
+         "                   the nodes of --cluster FILE, hints and restarts) instead of\n"
+         "                   starting nodes here\n"
          "  --node-log-level L  the nodes' --log-level (default warning; information shows\n"
          "                   every election)\n"
          "  --campaign       after each kill, ask the next node in line to stand at once (what\n"
@@ -111,6 +114,8 @@ Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
       o.nodeBinary = v;
     } else if (arg == "--run-dir") {
       o.runDir = v;
+    } else if (arg == "--supervisor") {
+      o.supervisorRunDir = v;
     } else if (arg == "--node-log-level") {
       o.nodeLogLevel = v;
     } else {

@@ -32,6 +32,9 @@ struct BenchOptions {
   std::string runDir;      // node logs; default: a temporary folder
   bool campaign = false;   // after each kill, ask the next in line to stand at once
   std::string nodeLogLevel = "warning";
+  // Failover through a running chat-supervisor (its --run-dir): it started the nodes, kills
+  // the leader on `ctl kill leader`, hints the election and restarts the node itself.
+  std::string supervisorRunDir;
 };
 
 // Parses argv; kInvalidArgument with a sentence naming the bad option. `help` is set when

@@ -17,6 +17,7 @@
 #include "chat/common/random.h"
 #include "chat/launcher/node_launcher.h"
 #include "chat/replication/socket_peer_transport.h"
+#include "chat/supervisor/control_socket.h"
 
 namespace chat::bench {
 
@@ -279,8 +280,12 @@ Result<FailoverResult> runFailover(const BenchOptions& o) {
   }
   Cluster nodes(*config, o.nodeBinary.empty() ? defaultNodeBinary() : o.nodeBinary,
                 o.clusterFile, runDir, o.nodeLogLevel);
-  for (const auto& n : config->nodes) {
-    CHAT_RETURN_IF_ERROR(nodes.start(n.id));
+  const bool supervised = !o.supervisorRunDir.empty();
+  const std::string control = o.supervisorRunDir + "/control.sock";
+  if (!supervised) {
+    for (const auto& n : config->nodes) {
+      CHAT_RETURN_IF_ERROR(nodes.start(n.id));
+    }
   }
   if (nodes.leader(20s) == 0) {
     return Status::timeout("no leader within 20 s; see the logs in " + runDir);
@@ -304,8 +309,16 @@ Result<FailoverResult> runFailover(const BenchOptions& o) {
       return Status::timeout("no leader before kill " + std::to_string(k + 1));
     }
     auto killedAt = Clock::now();
-    nodes.kill(leader);
-    if (o.campaign) {
+    if (supervised) {
+      auto answer = supervisor::controlRequest(control, "kill " + std::to_string(leader), 5s);
+      if (!answer || answer->rfind("OK", 0) != 0) {
+        return Status::unavailable("the supervisor did not kill node " + std::to_string(leader) +
+                                   ": " + (answer ? *answer : answer.error().message()));
+      }
+    } else {
+      nodes.kill(leader);
+    }
+    if (o.campaign && !supervised) {
       uint32_t next = nodes.nextInLine(leader);
       (void)replication::askToCampaign(nodes.config().node(next)->peerAddress(),
                                        nodes.config().secret, 500ms);
@@ -318,8 +331,11 @@ Result<FailoverResult> runFailover(const BenchOptions& o) {
     result.millis.push_back(static_cast<double>(took->count()));
     std::fprintf(stderr, "kill %d: node %u, %lld ms\n", k + 1, leader,
                  static_cast<long long>(took->count()));
-    CHAT_RETURN_IF_ERROR(nodes.start(leader));
-    // Let the restarted node catch up before the next kill.
+    if (!supervised) {
+      CHAT_RETURN_IF_ERROR(nodes.start(leader));
+    }
+    // Let the restarted node (restarted here, or by the supervisor) catch up before the next
+    // kill.
     auto deadline = Clock::now() + 20s;
     while (Clock::now() < deadline) {
       chat.drive(50ms);
@@ -348,7 +364,10 @@ std::string formatFailover(const BenchOptions& o, const FailoverResult& r) {
                 "acknowledged send\n"
                 "min %.0f ms, p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms\n"
                 "sends acknowledged %lld, received %lld, missing %lld, doubled %lld\n%s\n",
-                m.size(), o.campaign ? "next in line asked to stand at once" : "heartbeats only",
+                m.size(),
+                !o.supervisorRunDir.empty() ? "through chat-supervisor, which hints the election"
+                : o.campaign                ? "next in line asked to stand at once"
+                                            : "heartbeats only",
                 m.empty() ? 0 : *std::min_element(m.begin(), m.end()), percentileOf(m, 0.5),
                 percentileOf(m, 0.9), percentileOf(m, 0.99),
                 m.empty() ? 0 : *std::max_element(m.begin(), m.end()),

@@ -1,4 +1,4 @@
-#include "control_socket.h"
+#include "chat/supervisor/control_socket.h"
 
 #include <fcntl.h>
 #include <poll.h>
