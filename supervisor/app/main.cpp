@@ -16,6 +16,7 @@
 #include "chat/cluster/cluster_config.h"
 #include "chat/supervisor/control_socket.h"
 #include "supervisor_host.h"
+#include "supervisor_view.h"
 
 namespace {
 
@@ -30,8 +31,8 @@ const char* kUsage =
     "options:\n"
     "  --cluster FILE        the cluster file (default etc/cluster.ini)\n"
     "  --run-dir DIR         node logs and the control socket (default var/run)\n"
-    "  --headless            events as lines on stdout (the default for now; the live\n"
-    "                        ncurses view is issue #4's next step)\n"
+    "  --headless            no screen: events as lines on stdout (for scripts and CI;\n"
+    "                        also when stdout is not a terminal)\n"
     "  --demo                killed nodes stay down until restarted by command\n"
     "  --detach              nodes keep running if the supervisor is killed\n"
     "  --restart MODE        never | on-failure (default on-failure)\n"
@@ -161,6 +162,7 @@ int main(int argc, char** argv) {
     return true;
   };
   int maxRestarts = 5;
+  bool headless = false;
   int period = 60;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -169,7 +171,7 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     } else if (a == "--headless") {
-      continue;
+      headless = true;
     } else if (a == "--demo") {
       o.policy.demo = true;
     } else if (a == "--detach") {
@@ -229,7 +231,12 @@ int main(int argc, char** argv) {
               << "; build it (tools/build) or name it with --node-binary\n";
     return 2;
   }
+  std::string clusterFile = o.clusterFile;
   SupervisorHost host(std::move(o));
-  HeadlessFrontend frontend;
-  return host.run(frontend);
+  if (headless || ::isatty(STDOUT_FILENO) == 0 || ::isatty(STDIN_FILENO) == 0) {
+    HeadlessFrontend frontend;
+    return host.run(frontend);
+  }
+  SupervisorView view(clusterFile);
+  return host.run(view);
 }

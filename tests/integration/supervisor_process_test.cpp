@@ -19,6 +19,7 @@
 
 #include "support/process_cluster.h"
 #include "support/run_command.h"
+#include "support/tmux_session.h"
 
 extern char** environ;
 
@@ -188,6 +189,48 @@ TEST(SupervisorProcessTest, SigkillOfTheSupervisorLeavesNoNodeRunning) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_FALSE(anyUp) << "a node outlived its supervisor";
+}
+
+TEST(SupervisorViewTest, TheScreenShowsTheClusterAndTheKillLeaderKeyChangesRoles) {
+  testing::ProcessCluster cluster(3);
+  std::string command = std::string(CHAT_SUPERVISOR_BINARY) + " --cluster " +
+                        cluster.clusterFile() + " --run-dir " + cluster.file("run") +
+                        " --node-binary " + CHAT_NODE_BINARY +
+                        " --node-arg --password-hash --node-arg min";
+  testing::TmuxSession tmux(command, 110, 30);
+  ASSERT_TRUE(tmux.waitFor("leader: node 1 (epoch", 20s)) << tmux.screen();
+  ASSERT_TRUE(tmux.waitFor("running 3/3", 10s)) << tmux.screen();
+  std::string screen = tmux.screen();
+  for (const char* part : {"node pid", "leader", "follower", "k kill leader", "events"}) {
+    EXPECT_NE(screen.find(part), std::string::npos) << part << "\n" << screen;
+  }
+  tmux.sendKeys("k");
+  EXPECT_TRUE(tmux.waitFor("leader: node 2", 5s)) << tmux.screen();
+  EXPECT_TRUE(tmux.waitFor("signal 9 (SIGKILL)", 5s)) << tmux.screen();
+  EXPECT_TRUE(tmux.waitFor("asked node 2 to stand for election", 5s)) << tmux.screen();
+  // Select node 3 and pause it, then node 1 (back by now) and kill it: that would leave one
+  // node of three serving, so the view asks first; n cancels.
+  ASSERT_TRUE(tmux.waitFor("running 3/3", 10s)) << tmux.screen();
+  tmux.sendKeys("3 p");
+  EXPECT_TRUE(tmux.waitFor("paused", 5s)) << tmux.screen();
+  tmux.sendKeys("1 x");
+  EXPECT_TRUE(tmux.waitFor("y to confirm", 5s)) << tmux.screen();
+  tmux.sendKeys("n");
+  EXPECT_TRUE(tmux.waitFor("cancelled", 5s)) << tmux.screen();
+  tmux.sendKeys("3 c");
+  // A small terminal still draws; a tiny one says so.
+  tmux.resize(64, 12);
+  EXPECT_TRUE(tmux.waitFor("chat-supervisor", 5s)) << tmux.screen();
+  tmux.resize(40, 8);
+  EXPECT_TRUE(tmux.waitFor("terminal too small", 5s)) << tmux.screen();
+  tmux.resize(100, 30);
+  tmux.sendKeys("q");
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (tmux.alive() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_FALSE(tmux.alive()) << "q did not quit";
+  EXPECT_FALSE(cluster.status(1).has_value()) << "quitting must stop every node";
 }
 
 TEST(SupervisorProcessTest, BadOptionsAreRefusedClearly) {
