@@ -14,6 +14,7 @@
 #include <mutex>
 #include <sstream>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "chat/client/connection.h"
@@ -144,13 +145,41 @@ void SupervisorHost::execute(const std::vector<Action>& actions) {
   }
 }
 
+// The last `count` non-empty lines of the file at `path`, joined with " | ".
+std::string lastLines(const std::string& path, size_t count) {
+  std::ifstream in(path);
+  std::deque<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) {
+      lines.push_back(line);
+      if (lines.size() > count) {
+        lines.pop_front();
+      }
+    }
+  }
+  std::string out;
+  for (const auto& l : lines) {
+    out += (out.empty() ? "" : " | ") + l;
+  }
+  return out;
+}
+
 void SupervisorHost::reap() {
   for (auto& [id, child] : children_) {
     if (!child.running()) {
       continue;
     }
     if (auto ended = child.poll()) {
-      execute(supervisor_.exited(id, ended->describe(), now()));
+      std::string how = ended->describe();
+      const NodeRow* r = supervisor_.row(id);
+      if (r != nullptr && r->state == NodeState::kStarting) {
+        // It never came up: what it said before dying is the useful part.
+        std::string log = options_.runDir + "/node" + std::to_string(id) + ".log";
+        std::string tail = lastLines(log, 3);
+        how += tail.empty() ? " before it came up (its log " + log + " is empty)"
+                            : " before it came up; " + log + " ends: " + tail;
+      }
+      execute(supervisor_.exited(id, how, now()));
     }
   }
 }

@@ -170,6 +170,7 @@ TEST(SupervisorProcessTest, ANodeThatKeepsFailingIsGivenUpAfterBackoff) {
   EXPECT_TRUE(sup.waitForEvent("node 1: gave up: 2 restarts within 60 s", 5s)) << sup.events();
   auto status = sup.ctl("status");
   EXPECT_NE(status.output.find("given up"), std::string::npos) << status.output;
+  EXPECT_NE(sup.events().find("before it came up"), std::string::npos) << sup.events();
   EXPECT_NE(status.output.find("exit code 1"), std::string::npos) << status.output;
 }
 
@@ -231,6 +232,17 @@ TEST(SupervisorViewTest, TheScreenShowsTheClusterAndTheKillLeaderKeyChangesRoles
   }
   EXPECT_FALSE(tmux.alive()) << "q did not quit";
   EXPECT_FALSE(cluster.status(1).has_value()) << "quitting must stop every node";
+}
+
+TEST(SupervisorProcessTest, ANodeThatCannotStartIsReportedWithTheEndOfItsLog) {
+  testing::ProcessCluster cluster(3);
+  // Every node refuses this option: its log says so, and the supervisor repeats it.
+  SupervisorProcess sup(cluster.clusterFile(), cluster.file("run"),
+                        {"--node-arg", "--no-such-option", "--restart", "never"});
+  ASSERT_TRUE(sup.waitForEvent("node 1 died: exit code", 10s)) << sup.events();
+  EXPECT_TRUE(sup.waitForEvent("no-such-option", 5s)) << sup.events();
+  EXPECT_TRUE(sup.waitForEvent("node 1 stays down (restart policy is never)", 5s))
+      << sup.events();
 }
 
 TEST(SupervisorProcessTest, BadOptionsAreRefusedClearly) {
