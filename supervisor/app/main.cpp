@@ -35,9 +35,11 @@ const char* kUsage =
     "                        also when stdout is not a terminal)\n"
     "  --demo                killed nodes stay down until restarted by command\n"
     "  --detach              nodes keep running if the supervisor is killed\n"
-    "  --restart MODE        never | on-failure (default on-failure)\n"
-    "  --max-restarts N      give up on a node after N restarts within the period (5)\n"
-    "  --restart-period S    seconds of that period (60)\n"
+    "  --restart MODE        never | on-failure (default: the cluster file's [supervisor]\n"
+    "                        restart, else on-failure)\n"
+    "  --max-restarts N      give up on a node after N restarts within the period\n"
+    "                        (default: max_restarts there, else 5)\n"
+    "  --restart-period S    seconds of that period (restart_period_s there, else 60)\n"
     "  --node-binary PATH    chat-node to run (default: beside chat-supervisor, else PATH)\n"
     "  --node-arg ARG        pass ARG to every node (repeatable), e.g. --node-arg\n"
     "                        --password-hash --node-arg min\n"
@@ -161,9 +163,10 @@ int main(int argc, char** argv) {
     }
     return true;
   };
-  int maxRestarts = 5;
+  int maxRestarts = -1;  // -1: from the cluster file
   bool headless = false;
-  int period = 60;
+  std::string restartMode;  // empty: from the cluster file
+  int period = -1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -200,26 +203,33 @@ int main(int argc, char** argv) {
       } else if (a == "--node-arg") {
         o.nodeArgs.emplace_back(v);
       } else {
-        auto mode = parseRestartMode(v);
-        if (!mode) {
+        if (auto mode = parseRestartMode(v); !mode) {
           std::cerr << "chat-supervisor: " << mode.error().message() << "\n";
           return 2;
         }
-        o.policy.restart.mode = *mode;
+        restartMode = v;
       }
     } else {
       std::cerr << "chat-supervisor: unknown option " << a << "; see --help\n";
       return 2;
     }
   }
-  o.policy.restart.intensity = maxRestarts;
-  o.policy.restart.period = std::chrono::seconds(period);
   auto config = cluster::loadClusterConfig(o.clusterFile);
   if (!config) {
     std::cerr << "chat-supervisor: " << config.error().message() << "\n";
     return 2;
   }
   o.config = std::move(config).value();
+  // The cluster file's [supervisor] section, overridden by flags.
+  auto mode = parseRestartMode(restartMode.empty() ? o.config.supervisor.restart : restartMode);
+  if (!mode) {
+    std::cerr << "chat-supervisor: " << mode.error().message() << "\n";
+    return 2;
+  }
+  o.policy.restart.mode = *mode;
+  o.policy.restart.intensity = maxRestarts >= 0 ? maxRestarts : o.config.supervisor.maxRestarts;
+  o.policy.restart.period = period >= 0 ? std::chrono::seconds(period)
+                                        : std::chrono::seconds(o.config.supervisor.restartPeriod);
   for (const auto& n : o.config.nodes) {
     o.policy.nodes.push_back(n.id);
   }

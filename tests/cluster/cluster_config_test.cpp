@@ -38,6 +38,25 @@ TEST(ClusterConfigTest, ReadsNodesInFileOrder) {
   EXPECT_EQ(c->node(2), nullptr);
 }
 
+TEST(ClusterConfigTest, ReadsTheSupervisorSection) {
+  auto c = parseClusterConfig(std::string(kGood) +
+                                  "[supervisor]\nrestart = never\nmax_restarts = 3\n"
+                                  "restart_period_s = 30\n",
+                              "test.ini");
+  ASSERT_TRUE(c.has_value()) << c.error().toString();
+  EXPECT_EQ(c->supervisor.restart, "never");
+  EXPECT_EQ(c->supervisor.maxRestarts, 3);
+  EXPECT_EQ(c->supervisor.restartPeriod.count(), 30);
+  auto defaults = parseClusterConfig(kGood, "test.ini");
+  EXPECT_EQ(defaults->supervisor.restart, "on-failure");
+  EXPECT_EQ(defaults->supervisor.maxRestarts, 5);
+  auto bad = parseClusterConfig(std::string(kGood) + "[supervisor]\nrestart = sometimes\n",
+                                "bad.ini");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("[supervisor]: restart = 'sometimes'"), std::string::npos)
+      << bad.error().message();
+}
+
 std::string errorOf(const std::string& text) {
   auto c = parseClusterConfig(text, "bad.ini");
   EXPECT_FALSE(c.has_value());

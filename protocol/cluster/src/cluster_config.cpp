@@ -89,6 +89,21 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
   config.electionTimeout = std::chrono::milliseconds(*timeout);
   config.electionStep = std::chrono::milliseconds(*step);
   config.maxLogEntries = static_cast<uint64_t>(*maxLog);
+  config.supervisor.restart = ini->getString("supervisor.restart", "on-failure");
+  if (config.supervisor.restart != "on-failure" && config.supervisor.restart != "never") {
+    return Status::invalidArgument(name + " [supervisor]: restart = '" +
+                                   config.supervisor.restart +
+                                   "' is not on-failure or never");
+  }
+  auto maxRestarts = number(*ini, "supervisor.max_restarts", 5, 0, 1000000, name);
+  auto restartPeriod = number(*ini, "supervisor.restart_period_s", 60, 1, 86400 * 365, name);
+  for (const auto* r : {&maxRestarts, &restartPeriod}) {
+    if (!*r) {
+      return r->error();
+    }
+  }
+  config.supervisor.maxRestarts = static_cast<int>(*maxRestarts);
+  config.supervisor.restartPeriod = std::chrono::seconds(*restartPeriod);
   config.compactEntries = static_cast<uint64_t>(*compact);
   if (config.heartbeat * 2 > config.electionTimeout) {
     return Status::invalidArgument(name +
@@ -100,9 +115,9 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
   std::set<std::string> dirs;
   for (const auto& section : sectionsInOrder(text)) {
     if (section.rfind("node.", 0) != 0) {
-      if (section != "cluster") {
+      if (section != "cluster" && section != "supervisor") {
         return Status::invalidArgument(name + ": unknown section [" + section +
-                                       "]; expected [cluster] and [node.N]");
+                                       "]; expected [cluster], [supervisor] and [node.N]");
       }
       continue;
     }

@@ -9,6 +9,10 @@
 //   election_step_ms = 100
 //   max_log_entries = 100000   ; optional: log trimming (docs/replication.md)
 //   compact_entries = 10000
+//   [supervisor]               ; optional: chat-supervisor's restart policy
+//   restart = on-failure       ; or never
+//   max_restarts = 5           ; within restart_period_s, then it gives up on the node
+//   restart_period_s = 60
 //   [node.1]
 //   host = 127.0.0.1
 //   client_port = 7001
@@ -39,6 +43,14 @@ struct NodeConfig {
   std::string peerAddress() const { return host + ":" + std::to_string(peerPort); }
 };
 
+// The optional [supervisor] section: chat-supervisor's restart policy for this cluster
+// (its flags override it).
+struct SupervisorConfig {
+  std::string restart = "on-failure";  // or "never"
+  int maxRestarts = 5;                 // within restartPeriod, then it gives up on the node
+  std::chrono::seconds restartPeriod{60};
+};
+
 struct ClusterConfig {
   std::string secret;
   std::chrono::milliseconds heartbeat{50};
@@ -47,6 +59,7 @@ struct ClusterConfig {
   uint64_t maxLogEntries = 100000;  // a node's log is trimmed beyond this many entries
   uint64_t compactEntries = 10000;  // the leader trims what everyone holds in steps this big
   std::vector<NodeConfig> nodes;  // succession order: the order of the sections in the file
+  SupervisorConfig supervisor;
 
   const NodeConfig* node(uint32_t id) const;
 };
