@@ -234,6 +234,24 @@ TEST(SupervisorViewTest, TheScreenShowsTheClusterAndTheKillLeaderKeyChangesRoles
   EXPECT_FALSE(cluster.status(1).has_value()) << "quitting must stop every node";
 }
 
+TEST(SupervisorProcessTest, DetachedNodesOutliveTheSupervisor) {
+  testing::ProcessCluster cluster(3);
+  SupervisorProcess sup(cluster.clusterFile(), cluster.file("run"), {"--detach"});
+  ASSERT_TRUE(sup.waitForEvent("leader is node 1", 20s)) << sup.events();
+  sup.signal(SIGKILL);
+  std::this_thread::sleep_for(500ms);
+  for (size_t id = 1; id <= 3; ++id) {
+    EXPECT_TRUE(cluster.status(id).has_value()) << "node " << id << " died with --detach";
+  }
+  // Clean up by hand what the supervisor left on purpose.
+  runCommand("pkill -KILL -f -- '--cluster " + cluster.clusterFile() + "'");
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (cluster.status(1).has_value() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_FALSE(cluster.status(1).has_value());
+}
+
 TEST(SupervisorProcessTest, ANodeThatCannotStartIsReportedWithTheEndOfItsLog) {
   testing::ProcessCluster cluster(3);
   // Every node refuses this option: its log says so, and the supervisor repeats it.
