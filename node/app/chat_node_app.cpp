@@ -1,5 +1,6 @@
 #include "chat_node_app.h"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -304,16 +305,15 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       log.error("max_output_bytes must be at least 16384");
       return EXIT_CONFIG;
     }
-    auto listener = net::ClientListener::start(chat, listenerOptions);
-    if (!listener) {
-      log.error(listener.error().message());
-      return EXIT_UNAVAILABLE;
-    }
+    // The status source is set before the listener starts (the service reads it unlocked,
+    // and a status request may come in the moment the port opens); it learns the listener
+    // through an atomic once that exists.
     auto started = clock.now();
-    net::ClientListener* listenerPtr = listener->get();
+    std::atomic<net::ClientListener*> listenerRef{nullptr};
     service::CommitLog* logPtr = commitLog.get();
     chat.setStatusSource(
-        [&clock, started, listenerPtr, logPtr, &listenerOptions, replicated, clusterPtr, nodeId] {
+        [&clock, started, &listenerRef, logPtr, &listenerOptions, replicated, clusterPtr, nodeId] {
+          net::ClientListener* listenerPtr = listenerRef.load();
           protocol::NodeStatus s;
           s.nodeId = nodeId;
           s.role = replicated != nullptr ? replication::roleName(replicated->role()) : "standalone";
@@ -322,9 +322,12 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
           s.appliedIndex = logPtr->commitIndex();
           s.uptimeMillis =
               std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - started).count();
-          s.connections = static_cast<uint32_t>(listenerPtr->connectionCount());
+          s.connections =
+              listenerPtr != nullptr ? static_cast<uint32_t>(listenerPtr->connectionCount()) : 0;
           s.residentBytes = residentBytes();
-          s.leaderAddress = listenerOptions.host + ":" + std::to_string(listenerPtr->port());
+          s.leaderAddress =
+              listenerOptions.host + ":" +
+              std::to_string(listenerPtr != nullptr ? listenerPtr->port() : listenerOptions.port);
           if (replicated != nullptr && clusterPtr != nullptr) {
             replication::NodeId leader = replicated->leader();
             const cluster::NodeConfig* l = clusterPtr->node(leader);
@@ -358,6 +361,12 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
           }
           return s;
         });
+    auto listener = net::ClientListener::start(chat, listenerOptions);
+    if (!listener) {
+      log.error(listener.error().message());
+      return EXIT_UNAVAILABLE;
+    }
+    listenerRef.store(listener->get());
 
     std::string address = listenerOptions.host + ":" + std::to_string((*listener)->port());
     log.information("chat-node listening on " + address + ", data in " + dbPath + " (sync " + sync +
