@@ -128,11 +128,21 @@ TEST(SupervisorProcessTest, BringsTheClusterUpAndKillLeaderFailsOverAtOnce) {
   EXPECT_TRUE(sup.waitForEvent("leader is node 2", 5s)) << sup.events();
   // The restart policy brings node 1 back, and it catches up.
   EXPECT_TRUE(sup.waitForEvent("node 1: restart 1 of 5", 5s)) << sup.events();
-  EXPECT_TRUE(sup.waitForEvent("node 1 caught up", 10s)) << sup.events();
+  // Back, it catches up as a follower — or, on a loaded machine where the leader's
+  // heartbeats come late, it may win the next election (first in line), caught up by then.
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  bool back = false;
+  while (!back && std::chrono::steady_clock::now() < deadline) {
+    std::string e = sup.events();
+    back = e.find("node 1 caught up") != std::string::npos ||
+           e.find("leader is node 1 (epoch 3") != std::string::npos;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(back) << sup.events();
 
   auto stop = sup.ctl("stop");
   EXPECT_EQ(stop.exitCode, 0) << stop.output;
-  EXPECT_TRUE(sup.waitForEvent("node 3 stopped (exit code 0)", 10s)) << sup.events();
+  EXPECT_TRUE(sup.waitForEvent("node 3 stopped (exit code 0)", 20s)) << sup.events();
 }
 
 TEST(SupervisorProcessTest, AKillThatWouldLoseTheMajorityAsksForConfirmation) {
