@@ -150,7 +150,10 @@ TEST_F(ClusterFailoverTest, ClientsCarryOnThroughSigkillOfTheLeader) {
   EXPECT_TRUE(hasEvent(t.senderEvents, ConnectionEvent::Kind::kResumed));
   EXPECT_TRUE(hasEvent(t.recipientEvents, ConnectionEvent::Kind::kResumed));
   EXPECT_FALSE(hasEvent(t.recipientEvents, ConnectionEvent::Kind::kSessionLost));
-  EXPECT_EQ(bob->address(), cluster_.address(2)) << "the next in line should lead";
+  // The next in line leads, unless the kill caught it an entry or two behind node 3 (sends
+  // were in flight): then node 3, whose log is newer, does.
+  EXPECT_TRUE(bob->address() == cluster_.address(2) || bob->address() == cluster_.address(3))
+      << bob->address();
   EXPECT_EQ(bob->user(), "bob");
 }
 
@@ -160,11 +163,13 @@ TEST_F(ClusterFailoverTest, APausedLeaderStepsDownAndRejoinsWithNothingLostOrDou
   Traffic t = exchange(*bob, *alice, 200, 4, 50, [&] { cluster_.node(1).kill(SIGSTOP); });
   EXPECT_EQ(t.acknowledged.size(), 200u);
   expectExactlyOnce(t);
-  ASSERT_EQ(cluster_.waitForLeader({2, 3}), 2u);
+  // Node 2 normally; node 3 if the pause caught node 2 an entry behind.
+  size_t next = cluster_.waitForLeader({2, 3});
+  ASSERT_NE(next, 0u);
   cluster_.node(1).kill(SIGCONT);
   // The old leader hears of the newer epoch, steps down and catches up.
   ASSERT_TRUE(cluster_.waitForRole(1, "follower"));
-  auto leader = cluster_.status(2);
+  auto leader = cluster_.status(next);
   ASSERT_TRUE(leader.has_value());
   auto deadline = std::chrono::steady_clock::now() + 10s;
   std::optional<protocol::NodeStatus> old;
@@ -177,7 +182,7 @@ TEST_F(ClusterFailoverTest, APausedLeaderStepsDownAndRejoinsWithNothingLostOrDou
   }
   ASSERT_TRUE(old.has_value());
   EXPECT_GE(old->appliedIndex, leader->commitIndex);
-  EXPECT_EQ(old->leaderAddress, cluster_.address(2));
+  EXPECT_EQ(old->leaderAddress, cluster_.address(next));
   // Nothing was doubled in the store either: alice's history holds each message once.
   auto history = alice->call(protocol::HistoryRequest{"bob", 0, 500}, 20s);
   ASSERT_TRUE(history && history->isOk());
