@@ -1,0 +1,107 @@
+// Golden screens: the conversation pane drawn into a Canvas at fixed sizes, CJK and emoji
+// included, compared as text.
+#include <gtest/gtest.h>
+
+#include "chat/tui/canvas.h"
+#include "chat/tui/conversation_view.h"
+#include "chat/tui/text_width.h"
+
+namespace chat::tui {
+namespace {
+
+ConversationViewOptions fixedClock() {
+  ConversationViewOptions o;
+  o.formatTime = [](int64_t ms) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "12:%02d", static_cast<int>(ms / 60000 % 60));
+    return std::string(buf);
+  };
+  return o;
+}
+
+ChatModel sample() {
+  ChatModel m;
+  m.setSelf("alice");
+  m.received(protocol::ChatMessage{1, "bob", "alice", "你好 alice! 👋", 60000, false}, true);
+  m.received(protocol::ChatMessage{2, "bob", "alice", "lunch at the usual place?", 120000, false});
+  uint64_t a = m.beginSend("bob", "yes 🍜 at noon", 180000);
+  m.sendStored(a, protocol::SendReply{3, true, 180000}, 180000);
+  m.delivered(protocol::DeliveredPush{3, "bob", 181000});
+  m.beginSend("bob", "see you", 240000);
+  return m;
+}
+
+TEST(CanvasTest, WideCharactersTakeTwoCellsAndAreNeverCut) {
+  Canvas c(6, 1);
+  EXPECT_EQ(c.put(0, 0, "a你好"), 5);
+  EXPECT_EQ(c.at(1, 0).text, "你");
+  EXPECT_EQ(c.at(2, 0).text, "");  // the right half
+  Canvas narrow(3, 1);
+  EXPECT_EQ(narrow.put(0, 0, "ab你"), 3);  // 你 does not fit in the last column: padded
+  EXPECT_EQ(narrow.toText(), "ab\n");
+  EXPECT_EQ(narrow.at(2, 0).text, " ");
+  Canvas ctl(5, 1);
+  ctl.put(0, 0, "a\tb");
+  EXPECT_EQ(ctl.toText(), "a b\n");
+}
+
+TEST(ConversationViewTest, GoldenAt40x12) {
+  ChatModel m = sample();
+  Canvas canvas(40, 12);
+  int lines = drawConversation(canvas, *m.find("bob"), "alice", Rect{0, 0, 40, 12}, fixedClock());
+  EXPECT_EQ(lines, 5);
+  // Bottom-aligned: the newest message on the last row.
+  EXPECT_EQ(canvas.toText(),
+            "\n"
+            "\n"
+            "\n"
+            "\n"
+            "\n"
+            "\n"
+            "\n"
+            "──── delivered while you were away ────\n"
+            "12:01 bob: 你好 alice! 👋\n"
+            "12:02 bob: lunch at the usual place?\n"
+            "12:03 alice: yes 🍜 at noon ✓✓\n"
+            "12:04 alice: see you …\n")
+      << canvas.toText();
+}
+
+TEST(ConversationViewTest, LongLinesWrapUnderTheirBodyAndTheNewestStaysInView) {
+  ChatModel m;
+  m.setSelf("alice");
+  for (uint64_t i = 1; i <= 8; ++i) {
+    m.received(protocol::ChatMessage{i, "bob", "alice", "message number " + std::to_string(i) +
+                                                            " is a little long",
+                                     static_cast<int64_t>(i) * 60000, false});
+  }
+  Canvas canvas(30, 6);
+  int lines = drawConversation(canvas, *m.find("bob"), "alice", Rect{0, 0, 30, 6}, fixedClock());
+  EXPECT_EQ(lines, 16);  // two lines per message at this width
+  std::string text = canvas.toText();
+  EXPECT_NE(text.find("12:08 bob: message number 8\n           is a little long"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("number 1\n"), std::string::npos) << "old lines scroll off the top";
+  for (int y = 0; y < canvas.height(); ++y) {
+    std::string row;
+    for (int x = 0; x < canvas.width(); ++x) {
+      row += canvas.at(x, y).text;
+    }
+    EXPECT_LE(displayWidth(row), 30) << row;
+  }
+  // Scrolled back, the oldest come into view.
+  auto o = fixedClock();
+  o.scrollBack = 10;
+  drawConversation(canvas, *m.find("bob"), "alice", Rect{0, 0, 30, 6}, o);
+  EXPECT_NE(canvas.toText().find("number 1\n"), std::string::npos) << canvas.toText();
+}
+
+TEST(ConversationViewTest, NamesKeepTheirColours) {
+  EXPECT_EQ(colourOf("bob"), colourOf("Bob"));
+  EXPECT_EQ(deliveryMark(Delivery::kWaiting), "◷");
+  EXPECT_EQ(deliveryMark(Delivery::kIncoming), "");
+}
+
+}  // namespace
+}  // namespace chat::tui

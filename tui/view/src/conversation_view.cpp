@@ -1,0 +1,120 @@
+#include "chat/tui/conversation_view.h"
+
+#include <algorithm>
+#include <ctime>
+
+#include "chat/tui/text_width.h"
+
+namespace chat::tui {
+
+namespace {
+
+struct Line {
+  std::string prefix;  // time and sender, on the first line of a message
+  std::string text;
+  Style prefixStyle;
+  Style textStyle;
+  int indent = 0;  // columns before `text`
+};
+
+std::string localTime(int64_t millis) {
+  std::time_t t = static_cast<std::time_t>(millis / 1000);
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", tm.tm_hour, tm.tm_min);
+  return buf;
+}
+
+}  // namespace
+
+Colour colourOf(const std::string& name) {
+  static constexpr Colour kPalette[] = {Colour::kRed,  Colour::kGreen,   Colour::kYellow,
+                                        Colour::kBlue, Colour::kMagenta, Colour::kCyan};
+  uint32_t h = 2166136261u;  // FNV-1a over the lower-cased name
+  for (char c : name) {
+    char l = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    h = (h ^ static_cast<uint8_t>(l)) * 16777619u;
+  }
+  return kPalette[h % std::size(kPalette)];
+}
+
+std::string deliveryMark(Delivery d) {
+  switch (d) {
+    case Delivery::kSending:
+      return "…";
+    case Delivery::kStored:
+      return "✓";
+    case Delivery::kWaiting:
+      return "◷";
+    case Delivery::kDelivered:
+      return "✓✓";
+    case Delivery::kFailed:
+      return "✗";
+    case Delivery::kIncoming:
+      return "";
+  }
+  return "";
+}
+
+int drawConversation(Canvas& canvas, const Conversation& c, const std::string& self, Rect area,
+                     const ConversationViewOptions& options) {
+  auto formatTime = options.formatTime ? options.formatTime : localTime;
+  std::vector<Line> lines;
+  for (const auto& m : c.messages) {
+    if (c.awaySeparatorBefore != 0 && m.id == c.awaySeparatorBefore) {
+      std::string label = " delivered while you were away ";
+      int side = std::max(0, (area.width - displayWidth(label)) / 2);
+      std::string rule;
+      for (int i = 0; i < side; ++i) {
+        rule += "─";
+      }
+      Line l;
+      l.text = rule + label + rule;
+      l.textStyle.dim = true;
+      lines.push_back(l);
+    }
+    bool ours = m.delivery != Delivery::kIncoming;
+    std::string prefix = formatTime(m.sentAtMillis) + " " + m.sender + ": ";
+    int indent = std::min(displayWidth(prefix), std::max(area.width / 2, 1));
+    std::string body = m.body;
+    std::string mark = deliveryMark(m.delivery);
+    if (!mark.empty()) {
+      body += " " + mark;
+    }
+    if (m.delivery == Delivery::kFailed) {
+      body += " (failed: " + m.failure + "; press r to retry)";
+    }
+    auto wrapped = wrap(body, std::max(area.width - indent, 1));
+    for (size_t i = 0; i < wrapped.size(); ++i) {
+      Line l;
+      if (i == 0) {
+        l.prefix = prefix;
+        l.prefixStyle.fg = colourOf(m.sender);
+        l.prefixStyle.bold = !ours;
+      }
+      l.indent = indent;
+      l.text = wrapped[i];
+      l.textStyle.dim = m.delivery == Delivery::kSending;
+      l.textStyle.fg = m.delivery == Delivery::kFailed ? Colour::kRed : Colour::kDefault;
+      lines.push_back(l);
+    }
+    (void)self;
+  }
+  int total = static_cast<int>(lines.size());
+  int last = std::max(total - options.scrollBack, 0);
+  int first = std::max(last - area.height, 0);
+  int row = area.y + area.height - (last - first);
+  canvas.fill(area.x, area.y, area.width, area.height);
+  for (int i = first; i < last; ++i, ++row) {
+    const Line& l = lines[static_cast<size_t>(i)];
+    if (!l.prefix.empty()) {
+      canvas.put(area.x, row, l.prefix, l.prefixStyle, l.indent);
+    }
+    int x = l.prefix.empty() && l.indent == 0 ? area.x : area.x + l.indent;
+    canvas.put(x, row, l.text, l.textStyle, area.width - (x - area.x));
+  }
+  return total;
+}
+
+}  // namespace chat::tui
