@@ -232,6 +232,10 @@ int main(int argc, char** argv) {
                                         : std::chrono::seconds(o.config.supervisor.restartPeriod);
   for (const auto& n : o.config.nodes) {
     o.policy.nodes.push_back(n.id);
+    // A node's own restart key, unless --restart was given for all.
+    if (!n.restart.empty() && restartMode.empty()) {
+      o.policy.restartModes[n.id] = *parseRestartMode(n.restart);
+    }
   }
   if (o.nodeBinary.empty()) {
     o.nodeBinary = defaultNodeBinary();

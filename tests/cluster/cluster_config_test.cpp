@@ -50,6 +50,13 @@ TEST(ClusterConfigTest, ReadsTheSupervisorSection) {
   auto defaults = parseClusterConfig(kGood, "test.ini");
   EXPECT_EQ(defaults->supervisor.restart, "on-failure");
   EXPECT_EQ(defaults->supervisor.maxRestarts, 5);
+  auto perNode = parseClusterConfig(
+      std::string(kGood) + "[node.9]\nhost = 10.0.0.9\nclient_port = 7009\npeer_port = 7109\n"
+                           "data_dir = n9\nrestart = never\n",
+      "test.ini");
+  ASSERT_TRUE(perNode.has_value()) << perNode.error().toString();
+  EXPECT_EQ(perNode->node(9)->restart, "never");
+  EXPECT_EQ(perNode->node(1)->restart, "");
   auto bad = parseClusterConfig(std::string(kGood) + "[supervisor]\nrestart = sometimes\n",
                                 "bad.ini");
   ASSERT_FALSE(bad.has_value());

@@ -109,6 +109,21 @@ TEST_F(ClusterSupervisorTest, KillsThatWouldLoseTheMajorityNeedConfirmation) {
   EXPECT_FALSE(sup_.resume(1, t_).has_value()) << "node 1 is not paused";
 }
 
+TEST_F(ClusterSupervisorTest, ANodeCanHaveARestartPolicyOfItsOwn) {
+  SupervisorOptions o = options();
+  o.restartModes[3] = RestartSettings::Mode::kNever;
+  ClusterSupervisor sup(o);
+  sup.start(t_);
+  sup.spawned(2, 102, t_);
+  sup.spawned(3, 103, t_);
+  sup.exited(2, "exit code 1", t_);
+  sup.exited(3, "exit code 1", t_);
+  auto restarts = sup.tick(t_ + 1s);
+  ASSERT_EQ(restarts.size(), 1u);
+  EXPECT_EQ(std::get<SpawnNode>(restarts[0]).id, 2u);
+  EXPECT_EQ(sup.row(3)->state, NodeState::kDown);
+}
+
 TEST_F(ClusterSupervisorTest, DemoModeKeepsKilledNodesDown) {
   SupervisorOptions o = options();
   o.demo = true;

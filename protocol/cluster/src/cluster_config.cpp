@@ -148,6 +148,11 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
     node.clientPort = static_cast<uint16_t>(*client);
     node.peerPort = static_cast<uint16_t>(*peer);
     node.dataDir = ini->getString(section + ".data_dir", "");
+    node.restart = ini->getString(section + ".restart", "");
+    if (!node.restart.empty() && node.restart != "on-failure" && node.restart != "never") {
+      return Status::invalidArgument(where + ": restart = '" + node.restart +
+                                     "' is not on-failure or never");
+    }
     if (node.dataDir.empty()) {
       return Status::invalidArgument(where + ": data_dir is missing");
     }

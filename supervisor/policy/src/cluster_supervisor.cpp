@@ -36,7 +36,11 @@ ClusterSupervisor::ClusterSupervisor(SupervisorOptions options) : options_(std::
     NodeRow r;
     r.id = id;
     rows_.push_back(r);
-    policies_.emplace(id, RestartPolicy(options_.restart));
+    RestartSettings settings = options_.restart;
+    if (auto it = options_.restartModes.find(id); it != options_.restartModes.end()) {
+      settings.mode = it->second;
+    }
+    policies_.emplace(id, RestartPolicy(settings));
   }
 }
 

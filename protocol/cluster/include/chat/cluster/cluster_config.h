@@ -39,6 +39,7 @@ struct NodeConfig {
   uint16_t clientPort = 0;
   uint16_t peerPort = 0;
   std::string dataDir;
+  std::string restart;  // this node's restart policy for chat-supervisor; empty: the cluster's
   std::string clientAddress() const { return host + ":" + std::to_string(clientPort); }
   std::string peerAddress() const { return host + ":" + std::to_string(peerPort); }
 };

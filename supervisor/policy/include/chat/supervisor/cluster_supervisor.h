@@ -72,6 +72,7 @@ using Action = std::variant<SpawnNode, SignalNode, AskToCampaign>;
 struct SupervisorOptions {
   std::vector<uint32_t> nodes;  // in succession order
   RestartSettings restart;
+  std::map<uint32_t, RestartSettings::Mode> restartModes;  // per-node overrides of restart.mode
   bool demo = false;  // nodes that die stay down until restarted by hand
 };
 
