@@ -123,3 +123,35 @@ TEST_F(ChatModelTest, SearchFindsMessagesInTheActiveConversation) {
 
 }  // namespace
 }  // namespace chat::tui
+
+#include "chat/tui/connection_status.h"
+
+namespace chat::tui {
+namespace {
+
+TEST(ConnectionStatusTest, TheStripAndItsFailoverBanners) {
+  ConnectionStatus s;
+  EXPECT_TRUE(s.alarming());
+  s.state = ConnectionStatus::State::kConnected;
+  s.node = "127.0.0.1:7001";
+  s.leaderId = 1;
+  s.epoch = 4;
+  s.nodesUp = 3;
+  s.nodesTotal = 3;
+  s.rttMillis = 1;
+  EXPECT_EQ(s.text(), "node 127.0.0.1:7001 · leader node 1 · epoch 4 · 3/3 up · rtt 1 ms");
+  EXPECT_FALSE(s.alarming());
+  s.state = ConnectionStatus::State::kReconnecting;
+  s.reconnectInMillis = 400;
+  s.lostReason = "closed by the server";
+  EXPECT_EQ(s.text(), "leader lost, reconnecting in 0.4 s — closed by the server");
+  EXPECT_TRUE(s.alarming());
+  s.state = ConnectionStatus::State::kFailedOver;
+  s.leaderId = 2;
+  s.epoch = 5;
+  s.resent = 3;
+  EXPECT_EQ(s.text(), "new leader node 2 (epoch 5), re-sent 3");
+}
+
+}  // namespace
+}  // namespace chat::tui

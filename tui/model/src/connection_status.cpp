@@ -1,0 +1,34 @@
+#include "chat/tui/connection_status.h"
+
+#include <cstdio>
+
+namespace chat::tui {
+
+std::string ConnectionStatus::text() const {
+  char buf[256];
+  switch (state) {
+    case State::kConnecting:
+      return "connecting to the cluster...";
+    case State::kReconnecting:
+      std::snprintf(buf, sizeof buf, "leader lost, reconnecting in %.1f s%s%s",
+                    reconnectInMillis / 1000.0, lostReason.empty() ? "" : " — ",
+                    lostReason.c_str());
+      return buf;
+    case State::kFailedOver:
+      std::snprintf(buf, sizeof buf, "new leader node %u (epoch %llu), re-sent %zu", leaderId,
+                    static_cast<unsigned long long>(epoch), resent);
+      return buf;
+    case State::kConnected:
+      break;
+  }
+  std::string out = "node " + node + " · leader " +
+                    (leaderId != 0 ? "node " + std::to_string(leaderId) : std::string("?")) +
+                    " · epoch " + std::to_string(epoch) + " · " + std::to_string(nodesUp) + "/" +
+                    std::to_string(nodesTotal) + " up";
+  if (rttMillis >= 0) {
+    out += " · rtt " + std::to_string(rttMillis) + " ms";
+  }
+  return out;
+}
+
+}  // namespace chat::tui
