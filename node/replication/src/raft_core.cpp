@@ -49,7 +49,13 @@ RaftCore::RaftCore(RaftConfig config, HardState state, SnapshotMeta snapshot,
     CHAT_CHECK(log_[i].index == snapshot_.index + i + 1);
   }
   CHAT_CHECK(snapshot_.index <= applied_ && applied_ <= lastIndex());
+  durable_ = lastIndex();  // what was loaded is on disk
   resetElectionDeadline(now);
+}
+
+void RaftCore::persisted(uint64_t index) {
+  durable_ = std::max(durable_, std::min(index, lastIndex()));
+  advanceCommit();
 }
 
 uint64_t RaftCore::epochAt(uint64_t index) const {
@@ -89,6 +95,7 @@ void RaftCore::snapshotInstalled(SnapshotMeta meta, MonoTime now) {
     log_.clear();
     ready_.truncateFrom = snapshot_.index + 1;
     ready_.append.clear();
+    durable_ = std::min(durable_, snapshot_.index);
   }
   std::erase_if(ready_.append,
                 [&](const storage::LogEntry& e) { return e.index <= meta.index; });
@@ -173,7 +180,10 @@ void RaftCore::setHardState(HardState s) {
 }
 
 void RaftCore::send(NodeId to, RaftMessage message) {
-  ready_.messages.push_back(Envelope{config_.self, to, std::move(message)});
+  bool early = role_ == Role::kLeader && (std::holds_alternative<AppendRequest>(message) ||
+                                          std::holds_alternative<SnapshotNotice>(message));
+  (early ? ready_.sendFirst : ready_.messages)
+      .push_back(Envelope{config_.self, to, std::move(message)});
 }
 
 void RaftCore::becomeFollower(uint64_t epoch, NodeId leader, MonoTime now) {
@@ -366,7 +376,7 @@ void RaftCore::advanceCommit() {
     return;
   }
   std::vector<uint64_t> matches;
-  matches.push_back(lastIndex());
+  matches.push_back(std::min(durable_, lastIndex()));  // its own copy, once on disk
   for (const auto& [peer, p] : progress_) {
     matches.push_back(p.match);
   }
@@ -514,6 +524,7 @@ void RaftCore::onAppendRequest(NodeId from, const AppendRequest& m, MonoTime now
       // A divergent suffix from a deposed leader: never a committed entry.
       CHAT_CHECK(index > commitIndex_);
       log_.resize(static_cast<size_t>(index - 1 - snapshot_.index));
+      durable_ = std::min(durable_, index - 1);
       if (!ready_.truncateFrom || *ready_.truncateFrom > index) {
         ready_.truncateFrom = index;
       }

@@ -180,7 +180,22 @@ std::vector<RaftCore::PeerProgress> ReplicatedCommitLog::peerProgress() const {
 }
 
 void ReplicatedCommitLog::process(MonoTime now) {
+  // Persisting lets a leader count its own copy, which may commit more: go round until the
+  // core has nothing more to hand out.
+  do {
+    processOnce(now);
+  } while (!broken_ && core_->hasReady());
+}
+
+void ReplicatedCommitLog::processOnce(MonoTime now) {
   Ready ready = core_->takeReady();
+  // A leader's appends leave before its own write, so that the followers' disk writes
+  // overlap it; the core counts the leader's copy only after persisted() below.
+  if (!broken_) {
+    for (auto& m : ready.sendFirst) {
+      transport_.send(std::move(m));
+    }
+  }
   if (!broken_) {
     Status persisted = raftStorage_.persist(ready);
     if (!persisted.isOk()) {
@@ -195,6 +210,7 @@ void ReplicatedCommitLog::process(MonoTime now) {
   for (auto& m : ready.messages) {
     transport_.send(std::move(m));
   }
+  core_->persisted(core_->lastIndex());
   if (ready.fetchSnapshotFrom != kNoNode) {
     startFetch(ready.fetchSnapshotFrom);
   }

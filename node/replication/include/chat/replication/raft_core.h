@@ -11,8 +11,10 @@
 // heard from a majority for an election timeout.
 //
 // Host contract (REQUIRES): after every call, before the next, the host takes the Ready and
-// (1) persists hardState, truncation and appended entries durably, (2) only then sends the
-// messages, (3) applies committed entries in order. Committed entries are handed out once.
+// (0) may send `sendFirst` at once, (1) persists hardState, truncation and appended entries
+// durably, (2) only then sends `messages`, (3) reports persisted(last appended index),
+// (4) applies committed entries in order, and takes the next Ready while hasReady().
+// Committed entries are handed out once.
 //
 // Thread contract: not thread-safe; one owner thread.
 #ifndef CHAT_REPLICATION_RAFT_CORE_H_
@@ -64,6 +66,10 @@ struct Ready {
   // truncateFrom, before append).
   std::optional<SnapshotMeta> compacted;
   std::vector<storage::LogEntry> append;
+  // A leader's appends and snapshot notices: they may go out before this Ready is persisted,
+  // so that the followers' disk writes overlap the leader's (Raft thesis 10.2.1); the leader
+  // counts its own copy toward a majority only once the host reports it persisted.
+  std::vector<Envelope> sendFirst;
   std::vector<Envelope> messages;
   std::vector<storage::LogEntry> committed;
   // The host should fetch a snapshot from this node and then call snapshotInstalled (or
@@ -71,7 +77,7 @@ struct Ready {
   NodeId fetchSnapshotFrom = kNoNode;
   bool empty() const {
     return !hardState && !truncateFrom && !compacted && append.empty() && messages.empty() &&
-           committed.empty() && fetchSnapshotFrom == kNoNode;
+           sendFirst.empty() && committed.empty() && fetchSnapshotFrom == kNoNode;
   }
 };
 
@@ -107,6 +113,9 @@ class RaftCore {
   // operator asked): skips pre-vote and the voters' leader-alive check.
   void campaignNow(MonoTime now);
   Ready takeReady();
+  bool hasReady() const { return !ready_.empty() || applied_ < std::min(commitIndex_, lastIndex()); }
+  // The host made the log durable up to `index`.
+  void persisted(uint64_t index);
 
   // The host made its state durable through `upTo`: drop the log up to there.
   // REQUIRES: upTo <= the last index handed out as committed. Ignored when not past the
@@ -191,6 +200,7 @@ class RaftCore {
   SnapshotMeta snapshot_;
   std::deque<storage::LogEntry> log_;  // log_[i] has index snapshot_.index + i + 1
   bool fetchingSnapshot_ = false;
+  uint64_t durable_ = 0;  // the log is on disk up to here
 
   Role role_ = Role::kFollower;
   NodeId leader_ = kNoNode;

@@ -88,6 +88,7 @@ class ReplicatedCommitLog final : public service::CommitLog {
                       PersistedRaft persisted, uint64_t applied);
   void run(const std::stop_token& stop);
   void process(MonoTime now);
+  void processOnce(MonoTime now);
   void failWaiting(const std::string& why);
   bool canSnapshot() const;
   // Trims the log when the options say so, after making the store durable.
