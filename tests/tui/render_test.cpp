@@ -5,6 +5,7 @@
 #include "chat/tui/canvas.h"
 #include "chat/tui/conversation_view.h"
 #include "chat/tui/text_width.h"
+#include "chat/tui/user_list_view.h"
 
 namespace chat::tui {
 namespace {
@@ -95,6 +96,38 @@ TEST(ConversationViewTest, LongLinesWrapUnderTheirBodyAndTheNewestStaysInView) {
   o.scrollBack = 10;
   drawConversation(canvas, *m.find("bob"), "alice", Rect{0, 0, 30, 6}, o);
   EXPECT_NE(canvas.toText().find("number 1\n"), std::string::npos) << canvas.toText();
+}
+
+TEST(UserListViewTest, ConversationsFirstWithUnreadThenOthersWithLastSeen) {
+  ChatModel m;
+  m.setSelf("alice");
+  m.users({{"alice", true, 0}, {"bob", true, 0}, {"carol", false, 1000}, {"dave", false, 0}});
+  m.open("bob");
+  m.open("carol");
+  m.select("bob");
+  m.received(protocol::ChatMessage{1, "carol", "alice", "hi", 5, false});
+  Canvas canvas(16, 5);
+  drawUserList(canvas, m, Rect{0, 0, 16, 5}, 1000 + 2 * 3600 * 1000);
+  EXPECT_EQ(canvas.toText(),
+            "● bob\n"
+            "○ carol      (1)\n"
+            "○ dave\n"
+            "\n"
+            "\n")
+      << canvas.toText();
+  EXPECT_TRUE(canvas.at(2, 0).style.reverse) << "the active conversation stands out";
+  m.select("carol");
+  drawUserList(canvas, m, Rect{0, 0, 16, 5}, 1000 + 2 * 3600 * 1000);
+  EXPECT_EQ(canvas.toText(),
+            "● bob\n"
+            "○ carol       2h\n"
+            "○ dave\n"
+            "\n"
+            "\n")
+      << canvas.toText();
+  EXPECT_EQ(agoText(0, 5), "");
+  EXPECT_EQ(agoText(1000, 61000), "1m");
+  EXPECT_EQ(agoText(1000, 1000 + 3 * 86400 * 1000LL), "3d");
 }
 
 TEST(ConversationViewTest, NamesKeepTheirColours) {

@@ -1,0 +1,24 @@
+// Draws the user list (F2 toggles it): every conversation first, in Alt+number order, then
+// the other known users; an online marker (● online, ○ offline), the unread count, and for
+// offline users how long ago they were last seen. The active conversation is highlighted.
+// Thread contract: pure drawing.
+#ifndef CHAT_TUI_USER_LIST_VIEW_H_
+#define CHAT_TUI_USER_LIST_VIEW_H_
+
+#include <cstdint>
+#include <string>
+
+#include "chat/tui/canvas.h"
+#include "chat/tui/chat_model.h"
+#include "chat/tui/conversation_view.h"
+
+namespace chat::tui {
+
+// "now", "5m", "3h", "2d": how long ago `thenMillis` was; empty for 0 (never).
+std::string agoText(int64_t thenMillis, int64_t nowMillis);
+
+void drawUserList(Canvas& canvas, const ChatModel& model, Rect area, int64_t nowMillis);
+
+}  // namespace chat::tui
+
+#endif  // CHAT_TUI_USER_LIST_VIEW_H_
