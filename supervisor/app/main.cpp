@@ -7,13 +7,12 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "chat/cluster/cluster_config.h"
+#include "chat/launcher/node_launcher.h"
 #include "chat/supervisor/control_socket.h"
 #include "supervisor_host.h"
 #include "supervisor_view.h"
@@ -46,29 +45,6 @@ const char* kUsage =
     "ctl commands: status [--json] | kill leader | kill N | pause N | resume N |\n"
     "              restart N | restart all | stop   (--force confirms a kill or pause that\n"
     "              would leave no majority running)\n";
-
-std::string defaultNodeBinary() {
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (auto candidate : {self.parent_path() / "chat-node",
-                           self.parent_path() / ".." / ".." / "node" / "app" / "chat-node"}) {
-      if (std::filesystem::exists(candidate, ec)) {
-        return std::filesystem::canonical(candidate, ec).string();
-      }
-    }
-  }
-  if (const char* path = std::getenv("PATH")) {
-    std::stringstream dirs(path);
-    for (std::string dir; std::getline(dirs, dir, ':');) {
-      auto candidate = std::filesystem::path(dir) / "chat-node";
-      if (::access(candidate.c_str(), X_OK) == 0) {
-        return candidate.string();
-      }
-    }
-  }
-  return "chat-node";
-}
 
 class HeadlessFrontend final : public Frontend {
  public:
@@ -238,7 +214,7 @@ int main(int argc, char** argv) {
     }
   }
   if (o.nodeBinary.empty()) {
-    o.nodeBinary = defaultNodeBinary();
+    o.nodeBinary = launcher::findChatNode();
   }
   if (::access(o.nodeBinary.c_str(), X_OK) != 0) {
     std::cerr << "chat-supervisor: cannot run " << o.nodeBinary

@@ -133,12 +133,10 @@ void SupervisorHost::execute(const std::vector<Action>& actions) {
                    },
                    [&](const AskToCampaign& a) {
                      const cluster::NodeConfig* node = options_.config.node(a.id);
-                     Status s = replication::askToCampaign(node->peerAddress(),
-                                                           options_.config.secret, 300ms);
-                     if (!s.isOk()) {
-                       // Heartbeats remain: the cluster elects by itself, a little later.
-                       (void)s;
-                     }
+                     // If the hint does not get through, heartbeats remain: the cluster
+                     // elects by itself, a little later.
+                     (void)replication::askToCampaign(node->peerAddress(),
+                                                      options_.config.secret, 300ms);
                    },
                },
                action);

@@ -30,19 +30,6 @@ using client::ConnectionEvent;
 using client::Millis;
 using namespace std::chrono_literals;
 
-std::string defaultNodeBinary() {
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    // build/tools/bench/chat-bench -> build/node/app/chat-node
-    auto candidate = self.parent_path() / ".." / ".." / "node" / "app" / "chat-node";
-    if (std::filesystem::exists(candidate, ec)) {
-      return std::filesystem::canonical(candidate, ec).string();
-    }
-  }
-  return "chat-node";
-}
-
 std::optional<protocol::NodeStatus> statusOf(const std::string& address) {
   return client::fetchStatus(address, 300ms, 1000ms);
 }
@@ -278,7 +265,7 @@ Result<FailoverResult> runFailover(const BenchOptions& o) {
   for (const auto& n : config->nodes) {
     std::filesystem::create_directories(n.dataDir, ec);
   }
-  Cluster nodes(*config, o.nodeBinary.empty() ? defaultNodeBinary() : o.nodeBinary,
+  Cluster nodes(*config, o.nodeBinary.empty() ? launcher::findChatNode() : o.nodeBinary,
                 o.clusterFile, runDir, o.nodeLogLevel);
   const bool supervised = !o.supervisorRunDir.empty();
   const std::string control = o.supervisorRunDir + "/control.sock";

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <sstream>
 #include <thread>
 
 namespace chat::launcher {
@@ -136,6 +138,29 @@ std::optional<ExitInfo> ChildProcess::wait(int timeoutMs) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+}
+
+std::string findChatNode() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const auto& candidate : {self.parent_path() / "chat-node",
+                                  self.parent_path() / ".." / ".." / "node" / "app" / "chat-node"}) {
+      if (std::filesystem::exists(candidate, ec)) {
+        return std::filesystem::canonical(candidate, ec).string();
+      }
+    }
+  }
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream dirs(path);
+    for (std::string dir; std::getline(dirs, dir, ':');) {
+      auto candidate = std::filesystem::path(dir) / "chat-node";
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        return candidate.string();
+      }
+    }
+  }
+  return "chat-node";
 }
 
 }  // namespace chat::launcher

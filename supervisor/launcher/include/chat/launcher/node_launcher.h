@@ -58,6 +58,11 @@ class ChildProcess {
   pid_t pid_ = -1;
 };
 
+// The chat-node program for a tool of the suite: beside the running program (an install),
+// in the build tree (build/<tool dir>/../../node/app/chat-node), else on PATH; "chat-node"
+// when none is found (exec then reports it).
+std::string findChatNode();
+
 }  // namespace chat::launcher
 
 #endif  // CHAT_LAUNCHER_NODE_LAUNCHER_H_
