@@ -108,6 +108,16 @@ void ClusterClient::dropConnection(const std::string& why, bool nodeFailed) {
   scheduleReconnect();
 }
 
+void ClusterClient::reconnectNow(const std::string& why) {
+  if (connection_) {
+    events_.emplace_back(ConnectionEvent{ConnectionEvent::Kind::kLost, address_, why, 0});
+    dropConnection("", false);  // the node did nothing wrong: not counted as a failure
+  } else {
+    scheduleReconnect();
+  }
+  reconnectAt_ = Clock::now();
+}
+
 void ClusterClient::redirect(const protocol::NotLeaderReply& hint) {
   std::string from = address_;
   if (hint.address.empty() || hint.address == address_) {

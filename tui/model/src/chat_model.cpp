@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "chat/tui/commands.h"
+
 namespace chat::tui {
 
 namespace {
@@ -18,10 +20,6 @@ std::string lower(std::string s) {
 bool sameName(const std::string& a, const std::string& b) {
   return lower(a) == lower(b);
 }
-
-const char* const kCommands[] = {"/msg",   "/query",  "/close",     "/list",     "/whois",
-                                 "/deliver", "/search", "/cluster", "/reconnect", "/login",
-                                 "/register", "/logout", "/delete-account", "/help", "/quit"};
 
 }  // namespace
 
@@ -93,6 +91,7 @@ void ChatModel::markRead(Conversation& c) {
 void ChatModel::select(size_t index) {
   if (index < conversations_.size()) {
     active_ = index;
+    conversations_[active_].readBefore = conversations_[active_].readUpTo;
     markRead(conversations_[active_]);
   }
 }
@@ -313,8 +312,8 @@ std::vector<std::string> ChatModel::complete(const std::string& prefix) const {
     }
   };
   if (!prefix.empty() && prefix[0] == '/') {
-    for (const char* c : kCommands) {
-      add(c);
+    for (const auto& c : commandTable()) {
+      add(c.name);
     }
     return out;
   }
@@ -328,6 +327,19 @@ std::vector<std::string> ChatModel::complete(const std::string& prefix) const {
     add(u.name);
   }
   return out;
+}
+
+uint64_t ChatModel::firstUnread() const {
+  const Conversation* c = active();
+  if (c == nullptr) {
+    return 0;
+  }
+  for (const auto& m : c->messages) {
+    if (m.delivery == Delivery::kIncoming && m.id > c->readBefore) {
+      return m.id;
+    }
+  }
+  return 0;
 }
 
 std::vector<uint64_t> ChatModel::search(const std::string& text) const {

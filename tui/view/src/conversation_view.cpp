@@ -10,6 +10,7 @@ namespace chat::tui {
 namespace {
 
 struct Line {
+  uint64_t messageId = 0;  // the message the line belongs to (0: a rule, or still sending)
   std::string prefix;  // time and sender, on the first line of a message
   std::string text;
   Style prefixStyle;
@@ -57,14 +58,16 @@ std::string deliveryMark(Delivery d) {
   return "";
 }
 
-int drawConversation(Canvas& canvas, const Conversation& c, const std::string& self, Rect area,
-                     const ConversationViewOptions& options) {
+namespace {
+
+std::vector<Line> layoutLines(const Conversation& c, int width,
+                              const ConversationViewOptions& options) {
   auto formatTime = options.formatTime ? options.formatTime : localTime;
   std::vector<Line> lines;
   for (const auto& m : c.messages) {
     if (c.awaySeparatorBefore != 0 && m.id == c.awaySeparatorBefore) {
       std::string label = " delivered while you were away ";
-      int side = std::max(0, (area.width - displayWidth(label)) / 2);
+      int side = std::max(0, (width - displayWidth(label)) / 2);
       std::string rule;
       for (int i = 0; i < side; ++i) {
         rule += "─";
@@ -76,18 +79,19 @@ int drawConversation(Canvas& canvas, const Conversation& c, const std::string& s
     }
     bool ours = m.delivery != Delivery::kIncoming;
     std::string prefix = formatTime(m.sentAtMillis) + " " + m.sender + ": ";
-    int indent = std::min(displayWidth(prefix), std::max(area.width / 2, 1));
+    int indent = std::min(displayWidth(prefix), std::max(width / 2, 1));
     std::string body = m.body;
     std::string mark = deliveryMark(m.delivery);
     if (!mark.empty()) {
       body += " " + mark;
     }
     if (m.delivery == Delivery::kFailed) {
-      body += " (failed: " + m.failure + "; press r to retry)";
+      body += " (failed: " + m.failure + "; Alt+R retries)";
     }
-    auto wrapped = wrap(body, std::max(area.width - indent, 1));
+    auto wrapped = wrap(body, std::max(width - indent, 1));
     for (size_t i = 0; i < wrapped.size(); ++i) {
       Line l;
+      l.messageId = m.id;
       if (i == 0) {
         l.prefix = prefix;
         l.prefixStyle.fg = colourOf(m.sender);
@@ -97,10 +101,38 @@ int drawConversation(Canvas& canvas, const Conversation& c, const std::string& s
       l.text = wrapped[i];
       l.textStyle.dim = m.delivery == Delivery::kSending;
       l.textStyle.fg = m.delivery == Delivery::kFailed ? Colour::kRed : Colour::kDefault;
+      if (m.id != 0 && m.id == options.highlightId) {
+        l.textStyle.reverse = true;
+        l.prefixStyle.reverse = true;
+      }
       lines.push_back(l);
     }
-    (void)self;
   }
+  return lines;
+}
+
+}  // namespace
+
+int messageLine(const Conversation& c, uint64_t id, int width,
+                const ConversationViewOptions& options) {
+  auto lines = layoutLines(c, width, options);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].messageId == id && id != 0) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+int conversationLineCount(const Conversation& c, int width,
+                          const ConversationViewOptions& options) {
+  return static_cast<int>(layoutLines(c, width, options).size());
+}
+
+int drawConversation(Canvas& canvas, const Conversation& c, const std::string& self, Rect area,
+                     const ConversationViewOptions& options) {
+  (void)self;
+  std::vector<Line> lines = layoutLines(c, area.width, options);
   int total = static_cast<int>(lines.size());
   int last = std::max(total - options.scrollBack, 0);
   int first = std::max(last - area.height, 0);

@@ -23,7 +23,46 @@ std::string agoText(int64_t thenMillis, int64_t nowMillis) {
   return std::to_string(s / 86400) + "d";
 }
 
-void drawUserList(Canvas& canvas, const ChatModel& model, Rect area, int64_t nowMillis) {
+bool wildcardMatch(std::string_view pattern, std::string_view name) {
+  // Iterative glob with backtracking to the last '*': linear in practice, no recursion.
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+  size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || lower(pattern[p]) == lower(name[n]))) {
+      ++p;
+      ++n;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') {
+    ++p;
+  }
+  return p == pattern.size();
+}
+
+std::vector<std::string> userListOrder(const ChatModel& model, const std::string& filter) {
+  std::vector<std::string> out;
+  for (const auto& c : model.conversations()) {
+    out.push_back(c.peer);
+  }
+  for (const auto& [key, u] : model.knownUsers()) {
+    if (model.find(u.name) == nullptr && u.name != model.self() &&
+        (filter.empty() || wildcardMatch(filter, u.name))) {
+      out.push_back(u.name);
+    }
+  }
+  return out;
+}
+
+void drawUserList(Canvas& canvas, const ChatModel& model, Rect area, int64_t nowMillis,
+                  const std::string& filter) {
   canvas.fill(area.x, area.y, area.width, area.height);
   int row = area.y;
   auto line = [&](const std::string& name, bool active, uint32_t unread) {
@@ -57,13 +96,9 @@ void drawUserList(Canvas& canvas, const ChatModel& model, Rect area, int64_t now
     ++row;
   };
   const Conversation* active = model.active();
-  for (const auto& c : model.conversations()) {
-    line(c.peer, &c == active, c.unread);
-  }
-  for (const auto& [key, u] : model.knownUsers()) {
-    if (model.find(u.name) == nullptr && u.name != model.self()) {
-      line(u.name, false, 0);
-    }
+  for (const auto& name : userListOrder(model, filter)) {
+    const Conversation* c = model.find(name);
+    line(name, c != nullptr && c == active, c != nullptr ? c->unread : 0);
   }
 }
 

@@ -104,6 +104,10 @@ class ClusterClient {
   std::optional<ClientEvent> waitEvent(Millis timeout);
   Result<protocol::Response> call(const protocol::Request& request, Millis timeout);
 
+  // Drops the connection (reported as kLost with `why`) and finds the leader again at once;
+  // pending requests are re-sent on the new connection as after any failover.
+  void reconnectNow(const std::string& why);
+
   bool isConnected() const { return connection_ != nullptr; }
   const std::string& address() const { return address_; }  // current or last node
   const std::string& user() const { return user_; }          // logged-in user, or empty

@@ -43,6 +43,7 @@ struct Conversation {
   std::string peer;
   std::vector<Message> messages;  // stored ones by id, then ones still sending
   uint64_t readUpTo = 0;          // the newest id the user has seen here
+  uint64_t readBefore = 0;        // readUpTo when the conversation was last selected
   uint32_t unread = 0;
   uint64_t awaySeparatorBefore = 0;  // id of the first message delivered while away
   bool hasOlder = true;              // more history on the server
@@ -96,6 +97,9 @@ class ChatModel {
   // Completion candidates for `prefix`: commands (when it starts with '/'), else users,
   // the most recent conversation partners first.
   std::vector<std::string> complete(const std::string& prefix) const;
+  // The first message of the active conversation that was unread when it was selected
+  // (Alt+U); 0 when there was none.
+  uint64_t firstUnread() const;
   // Messages of the active conversation containing `text` (case-insensitive), by id.
   std::vector<uint64_t> search(const std::string& text) const;
 

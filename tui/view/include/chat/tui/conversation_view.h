@@ -26,6 +26,7 @@ struct ConversationViewOptions {
   // Wall-clock milliseconds to "HH:MM"; local time when unset.
   std::function<std::string(int64_t)> formatTime;
   int scrollBack = 0;  // lines scrolled up from the newest
+  uint64_t highlightId = 0;  // a message drawn reversed (a search match, the first unread)
 };
 
 // The colour a user's name is drawn in.
@@ -35,6 +36,15 @@ std::string deliveryMark(Delivery d);
 
 // Draws `c` into `area`. Returns how many lines the whole conversation takes at this width
 // (for scrolling).
+// The line (from 0, counting the wrapped lines of every message) where message `id` starts
+// at this width; -1 when it is not there. For scrolling a message into view.
+int messageLine(const Conversation& c, uint64_t id, int width,
+                const ConversationViewOptions& options = {});
+
+// How many lines the whole conversation takes at this width.
+int conversationLineCount(const Conversation& c, int width,
+                          const ConversationViewOptions& options = {});
+
 int drawConversation(Canvas& canvas, const Conversation& c, const std::string& self, Rect area,
                      const ConversationViewOptions& options = {});
 

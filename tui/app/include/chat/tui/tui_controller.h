@@ -1,0 +1,120 @@
+// TuiController: chat-tui's behaviour, with no curses and no sockets: keys become edits,
+// commands and requests; replies, pushes and connection events become changes to the chat
+// model and the screen state. The event loop feeds it and draws what it holds. Requests
+// leave through the `submit` function (the ClusterClient's submit in the program); what the
+// loop itself must do (quit, reconnect, ring the bell, switch mouse reporting, redraw from
+// scratch) is collected as Effects.
+// Thread contract: not thread-safe; the UI thread owns it. Times are wall-clock millis
+// passed in by the caller, so tests control them.
+#ifndef CHAT_TUI_TUI_CONTROLLER_H_
+#define CHAT_TUI_TUI_CONTROLLER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "chat/client/cluster_client.h"
+#include "chat/tui/chat_model.h"
+#include "chat/tui/key_input.h"
+#include "chat/tui/key_map.h"
+#include "chat/tui/screen_state.h"
+#include "chat/tui/tui_settings.h"
+
+namespace chat::tui {
+
+struct Effects {
+  bool quit = false;
+  bool reconnect = false;
+  bool bell = false;
+  bool mouseChanged = false;
+  bool redraw = false;
+};
+
+class TuiController {
+ public:
+  using Submit = std::function<uint64_t(protocol::Request)>;
+  TuiController(TuiSettings settings, Submit submit);
+
+  void setScreenSize(int width, int height);
+  void onKey(const Key& key, int64_t nowMillis);
+  void onEvent(const client::ClientEvent& event, int64_t nowMillis);
+  // The nodes' statuses from the status poller (every node, answering or not).
+  void onNodes(std::vector<NodeRow> nodes);
+  // Timed work: status and ping requests, the end of a failover banner, the countdown.
+  // `reconnectIn`: how long until the client's next connect attempt while it has none.
+  void tick(int64_t nowMillis, int64_t reconnectInMillis, bool connected);
+  Effects takeEffects();
+
+  const ChatModel& model() const { return model_; }
+  const ScreenState& state() const { return state_; }
+  const KeyMap& keys() const { return keys_; }
+
+ private:
+  enum class Purpose {
+    kCreate, kLogin, kList, kWhois, kDeliver, kSend, kHistory, kLogout, kDelete, kStatus,
+    kPing, kAck,
+  };
+  struct PendingRequest {
+    Purpose purpose = Purpose::kPing;
+    uint64_t localId = 0;  // kSend
+    std::string name;      // kHistory: the peer; kWhois: the user; kList: the pattern
+    int64_t sentAtMillis = 0;
+    bool quiet = false;  // kList: refresh the users without a notice
+  };
+
+  uint64_t request(protocol::Request r, PendingRequest p);
+  void onLoginKey(const Key& key, const std::string& action, int64_t now);
+  void onChatKey(const Key& key, const std::string& action, int64_t now);
+  void onPromptKey(const Key& key, const std::string& action, int64_t now);
+  bool edit(LineEditor& e, const Key& key, const std::string& action);
+  void submitLine(int64_t now);
+  void runCommand(const std::string& line, int64_t now);
+  void send(const std::string& peer, const std::string& text, int64_t now);
+  void retryLast(int64_t now);
+  void openConversation(const std::string& peer);
+  void selected();  // after the active conversation changed
+  void fetchHistory(const std::string& peer, uint64_t beforeId);
+  void scroll(int lines);
+  void scrollToMessage(uint64_t id);
+  int paneLines() const;
+  void updateSearch();
+  void complete(bool backwards);
+  void backToLogin(std::string message, bool isError);
+  void onResponse(const protocol::Response& r, int64_t now);
+  void onPush(const protocol::Push& p, int64_t now);
+  void onConnection(const client::ConnectionEvent& e, int64_t now);
+  void onLoggedIn(const protocol::LoginReply& reply, int64_t now);
+  void onMouse(const MouseEvent& m);
+
+  TuiSettings settings_;
+  Submit submit_;
+  KeyMap keys_ = KeyMap::defaults();
+  ChatModel model_;
+  ScreenState state_;
+  Effects effects_;
+  int width_ = 80;
+  int height_ = 24;
+  std::map<uint64_t, PendingRequest> pending_;
+  std::set<std::string> historyFetched_;  // lower-cased peers
+  std::string loginUser_;                 // the user the form asked for
+  std::string loginPassword_;             // held only between create and login
+  bool loggedIn_ = false;
+  int64_t nextStatusAt_ = 0;
+  int64_t nextUserRefreshAt_ = 0;
+  int64_t failedOverAt_ = 0;
+  // Tab completion in progress: the word replaced and the candidates cycled through.
+  struct Completion {
+    bool active = false;
+    std::string before;  // the line up to the word
+    std::string after;   // the line after the cursor
+    std::vector<std::string> candidates;
+    size_t index = 0;
+  } completion_;
+};
+
+}  // namespace chat::tui
+
+#endif  // CHAT_TUI_TUI_CONTROLLER_H_

@@ -1,0 +1,344 @@
+// TuiController, the cluster's side: replies, pushes, connection events, node statuses and
+// the timed requests (status, user refresh). The keys' side is in tui_controller.cpp.
+#include <algorithm>
+
+#include "chat/tui/tui_controller.h"
+#include "chat/tui/user_list_view.h"
+#include "controller_helpers.h"
+
+namespace chat::tui {
+
+namespace {
+
+constexpr int64_t kStatusEveryMillis = 2000;
+constexpr int64_t kFailoverBannerMillis = 5000;
+// The server pushes presence only for users a session knows of; a periodic list also
+// brings in accounts created since.
+constexpr int64_t kUserRefreshMillis = 30000;
+
+}  // namespace
+
+// ---- what the cluster says ----
+
+void TuiController::onEvent(const client::ClientEvent& event, int64_t now) {
+  if (const auto* r = std::get_if<protocol::Response>(&event)) {
+    onResponse(*r, now);
+  } else if (const auto* p = std::get_if<protocol::Push>(&event)) {
+    onPush(*p, now);
+  } else if (const auto* c = std::get_if<client::ConnectionEvent>(&event)) {
+    onConnection(*c, now);
+  }
+}
+
+void TuiController::onLoggedIn(const protocol::LoginReply& reply, int64_t now) {
+  loggedIn_ = true;
+  loginPassword_.clear();
+  model_ = ChatModel{};
+  model_.setSelf(loginUser_);
+  historyFetched_.clear();
+  state_.screen = Screen::kChat;
+  state_.form.busy = false;
+  state_.form.password.setText("");
+  state_.form.message.clear();
+  state_.notify("logged in as " + loginUser_ +
+                    (reply.waiting > 0 ? "; " + std::to_string(reply.waiting) +
+                                             " messages waited for you"
+                                       : ""),
+                now);
+  request(protocol::ListRequest{"", 0, 200}, PendingRequest{Purpose::kList, 0, "", now, true});
+  nextUserRefreshAt_ = now + kUserRefreshMillis;
+  if (reply.waiting > 0) {
+    if (settings_.autoDeliver) {
+      request(protocol::DeliverRequest{0, "", ""}, PendingRequest{Purpose::kDeliver, 0, "", now});
+    } else {
+      state_.notify(std::to_string(reply.waiting) + " messages wait for you: /deliver", now);
+    }
+  }
+}
+
+void TuiController::onResponse(const protocol::Response& r, int64_t now) {
+  auto it = pending_.find(r.requestId);
+  if (it == pending_.end()) {
+    return;  // a request of an earlier session
+  }
+  PendingRequest p = std::move(it->second);
+  pending_.erase(it);
+  LoginForm& f = state_.form;
+  switch (p.purpose) {
+    case Purpose::kCreate:
+      if (!r.isOk()) {
+        f.busy = false;
+        f.message = r.error;
+        f.messageIsError = true;
+        loginPassword_.clear();
+        return;
+      }
+      f.message = "account " + p.name + " created; logging in...";
+      request(protocol::LoginRequest{p.name, loginPassword_},
+              PendingRequest{Purpose::kLogin, 0, p.name, now});
+      return;
+    case Purpose::kLogin:
+      if (!r.isOk()) {
+        f.busy = false;
+        f.message = r.error;
+        f.messageIsError = true;
+        return;
+      }
+      if (const auto* reply = bodyAs<protocol::LoginReply>(r)) {
+        onLoggedIn(*reply, now);
+      }
+      return;
+    case Purpose::kList:
+    case Purpose::kWhois: {
+      if (!r.isOk()) {
+        state_.notify(r.error, now, true);
+        return;
+      }
+      const auto* list = bodyAs<protocol::ListReply>(r);
+      if (list == nullptr) {
+        return;
+      }
+      model_.users(list->users);
+      if (p.purpose == Purpose::kWhois) {
+        auto found = std::find_if(list->users.begin(), list->users.end(), [&](const auto& u) {
+          return protocol::sameUsername(u.name, p.name);
+        });
+        if (found == list->users.end()) {
+          state_.notify("there is no user " + p.name + " (/list shows who is there)", now, true);
+        } else if (const User* u = model_.user(found->name)) {
+          state_.notify(u->name + ": " + lastSeenText(*u, now), now);
+        }
+      } else if (!p.quiet) {
+        std::string names;
+        for (const auto& u : list->users) {
+          if (!names.empty()) {
+            names += ", ";
+          }
+          names += u.name + (u.online ? " ●" : "");
+        }
+        std::string what = std::string(list->total == 1 ? "user" : "users") +
+                           (p.name.empty() ? "" : " matching " + p.name);
+        state_.notify(std::to_string(list->total) + " " + what + ": " +
+                          (names.empty() ? "none" : names) +
+                          (list->total > list->users.size() ? ", ..." : ""),
+                      now);
+      }
+      return;
+    }
+    case Purpose::kDeliver: {
+      if (!r.isOk()) {
+        state_.notify(r.error, now, true);
+        return;
+      }
+      const auto* d = bodyAs<protocol::DeliverReply>(r);
+      if (d == nullptr) {
+        return;
+      }
+      std::vector<uint64_t> ids;
+      for (const auto& m : d->messages) {
+        model_.received(m, true);
+        ids.push_back(m.id);
+      }
+      if (!ids.empty()) {
+        request(protocol::AckRequest{ids}, PendingRequest{Purpose::kAck, 0, "", now});
+        if (model_.active() == nullptr || model_.active()->unread == 0) {
+          // Show the first conversation that has news.
+          model_.selectNextUnread();
+        }
+        selected();
+      }
+      state_.notify(std::to_string(d->messages.size()) + " waiting messages delivered" +
+                        (d->remaining > 0 ? "; " + std::to_string(d->remaining) +
+                                                " more wait: /deliver"
+                                          : ""),
+                    now);
+      return;
+    }
+    case Purpose::kSend:
+      if (!r.isOk()) {
+        model_.sendFailed(p.localId, r.error);
+        state_.notify("not sent to " + p.name + ": " + r.error + " (Alt+R re-sends)", now, true);
+        return;
+      }
+      if (const auto* s = bodyAs<protocol::SendReply>(r)) {
+        model_.sendStored(p.localId, *s, now);
+        // The reply says whether the recipient is online right now.
+        const User* u = model_.user(p.name);
+        if (u == nullptr || u->online != s->recipientOnline) {
+          model_.presence(p.name, s->recipientOnline, u != nullptr ? u->lastSeenMillis : 0);
+        }
+      }
+      return;
+    case Purpose::kHistory:
+      if (!r.isOk()) {
+        state_.notify("history of " + p.name + ": " + r.error, now, true);
+        return;
+      }
+      if (const auto* h = bodyAs<protocol::HistoryReply>(r)) {
+        model_.historyPage(p.name, *h);
+      }
+      return;
+    case Purpose::kLogout:
+      if (state_.screen == Screen::kChat) {
+        backToLogin(r.isOk() ? "logged out" : r.error, !r.isOk());
+      }
+      return;
+    case Purpose::kDelete: {
+      if (!r.isOk()) {
+        state_.notify("the account was not deleted: " + r.error, now, true);
+        return;
+      }
+      uint32_t discarded = 0;
+      if (const auto* d = bodyAs<protocol::DeleteAccountReply>(r)) {
+        discarded = d->discarded;
+      }
+      std::string self = model_.self();
+      backToLogin("account " + self + " deleted" +
+                      (discarded > 0 ? " (" + std::to_string(discarded) +
+                                           " waiting messages went with it)"
+                                     : ""),
+                  false);
+      state_.form.user.setText("");
+      state_.form.onPassword = false;
+      return;
+    }
+    case Purpose::kStatus:
+      if (const auto* s = bodyAs<protocol::StatusReply>(r)) {
+        const protocol::NodeStatus& st = s->status;
+        state_.connection.rttMillis = static_cast<int>(now - p.sentAtMillis);
+        if (st.role == "leader" || st.role == "standalone") {
+          state_.connection.leaderId = st.nodeId;
+          state_.connection.epoch = st.epoch;
+        }
+        if (!st.peers.empty()) {
+          int up = 1;
+          for (const auto& peer : st.peers) {
+            up += peer.reachable && peer.id != st.nodeId ? 1 : 0;
+          }
+          state_.connection.nodesUp = up;
+        } else if (st.role == "standalone") {
+          state_.connection.nodesUp = 1;
+          state_.connection.nodesTotal = 1;
+        }
+      }
+      return;
+    case Purpose::kPing:
+    case Purpose::kAck:
+      return;
+  }
+}
+
+void TuiController::onPush(const protocol::Push& push, int64_t now) {
+  if (const auto* m = std::get_if<protocol::MessagePush>(&push)) {
+    const Conversation* before = model_.active();
+    std::string beforePeer = before != nullptr ? before->peer : "";
+    if (!model_.user(m->message.sender) || !model_.user(m->message.sender)->online) {
+      model_.presence(m->message.sender, true, now);  // it just wrote: it is online
+    }
+    if (model_.received(m->message)) {
+      request(protocol::AckRequest{{m->message.id}}, PendingRequest{Purpose::kAck, 0, "", now});
+      if (before == nullptr) {
+        model_.select(0);  // the first conversation opens itself
+        selected();
+      } else if (!protocol::sameUsername(beforePeer, m->message.sender) && settings_.bell) {
+        effects_.bell = true;
+      }
+    }
+  } else if (const auto* pr = std::get_if<protocol::PresencePush>(&push)) {
+    model_.presence(pr->user, pr->online, pr->atMillis);
+  } else if (const auto* l = std::get_if<protocol::LeaderPush>(&push)) {
+    state_.connection.leaderId = l->nodeId;
+    state_.connection.epoch = l->epoch;
+  } else if (const auto* d = std::get_if<protocol::DeliveredPush>(&push)) {
+    model_.delivered(*d);
+  } else if (const auto* e = std::get_if<protocol::SessionEndedPush>(&push)) {
+    backToLogin("the server ended the session: " + e->reason, true);
+  }
+}
+
+void TuiController::onConnection(const client::ConnectionEvent& e, int64_t now) {
+  ConnectionStatus& c = state_.connection;
+  using Kind = client::ConnectionEvent::Kind;
+  switch (e.kind) {
+    case Kind::kConnected:
+      c.node = e.address;
+      if (!loggedIn_) {
+        c.state = ConnectionStatus::State::kConnected;
+      }
+      nextStatusAt_ = 0;  // ask the new node at once
+      break;
+    case Kind::kLost:
+      c.state = ConnectionStatus::State::kReconnecting;
+      c.lostReason = e.detail;
+      c.leaderId = 0;
+      c.rttMillis = -1;
+      state_.notify("connection to " + e.address + " lost: " + e.detail, now, true);
+      break;
+    case Kind::kRedirected:
+      if (c.state == ConnectionStatus::State::kConnected && !loggedIn_) {
+        c.node = e.address;
+      } else {
+        c.state = ConnectionStatus::State::kReconnecting;
+        c.lostReason = e.detail;
+      }
+      break;
+    case Kind::kResumed:
+      c.state = ConnectionStatus::State::kFailedOver;
+      c.node = e.address;
+      c.resent = e.resent;
+      failedOverAt_ = now;
+      nextStatusAt_ = 0;
+      state_.notify("session resumed on " + e.address + "; re-sent " + std::to_string(e.resent),
+                    now);
+      break;
+    case Kind::kSessionLost:
+      backToLogin("the session could not be resumed (" + e.detail + "); log in again", true);
+      break;
+  }
+}
+
+void TuiController::onNodes(std::vector<NodeRow> nodes) {
+  uint64_t leaderCommit = 0;
+  for (const auto& n : nodes) {
+    if (n.up && n.role == "leader") {
+      leaderCommit = std::max(leaderCommit, n.commitIndex);
+    }
+  }
+  int up = 0;
+  for (auto& n : nodes) {
+    n.lag = leaderCommit > n.commitIndex && n.up ? leaderCommit - n.commitIndex : 0;
+    up += n.up ? 1 : 0;
+    if (n.up && n.role == "leader" && state_.connection.state != ConnectionStatus::State::kReconnecting) {
+      state_.connection.leaderId = n.id;
+      state_.connection.epoch = std::max(state_.connection.epoch, n.epoch);
+    }
+  }
+  state_.connection.nodesUp = up;
+  state_.connection.nodesTotal = static_cast<int>(nodes.size());
+  state_.nodes = std::move(nodes);
+}
+
+void TuiController::tick(int64_t now, int64_t reconnectIn, bool connected) {
+  ConnectionStatus& c = state_.connection;
+  c.reconnectInMillis = static_cast<int>(connected ? 0 : reconnectIn);
+  if (c.state == ConnectionStatus::State::kFailedOver && now - failedOverAt_ > kFailoverBannerMillis) {
+    c.state = ConnectionStatus::State::kConnected;
+  }
+  if (connected && c.state == ConnectionStatus::State::kConnecting) {
+    c.state = ConnectionStatus::State::kConnected;
+  }
+  if (connected && loggedIn_ && now >= nextUserRefreshAt_) {
+    request(protocol::ListRequest{"", 0, 200}, PendingRequest{Purpose::kList, 0, "", now, true});
+    nextUserRefreshAt_ = now + kUserRefreshMillis;
+  }
+  if (connected && now >= nextStatusAt_) {
+    bool waiting = std::any_of(pending_.begin(), pending_.end(),
+                               [](const auto& p) { return p.second.purpose == Purpose::kStatus; });
+    if (!waiting) {
+      request(protocol::StatusRequest{}, PendingRequest{Purpose::kStatus, 0, "", now});
+      nextStatusAt_ = now + kStatusEveryMillis;
+    }
+  }
+}
+
+}  // namespace chat::tui
