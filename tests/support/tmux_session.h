@@ -27,6 +27,10 @@ class TmuxSession {
 
   // Keys as tmux send-keys understands them: "k", "Down", "Enter", "C-c".
   void sendKeys(const std::string& keys) { runCommand(tmux() + " send-keys -t main " + keys); }
+  // Types `text` literally (UTF-8 included), no key names.
+  void type(const std::string& text) {
+    runCommand(tmux() + " send-keys -t main -l " + quote(text));
+  }
   std::string screen() { return runCommand(tmux() + " capture-pane -p -t main").output; }
   void resize(int width, int height) {
     runCommand(tmux() + " resize-window -t main -x " + std::to_string(width) + " -y " +
@@ -35,14 +39,26 @@ class TmuxSession {
   bool alive() { return runCommand(tmux() + " has-session -t main").exitCode == 0; }
   // Waits until the screen shows `text`; returns false after `timeout`.
   bool waitFor(const std::string& text, std::chrono::milliseconds timeout) {
+    return waitUntil([&](const std::string& s) { return s.find(text) != std::string::npos; },
+                     timeout);
+  }
+  // Waits until `test` holds for the screen; returns false after `timeout`.
+  template <typename Test>
+  bool waitUntil(Test test, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (screen().find(text) != std::string::npos) {
+      if (test(screen())) {
         return true;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return false;
+  }
+
+  // The first line of the screen (chat-tui's status strip).
+  std::string firstLine() {
+    std::string s = screen();
+    return s.substr(0, s.find('\n'));
   }
 
  private:

@@ -77,6 +77,15 @@ bool TuiController::edit(LineEditor& e, const Key& key, const std::string& actio
 
 void TuiController::onKey(const Key& key, int64_t now) {
   std::string action = keys_.actionFor(key);
+  if (action.empty() && key.alt && key.code == KeyCode::kText && !key.ctrl) {
+    // Esc typed quickly before a key arrives as Alt+key; with nothing bound to that, it
+    // was meant as Esc, then the key.
+    Key plain = key;
+    plain.alt = false;
+    onKey(Key::of(KeyCode::kEscape), now);
+    onKey(plain, now);
+    return;
+  }
   if (action == "quit") {
     effects_.quit = true;
     return;
