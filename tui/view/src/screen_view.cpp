@@ -100,18 +100,35 @@ void drawTooSmall(Canvas& c) {
 void drawStrip(Canvas& c, const ChatModel& model, const ScreenState& s, Rect r) {
   Style st = stripStyle(s);
   c.fill(r.x, r.y, r.width, 1, st);
-  std::string left = " ";
-  if (!model.self().empty() && s.screen == Screen::kChat) {
-    left += model.self() + " │ ";
-  }
-  left += s.connection.text();
+  bool chat = s.screen == Screen::kChat;
+  std::string self = chat && !model.self().empty() ? model.self() + " │ " : "";
   std::string right;
-  if (uint32_t n = model.totalUnread(); n > 0 && s.screen == Screen::kChat) {
+  if (uint32_t n = model.totalUnread(); n > 0 && chat) {
     right = std::to_string(n) + " unread ";
   }
+  // The longest form that fits: everything; without the unread count (the user list has
+  // it too); the compact status; without the user's name.
+  struct Form {
+    bool compact;
+    bool unread;
+    bool name;
+  };
+  static constexpr Form kForms[] = {
+      {false, true, true}, {false, false, true}, {true, true, true}, {true, false, true},
+      {true, false, false}};
+  std::string left;
+  std::string shownRight;
+  for (const Form& f : kForms) {
+    left = " " + (f.name ? self : "") + s.connection.text(f.compact);
+    shownRight = f.unread ? right : "";
+    if (displayWidth(left) + displayWidth(shownRight) + 2 <= r.width) {
+      break;
+    }
+  }
+  right = shownRight;
   int rightWidth = displayWidth(right);
   c.put(r.x, r.y, left, st, r.width - rightWidth);
-  if (rightWidth > 0 && rightWidth < r.width / 2) {
+  if (rightWidth > 0) {
     c.put(r.x + r.width - rightWidth, r.y, right, st);
   }
 }
@@ -267,7 +284,7 @@ CursorPosition drawInput(Canvas& c, const ChatModel& model, const ScreenState& s
 }
 
 void drawHelp(Canvas& c, const ScreenState& s, const KeyMap& keys) {
-  Rect box{1, 1, c.width() - 2, c.height() - 2};
+  Rect box{0, 1, c.width(), c.height() - 2};
   drawBox(c, box, "help · PgUp/PgDn scroll · Esc or F1 closes");
   auto lines = helpLines(keys);
   int rows = box.height - 2;
@@ -282,12 +299,12 @@ void drawHelp(Canvas& c, const ScreenState& s, const KeyMap& keys) {
 
 void drawCluster(Canvas& c, const ScreenState& s) {
   int h = std::min(c.height() - 2, static_cast<int>(s.nodes.size()) + 6);
-  Rect box{1, std::max(1, (c.height() - h) / 2), c.width() - 2, h};
+  Rect box{0, std::max(1, (c.height() - h) / 2), c.width(), h};
   drawBox(c, box, "cluster · F3 or Esc closes");
   Style head;
   head.bold = true;
   char buf[160];
-  std::snprintf(buf, sizeof buf, "%-4s %-21s %-11s %6s %8s %6s", "node", "address", "role",
+  std::snprintf(buf, sizeof buf, "%-4s %-21s %-9s %5s %7s %5s", "node", "address", "role",
                 "epoch", "commit", "lag");
   c.put(box.x + 2, box.y + 1, buf, head, box.width - 4);
   int y = box.y + 2;
@@ -299,11 +316,11 @@ void drawCluster(Canvas& c, const ScreenState& s) {
     Style st;
     if (!n.up) {
       st.fg = Colour::kRed;
-      std::snprintf(buf, sizeof buf, "%-4u %-21s %-11s", n.id, n.address.c_str(), "down");
+      std::snprintf(buf, sizeof buf, "%-4u %-21s %-9s", n.id, n.address.c_str(), "down");
     } else {
       st.fg = n.role == "leader" ? Colour::kGreen : Colour::kDefault;
       st.bold = n.role == "leader";
-      std::snprintf(buf, sizeof buf, "%-4u %-21s %-11s %6llu %8llu %6llu", n.id,
+      std::snprintf(buf, sizeof buf, "%-4u %-21s %-9s %5llu %7llu %5llu", n.id,
                     n.address.c_str(), n.role.c_str(), static_cast<unsigned long long>(n.epoch),
                     static_cast<unsigned long long>(n.commitIndex),
                     static_cast<unsigned long long>(n.lag));

@@ -24,8 +24,9 @@ struct ConnectionStatus {
   std::string lostReason;     // kReconnecting: why the connection went
   size_t resent = 0;          // kFailedOver: requests re-sent on the new connection
 
-  // The strip's text: the normal line, or the failover banner.
-  std::string text() const;
+  // The strip's text: the normal line, or the failover banner. `compact` is the short form
+  // for narrow terminals (":7001 → leader 1 · epoch 3 · 3/3 · 1 ms").
+  std::string text(bool compact = false) const;
   // True while the strip should stand out (a banner).
   bool alarming() const { return state == State::kReconnecting || state == State::kConnecting; }
 };

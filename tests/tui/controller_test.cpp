@@ -1,0 +1,266 @@
+// TuiController without a terminal or a socket: keys in, requests out; replies and pushes
+// in, model and screen state out. The requests are recorded as the cluster would receive
+// them, and the replies are the ones the cluster sends.
+#include <gtest/gtest.h>
+
+#include "chat/tui/tui_controller.h"
+
+namespace chat::tui {
+namespace {
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  ControllerTest()
+      : controller_(TuiSettings{{"127.0.0.1:1"}, "alice", false, false, true, true},
+                    [this](protocol::Request r) {
+                      sent_.push_back(std::move(r));
+                      return static_cast<uint64_t>(sent_.size());
+                    }) {
+    controller_.setScreenSize(80, 24);
+  }
+
+  void type(const std::string& text) {
+    KeyDecoder d;
+    std::vector<Key> keys;
+    d.feed(text, keys);
+    d.expire(keys);
+    for (const auto& k : keys) {
+      controller_.onKey(k, now_);
+    }
+  }
+  void key(KeyCode code) { controller_.onKey(Key::of(code), now_); }
+  void reply(uint64_t id, protocol::ReplyBody body) {
+    controller_.onEvent(protocol::Response{id, protocol::Opcode::kPing, protocol::ErrorCode::kOk, "",
+                                           std::move(body)},
+                        now_);
+  }
+  void fail(uint64_t id, protocol::ErrorCode code, std::string why) {
+    controller_.onEvent(protocol::Response::failure(id, protocol::Opcode::kPing, code, why), now_);
+  }
+  void push(protocol::Push p) { controller_.onEvent(p, now_); }
+  template <typename T>
+  const T* last() const {
+    return sent_.empty() ? nullptr : std::get_if<T>(&sent_.back());
+  }
+  uint64_t lastId() const { return sent_.size(); }
+  // Logs in as alice with nothing waiting.
+  void logIn(uint32_t waiting = 0) {
+    type("pw\r");
+    ASSERT_NE(last<protocol::LoginRequest>(), nullptr);
+    reply(lastId(), protocol::LoginReply{waiting, "token"});
+    ASSERT_EQ(controller_.state().screen, Screen::kChat);
+  }
+  // The request with this id, as sent.
+  const protocol::Request& request(uint64_t id) const { return sent_.at(id - 1); }
+
+  std::vector<protocol::Request> sent_;
+  TuiController controller_;
+  int64_t now_ = 1'000'000;
+};
+
+TEST_F(ControllerTest, TheLoginFormLogsInAndRefusalsSayWhy) {
+  EXPECT_EQ(controller_.state().screen, Screen::kLogin);
+  EXPECT_TRUE(controller_.state().form.onPassword) << "--user fills the name: the password is next";
+  type("wrong\r");
+  const auto* login = last<protocol::LoginRequest>();
+  ASSERT_NE(login, nullptr);
+  EXPECT_EQ(login->username, "alice");
+  EXPECT_EQ(login->password, "wrong");
+  fail(lastId(), protocol::ErrorCode::kWrongPassword, "wrong password for alice; try again");
+  EXPECT_EQ(controller_.state().screen, Screen::kLogin);
+  EXPECT_EQ(controller_.state().form.message, "wrong password for alice; try again");
+  EXPECT_TRUE(controller_.state().form.messageIsError);
+  // The password field keeps what was typed; clear it and try again.
+  type("\x15");  // Ctrl+U
+  logIn();
+  EXPECT_EQ(controller_.model().self(), "alice");
+}
+
+TEST_F(ControllerTest, CreatingAnAccountThenLogsIn) {
+  key(KeyCode::kTab);  // to the user field
+  type("\x15" "dave");
+  key(KeyCode::kTab);
+  controller_.onKey(Key{KeyCode::kFunction, "", false, false, false, 5, {}}, now_);
+  type("pw\r");
+  const auto* create = last<protocol::CreateRequest>();
+  ASSERT_NE(create, nullptr);
+  EXPECT_EQ(create->username, "dave");
+  reply(lastId(), protocol::EmptyReply{});
+  const auto* login = last<protocol::LoginRequest>();
+  ASSERT_NE(login, nullptr);
+  EXPECT_EQ(login->username, "dave");
+  EXPECT_EQ(login->password, "pw");
+}
+
+TEST_F(ControllerTest, WaitingMessagesAreDeliveredAckedAndMarkedAsAway) {
+  logIn(2);
+  // The login lists the users and fetches what waited.
+  const auto* deliver = last<protocol::DeliverRequest>();
+  ASSERT_NE(deliver, nullptr);
+  uint64_t deliverId = lastId();
+  reply(deliverId, protocol::DeliverReply{{{7, "bob", "alice", "one", 1, false},
+                                           {9, "bob", "alice", "two", 2, false}},
+                                          0});
+  bool acked = false;
+  for (const auto& r : sent_) {
+    if (const auto* a = std::get_if<protocol::AckRequest>(&r)) {
+      acked = a->ids == std::vector<uint64_t>{7, 9};
+    }
+  }
+  EXPECT_TRUE(acked);
+  const Conversation* c = controller_.model().active();
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->peer, "bob");
+  EXPECT_EQ(c->awaySeparatorBefore, 7u);
+  // Opening it asked for its history.
+  bool history = false;
+  for (const auto& r : sent_) {
+    history = history || std::holds_alternative<protocol::HistoryRequest>(r);
+  }
+  EXPECT_TRUE(history);
+}
+
+TEST_F(ControllerTest, ASendGoesThroughItsDeliveryStatesAndFailuresCanBeRetried) {
+  logIn();
+  push(protocol::PresencePush{"bob", false, now_ - 300'000});
+  type("/msg bob hi\r");
+  const auto* send = last<protocol::SendRequest>();
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->recipient, "bob");
+  EXPECT_EQ(send->body, "hi");
+  uint64_t sendId = lastId();
+  const Conversation* c = controller_.model().find("bob");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->messages.back().delivery, Delivery::kSending);
+  EXPECT_NE(controller_.state().notices.back().text.find("bob is offline, last seen 5m ago"),
+            std::string::npos)
+      << controller_.state().notices.back().text;
+  reply(sendId, protocol::SendReply{42, false, now_});
+  EXPECT_EQ(c->messages.back().delivery, Delivery::kWaiting);
+  push(protocol::DeliveredPush{42, "bob", now_});
+  EXPECT_EQ(c->messages.back().delivery, Delivery::kDelivered);
+
+  type("second\r");
+  uint64_t secondId = lastId();
+  fail(secondId, protocol::ErrorCode::kUnavailable, "the cluster did not answer in time");
+  EXPECT_EQ(c->messages.back().delivery, Delivery::kFailed);
+  type("\x1br");  // Alt+R
+  const auto* again = last<protocol::SendRequest>();
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->body, "second");
+  EXPECT_GT(lastId(), secondId);
+  EXPECT_EQ(c->messages.back().delivery, Delivery::kSending);
+}
+
+TEST_F(ControllerTest, ConversationsSwitchByAltNumberAndCountUnread) {
+  logIn();
+  push(protocol::MessagePush{{1, "bob", "alice", "from bob", 1, false}});
+  push(protocol::MessagePush{{2, "carol", "alice", "from carol", 2, false}});
+  push(protocol::MessagePush{{3, "carol", "alice", "again", 3, false}});
+  ASSERT_EQ(controller_.model().conversations().size(), 2u);
+  EXPECT_EQ(controller_.model().active()->peer, "bob") << "the first one opened itself";
+  EXPECT_EQ(controller_.model().find("carol")->unread, 2u);
+  type("\x1b" "2");
+  EXPECT_EQ(controller_.model().active()->peer, "carol");
+  EXPECT_EQ(controller_.model().find("carol")->unread, 0u);
+  // Alt+U jumps to the first message that was unread.
+  type("\x1bu");
+  EXPECT_EQ(controller_.state().highlightId, 2u);
+  type("\x10");  // Ctrl+P
+  EXPECT_EQ(controller_.model().active()->peer, "bob");
+  // Each message was acknowledged as it came.
+  int acks = 0;
+  for (const auto& r : sent_) {
+    acks += std::holds_alternative<protocol::AckRequest>(r) ? 1 : 0;
+  }
+  EXPECT_EQ(acks, 3);
+  // A duplicate push (after a failover) is neither shown twice nor acked twice.
+  push(protocol::MessagePush{{1, "bob", "alice", "from bob", 1, false}});
+  EXPECT_EQ(controller_.model().find("bob")->messages.size(), 1u);
+}
+
+TEST_F(ControllerTest, PageUpAtTheTopAsksForTheOlderPage) {
+  logIn();
+  type("/query bob\r");
+  const auto* first = last<protocol::HistoryRequest>();
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->beforeId, 0u);
+  protocol::HistoryReply page;
+  for (uint64_t id = 100; id < 160; ++id) {
+    page.messages.push_back({id, "bob", "alice", "message " + std::to_string(id), 1, true});
+  }
+  page.hasMore = true;
+  reply(lastId(), page);
+  size_t before = sent_.size();
+  key(KeyCode::kPageUp);  // 60 lines in a 20-line pane: scrolls, no request yet
+  key(KeyCode::kPageUp);
+  EXPECT_EQ(controller_.state().scrollBack, 38);
+  EXPECT_EQ(sent_.size(), before);
+  key(KeyCode::kPageUp);  // past the top: the page before id 100
+  const auto* older = last<protocol::HistoryRequest>();
+  ASSERT_NE(older, nullptr);
+  EXPECT_EQ(older->peer, "bob");
+  EXPECT_EQ(older->beforeId, 100u);
+  type("\x1b[1;3F");  // Alt+End
+  EXPECT_EQ(controller_.state().scrollBack, 0);
+}
+
+TEST_F(ControllerTest, SearchCompletionAndCommandsHelp) {
+  logIn();
+  push(protocol::MessagePush{{1, "bob", "alice", "the cluster is up", 1, false}});
+  push(protocol::MessagePush{{2, "bob", "alice", "lunch?", 2, false}});
+  push(protocol::MessagePush{{3, "bob", "alice", "cluster again", 3, false}});
+  type("\x06" "clu");  // Ctrl+F
+  EXPECT_EQ(controller_.state().inputMode, InputMode::kSearch);
+  EXPECT_EQ(controller_.state().matches, (std::vector<uint64_t>{1, 3}));
+  EXPECT_EQ(controller_.state().highlightId, 3u) << "the newest match first";
+  type("\x06");
+  EXPECT_EQ(controller_.state().highlightId, 1u);
+  key(KeyCode::kEscape);
+  EXPECT_EQ(controller_.state().inputMode, InputMode::kMessage);
+  EXPECT_EQ(controller_.state().highlightId, 0u);
+
+  controller_.onEvent(protocol::Response{99, protocol::Opcode::kList, protocol::ErrorCode::kOk, "",
+                                         protocol::ListReply{}},
+                      now_);
+  type("/ms\t");
+  EXPECT_EQ(controller_.state().input.text(), "/msg ");
+  type("b\t");
+  EXPECT_EQ(controller_.state().input.text(), "/msg bob ");
+  type("\x15" "/mgs bob x\r");
+  EXPECT_NE(controller_.state().notices.back().text.find("did you mean /msg?"), std::string::npos);
+  EXPECT_TRUE(controller_.state().notices.back().isError);
+  type("/help whois\r");
+  EXPECT_EQ(controller_.state().notices.back().text,
+            "/whois user: is user online, and when were they last seen");
+  type("/quit\r");
+  EXPECT_TRUE(controller_.takeEffects().quit);
+}
+
+TEST_F(ControllerTest, FailoverTurnsTheStripIntoABannerAndBack) {
+  logIn();
+  using Kind = client::ConnectionEvent::Kind;
+  controller_.onEvent(client::ConnectionEvent{Kind::kLost, "127.0.0.1:1", "connection reset", 0},
+                      now_);
+  controller_.tick(now_, 400, false);
+  EXPECT_EQ(controller_.state().connection.text(),
+            "leader lost, reconnecting in 0.4 s — connection reset");
+  controller_.onEvent(client::ConnectionEvent{Kind::kConnected, "127.0.0.1:2", "", 0}, now_);
+  controller_.onEvent(client::ConnectionEvent{Kind::kResumed, "127.0.0.1:2", "", 3}, now_);
+  controller_.onNodes({NodeRow{1, "127.0.0.1:1", false, "", 0, 0, 0, ""},
+                       NodeRow{2, "127.0.0.1:2", true, "leader", 5, 40, 0, ""},
+                       NodeRow{3, "127.0.0.1:3", true, "follower", 5, 38, 0, ""}});
+  EXPECT_EQ(controller_.state().connection.text(), "new leader node 2 (epoch 5), re-sent 3");
+  EXPECT_EQ(controller_.state().nodes[2].lag, 2u);
+  now_ += 6000;
+  controller_.tick(now_, 0, true);
+  EXPECT_EQ(controller_.state().connection.text().rfind("node 127.0.0.1:2 · leader node 2 · epoch 5 · 2/3 up", 0),
+            0u)
+      << controller_.state().connection.text();
+  // A session the cluster no longer knows sends the user back to the form.
+  controller_.onEvent(client::ConnectionEvent{Kind::kSessionLost, "127.0.0.1:2", "expired", 0}, now_);
+  EXPECT_EQ(controller_.state().screen, Screen::kLogin);
+}
+
+}  // namespace
+}  // namespace chat::tui
