@@ -55,7 +55,7 @@ class ControllerTest : public ::testing::Test {
 
   std::vector<protocol::Request> sent_;
   TuiController controller_;
-  int64_t now_ = 1'000'000;
+  int64_t now_ = 1'700'000'000'000;
 };
 
 TEST_F(ControllerTest, TheLoginFormLogsInAndRefusalsSayWhy) {
@@ -260,6 +260,68 @@ TEST_F(ControllerTest, FailoverTurnsTheStripIntoABannerAndBack) {
   // A session the cluster no longer knows sends the user back to the form.
   controller_.onEvent(client::ConnectionEvent{Kind::kSessionLost, "127.0.0.1:2", "expired", 0}, now_);
   EXPECT_EQ(controller_.state().screen, Screen::kLogin);
+}
+
+TEST_F(ControllerTest, AMultiLinePasteIsSentAsOneMessage) {
+  logIn();
+  type("/query bob\r");
+  type("\x1b[200~first line\r\nsecond line\x1b[201~");
+  EXPECT_EQ(controller_.state().input.text(), "first line\nsecond line");
+  EXPECT_EQ(controller_.state().input.view(40).cursorColumn, 22) << "the newline takes a column";
+  size_t before = sent_.size();
+  type("\r");
+  ASSERT_EQ(sent_.size(), before + 1);
+  const auto* send = last<protocol::SendRequest>();
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->body, "first line\nsecond line");
+}
+
+TEST_F(ControllerTest, TheMouseScrollsAndPicksConversationsOnlyWhenSwitchedOn) {
+  logIn();
+  push(protocol::MessagePush{{1, "bob", "alice", "from bob", 1, false}});
+  push(protocol::MessagePush{{2, "carol", "alice", "from carol", 2, false}});
+  Key click = Key::of(KeyCode::kMouse);
+  click.mouse = MouseEvent{MouseEvent::Kind::kPress, 0, 2, 2};  // row 2: the second entry
+  controller_.onKey(click, now_);
+  EXPECT_EQ(controller_.model().active()->peer, "bob") << "mouse mode is off by default";
+  type("\x1bm");  // Alt+M
+  EXPECT_TRUE(controller_.state().mouse);
+  EXPECT_TRUE(controller_.takeEffects().mouseChanged);
+  controller_.onKey(click, now_);
+  EXPECT_EQ(controller_.model().active()->peer, "carol");
+}
+
+TEST_F(ControllerTest, ListWhoisLogoutAndDeletingTheAccount) {
+  logIn();
+  type("/list b*\r");
+  const auto* list = last<protocol::ListRequest>();
+  ASSERT_NE(list, nullptr);
+  EXPECT_EQ(list->pattern, "b*");
+  EXPECT_EQ(controller_.state().userFilter, "b*");
+  reply(lastId(), protocol::ListReply{1, {{"bob", true, 0}}});
+  EXPECT_EQ(controller_.state().notices.back().text, "1 user matching b*: bob ●");
+  type("/whois carol\r");
+  reply(lastId(), protocol::ListReply{1, {{"carol", false, now_ - 3 * 3600 * 1000}}});
+  EXPECT_EQ(controller_.state().notices.back().text, "carol: offline, last seen 3h ago");
+  type("/whois nobody\r");
+  reply(lastId(), protocol::ListReply{0, {}});
+  EXPECT_TRUE(controller_.state().notices.back().isError);
+
+  type("/delete-account\r");
+  EXPECT_EQ(controller_.state().inputMode, InputMode::kConfirmDelete);
+  type("pw\r");
+  const auto* del = last<protocol::DeleteAccountRequest>();
+  ASSERT_NE(del, nullptr);
+  EXPECT_EQ(del->username, "alice");
+  EXPECT_EQ(del->password, "pw");
+  fail(lastId(), protocol::ErrorCode::kWrongPassword, "wrong password");
+  EXPECT_EQ(controller_.state().screen, Screen::kChat) << "a refused deletion changes nothing";
+  type("/logout\r");
+  ASSERT_NE(last<protocol::LogoutRequest>(), nullptr);
+  reply(lastId(), protocol::EmptyReply{});
+  EXPECT_EQ(controller_.state().screen, Screen::kLogin);
+  EXPECT_EQ(controller_.state().form.message, "logged out");
+  EXPECT_EQ(controller_.state().form.user.text(), "alice");
 }
 
 }  // namespace

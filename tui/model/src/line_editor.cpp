@@ -10,6 +10,20 @@ namespace {
 bool isSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n';
 }
+
+// Columns a cluster takes in the input line: a newline or another control is drawn as one
+// column (a pasted newline shows as a mark), as the Canvas draws it.
+int shownWidth(const Grapheme& g) {
+  return g.width > 0 ? g.width : 1;
+}
+
+int shownWidth(std::string_view text) {
+  int w = 0;
+  for (const auto& g : graphemes(text)) {
+    w += shownWidth(g);
+  }
+  return w;
+}
 }  // namespace
 
 size_t LineEditor::previousBoundary(size_t from) const {
@@ -55,7 +69,7 @@ size_t LineEditor::wordEndAfter(size_t from) const {
 }
 
 int LineEditor::cursorColumn() const {
-  return displayWidth(std::string_view(text_).substr(0, cursor_));
+  return shownWidth(std::string_view(text_).substr(0, cursor_));
 }
 
 void LineEditor::insert(std::string_view utf8) {
@@ -188,31 +202,31 @@ LineEditor::View LineEditor::view(int width) const {
     if (it->offset >= cursor_) {
       continue;
     }
-    if (used + it->width > width - 1) {
+    if (used + shownWidth(*it) > width - 1) {
       break;
     }
-    used += it->width;
+    used += shownWidth(*it);
     first = it->offset;
   }
   if (cursor_ == 0 || first > cursor_) {
     first = 0;
   }
   // Prefer showing from the start when the whole prefix fits.
-  if (displayWidth(std::string_view(text_).substr(0, cursor_)) <= width - 1) {
+  if (shownWidth(std::string_view(text_).substr(0, cursor_)) <= width - 1) {
     first = 0;
   }
   v.firstByte = first;
-  v.cursorColumn = displayWidth(std::string_view(text_).substr(first, cursor_ - first));
+  v.cursorColumn = shownWidth(std::string_view(text_).substr(first, cursor_ - first));
   int shown = 0;
   size_t end = first;
   for (const auto& g : clusters) {
     if (g.offset < first) {
       continue;
     }
-    if (shown + g.width > width) {
+    if (shown + shownWidth(g) > width) {
       break;
     }
-    shown += g.width;
+    shown += shownWidth(g);
     end = g.offset + g.length;
   }
   v.visible = text_.substr(first, end - first);

@@ -61,8 +61,11 @@ int drawField(Canvas& c, int x, int y, int width, const LineEditor& e, bool secr
     return cursor - first;
   }
   auto v = e.view(width);
-  std::string shown = v.visible;
-  std::replace(shown.begin(), shown.end(), '\n', ' ');  // a pasted newline takes one column
+  // A newline inside the message (Alt+Enter, a paste) shows as one column: ↵.
+  std::string shown;
+  for (char ch : v.visible) {
+    shown += ch == '\n' ? std::string("↵") : std::string(1, ch);
+  }
   c.put(x, y, shown, style, width);
   return v.cursorColumn;
 }
