@@ -95,7 +95,7 @@ TEST_F(ChatModelTest, HistoryPagesMergeByIdAndSayWhenThereIsNoMore) {
   model_.historyPage("bob", page);
   const auto& ms = model_.find("bob")->messages;
   ASSERT_EQ(ms.size(), 3u);
-  EXPECT_EQ(ms[0].delivery, Delivery::kStored);  // ours, not yet acked by bob
+  EXPECT_EQ(ms[0].delivery, Delivery::kWaiting);  // ours, not yet acked by bob: it waits
   EXPECT_EQ(ms[1].delivery, Delivery::kIncoming);
   EXPECT_FALSE(model_.find("bob")->hasOlder);
 }

@@ -271,7 +271,8 @@ void ChatModel::historyPage(const std::string& peer, const protocol::HistoryRepl
     x.body = m.body;
     x.sentAtMillis = m.sentAtMillis;
     bool ours = sameName(m.sender, self_);
-    x.delivery = ours ? (m.delivered ? Delivery::kDelivered : Delivery::kStored)
+    // From history, an own message the recipient has not acknowledged still waits for them.
+    x.delivery = ours ? (m.delivered ? Delivery::kDelivered : Delivery::kWaiting)
                       : Delivery::kIncoming;
     insertOrdered(c, std::move(x));
   }
