@@ -141,11 +141,16 @@ std::optional<ExitInfo> ChildProcess::wait(int timeoutMs) {
 }
 
 std::string findChatNode() {
+  return findSuiteProgram("chat-node", "node/app");
+}
+
+std::string findSuiteProgram(const std::string& name, const std::string& buildDir) {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    for (const auto& candidate : {self.parent_path() / "chat-node",
-                                  self.parent_path() / ".." / ".." / "node" / "app" / "chat-node"}) {
+    // Tools live two levels down in the build tree (build/tools/chaos, build/supervisor/app).
+    for (const auto& candidate : {self.parent_path() / name,
+                                  self.parent_path() / ".." / ".." / buildDir / name}) {
       if (std::filesystem::exists(candidate, ec)) {
         return std::filesystem::canonical(candidate, ec).string();
       }
@@ -154,13 +159,13 @@ std::string findChatNode() {
   if (const char* path = std::getenv("PATH")) {
     std::stringstream dirs(path);
     for (std::string dir; std::getline(dirs, dir, ':');) {
-      auto candidate = std::filesystem::path(dir) / "chat-node";
+      auto candidate = std::filesystem::path(dir) / name;
       if (::access(candidate.c_str(), X_OK) == 0) {
         return candidate.string();
       }
     }
   }
-  return "chat-node";
+  return name;
 }
 
 }  // namespace chat::launcher

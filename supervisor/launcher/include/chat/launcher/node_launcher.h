@@ -62,6 +62,9 @@ class ChildProcess {
 // in the build tree (build/<tool dir>/../../node/app/chat-node), else on PATH; "chat-node"
 // when none is found (exec then reports it).
 std::string findChatNode();
+// The same for any program of the suite: `name` beside the running program, in the build
+// tree at build/`buildDir`/`name`, else on PATH; `name` when none is found.
+std::string findSuiteProgram(const std::string& name, const std::string& buildDir);
 
 }  // namespace chat::launcher
 
