@@ -7,6 +7,7 @@
 #ifndef CHAT_LAUNCHER_FREE_PORTS_H_
 #define CHAT_LAUNCHER_FREE_PORTS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
