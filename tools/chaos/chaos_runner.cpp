@@ -1,0 +1,629 @@
+#include "chaos_runner.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "chat/client/cluster_client.h"
+#include "chat/launcher/free_ports.h"
+#include "chat/launcher/node_launcher.h"
+#include "chat/supervisor/control_socket.h"
+#include "fault_planner.h"
+
+namespace chat::chaos {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr const char* kPassword = "chaos-password";
+
+std::string userName(uint32_t i) {
+  return "chaos" + std::to_string(i);
+}
+
+// The supervisor's view of the cluster, from `status json`.
+struct SupervisedNode {
+  uint32_t id = 0;
+  std::string state;  // starting, running, paused, stopping, down, given up
+  std::string role;
+};
+struct SupervisedCluster {
+  uint32_t leader = 0;
+  std::vector<SupervisedNode> nodes;
+  bool healthy() const {
+    if (leader == 0) {
+      return false;
+    }
+    for (const auto& n : nodes) {
+      if (n.state != "running" || (n.role != "leader" && n.role != "follower")) {
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
+Result<SupervisedCluster> readStatus(const std::string& control) {
+  auto answer = supervisor::controlRequest(control, "status json", 3s);
+  if (!answer) {
+    return answer.error();
+  }
+  if (answer->rfind("OK\n", 0) != 0) {
+    return Status::unavailable("the supervisor answered: " + *answer);
+  }
+  try {
+    Poco::JSON::Parser parser;
+    auto root = parser.parse(answer->substr(3)).extract<Poco::JSON::Object::Ptr>();
+    SupervisedCluster c;
+    c.leader = root->getValue<uint32_t>("leader");
+    auto nodes = root->getArray("nodes");
+    for (size_t i = 0; i < nodes->size(); ++i) {
+      auto n = nodes->getObject(static_cast<unsigned>(i));
+      c.nodes.push_back(SupervisedNode{n->getValue<uint32_t>("id"), n->getValue<std::string>("state"),
+                                       n->getValue<std::string>("role")});
+    }
+    return c;
+  } catch (const Poco::Exception& e) {
+    return Status::corruption("unreadable supervisor status: " + e.displayText());
+  }
+}
+
+// One user: sends its share of the load and receives what the others send it.
+class UserWorker {
+ public:
+  enum Phase { kLoad, kFinish, kDrain, kDone };
+
+  UserWorker(uint32_t index, const ChaosOptions& options, std::vector<std::string> servers,
+             std::atomic<int>& phase, std::atomic<int64_t>& sentCounter,
+             std::atomic<int64_t>& ackedCounter)
+      : index_(index),
+        options_(options),
+        servers_(std::move(servers)),
+        phase_(phase),
+        sentCounter_(sentCounter),
+        ackedCounter_(ackedCounter),
+        random_(options.seed * 1000003 + index) {}
+
+  void run() {
+    client::ClusterClientOptions o;
+    o.servers = servers_;
+    o.seed = options_.seed * 7919 + index_ + 1;
+    client::ClusterClient c(o);
+    client_ = &c;
+    login();
+    auto interval = std::chrono::nanoseconds(static_cast<int64_t>(
+        1e9 * options_.users / std::max(options_.rate, 1)));
+    auto nextSend = Clock::now();
+    while (phase_.load() == kLoad) {
+      auto now = Clock::now();
+      // Bounded in flight, so that a long election does not pile up unbounded requests.
+      while (now >= nextSend && sends_.size() < 512) {
+        sendOne();
+        nextSend += interval;
+      }
+      if (now - nextSend > 1s) {
+        nextSend = now;  // fell behind (an election): do not burst to catch up
+      }
+      step(std::chrono::duration_cast<std::chrono::milliseconds>(nextSend - Clock::now()));
+    }
+    // No more sends: let every one in flight be answered.
+    auto deadline = Clock::now() + 60s;
+    while (!sends_.empty() && Clock::now() < deadline) {
+      step(50ms);
+    }
+    finished_ = true;
+    while (phase_.load() < kDrain) {
+      step(50ms);
+    }
+    // Pushes still on their way, then whatever waits for this user.
+    auto settle = Clock::now() + 1s;
+    while (Clock::now() < settle) {
+      step(50ms);
+    }
+    drainId_ = c.submit(protocol::DeliverRequest{0, "", ""});
+    deadline = Clock::now() + 30s;
+    while (drainId_ != 0 && Clock::now() < deadline) {
+      step(50ms);
+    }
+    deadline = Clock::now() + 2s;
+    while (c.pendingCount() > 0 && Clock::now() < deadline) {
+      step(20ms);  // the last acks
+    }
+    client_ = nullptr;
+  }
+
+  bool finished() const { return finished_.load(); }
+  const std::vector<SentMessage>& sent() const { return sent_; }
+  const std::vector<ReceivedMessage>& received() const { return received_; }
+  int64_t resumed() const { return resumed_; }
+  int64_t sendErrors() const { return sendErrors_; }
+
+ private:
+  void login() {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      auto r = client_->call(protocol::LoginRequest{userName(index_), kPassword}, 10s);
+      if (r && r->isOk()) {
+        return;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  void sendOne() {
+    std::uniform_int_distribution<uint32_t> pick(0, static_cast<uint32_t>(options_.users) - 2);
+    uint32_t to = pick(random_);
+    if (to >= index_) {
+      ++to;
+    }
+    uint64_t seq = ++pairSeq_[to];
+    uint64_t id = client_->submit(protocol::SendRequest{userName(to), chaosBody(index_, to, seq)});
+    sends_[id] = sent_.size();
+    sent_.push_back(SentMessage{index_, to, seq, false, 0});
+    sentCounter_.fetch_add(1);
+  }
+
+  void step(std::chrono::milliseconds wait) {
+    client::ClusterClient& c = *client_;
+    c.flush();
+    auto until = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    c.timeUntilWork()));
+    until = std::clamp(until, 0ms, 50ms);
+    if (c.fd() >= 0) {
+      pollfd p{c.fd(), static_cast<short>(POLLIN | (c.wantsWrite() ? POLLOUT : 0)), 0};
+      ::poll(&p, 1, static_cast<int>(until.count()));
+    } else if (until.count() > 0) {
+      std::this_thread::sleep_for(until);
+    }
+    c.pump();
+    while (auto e = c.nextEvent()) {
+      handle(*e);
+    }
+  }
+
+  void handle(const client::ClientEvent& e) {
+    if (const auto* r = std::get_if<protocol::Response>(&e)) {
+      if (auto it = sends_.find(r->requestId); it != sends_.end()) {
+        SentMessage& s = sent_[it->second];
+        if (const auto* reply = std::get_if<protocol::SendReply>(&r->body); r->isOk() && reply) {
+          s.acked = true;
+          s.messageId = reply->messageId;
+          ackedCounter_.fetch_add(1);
+        } else {
+          ++sendErrors_;
+        }
+        sends_.erase(it);
+      } else if (r->requestId == drainId_) {
+        if (const auto* d = std::get_if<protocol::DeliverReply>(&r->body)) {
+          std::vector<uint64_t> ids;
+          for (const auto& m : d->messages) {
+            record(m);
+            ids.push_back(m.id);
+          }
+          if (!ids.empty()) {
+            client_->submit(protocol::AckRequest{ids});
+          }
+          if (d->remaining > 0) {
+            drainId_ = client_->submit(protocol::DeliverRequest{0, "", ""});
+            return;
+          }
+        }
+        drainId_ = 0;
+      }
+    } else if (const auto* p = std::get_if<protocol::Push>(&e)) {
+      if (const auto* m = std::get_if<protocol::MessagePush>(p)) {
+        record(m->message);
+        client_->submit(protocol::AckRequest{{m->message.id}});
+      }
+    } else if (const auto* c = std::get_if<client::ConnectionEvent>(&e)) {
+      if (c->kind == client::ConnectionEvent::Kind::kResumed) {
+        ++resumed_;
+      } else if (c->kind == client::ConnectionEvent::Kind::kSessionLost) {
+        client_->submit(protocol::LoginRequest{userName(index_), kPassword});
+      }
+    }
+  }
+
+  void record(const protocol::ChatMessage& m) {
+    auto parsed = parseChaosBody(m.body);
+    ReceivedMessage r;
+    if (parsed) {
+      r = *parsed;
+    } else {
+      r.sender = UINT32_MAX;  // not ours: counted as never sent
+    }
+    r.messageId = m.id;
+    if (r.recipient != index_) {
+      r.recipient = UINT32_MAX - 1;  // arrived at the wrong user
+    }
+    received_.push_back(r);
+  }
+
+  uint32_t index_;
+  const ChaosOptions& options_;
+  std::vector<std::string> servers_;
+  std::atomic<int>& phase_;
+  std::atomic<int64_t>& sentCounter_;
+  std::atomic<int64_t>& ackedCounter_;
+  std::mt19937_64 random_;
+  client::ClusterClient* client_ = nullptr;
+  std::map<uint32_t, uint64_t> pairSeq_;
+  std::map<uint64_t, size_t> sends_;  // request id -> index in sent_
+  std::vector<SentMessage> sent_;
+  std::vector<ReceivedMessage> received_;
+  uint64_t drainId_ = 0;
+  int64_t resumed_ = 0;
+  int64_t sendErrors_ = 0;
+  std::atomic<bool> finished_{false};
+};
+
+// Injects the planner's faults through the supervisor's control socket.
+class FaultInjector {
+ public:
+  FaultInjector(const ChaosOptions& options, std::string control, ChaosResult& result)
+      : options_(options),
+        control_(std::move(control)),
+        result_(result),
+        planner_(options.seed, FaultPlanOptions{options.faultEvery, 300ms, 1500ms, 500ms, false}) {}
+
+  // Faults until `end`.
+  void run(Clock::time_point end) {
+    auto nextFault = Clock::now() + planner_.nextDelay();
+    while (Clock::now() < end) {
+      auto now = Clock::now();
+      resumeDue(now, false);
+      if (now >= nextFault) {
+        injectOne();
+        nextFault = Clock::now() + planner_.nextDelay();
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+
+  // Resumes and restarts everything, then waits for a healthy cluster. False on timeout.
+  bool repairAll(std::chrono::seconds timeout) {
+    resumeDue(Clock::time_point::max(), true);
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      auto status = readStatus(control_);
+      if (status) {
+        if (status->healthy()) {
+          return true;
+        }
+        for (const auto& n : status->nodes) {
+          if (n.state == "down" || n.state == "given up") {
+            ask("restart " + std::to_string(n.id), FaultKind::kRestart);
+          } else if (n.state == "paused") {
+            ask("resume " + std::to_string(n.id), FaultKind::kResume);
+          }
+        }
+      }
+      std::this_thread::sleep_for(200ms);
+    }
+    return false;
+  }
+
+ private:
+  void resumeDue(Clock::time_point now, bool all) {
+    for (auto it = pausedUntil_.begin(); it != pausedUntil_.end();) {
+      if (all || it->second <= now) {
+        ask("resume " + std::to_string(it->first), FaultKind::kResume);
+        it = pausedUntil_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  bool ask(const std::string& command, FaultKind kind) {
+    auto answer = supervisor::controlRequest(control_, command, 5s);
+    if (!answer) {
+      return false;
+    }
+    if (answer->rfind("OK", 0) == 0) {
+      ++result_.faults[faultName(kind)];
+      if (!isRepair(kind)) {
+        ++result_.faultCount;
+      }
+      return true;
+    }
+    if (answer->rfind("CONFIRM", 0) == 0) {
+      ++result_.refused;
+    }
+    return false;
+  }
+
+  void injectOne() {
+    auto status = readStatus(control_);
+    if (!status) {
+      return;
+    }
+    std::vector<NodeView> view;
+    std::vector<std::chrono::milliseconds> downFor;
+    auto now = Clock::now();
+    for (const auto& n : status->nodes) {
+      NodeView v;
+      v.id = n.id;
+      v.leader = n.id == status->leader && n.role == "leader";
+      if (n.state == "paused") {
+        v.state = NodeView::State::kPaused;
+      } else if (n.state == "running" && (n.role == "leader" || n.role == "follower" ||
+                                          n.role == "candidate")) {
+        v.state = NodeView::State::kUp;
+      } else {
+        v.state = NodeView::State::kDown;  // down, starting, stopping: not serving
+      }
+      auto since = downSince_.find(n.id);
+      if (v.state == NodeView::State::kDown) {
+        if (since == downSince_.end()) {
+          since = downSince_.emplace(n.id, now).first;
+        }
+        downFor.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(now - since->second));
+      } else {
+        downSince_.erase(n.id);
+        downFor.push_back(0ms);
+      }
+      view.push_back(v);
+    }
+    Fault f = planner_.next(view, downFor);
+    switch (f.kind) {
+      case FaultKind::kKillLeader:
+        ask("kill leader", f.kind);
+        break;
+      case FaultKind::kKillReplica:
+        ask("kill " + std::to_string(f.node), f.kind);
+        break;
+      case FaultKind::kPause:
+        if (ask("pause " + std::to_string(f.node), f.kind)) {
+          pausedUntil_[f.node] = Clock::now() + f.duration;
+        }
+        break;
+      case FaultKind::kRestart:
+        if (f.node != 0 && downFor[f.node - 1] >= 500ms) {
+          ask("restart " + std::to_string(f.node), f.kind);
+        }
+        break;
+      case FaultKind::kResume:
+        pausedUntil_.erase(f.node);
+        ask("resume " + std::to_string(f.node), f.kind);
+        break;
+      case FaultKind::kPartition:
+      case FaultKind::kHeal:
+        break;  // needs cut-able peer links; not in this mode
+    }
+  }
+
+  const ChaosOptions& options_;
+  std::string control_;
+  ChaosResult& result_;
+  FaultPlanner planner_;
+  std::map<uint32_t, Clock::time_point> pausedUntil_;
+  std::map<uint32_t, Clock::time_point> downSince_;
+};
+
+std::string makeRunDir(const ChaosOptions& o) {
+  if (!o.runDir.empty()) {
+    std::filesystem::create_directories(o.runDir);
+    return o.runDir;
+  }
+  char templ[] = "/tmp/chat-chaos-XXXXXX";
+  const char* dir = ::mkdtemp(templ);
+  return dir != nullptr ? dir : "";
+}
+
+}  // namespace
+
+Result<ChaosResult> runChaos(const ChaosOptions& options) {
+  ChaosOptions o = options;
+  if (o.seed == 0) {
+    o.seed = std::random_device{}() | 1ULL;
+  }
+  ChaosResult result;
+  result.seed = o.seed;
+  std::string dir = makeRunDir(o);
+  if (dir.empty()) {
+    return Status::ioError("cannot make a run folder under /tmp");
+  }
+  auto progress = [&](const std::string& line) {
+    if (!o.quiet) {
+      std::fprintf(stderr, "chat-chaos: %s\n", line.c_str());
+    }
+  };
+  // The cluster file: free loopback ports, a folder per node.
+  auto ports = launcher::freeLoopbackPorts(2 * static_cast<size_t>(o.nodes));
+  if (ports.size() != 2 * static_cast<size_t>(o.nodes)) {
+    return Status::unavailable("no free loopback ports");
+  }
+  std::string clusterFile = dir + "/cluster.ini";
+  std::vector<std::string> servers;
+  {
+    std::ofstream f(clusterFile);
+    f << "[cluster]\nsecret = chat-chaos-secret-" << o.seed << "\n";
+    size_t n = static_cast<size_t>(o.nodes);
+    for (size_t i = 1; i <= n; ++i) {
+      f << "[node." << i << "]\nhost = 127.0.0.1\nclient_port = " << ports[i - 1]
+        << "\npeer_port = " << ports[n + i - 1] << "\ndata_dir = " << dir << "/node" << i
+        << "\n";
+      servers.push_back("127.0.0.1:" + std::to_string(ports[i - 1]));
+    }
+  }
+  std::string supervisorBinary = o.supervisorBinary.empty()
+                                     ? launcher::findSuiteProgram("chat-supervisor", "supervisor/app")
+                                     : o.supervisorBinary;
+  std::string nodeBinary = o.nodeBinary.empty() ? launcher::findChatNode() : o.nodeBinary;
+  launcher::LaunchSpec spec;
+  spec.binary = supervisorBinary;
+  spec.args = {"--headless", "--demo", "--cluster", clusterFile, "--run-dir", dir + "/run",
+               "--node-binary", nodeBinary, "--node-arg", "--password-hash", "--node-arg", "min"};
+  spec.logFile = dir + "/supervisor.log";
+  auto supervisorProcess = launcher::ChildProcess::spawn(spec);
+  if (!supervisorProcess) {
+    return supervisorProcess.error();
+  }
+  std::string control = dir + "/run/control.sock";
+  auto cleanup = [&]() {
+    (void)supervisor::controlRequest(control, "stop", 5s);
+    if (!supervisorProcess->wait(15000)) {
+      (void)supervisorProcess->signal(SIGKILL);
+      supervisorProcess->wait(5000);
+    }
+    if (!o.keep && o.runDir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  };
+  progress("seed " + std::to_string(o.seed) + ", " + std::to_string(o.nodes) +
+           " nodes, run folder " + dir);
+  // Up and led.
+  auto deadline = Clock::now() + 30s;
+  bool up = false;
+  while (Clock::now() < deadline && !up) {
+    auto s = readStatus(control);
+    up = s && s->healthy();
+    if (!up) {
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  if (!up) {
+    cleanup();
+    return Status::unavailable("the cluster did not come up within 30 s; see " + dir +
+                               "/supervisor.log and " + dir + "/run");
+  }
+  {
+    client::ClusterClientOptions co;
+    co.servers = servers;
+    client::ClusterClient admin(co);
+    for (int i = 0; i < o.users; ++i) {
+      auto r = admin.call(protocol::CreateRequest{userName(static_cast<uint32_t>(i)), kPassword}, 10s);
+      if (!r || (!r->isOk() && r->code != protocol::ErrorCode::kUsernameTaken)) {
+        cleanup();
+        return Status::unavailable("could not create the users: " +
+                                   (r ? r->error : r.error().message()));
+      }
+    }
+  }
+
+  std::atomic<int> phase{UserWorker::kLoad};
+  std::atomic<int64_t> sent{0};
+  std::atomic<int64_t> acked{0};
+  std::vector<std::unique_ptr<UserWorker>> workers;
+  for (int i = 0; i < o.users; ++i) {
+    workers.push_back(
+        std::make_unique<UserWorker>(static_cast<uint32_t>(i), o, servers, phase, sent, acked));
+  }
+  auto started = Clock::now();
+  std::vector<std::thread> threads;
+  for (auto& w : workers) {
+    threads.emplace_back([&w] { w->run(); });
+  }
+  FaultInjector injector(o, control, result);
+  auto end = started + std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1000));
+  std::thread reporter([&] {
+    while (phase.load() == UserWorker::kLoad) {
+      for (int i = 0; i < 50 && phase.load() == UserWorker::kLoad; ++i) {
+        std::this_thread::sleep_for(100ms);
+      }
+      if (phase.load() == UserWorker::kLoad) {
+        progress(std::to_string(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() -
+                                                                                   started)
+                                    .count()) +
+                 " s: sent " + std::to_string(sent.load()) + ", acknowledged " +
+                 std::to_string(acked.load()) + ", faults " + std::to_string(result.faultCount));
+      }
+    }
+  });
+  injector.run(end);
+  phase = UserWorker::kFinish;
+  result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  reporter.join();
+  progress("load over; repairing every node and letting the cluster settle");
+  bool healthy = injector.repairAll(60s);
+  auto waitFinished = Clock::now() + 90s;
+  while (Clock::now() < waitFinished) {
+    bool all = std::all_of(workers.begin(), workers.end(), [](auto& w) { return w->finished(); });
+    if (all) {
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  phase = UserWorker::kDrain;
+  for (auto& t : threads) {
+    t.join();
+  }
+  std::vector<SentMessage> allSent;
+  std::vector<ReceivedMessage> allReceived;
+  for (auto& w : workers) {
+    allSent.insert(allSent.end(), w->sent().begin(), w->sent().end());
+    allReceived.insert(allReceived.end(), w->received().begin(), w->received().end());
+    result.sessionsResumed += w->resumed();
+    result.sendErrors += w->sendErrors();
+  }
+  result.history = checkHistory(allSent, allReceived);
+  cleanup();
+  if (!healthy) {
+    return Status::unavailable("the cluster did not become healthy again within 60 s of the "
+                               "last fault (seed " + std::to_string(o.seed) + ")");
+  }
+  return result;
+}
+
+std::string formatChaos(const ChaosOptions& o, const ChaosResult& r) {
+  std::ostringstream out;
+  const HistoryReport& h = r.history;
+  out << "chat-chaos: seed " << r.seed << ", " << o.nodes << " nodes, " << o.users << " users, "
+      << static_cast<int>(r.seconds) << " s at " << o.rate << " msg/s\n";
+  out << "faults: " << r.faultCount << " (";
+  bool first = true;
+  for (const auto& [kind, n] : r.faults) {
+    out << (first ? "" : ", ") << kind << " " << n;
+    first = false;
+  }
+  out << "); refused by the supervisor (majority): " << r.refused << "\n";
+  out << "sent " << h.sent << ", acknowledged " << h.acked << ", unacknowledged " << h.unacked
+      << " (delivered anyway " << h.unackedDelivered << ")\n";
+  out << "delivered " << h.delivered << ", lost " << h.lost << ", duplicated " << h.duplicated
+      << ", reordered " << h.reordered << ", never sent " << h.phantom << "\n";
+  out << "sessions resumed " << r.sessionsResumed << ", send errors " << r.sendErrors << "\n";
+  for (const auto& e : h.examples) {
+    out << "  " << e << "\n";
+  }
+  out << (h.ok() ? "OK: every acknowledged message was delivered exactly once, in send order\n"
+                 : "VIOLATION: replay with chat-chaos --seed " + std::to_string(r.seed) +
+                       " --nodes " + std::to_string(o.nodes) + "\n");
+  return out.str();
+}
+
+std::string formatChaosJson(const ChaosOptions& o, const ChaosResult& r) {
+  const HistoryReport& h = r.history;
+  std::ostringstream out;
+  out << "{\"seed\":" << r.seed << ",\"nodes\":" << o.nodes << ",\"users\":" << o.users
+      << ",\"seconds\":" << r.seconds << ",\"rate\":" << o.rate << ",\"faults\":" << r.faultCount
+      << ",\"faultsByKind\":{";
+  bool first = true;
+  for (const auto& [kind, n] : r.faults) {
+    out << (first ? "" : ",") << "\"" << kind << "\":" << n;
+    first = false;
+  }
+  out << "},\"refused\":" << r.refused << ",\"sent\":" << h.sent << ",\"acknowledged\":" << h.acked
+      << ",\"unacknowledged\":" << h.unacked << ",\"unacknowledgedDelivered\":"
+      << h.unackedDelivered << ",\"delivered\":" << h.delivered << ",\"lost\":" << h.lost
+      << ",\"duplicated\":" << h.duplicated << ",\"reordered\":" << h.reordered
+      << ",\"neverSent\":" << h.phantom << ",\"sessionsResumed\":" << r.sessionsResumed
+      << ",\"ok\":" << (h.ok() ? "true" : "false") << "}\n";
+  return out.str();
+}
+
+}  // namespace chat::chaos
