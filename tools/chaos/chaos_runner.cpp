@@ -363,8 +363,10 @@ class FaultInjector {
       } else if (n.state == "running" && (n.role == "leader" || n.role == "follower" ||
                                           n.role == "candidate")) {
         v.state = NodeView::State::kUp;
+      } else if (n.state == "down" || n.state == "given up") {
+        v.state = NodeView::State::kDown;
       } else {
-        v.state = NodeView::State::kDown;  // down, starting, stopping: not serving
+        v.state = NodeView::State::kStarting;  // starting, stopping, or not yet in the cluster
       }
       auto since = downSince_.find(n.id);
       if (v.state == NodeView::State::kDown) {
@@ -392,7 +394,8 @@ class FaultInjector {
         }
         break;
       case FaultKind::kRestart:
-        if (f.node != 0 && downFor[f.node - 1] >= 500ms) {
+        if (f.node != 0 && view[f.node - 1].state == NodeView::State::kDown &&
+            downFor[f.node - 1] >= 500ms) {
           ask("restart " + std::to_string(f.node), f.kind);
         }
         break;

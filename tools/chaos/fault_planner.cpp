@@ -72,6 +72,8 @@ Fault FaultPlanner::next(const std::vector<NodeView>& nodes,
       case NodeView::State::kCut:
         cut.push_back(n.id);
         break;
+      case NodeView::State::kStarting:
+        break;
     }
   }
   size_t faulty = nodes.size() - up.size();

@@ -29,7 +29,8 @@ const char* faultName(FaultKind kind);
 bool isRepair(FaultKind kind);
 
 struct NodeView {
-  enum class State { kUp, kDown, kPaused, kCut };
+  // kStarting: on its way up (not serving yet): counts as faulty, but is left alone.
+  enum class State { kUp, kDown, kPaused, kCut, kStarting };
   uint32_t id = 0;
   State state = State::kUp;
   bool leader = false;

@@ -41,7 +41,11 @@ uint64_t ClusterClient::submit(protocol::Request request) {
   p.request = std::move(request);
   p.deadline = now + options_.requestTimeout;
   p.resendAt = now;
-  if (connection_) {
+  // Behind a request waiting to be re-sent it keeps its place in the queue (sendDue).
+  bool queueFree = std::all_of(pending_.begin(), pending_.end(), [&](const auto& e) {
+    return e.first == id || e.second.sentOnThisConnection;
+  });
+  if (connection_ && queueFree) {
     connection_->queueRequest(id, p.request);
     p.sentOnThisConnection = true;
   }
@@ -140,11 +144,17 @@ void ClusterClient::sendDue() {
     return;
   }
   auto now = Clock::now();
+  // In submission order, and never past a request that waits for its retry time: a
+  // send overtaking an earlier one to the same recipient would be stored out of order.
   for (auto& [id, p] : pending_) {
-    if (!p.sentOnThisConnection && p.resendAt <= now) {
-      connection_->queueRequest(id, p.request);
-      p.sentOnThisConnection = true;
+    if (p.sentOnThisConnection) {
+      continue;
     }
+    if (p.resendAt > now) {
+      break;
+    }
+    connection_->queueRequest(id, p.request);
+    p.sentOnThisConnection = true;
   }
   flush();
 }
