@@ -99,12 +99,14 @@ const char* errorCodeName(ErrorCode code) {
       return "not supported";
     case ErrorCode::kSessionExpired:
       return "session expired";
+    case ErrorCode::kTooManyAttempts:
+      return "too many attempts";
   }
   return "unknown error";
 }
 
 ErrorCode errorCodeFromWire(uint16_t value) {
-  if (value <= static_cast<uint16_t>(ErrorCode::kSessionExpired)) {
+  if (value <= static_cast<uint16_t>(ErrorCode::kTooManyAttempts)) {
     return static_cast<ErrorCode>(value);
   }
   return ErrorCode::kInternal;

@@ -6,6 +6,8 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <unistd.h>
+
 #include <string>
 
 #include "support/run_command.h"
@@ -32,6 +34,21 @@ TEST(ChaosProcessTest, FaultsUnderLoadLoseDoubleAndReorderNothing) {
   EXPECT_GE(result->getValue<int>("faults"), 20) << run.output;
   EXPECT_GE(result->getValue<int64_t>("acknowledged"), 30000) << run.output;
   EXPECT_GT(result->getValue<int64_t>("sessionsResumed"), 0) << "the clients rode through failovers";
+}
+
+TEST(ChaosProcessTest, TheLeaderCutOffFromItsReplicasLosesAndForksNothing) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "partitions need root (each node in a network namespace of its own)";
+  }
+  auto run = testing::runCommand(chaos(
+      "--partitions --seconds 20 --rate 500 --fault-every-ms 600 --quiet --json --seed 7"));
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  Poco::JSON::Parser parser;
+  auto result = parser.parse(run.output).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_TRUE(result->getValue<bool>("ok")) << run.output;
+  auto byKind = result->getObject("faultsByKind");
+  ASSERT_TRUE(byKind->has("partition-leader")) << run.output;
+  EXPECT_GE(byKind->getValue<int>("partition-leader"), 1) << run.output;
 }
 
 TEST(ChaosProcessTest, BadOptionsAreRefusedWithTheReason) {

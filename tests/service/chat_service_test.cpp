@@ -17,7 +17,9 @@ using protocol::ErrorCode;
 // A ClientSession that records what the service sends it.
 class RecordingSession final : public ClientSession {
  public:
-  explicit RecordingSession(bool acks = true) : acks_(acks) {}
+  explicit RecordingSession(bool acks = true, std::string address = "10.0.0.1")
+      : acks_(acks), address_(std::move(address)) {}
+  std::string peerAddress() const override { return address_; }
   void push(const protocol::Push& push) override {
     std::lock_guard lock(mu_);
     pushes_.push_back(push);
@@ -64,6 +66,7 @@ class RecordingSession final : public ClientSession {
 
  private:
   const bool acks_;
+  const std::string address_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<protocol::Push> pushes_;
@@ -81,8 +84,8 @@ class ChatServiceTest : public ::testing::Test {
     std::shared_ptr<RecordingSession> session;
     ContextPtr context;
   };
-  Client connect(bool acks = true) {
-    auto session = std::make_shared<RecordingSession>(acks);
+  Client connect(bool acks = true, const std::string& address = "10.0.0.1") {
+    auto session = std::make_shared<RecordingSession>(acks, address);
     return Client{session, service_.attach(session)};
   }
   protocol::Response call(const Client& c, const protocol::Request& request) {
@@ -366,6 +369,38 @@ TEST_F(ChatServiceTest, StatusAndPing) {
   EXPECT_EQ(std::get<protocol::PingReply>(call(c, protocol::PingRequest{9}).body).nonce, 9u);
   EXPECT_NE(std::get<protocol::HelpReply>(call(c, protocol::HelpRequest{}).body).text.find("login"),
             std::string::npos);
+}
+
+TEST_F(ChatServiceTest, PasswordGuessingIsSlowedPerAccountAndPerAddress) {
+  Client owner = loggedIn("alice", "right");
+  call(owner, protocol::LogoutRequest{});
+  Client guesser = connect(true, "10.9.9.9");
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(call(guesser, protocol::LoginRequest{"alice", "wrong"}).code,
+              ErrorCode::kWrongPassword);
+  }
+  // The sixth failure locked the account for a second: even the right password waits, from
+  // any address.
+  auto locked = call(connect(true, "10.1.1.1"), protocol::LoginRequest{"alice", "right"});
+  EXPECT_EQ(locked.code, ErrorCode::kTooManyAttempts);
+  EXPECT_NE(locked.error.find("wait 1 s, then try again"), std::string::npos) << locked.error;
+  clock_.advance(1100ms);
+  EXPECT_EQ(call(guesser, protocol::LoginRequest{"alice", "wrong"}).code, ErrorCode::kWrongPassword);
+  auto doubled = call(guesser, protocol::LoginRequest{"alice", "right"});
+  EXPECT_EQ(doubled.code, ErrorCode::kTooManyAttempts);
+  EXPECT_NE(doubled.error.find("wait 2 s"), std::string::npos) << "each failure doubles the wait";
+  clock_.advance(2100ms);
+  EXPECT_TRUE(call(guesser, protocol::LoginRequest{"alice", "right"}).isOk());
+
+  // Guessing names from one address: twenty free failures, then the address waits; another
+  // address does not.
+  Client scanner = connect(true, "10.6.6.6");
+  for (int i = 0; i < 21; ++i) {
+    EXPECT_EQ(call(scanner, protocol::LoginRequest{"nobody" + std::to_string(i), "x"}).code,
+              ErrorCode::kNoSuchUser);
+  }
+  EXPECT_EQ(call(scanner, protocol::LoginRequest{"bob", "pw"}).code, ErrorCode::kTooManyAttempts);
+  loggedIn("carol");  // from 10.0.0.1: unaffected
 }
 
 }  // namespace

@@ -8,13 +8,15 @@ namespace chat::chaos {
 const char* const kChaosUsage =
     "usage: chat-chaos [--nodes N] [--seed S] [--seconds T] [--rate R] [--users U]\n"
     "                  [--fault-every-ms M] [--run-dir DIR] [--keep] [--json] [--quiet]\n"
-    "                  [--supervisor PATH] [--node-binary PATH]\n"
+    "                  [--partitions] [--supervisor PATH] [--node-binary PATH]\n"
     "\n"
     "Brings up a cluster of N nodes (3 or 5; default 3) under chat-supervisor, sends R\n"
     "messages a second (default 1000) between U users (default 8) for T seconds (default\n"
     "60), and injects a fault about every M ms (default 1000) on a schedule drawn from seed\n"
     "S: SIGKILL of the leader, SIGKILL of a replica, SIGSTOP then SIGCONT of a node, restart\n"
-    "of a dead node, never more at once than leaves a majority. Then it lets the cluster\n"
+    "of a dead node, never more at once than leaves a majority; with --partitions (root)\n"
+    "every node runs in a network namespace of its own and the leader is also cut off from\n"
+    "its replicas for a while (clients can still reach it), then healed. Then it lets the cluster\n"
     "settle, drains every recipient and checks the whole history: every acknowledged\n"
     "message delivered exactly once and in send order per sender and recipient, nothing\n"
     "delivered that was never sent. Exit 0 when the history holds, 1 on any violation,\n"
@@ -46,8 +48,9 @@ Result<ChaosOptions> parseChaosOptions(int argc, char** argv, bool& help) {
       help = true;
       return o;
     }
-    if (a == "--keep" || a == "--json" || a == "--quiet") {
-      (a == "--keep" ? o.keep : a == "--json" ? o.json : o.quiet) = true;
+    if (a == "--keep" || a == "--json" || a == "--quiet" || a == "--partitions") {
+      (a == "--keep" ? o.keep : a == "--json" ? o.json : a == "--quiet" ? o.quiet : o.partitions) =
+          true;
       continue;
     }
     if (i + 1 >= argc) {

@@ -22,6 +22,7 @@ struct ChaosOptions {
   bool keep = false;          // keep runDir afterwards
   std::string supervisorBinary;  // default: the suite's chat-supervisor
   std::string nodeBinary;        // default: the suite's chat-node
+  bool partitions = false;  // also cut the leader off from its replicas (root: namespaces)
   bool json = false;
   bool quiet = false;  // no progress lines
 };

@@ -21,6 +21,7 @@
 #include "chat/launcher/node_launcher.h"
 #include "chat/supervisor/control_socket.h"
 #include "fault_planner.h"
+#include "netns_lab.h"
 
 namespace chat::chaos {
 
@@ -273,11 +274,15 @@ class UserWorker {
 // Injects the planner's faults through the supervisor's control socket.
 class FaultInjector {
  public:
-  FaultInjector(const ChaosOptions& options, std::string control, ChaosResult& result)
+  // `lab`: the namespaces the nodes run in (partition runs), or null.
+  FaultInjector(const ChaosOptions& options, std::string control, ChaosResult& result,
+                NetnsLab* lab)
       : options_(options),
         control_(std::move(control)),
         result_(result),
-        planner_(options.seed, FaultPlanOptions{options.faultEvery, 300ms, 1500ms, 500ms, false}) {}
+        lab_(lab),
+        planner_(options.seed,
+                 FaultPlanOptions{options.faultEvery, 300ms, 1500ms, 500ms, lab != nullptr}) {}
 
   // Faults until `end`.
   void run(Clock::time_point end) {
@@ -318,6 +323,14 @@ class FaultInjector {
 
  private:
   void resumeDue(Clock::time_point now, bool all) {
+    for (auto it = cutUntil_.begin(); it != cutUntil_.end();) {
+      if (all || it->second <= now) {
+        healNode(it->first);
+        it = cutUntil_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     for (auto it = pausedUntil_.begin(); it != pausedUntil_.end();) {
       if (all || it->second <= now) {
         ask("resume " + std::to_string(it->first), FaultKind::kResume);
@@ -346,6 +359,12 @@ class FaultInjector {
     return false;
   }
 
+  void healNode(uint32_t id) {
+    if (lab_ != nullptr && lab_->heal(static_cast<int>(id)).isOk()) {
+      ++result_.faults[faultName(FaultKind::kHeal)];
+    }
+  }
+
   void injectOne() {
     auto status = readStatus(control_);
     if (!status) {
@@ -358,7 +377,9 @@ class FaultInjector {
       NodeView v;
       v.id = n.id;
       v.leader = n.id == status->leader && n.role == "leader";
-      if (n.state == "paused") {
+      if (cutUntil_.count(n.id) > 0) {
+        v.state = NodeView::State::kCut;
+      } else if (n.state == "paused") {
         v.state = NodeView::State::kPaused;
       } else if (n.state == "running" && (n.role == "leader" || n.role == "follower" ||
                                           n.role == "candidate")) {
@@ -404,16 +425,26 @@ class FaultInjector {
         ask("resume " + std::to_string(f.node), f.kind);
         break;
       case FaultKind::kPartition:
+        if (lab_ != nullptr && lab_->cut(static_cast<int>(f.node)).isOk()) {
+          ++result_.faults[faultName(f.kind)];
+          ++result_.faultCount;
+          cutUntil_[f.node] = Clock::now() + f.duration;
+        }
+        break;
       case FaultKind::kHeal:
-        break;  // needs cut-able peer links; not in this mode
+        cutUntil_.erase(f.node);
+        healNode(f.node);
+        break;
     }
   }
 
   const ChaosOptions& options_;
   std::string control_;
   ChaosResult& result_;
+  NetnsLab* lab_;
   FaultPlanner planner_;
   std::map<uint32_t, Clock::time_point> pausedUntil_;
+  std::map<uint32_t, Clock::time_point> cutUntil_;
   std::map<uint32_t, Clock::time_point> downSince_;
 };
 
@@ -445,9 +476,18 @@ Result<ChaosResult> runChaos(const ChaosOptions& options) {
       std::fprintf(stderr, "chat-chaos: %s\n", line.c_str());
     }
   };
-  // The cluster file: free loopback ports, a folder per node.
-  auto ports = launcher::freeLoopbackPorts(2 * static_cast<size_t>(o.nodes));
-  if (ports.size() != 2 * static_cast<size_t>(o.nodes)) {
+  std::unique_ptr<NetnsLab> lab;
+  if (o.partitions) {
+    auto made = NetnsLab::create(o.nodes);
+    if (!made) {
+      return made.error();
+    }
+    lab = std::move(made).value();
+  }
+  // The cluster file: free loopback ports, a folder per node; in a partition run every node
+  // has an address (and ports) of its own.
+  auto ports = lab ? std::vector<uint16_t>() : launcher::freeLoopbackPorts(2 * static_cast<size_t>(o.nodes));
+  if (!lab && ports.size() != 2 * static_cast<size_t>(o.nodes)) {
     return Status::unavailable("no free loopback ports");
   }
   std::string clusterFile = dir + "/cluster.ini";
@@ -457,16 +497,30 @@ Result<ChaosResult> runChaos(const ChaosOptions& options) {
     f << "[cluster]\nsecret = chat-chaos-secret-" << o.seed << "\n";
     size_t n = static_cast<size_t>(o.nodes);
     for (size_t i = 1; i <= n; ++i) {
-      f << "[node." << i << "]\nhost = 127.0.0.1\nclient_port = " << ports[i - 1]
-        << "\npeer_port = " << ports[n + i - 1] << "\ndata_dir = " << dir << "/node" << i
-        << "\n";
-      servers.push_back("127.0.0.1:" + std::to_string(ports[i - 1]));
+      std::string host = lab ? lab->address(static_cast<int>(i)) : "127.0.0.1";
+      uint16_t clientPort = lab ? 7001 : ports[i - 1];
+      uint16_t peerPort = lab ? 7101 : ports[n + i - 1];
+      f << "[node." << i << "]\nhost = " << host << "\nclient_port = " << clientPort
+        << "\npeer_port = " << peerPort << "\ndata_dir = " << dir << "/node" << i << "\n";
+      servers.push_back(host + ":" + std::to_string(clientPort));
     }
   }
   std::string supervisorBinary = o.supervisorBinary.empty()
                                      ? launcher::findSuiteProgram("chat-supervisor", "supervisor/app")
                                      : o.supervisorBinary;
   std::string nodeBinary = o.nodeBinary.empty() ? launcher::findChatNode() : o.nodeBinary;
+  if (lab) {
+    // The supervisor starts this instead: chat-node inside its node's namespace (exec keeps
+    // the pid, so the supervisor's signals reach the node itself).
+    std::string wrapper = dir + "/netns-node";
+    std::ofstream w(wrapper);
+    w << "#!/bin/sh\nid=\nprev=\nfor a in \"$@\"; do [ \"$prev\" = --id ] && id=$a; prev=$a; done\n"
+      << "exec ip netns exec " << lab->netns(0).substr(0, lab->netns(0).size() - 1)
+      << "$id " << nodeBinary << " \"$@\"\n";
+    w.close();
+    std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+    nodeBinary = wrapper;
+  }
   launcher::LaunchSpec spec;
   spec.binary = supervisorBinary;
   spec.args = {"--headless", "--demo", "--cluster", clusterFile, "--run-dir", dir + "/run",
@@ -532,7 +586,7 @@ Result<ChaosResult> runChaos(const ChaosOptions& options) {
   for (auto& w : workers) {
     threads.emplace_back([&w] { w->run(); });
   }
-  FaultInjector injector(o, control, result);
+  FaultInjector injector(o, control, result, lab.get());
   auto end = started + std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1000));
   std::thread reporter([&] {
     while (phase.load() == UserWorker::kLoad) {

@@ -109,7 +109,7 @@ Fault FaultPlanner::next(const std::vector<NodeView>& nodes,
   if (roll < 75 && !followers.empty()) {
     return Fault{FaultKind::kKillReplica, pick(followers), {}};
   }
-  if (options_.partitions && roll >= 90 && leaderUp) {
+  if (options_.partitions && roll >= 85 && leaderUp) {
     for (const auto& n : nodes) {
       if (n.leader && n.state == NodeView::State::kUp) {
         return Fault{FaultKind::kPartition, n.id, outage()};

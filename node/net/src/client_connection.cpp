@@ -42,6 +42,7 @@ ClientConnection::ClientConnection(std::shared_ptr<EventLoop> loop, Poco::Net::S
       lastActivity_(std::chrono::steady_clock::now()) {
   try {
     peer_ = socket_.peerAddress().toString();
+    peerHost_ = socket_.peerAddress().host().toString();
   } catch (const Poco::Exception& e) {
     peer_ = "unknown peer (" + e.displayText() + ")";
   }

@@ -60,6 +60,7 @@ class ClientConnection final : public LoopHandler,
   void push(const protocol::Push& push) override;
   void endSession(const std::string& reason) override;
   bool acksMessages() const override { return mode_.load() != Mode::kLine; }
+  std::string peerAddress() const override { return peerHost_; }
 
  private:
   enum class Mode { kUnknown, kBinary, kLine };
@@ -101,6 +102,7 @@ class ClientConnection final : public LoopHandler,
   const ListenerOptions& options_;
   const std::shared_ptr<ConnectionCounters> counters_;
   std::string peer_;
+  std::string peerHost_;  // without the port: what password guessing is throttled by
 
   std::atomic<Mode> mode_{Mode::kUnknown};
   // Owned by the loop thread

@@ -14,10 +14,12 @@ using storage::nameKey;
 // Guarded by ChatService::mu_ (the service owns every field but the immutable ones).
 class Context {
  public:
-  Context(const std::shared_ptr<ClientSession>& s, bool acks) : session(s), acksMessages(acks) {}
+  Context(const std::shared_ptr<ClientSession>& s, bool acks)
+      : session(s), acksMessages(acks), address(s ? s->peerAddress() : std::string()) {}
   // Immutable after construction
   const std::weak_ptr<ClientSession> session;
   const bool acksMessages;
+  const std::string address;
   // Guarded by the service's mu_
   std::string user;  // display name; empty when not logged in
   std::string userKey;
@@ -58,7 +60,8 @@ ChatService::ChatService(const Clock& clock, storage::MessageStore& store, Commi
       slowWork_(slowWork),
       options_(std::move(options)),
       tokens_(options_.sessionKey ? *options_.sessionKey : randomSessionKey(),
-              options_.sessionLifetime) {
+              options_.sessionLifetime),
+      throttle_(options_.loginThrottle) {
   log_.setObserver(this);
 }
 
@@ -184,19 +187,28 @@ void ChatService::authenticate(const Request& r, const std::string& username,
   if (Status s = protocol::validatePassword(password, options_.limits); !s.isOk()) {
     return r.fail(ErrorCode::kInvalidPassword, s.message());
   }
+  std::string key = nameKey(username);
+  if (auto wait = throttle_.waitFor(key, r.context->address, clock_.now()); wait.count() > 0) {
+    return r.fail(ErrorCode::kTooManyAttempts,
+                  "too many wrong passwords for " + username + " or from this address; wait " +
+                      std::to_string((wait.count() + 999) / 1000) + " s, then try again");
+  }
   // Verifying an Argon2id hash is deliberately slow: do it off the network thread.
-  slowWork_.post([this, r, username, password, unknownHint, then = std::move(then)] {
+  slowWork_.post([this, r, username, key, password, unknownHint, then = std::move(then)] {
     auto account = store_.findAccount(username);
     if (!account) {
       return r.storageError(account.error());
     }
     if (!account->has_value()) {
+      throttle_.failed("", r.context->address, clock_.now());
       return r.fail(ErrorCode::kNoSuchUser, "no such user " + username + unknownHint);
     }
     if (!hasher_.verify((*account)->passwordHash, password)) {
+      throttle_.failed(key, r.context->address, clock_.now());
       return r.fail(ErrorCode::kWrongPassword,
                     "wrong password for " + username + "; check it and try again");
     }
+    throttle_.succeeded(key);
     then(**account);
   });
 }

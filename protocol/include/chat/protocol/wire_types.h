@@ -68,6 +68,7 @@ enum class ErrorCode : uint16_t {
   kAlreadyLoggedIn = 16,
   kNotSupported = 17,
   kSessionExpired = 18,
+  kTooManyAttempts = 19,  // password guessing slowed down: wait, then try again
 };
 
 const char* errorCodeName(ErrorCode code);

@@ -24,6 +24,7 @@
 #include "chat/service/client_session.h"
 #include "chat/service/commit_log.h"
 #include "chat/service/executor.h"
+#include "chat/service/login_throttle.h"
 #include "chat/service/password_hasher.h"
 #include "chat/service/session_tokens.h"
 #include "chat/storage/message_store.h"
@@ -47,6 +48,8 @@ struct ServiceOptions {
   std::optional<SessionKey> sessionKey;
   // A token resumes its session this long after the login (or resume) that issued it.
   std::chrono::milliseconds sessionLifetime = std::chrono::hours(24);
+  // Password guessing: lockouts per account and per address (login_throttle.h).
+  LoginThrottleOptions loginThrottle;
 };
 
 // Filled in by the node: what status reports beyond the service's own counters.
@@ -125,6 +128,7 @@ class ChatService final : public ApplyObserver {
   StatusSource statusSource_;
   LeaderCheck leaderCheck_;
   const SessionTokens tokens_;
+  LoginThrottle throttle_;  // thread-safe on its own
 
   mutable Mutex mu_;
   // Logged-in sessions by name key.

@@ -22,6 +22,9 @@ class ClientSession {
   // Binary clients ack messages by id; line clients cannot, so a message handed to a line
   // client counts as delivered once written to its connection.
   virtual bool acksMessages() const = 0;
+  // The client's address without the port (for throttling password guessing); empty when
+  // unknown.
+  virtual std::string peerAddress() const { return {}; }
 };
 
 }  // namespace chat::service
