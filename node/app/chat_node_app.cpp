@@ -88,7 +88,7 @@ void ChatNodeApp::handleHelp(const std::string&, const std::string&) {
   help.setUsage("[options]");
   help.setHeader(
       "chat-node: a chat server. Accounts, private messages and history, stored in SQLite; "
-      "binary protocol version 2 and text line mode (version 1) on one port.");
+      "binary protocol version 3 and text line mode (version 1) on one port.");
   help.setFooter("Settings may also come from a config file: see etc/chat-node.properties.");
   help.format(std::cout);
   stopOptionsProcessing();

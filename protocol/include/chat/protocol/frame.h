@@ -1,4 +1,4 @@
-// Binary frames (protocol version 2) and their incremental decoder.
+// Binary frames (protocol version 3) and their incremental decoder.
 //
 //   offset  size  field
 //   0       4     length: bytes that follow this field (header + payload), big-endian

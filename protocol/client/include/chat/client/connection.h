@@ -1,4 +1,4 @@
-// Connection: one binary-protocol (version 2) connection to a chat node, for programs that
+// Connection: one binary-protocol (version 3) connection to a chat node, for programs that
 // talk to the cluster: tests, chat-bench, chat-tui. It frames requests, assigns request ids
 // that are unique across connections (a random base plus a counter, so the cluster's
 // per-sender dedupe never confuses two connections), and decodes replies and pushes.
