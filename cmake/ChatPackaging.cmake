@@ -15,6 +15,8 @@ foreach(program ${chat_programs})
   install(FILES docs/man/${program}.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 endforeach()
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The systemd template unit for one node per host (docs/deploy.md).
+install(FILES etc/systemd/chat-node@.service DESTINATION /lib/systemd/system)
 
 set(CPACK_PACKAGE_NAME chat-suite)
 set(CPACK_PACKAGE_VENDOR "the chat suite")

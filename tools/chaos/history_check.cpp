@@ -113,14 +113,18 @@ HistoryReport checkHistory(const std::vector<SentMessage>& sent,
   for (auto& [pair, list] : pairs) {
     std::sort(list.begin(), list.end());
     uint64_t highest = 0;
+    uint64_t highestSeq = 0;
     for (const auto& [seq, id] : list) {
       if (id < highest) {
         ++r.reordered;
         example(r, "out of send order: " + name(Key{pair.first, pair.second, seq}) + " has id " +
-                       std::to_string(id) + ", below an earlier send's " +
-                       std::to_string(highest));
+                       std::to_string(id) + ", below the id " + std::to_string(highest) +
+                       " of the earlier #" + std::to_string(highestSeq));
       }
-      highest = std::max(highest, id);
+      if (id > highest) {
+        highest = id;
+        highestSeq = seq;
+      }
     }
   }
   return r;

@@ -1,6 +1,7 @@
 #include "chat/service/chat_service.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "chat/common/overloaded.h"
 #include "chat/protocol/line_mode.h"
@@ -20,6 +21,11 @@ class Context {
   const std::weak_ptr<ClientSession> session;
   const bool acksMessages;
   const std::string address;
+  // Set once a send on this connection was refused for a reason a retry can cure (no
+  // leader, leadership changed): every later send on it is refused too, so the client
+  // reconnects and re-sends them all in order. Otherwise a send still in flight behind the
+  // refused one could be stored first, out of send order (chat-chaos found this).
+  std::atomic<bool> sendsFenced{false};
   // Guarded by the service's mu_
   std::string user;  // display name; empty when not logged in
   std::string userKey;
@@ -94,8 +100,20 @@ void ChatService::handle(const ContextPtr& context, uint64_t requestId,
   bool anywhere = std::holds_alternative<protocol::StatusRequest>(request) ||
                   std::holds_alternative<protocol::PingRequest>(request) ||
                   std::holds_alternative<protocol::HelpRequest>(request);
+  bool isSend = std::holds_alternative<protocol::SendRequest>(request);
+  if (isSend && context->sendsFenced.load()) {
+    Response response = Response::failure(
+        requestId, r.opcode, ErrorCode::kNotLeader,
+        "an earlier send on this connection was refused; reconnect and send again (that keeps "
+        "the order of your messages)");
+    response.body = protocol::NotLeaderReply{};
+    return r.reply(std::move(response));
+  }
   if (!anywhere && leaderCheck_) {
     if (auto hint = leaderCheck_()) {
+      if (isSend) {
+        context->sendsFenced = true;
+      }
       std::string text = hint->address.empty()
                              ? "this node is not the leader and no leader is known yet (an "
                                "election is under way); try again in a moment"
@@ -325,6 +343,7 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
   log_.propose(std::move(op), [this, r, sentAt, recipient = nameKey(q.recipient)](
                                   Result<storage::ApplyResult> result) {
     if (!result) {
+      r.context->sendsFenced = true;
       return r.fail(ErrorCode::kUnavailable, result.error().message() + "; send it again");
     }
     if (!result->isOk()) {
