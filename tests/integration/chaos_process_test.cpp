@@ -21,8 +21,16 @@ std::string chaos(const std::string& args) {
 }
 
 TEST(ChaosProcessTest, FaultsUnderLoadLoseDoubleAndReorderNothing) {
-  auto run = testing::runCommand(
-      chaos("--seconds 45 --rate 1000 --fault-every-ms 500 --quiet --json --seed 20261124"));
+#ifdef CHAT_SANITIZED
+  // Sanitized nodes manage about a quarter of the rate: stay below it, so that this checks
+  // faults rather than overload (an overloaded run is an open finding, docs/reliability.md).
+  const char* load = "--seconds 45 --rate 200 --fault-every-ms 500";
+  const int64_t expectAcked = 6000;
+#else
+  const char* load = "--seconds 45 --rate 1000 --fault-every-ms 500";
+  const int64_t expectAcked = 30000;
+#endif
+  auto run = testing::runCommand(chaos(std::string(load) + " --quiet --json --seed 20261124"));
   ASSERT_EQ(run.exitCode, 0) << run.output;
   Poco::JSON::Parser parser;
   auto result = parser.parse(run.output).extract<Poco::JSON::Object::Ptr>();
@@ -32,7 +40,7 @@ TEST(ChaosProcessTest, FaultsUnderLoadLoseDoubleAndReorderNothing) {
   EXPECT_EQ(result->getValue<int64_t>("reordered"), 0) << run.output;
   EXPECT_EQ(result->getValue<int64_t>("neverSent"), 0) << run.output;
   EXPECT_GE(result->getValue<int>("faults"), 20) << run.output;
-  EXPECT_GE(result->getValue<int64_t>("acknowledged"), 30000) << run.output;
+  EXPECT_GE(result->getValue<int64_t>("acknowledged"), expectAcked) << run.output;
   EXPECT_GT(result->getValue<int64_t>("sessionsResumed"), 0) << "the clients rode through failovers";
 }
 
