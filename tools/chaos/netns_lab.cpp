@@ -27,7 +27,18 @@ std::pair<bool, std::string> sh(const std::string& command) {
 
 }  // namespace
 
-Result<std::unique_ptr<NetnsLab>> NetnsLab::create(int nodes) {
+std::vector<int> NetnsLab::members() const {
+  std::vector<int> out;
+  for (int i = 1; i <= nodes_; ++i) {
+    out.push_back(i);
+  }
+  for (int k = 1; k <= clients_; ++k) {
+    out.push_back(100 + k);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<NetnsLab>> NetnsLab::create(int nodes, int clients) {
   if (::geteuid() != 0) {
     return Status::unavailable("partitions need root (network namespaces); run as root or "
                                "leave out --partitions");
@@ -38,7 +49,7 @@ Result<std::unique_ptr<NetnsLab>> NetnsLab::create(int nodes) {
   int pid = static_cast<int>(::getpid());
   std::string tag = std::to_string(pid % 100000);
   std::string subnet = "10.77." + std::to_string(pid % 250 + 1);
-  std::unique_ptr<NetnsLab> lab(new NetnsLab(nodes, tag, subnet));
+  std::unique_ptr<NetnsLab> lab(new NetnsLab(nodes, clients, tag, subnet));
   lab->cut_.assign(static_cast<size_t>(nodes) + 1, false);
   std::string bridge = "cb" + tag;
   std::vector<std::string> steps = {
@@ -46,7 +57,7 @@ Result<std::unique_ptr<NetnsLab>> NetnsLab::create(int nodes) {
       "ip addr add " + subnet + ".254/24 dev " + bridge,
       "ip link set " + bridge + " up",
   };
-  for (int i = 1; i <= nodes; ++i) {
+  for (int i : lab->members()) {
     std::string ns = lab->netns(i);
     std::string host = "cv" + tag + "n" + std::to_string(i);
     std::string inner = "ci" + tag + "n" + std::to_string(i);
@@ -73,7 +84,7 @@ NetnsLab::~NetnsLab() {
 }
 
 void NetnsLab::destroy() {
-  for (int i = 1; i <= nodes_; ++i) {
+  for (int i : members()) {
     sh("ip netns del " + netns(i));
     sh("ip link del cv" + tag_ + "n" + std::to_string(i));
   }

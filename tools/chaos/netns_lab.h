@@ -19,8 +19,9 @@ namespace chat::chaos {
 
 class NetnsLab {
  public:
+  // `clients` more namespaces for client programs (clientNetns(k), clientAddress(k)).
   // Errors: kUnavailable with the reason (not root, no `ip`, namespaces not allowed).
-  static Result<std::unique_ptr<NetnsLab>> create(int nodes);
+  static Result<std::unique_ptr<NetnsLab>> create(int nodes, int clients = 0);
   ~NetnsLab();
   NetnsLab(const NetnsLab&) = delete;  // owns kernel objects
   NetnsLab& operator=(const NetnsLab&) = delete;
@@ -29,15 +30,20 @@ class NetnsLab {
   std::string address(int node) const;
   // The namespace node i runs in.
   std::string netns(int node) const;
+  // Client namespace k (1-based) and its address.
+  std::string clientNetns(int k) const { return netns(100 + k); }
+  std::string clientAddress(int k) const { return address(100 + k); }
   Status cut(int node);
   Status heal(int node);
 
  private:
-  NetnsLab(int nodes, std::string tag, std::string subnet)
-      : nodes_(nodes), tag_(std::move(tag)), subnet_(std::move(subnet)) {}
+  NetnsLab(int nodes, int clients, std::string tag, std::string subnet)
+      : nodes_(nodes), clients_(clients), tag_(std::move(tag)), subnet_(std::move(subnet)) {}
+  std::vector<int> members() const;  // node numbers, then 100 + k for clients
   void destroy();
 
   int nodes_;
+  int clients_;
   std::string tag_;     // unique per run, in every name
   std::string subnet_;  // "10.77.12"
   std::vector<bool> cut_;
