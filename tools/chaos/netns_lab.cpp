@@ -48,7 +48,17 @@ Result<std::unique_ptr<NetnsLab>> NetnsLab::create(int nodes, int clients) {
   }
   int pid = static_cast<int>(::getpid());
   std::string tag = std::to_string(pid % 100000);
-  std::string subnet = "10.77." + std::to_string(pid % 250 + 1);
+  // A subnet no other lab (a test running beside this one) routes already.
+  std::string subnet;
+  for (int k = 0; k < 250 && subnet.empty(); ++k) {
+    std::string candidate = "10.77." + std::to_string((pid + k) % 250 + 1);
+    if (sh("ip -4 route show " + candidate + ".0/24").second.empty()) {
+      subnet = candidate;
+    }
+  }
+  if (subnet.empty()) {
+    return Status::unavailable("no free 10.77.x.0/24 subnet for the partition network");
+  }
   std::unique_ptr<NetnsLab> lab(new NetnsLab(nodes, clients, tag, subnet));
   lab->cut_.assign(static_cast<size_t>(nodes) + 1, false);
   std::string bridge = "cb" + tag;
