@@ -8,7 +8,8 @@ namespace chat::chaos {
 const char* const kChaosUsage =
     "usage: chat-chaos [--nodes N] [--seed S] [--seconds T] [--rate R] [--users U]\n"
     "                  [--fault-every-ms M] [--run-dir DIR] [--keep] [--json] [--quiet]\n"
-    "                  [--partitions] [--supervisor PATH] [--node-binary PATH]\n"
+    "                  [--partitions] [--request-timeout-ms T] [--supervisor PATH]\n"
+    "                  [--node-binary PATH]\n"
     "\n"
     "Brings up a cluster of N nodes (3 or 5; default 3) under chat-supervisor, sends R\n"
     "messages a second (default 1000) between U users (default 8) for T seconds (default\n"
@@ -20,7 +21,9 @@ const char* const kChaosUsage =
     "settle, drains every recipient and checks the whole history: every acknowledged\n"
     "message delivered exactly once and in send order per sender and recipient, nothing\n"
     "delivered that was never sent. Exit 0 when the history holds, 1 on any violation,\n"
-    "2 when the run could not be made. The same seed replays the same schedule.\n";
+    "2 when the run could not be made. The same seed replays the same schedule.\n"
+    "--request-timeout-ms (default 30000): how long a client waits for a send before giving\n"
+    "it up (a short one makes many sends unacknowledged, to test that path).\n";
 
 namespace {
 
@@ -94,6 +97,12 @@ Result<ChaosOptions> parseChaosOptions(int argc, char** argv, bool& help) {
         return n.error();
       }
       o.faultEvery = std::chrono::milliseconds(*n);
+    } else if (a == "--request-timeout-ms") {
+      auto n = number<int>("--request-timeout-ms", v, 100, 600000);
+      if (!n) {
+        return n.error();
+      }
+      o.requestTimeout = std::chrono::milliseconds(*n);
     } else if (a == "--run-dir") {
       o.runDir = v;
     } else if (a == "--supervisor") {

@@ -18,6 +18,7 @@ struct ChaosOptions {
   int rate = 1000;            // messages per second, all users together
   int users = 8;              // each sends to the others and receives from them
   std::chrono::milliseconds faultEvery{1000};  // mean time between faults
+  std::chrono::milliseconds requestTimeout{30000};  // the clients give a send up after this
   std::string runDir;         // cluster file, node data and logs; default a temp folder
   bool keep = false;          // keep runDir afterwards
   std::string supervisorBinary;  // default: the suite's chat-supervisor

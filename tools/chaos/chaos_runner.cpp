@@ -103,6 +103,7 @@ class UserWorker {
     client::ClusterClientOptions o;
     o.servers = servers_;
     o.seed = options_.seed * 7919 + index_ + 1;
+    o.requestTimeout = options_.requestTimeout;
     client::ClusterClient c(o);
     client_ = &c;
     login();
