@@ -213,5 +213,19 @@ TEST_F(TuiProcessTest, TheScreenIsRedrawnAfterAResizeAndSaysWhenItIsTooSmall) {
   EXPECT_TRUE(alice->waitFor("did you mean /msg?", 5s)) << alice->screen();
 }
 
+TEST(TuiWithoutClusterTest, SaysSoWhenNoNodeAnswersAndCtrlCQuits) {
+  auto ports = testing::freePorts(2);  // free a moment ago: nothing listens there
+  testing::TmuxSession t(std::string(CHAT_TUI_BINARY) + " --servers 127.0.0.1:" +
+                             std::to_string(ports[0]) + ",127.0.0.1:" + std::to_string(ports[1]),
+                         80, 24);
+  EXPECT_TRUE(t.waitFor("no node of the cluster answers; trying again in", 10s)) << t.screen();
+  t.sendKeys("C-c");
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (t.alive() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_FALSE(t.alive()) << "Ctrl+C did not quit";
+}
+
 }  // namespace
 }  // namespace chat

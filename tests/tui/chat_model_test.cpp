@@ -132,6 +132,10 @@ namespace {
 TEST(ConnectionStatusTest, TheStripAndItsFailoverBanners) {
   ConnectionStatus s;
   EXPECT_TRUE(s.alarming());
+  EXPECT_EQ(s.text(), "connecting to the cluster...");
+  s.reconnectInMillis = 1200;  // nothing answered the first round
+  EXPECT_EQ(s.text(), "no node of the cluster answers; trying again in 1.2 s");
+  s.reconnectInMillis = 0;
   s.state = ConnectionStatus::State::kConnected;
   s.node = "127.0.0.1:7001";
   s.leaderId = 1;

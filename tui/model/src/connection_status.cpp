@@ -9,6 +9,13 @@ std::string ConnectionStatus::text(bool compact) const {
   char buf[256];
   switch (state) {
     case State::kConnecting:
+      if (reconnectInMillis > 0) {
+        // No node has answered yet: say so, and when the next round of attempts starts.
+        std::snprintf(buf, sizeof buf, compact ? "no node answers; again in %.1f s"
+                                               : "no node of the cluster answers; trying again in %.1f s",
+                      reconnectInMillis / 1000.0);
+        return buf;
+      }
       return "connecting to the cluster...";
     case State::kReconnecting:
       if (compact) {
