@@ -251,6 +251,13 @@ TEST_F(ControllerTest, FailoverTurnsTheStripIntoABannerAndBack) {
                        NodeRow{2, "127.0.0.1:2", true, "leader", 5, 40, 0, ""},
                        NodeRow{3, "127.0.0.1:3", true, "follower", 5, 38, 0, ""}});
   EXPECT_EQ(controller_.state().connection.text(), "new leader node 2 (epoch 5), re-sent 3");
+  // What was stored while the client had no session is fetched at once, without the away rule.
+  const auto* deliver = last<protocol::DeliverRequest>();
+  ASSERT_NE(deliver, nullptr) << "a resume must fetch what waited meanwhile";
+  reply(lastId(), protocol::DeliverReply{{{77, "bob", "alice", "sent during the failover", 5, false}}, 0});
+  ASSERT_NE(controller_.model().find("bob"), nullptr);
+  EXPECT_EQ(controller_.model().find("bob")->awaySeparatorBefore, 0u);
+  EXPECT_EQ(controller_.model().find("bob")->messages.back().body, "sent during the failover");
   EXPECT_EQ(controller_.state().nodes[2].lag, 2u);
   now_ += 6000;
   controller_.tick(now_, 0, true);

@@ -135,8 +135,10 @@ void TuiController::onResponse(const protocol::Response& r, int64_t now) {
         return;
       }
       std::vector<uint64_t> ids;
+      // At login these waited while the user was away; after a resume they are the ones
+      // stored while this client was reconnecting: no away rule for those.
       for (const auto& m : d->messages) {
-        model_.received(m, true);
+        model_.received(m, !p.quiet);
         ids.push_back(m.id);
       }
       if (!ids.empty()) {
@@ -147,7 +149,12 @@ void TuiController::onResponse(const protocol::Response& r, int64_t now) {
         }
         selected();
       }
-      state_.notify(std::to_string(d->messages.size()) + " waiting messages delivered" +
+      if (p.quiet && d->messages.empty() && d->remaining == 0) {
+        return;
+      }
+      state_.notify(std::to_string(d->messages.size()) +
+                        (p.quiet ? " messages that arrived during the reconnect delivered"
+                                 : " waiting messages delivered") +
                         (d->remaining > 0 ? "; " + std::to_string(d->remaining) +
                                                 " more wait: /deliver"
                                           : ""),
@@ -290,6 +297,11 @@ void TuiController::onConnection(const client::ConnectionEvent& e, int64_t now) 
       nextStatusAt_ = 0;
       state_.notify("session resumed on " + e.address + "; re-sent " + std::to_string(e.resent),
                     now);
+      // Messages stored while this client had no session wait on the server: fetch them.
+      if (loggedIn_) {
+        request(protocol::DeliverRequest{0, "", ""},
+                PendingRequest{Purpose::kDeliver, 0, "", now, true});
+      }
       break;
     case Kind::kSessionLost:
       backToLogin("the session could not be resumed (" + e.detail + "); log in again", true);

@@ -62,7 +62,7 @@ class TuiController {
     uint64_t localId = 0;  // kSend
     std::string name;      // kHistory: the peer; kWhois: the user; kList: the pattern
     int64_t sentAtMillis = 0;
-    bool quiet = false;  // kList: refresh the users without a notice
+    bool quiet = false;  // kList: refresh the users without a notice; kDeliver: after a resume
   };
 
   uint64_t request(protocol::Request r, PendingRequest p);
