@@ -12,13 +12,6 @@
 
 namespace chat::tui {
 
-inline std::string lowered(std::string s) {
-  for (char& ch : s) {
-    ch = ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch + 32) : ch;
-  }
-  return s;
-}
-
 template <typename T>
 const T* bodyAs(const protocol::Response& r) {
   return std::get_if<T>(&r.body);

@@ -410,7 +410,7 @@ void TuiController::runCommand(const std::string& line, int64_t now) {
     if (const Conversation* c = model_.active()) {
       std::string peer = c->peer;
       model_.close(peer);
-      historyFetched_.erase(lowered(peer));
+      historyFetched_.erase(lowerName(peer));
       selected();
     }
   } else if (n == "/list") {
@@ -492,7 +492,7 @@ void TuiController::selected() {
   state_.scrollBack = 0;
   state_.highlightId = 0;
   if (const Conversation* c = model_.active()) {
-    std::string key = lowered(c->peer);
+    std::string key = lowerName(c->peer);
     if (historyFetched_.insert(key).second && loggedIn_) {
       fetchHistory(c->peer, 0);
     }

@@ -8,7 +8,14 @@ namespace chat::tui {
 
 namespace {
 
-std::string lower(std::string s) {
+bool sameName(const std::string& a, const std::string& b) {
+  return protocol::sameUsername(a, b);
+}
+
+}  // namespace
+
+std::string lowerName(std::string_view name) {
+  std::string s(name);
   for (char& c : s) {
     if (c >= 'A' && c <= 'Z') {
       c = static_cast<char>(c - 'A' + 'a');
@@ -16,12 +23,6 @@ std::string lower(std::string s) {
   }
   return s;
 }
-
-bool sameName(const std::string& a, const std::string& b) {
-  return lower(a) == lower(b);
-}
-
-}  // namespace
 
 const char* deliveryName(Delivery d) {
   switch (d) {
@@ -280,7 +281,7 @@ void ChatModel::historyPage(const std::string& peer, const protocol::HistoryRepl
 }
 
 void ChatModel::presence(const std::string& name, bool online, int64_t atMillis) {
-  User& u = users_[lower(name)];
+  User& u = users_[lowerName(name)];
   u.name = name;
   u.online = online;
   if (!online) {
@@ -290,7 +291,7 @@ void ChatModel::presence(const std::string& name, bool online, int64_t atMillis)
 
 void ChatModel::users(const std::vector<protocol::UserEntry>& list) {
   for (const auto& e : list) {
-    User& u = users_[lower(e.name)];
+    User& u = users_[lowerName(e.name)];
     u.name = e.name;
     u.online = e.online;
     u.lastSeenMillis = e.lastSeenMillis;
@@ -298,14 +299,14 @@ void ChatModel::users(const std::vector<protocol::UserEntry>& list) {
 }
 
 const User* ChatModel::user(const std::string& name) const {
-  auto it = users_.find(lower(name));
+  auto it = users_.find(lowerName(name));
   return it == users_.end() ? nullptr : &it->second;
 }
 
 std::vector<std::string> ChatModel::complete(const std::string& prefix) const {
   std::vector<std::string> out;
-  std::string p = lower(prefix);
-  auto matches = [&](const std::string& s) { return lower(s).rfind(p, 0) == 0; };
+  std::string p = lowerName(prefix);
+  auto matches = [&](const std::string& s) { return lowerName(s).rfind(p, 0) == 0; };
   auto add = [&](const std::string& s) {
     if (matches(s) && std::none_of(out.begin(), out.end(),
                                    [&](const std::string& o) { return sameName(o, s); })) {
@@ -349,9 +350,9 @@ std::vector<uint64_t> ChatModel::search(const std::string& text) const {
   if (c == nullptr || text.empty()) {
     return out;
   }
-  std::string needle = lower(text);
+  std::string needle = lowerName(text);
   for (const auto& m : c->messages) {
-    if (m.id != 0 && lower(m.body).find(needle) != std::string::npos) {
+    if (m.id != 0 && lowerName(m.body).find(needle) != std::string::npos) {
       out.push_back(m.id);
     }
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "chat/protocol/wire_types.h"
 #include "chat/tui/text_width.h"
 
 namespace chat::tui {
@@ -23,30 +24,6 @@ std::string agoText(int64_t thenMillis, int64_t nowMillis) {
   return std::to_string(s / 86400) + "d";
 }
 
-bool wildcardMatch(std::string_view pattern, std::string_view name) {
-  // Iterative glob with backtracking to the last '*': linear in practice, no recursion.
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-  size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
-  while (n < name.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || lower(pattern[p]) == lower(name[n]))) {
-      ++p;
-      ++n;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = n;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      n = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') {
-    ++p;
-  }
-  return p == pattern.size();
-}
-
 std::vector<std::string> userListOrder(const ChatModel& model, const std::string& filter) {
   std::vector<std::string> out;
   for (const auto& c : model.conversations()) {
@@ -54,7 +31,7 @@ std::vector<std::string> userListOrder(const ChatModel& model, const std::string
   }
   for (const auto& [key, u] : model.knownUsers()) {
     if (model.find(u.name) == nullptr && u.name != model.self() &&
-        (filter.empty() || wildcardMatch(filter, u.name))) {
+        (filter.empty() || protocol::wildcardMatch(lowerName(filter), lowerName(u.name)))) {
       out.push_back(u.name);
     }
   }

@@ -11,11 +11,16 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chat/protocol/messages.h"
 
 namespace chat::tui {
+
+// A user name folded for comparing and keying (names are case-insensitive, ASCII), as the
+// server folds them.
+std::string lowerName(std::string_view name);
 
 enum class Delivery {
   kSending,  // not yet acknowledged by the cluster

@@ -19,10 +19,8 @@ namespace chat::tui {
 // "now", "5m", "3h", "2d": how long ago `thenMillis` was; empty for 0 (never).
 std::string agoText(int64_t thenMillis, int64_t nowMillis);
 
-// Case-insensitive match with '*' (any run) and '?' (one character), as /list takes.
-bool wildcardMatch(std::string_view pattern, std::string_view name);
 // The names in the list, top to bottom: conversations, then the other users that match
-// `filter` (all when empty). A click on row i selects entry i.
+// `filter` (all when empty; '*' and '?' as /list takes them, case-insensitive). A click on row i selects entry i.
 std::vector<std::string> userListOrder(const ChatModel& model, const std::string& filter);
 
 void drawUserList(Canvas& canvas, const ChatModel& model, Rect area, int64_t nowMillis,
