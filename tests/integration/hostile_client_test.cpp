@@ -11,8 +11,7 @@
 
 #include "chat/client/connection.h"
 #include "support/line_client.h"
-#include "support/node_process.h"
-#include "support/temp_dir.h"
+#include "support/single_node_test.h"
 
 namespace chat {
 namespace {
@@ -21,34 +20,16 @@ using namespace std::chrono_literals;
 using client::Connection;
 using protocol::ErrorCode;
 
-class HostileClientTest : public ::testing::Test {
+class HostileClientTest : public testing::SingleNodeTest {
  protected:
   void SetUp() override {
-    node_ = std::make_unique<testing::NodeProcess>(dir_.file("node"));
-    ASSERT_TRUE(node_->start()) << "chat-node did not start; see " << dir_.path();
+    SingleNodeTest::SetUp();
     alice_ = loggedIn("alice");
     bob_ = loggedIn("bob");
     call(*bob_, protocol::LogoutRequest{});
     for (int i = 0; i < 20; ++i) {
       ASSERT_TRUE(call(*alice_, protocol::SendRequest{"bob", "before " + std::to_string(i)}).isOk());
     }
-  }
-  std::unique_ptr<Connection> connect() {
-    auto c = Connection::connect(node_->address(), 5000ms);
-    EXPECT_TRUE(c.has_value()) << c.error().toString();
-    return c.has_value() ? std::move(c).value() : nullptr;
-  }
-  protocol::Response call(Connection& c, const protocol::Request& r) {
-    auto response = c.call(r, 10000ms);
-    EXPECT_TRUE(response.has_value()) << response.error().toString();
-    return response.has_value() ? *response : protocol::Response{};
-  }
-  std::unique_ptr<Connection> loggedIn(const std::string& name) {
-    auto c = connect();
-    call(*c, protocol::CreateRequest{name, "pw-" + name});
-    auto login = call(*c, protocol::LoginRequest{name, "pw-" + name});
-    EXPECT_TRUE(login.isOk()) << login.error;
-    return c;
   }
   // A raw socket to the node (for what the client library would never send).
   int rawSocket() {
@@ -82,8 +63,6 @@ class HostileClientTest : public ::testing::Test {
     call(*c, protocol::LogoutRequest{});
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<testing::NodeProcess> node_;
   std::unique_ptr<Connection> alice_;
   std::unique_ptr<Connection> bob_;
 };

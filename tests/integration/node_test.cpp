@@ -4,8 +4,7 @@
 
 #include "chat/client/connection.h"
 #include "support/line_client.h"
-#include "support/node_process.h"
-#include "support/temp_dir.h"
+#include "support/single_node_test.h"
 
 namespace chat {
 namespace {
@@ -14,22 +13,8 @@ using namespace std::chrono_literals;
 using client::Connection;
 using protocol::ErrorCode;
 
-class NodeTest : public ::testing::Test {
+class NodeTest : public testing::SingleNodeTest {
  protected:
-  void SetUp() override {
-    node_ = std::make_unique<testing::NodeProcess>(dir_.file("node"));
-    ASSERT_TRUE(node_->start()) << "chat-node did not start; see " << dir_.path();
-  }
-  std::unique_ptr<Connection> connect() {
-    auto c = Connection::connect(node_->address(), 5000ms);
-    EXPECT_TRUE(c.has_value()) << c.error().toString();
-    return std::move(c).value();
-  }
-  protocol::Response call(Connection& c, const protocol::Request& r) {
-    auto response = c.call(r, 10000ms);
-    EXPECT_TRUE(response.has_value()) << response.error().toString();
-    return response.has_value() ? *response : protocol::Response{};
-  }
   // The next message pushed to `c`, skipping presence and delivery notices.
   protocol::ChatMessage nextMessage(Connection& c) {
     for (int i = 0; i < 10; ++i) {
@@ -44,16 +29,6 @@ class NodeTest : public ::testing::Test {
     }
     return {};
   }
-  std::unique_ptr<Connection> loggedIn(const std::string& name) {
-    auto c = connect();
-    call(*c, protocol::CreateRequest{name, "pw-" + name});
-    auto login = call(*c, protocol::LoginRequest{name, "pw-" + name});
-    EXPECT_TRUE(login.isOk()) << login.error;
-    return c;
-  }
-
-  testing::TempDir dir_;
-  std::unique_ptr<testing::NodeProcess> node_;
 };
 
 TEST_F(NodeTest, TwoClientsChatBothWays) {
