@@ -102,6 +102,41 @@ TEST_F(ReplicatedCommitLogTest, TheFirstNodeLeadsAndEveryStoreGetsWhatCommitted)
   EXPECT_NE(follower.error().message().find("node 1 is"), std::string::npos);
 }
 
+TEST_F(ReplicatedCommitLogTest, AClosedGateWithdrawsAProposalBeforeItIsAppended) {
+  NodeId leader = waitForLeader();
+  ASSERT_NE(leader, kNoNode);
+  ASSERT_TRUE(propose(leader, storage::CreateAccountOp{"a", "h", 1})->isOk());
+  ASSERT_TRUE(propose(leader, storage::CreateAccountOp{"b", "h", 1})->isOk());
+  // A follower refuses the first proposal; its callback closes the gate, so the second,
+  // queued right behind it, is withdrawn even if this node became leader in between (the
+  // reordering chat-chaos saw under an overloaded, sanitized cluster).
+  NodeId follower = leader == 1 ? 2 : 1;
+  std::atomic<bool> fenced{false};
+  std::promise<Result<storage::ApplyResult>> second;
+  nodes_[follower].log->propose(storage::StoreMessageOp{"a", "b", "1", 1, 1},
+                                [&](Result<storage::ApplyResult> r) { fenced = !r.has_value(); });
+  nodes_[follower].log->propose(
+      storage::StoreMessageOp{"a", "b", "2", 1, 2},
+      [&](Result<storage::ApplyResult> r) { second.set_value(std::move(r)); },
+      service::Urgency::kUrgent, [&] { return !fenced.load(); });
+  auto f = second.get_future();
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  auto r = f.get();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message(), service::kGateClosed);
+  // On the leader, a closed gate appends nothing and an open one commits.
+  std::promise<Result<storage::ApplyResult>> closed;
+  nodes_[leader].log->propose(
+      storage::StoreMessageOp{"a", "b", "3", 1, 3},
+      [&](Result<storage::ApplyResult> result) { closed.set_value(std::move(result)); },
+      service::Urgency::kUrgent, [] { return false; });
+  auto c = closed.get_future();
+  ASSERT_EQ(c.wait_for(5s), std::future_status::ready);
+  EXPECT_FALSE(c.get().has_value());
+  ASSERT_TRUE(propose(leader, storage::StoreMessageOp{"a", "b", "4", 1, 4}).has_value());
+  EXPECT_TRUE(allHold("b", 1));
+}
+
 TEST_F(ReplicatedCommitLogTest, TheNextInLineTakesOverAndNothingAcknowledgedIsLost) {
   NodeId first = waitForLeader();
   ASSERT_EQ(first, 1u);

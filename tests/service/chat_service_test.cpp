@@ -73,12 +73,71 @@ class RecordingSession final : public ClientSession {
   std::string ended_;
 };
 
+// Passes proposals to the real log, or holds them until the test fails or releases them:
+// the delay between a proposal and its turn on the commit thread, made deterministic.
+class HoldingCommitLog final : public CommitLog {
+ public:
+  explicit HoldingCommitLog(CommitLog& target) : target_(target) {}
+  void propose(storage::Operation op, Done done, Urgency urgency, Gate gate) override {
+    std::lock_guard lock(mu_);
+    if (!holding_) {
+      return target_.propose(std::move(op), std::move(done), urgency, std::move(gate));
+    }
+    held_.push_back(Held{std::move(op), std::move(done), urgency, std::move(gate)});
+  }
+  void setObserver(ApplyObserver* observer) override { target_.setObserver(observer); }
+  uint64_t commitIndex() const override { return target_.commitIndex(); }
+  uint64_t epoch() const override { return target_.epoch(); }
+
+  void hold() { holding_ = true; }
+  // Fails the oldest held proposal, as a leader that lost its leadership would.
+  void failOldest(const std::string& why) {
+    Held h = takeOldest();
+    h.done(Status::unavailable(why));
+  }
+  // Hands the held proposals to the real log in order and stops holding.
+  void releaseAll() {
+    std::deque<Held> held;
+    {
+      std::lock_guard lock(mu_);
+      held.swap(held_);
+      holding_ = false;
+    }
+    for (auto& h : held) {
+      target_.propose(std::move(h.op), std::move(h.done), h.urgency, std::move(h.gate));
+    }
+  }
+  size_t heldCount() {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+
+ private:
+  struct Held {
+    storage::Operation op;
+    Done done;
+    Urgency urgency;
+    Gate gate;
+  };
+  Held takeOldest() {
+    std::lock_guard lock(mu_);
+    Held h = std::move(held_.front());
+    held_.pop_front();
+    return h;
+  }
+  CommitLog& target_;
+  std::mutex mu_;
+  bool holding_ = false;
+  std::deque<Held> held_;
+};
+
 class ChatServiceTest : public ::testing::Test {
  protected:
   ChatServiceTest()
       : hasher_(HashCost::kMin),
         log_(std::move(LocalCommitLog::open(store_)).value()),
-        service_(clock_, store_, *log_, hasher_, executor_, ServiceOptions{}) {}
+        holding_(*log_),
+        service_(clock_, store_, holding_, hasher_, executor_, ServiceOptions{}) {}
 
   struct Client {
     std::shared_ptr<RecordingSession> session;
@@ -111,6 +170,7 @@ class ChatServiceTest : public ::testing::Test {
   PasswordHasher hasher_;
   InlineExecutor executor_;
   std::unique_ptr<LocalCommitLog> log_;
+  HoldingCommitLog holding_;
   ChatService service_;
   uint64_t nextId_ = 0;
 };
@@ -358,6 +418,41 @@ TEST_F(ChatServiceTest, AFollowerRedirectsAllButStatusPingAndHelp) {
       [] { return std::optional<protocol::NotLeaderReply>(protocol::NotLeaderReply{}); });
   EXPECT_NE(call(c, protocol::CreateRequest{"alice", "pw"}).error.find("election"),
             std::string::npos);
+}
+
+TEST_F(ChatServiceTest, SendsQueuedBehindAFailedSendAreWithdrawnSoTheirRetryKeepsSendOrder) {
+  Client alice = loggedIn("alice");
+  Client bob = loggedIn("bob");  // online: "two" would be pushed at once if it were stored
+  holding_.hold();
+  std::promise<protocol::Response> first;
+  std::promise<protocol::Response> second;
+  service_.handle(alice.context, 101, protocol::SendRequest{"bob", "one"},
+                  [&](protocol::Response r) { first.set_value(std::move(r)); });
+  service_.handle(alice.context, 102, protocol::SendRequest{"bob", "two"},
+                  [&](protocol::Response r) { second.set_value(std::move(r)); });
+  ASSERT_EQ(holding_.heldCount(), 2u);
+  // "one" fails after "two" was already queued; "two" then reaches the commit thread.
+  holding_.failOldest("this node lost leadership");
+  holding_.releaseAll();
+  auto f1 = first.get_future();
+  auto f2 = second.get_future();
+  ASSERT_EQ(f2.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(f1.get().code, ErrorCode::kUnavailable);
+  auto r2 = f2.get();
+  EXPECT_EQ(r2.code, ErrorCode::kUnavailable);
+  EXPECT_NE(r2.error.find("send it again"), std::string::npos);
+  EXPECT_EQ(*store_.pendingCount("bob"), 0u) << "stored ahead of the send before it";
+  EXPECT_EQ(bob.session->count<protocol::MessagePush>(), 0u);
+  // The connection stays fenced; the client re-sends both, in order, on a new one.
+  EXPECT_EQ(call(alice, protocol::SendRequest{"bob", "three"}).code, ErrorCode::kNotLeader);
+  service_.detach(alice.context);
+  Client again = loggedIn("alice");
+  EXPECT_TRUE(call(again, protocol::SendRequest{"bob", "one"}).isOk());
+  EXPECT_TRUE(call(again, protocol::SendRequest{"bob", "two"}).isOk());
+  auto page = std::get<protocol::HistoryReply>(call(again, protocol::HistoryRequest{"bob", 0, 10}).body);
+  ASSERT_EQ(page.messages.size(), 2u);
+  EXPECT_EQ(page.messages[0].body, "one");
+  EXPECT_EQ(page.messages[1].body, "two");
 }
 
 TEST_F(ChatServiceTest, StatusAndPing) {

@@ -127,5 +127,48 @@ TEST(LocalCommitLogTest, StorageFailureFailsTheProposalsAndStoresNothing) {
   EXPECT_EQ(ok->id, 1u);
 }
 
+TEST(LocalCommitLogTest, AClosedGateWithdrawsTheProposalsQueuedBehindAFailure) {
+  storage::InMemoryMessageStore memory;
+  FaultyStore store(memory);
+  auto log = std::move(LocalCommitLog::open(store)).value();
+  ASSERT_TRUE(proposeAndWait(*log, storage::CreateAccountOp{"a", "h", 1}).has_value());
+  ASSERT_TRUE(proposeAndWait(*log, storage::CreateAccountOp{"b", "h", 1}).has_value());
+  // The first send fails; its callback closes the gate of the client's later sends, which
+  // were queued before the failure was known: they must not be stored ahead of its retry.
+  store.failNextApplies(1);
+  std::atomic<bool> fenced{false};
+  std::promise<Result<storage::ApplyResult>> first;
+  std::promise<Result<storage::ApplyResult>> second;
+  log->propose(storage::StoreMessageOp{"a", "b", "1", 1, 1},
+               [&](Result<storage::ApplyResult> r) {
+                 if (!r) {
+                   fenced = true;
+                 }
+                 first.set_value(std::move(r));
+               });
+  log->propose(
+      storage::StoreMessageOp{"a", "b", "2", 1, 2},
+      [&](Result<storage::ApplyResult> r) { second.set_value(std::move(r)); }, Urgency::kUrgent,
+      [&] { return !fenced.load(); });
+  auto f1 = first.get_future();
+  auto f2 = second.get_future();
+  ASSERT_EQ(f1.wait_for(5s), std::future_status::ready);
+  ASSERT_EQ(f2.wait_for(5s), std::future_status::ready);
+  auto r1 = f1.get();
+  auto r2 = f2.get();
+  EXPECT_FALSE(r1.has_value());
+  // Either the two shared the failed batch or the gate withdrew the second: never stored.
+  ASSERT_FALSE(r2.has_value());
+  EXPECT_EQ(r2.error().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(*memory.pendingCount("b"), 0u);
+  // An open gate lets the retries through, in order.
+  fenced = false;
+  auto retry = proposeAndWait(*log, storage::StoreMessageOp{"a", "b", "1", 1, 1});
+  ASSERT_TRUE(retry.has_value());
+  auto pending = memory.pendingMessages("b", 10);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ(pending->front().body, "1");
+}
+
 }  // namespace
 }  // namespace chat::service

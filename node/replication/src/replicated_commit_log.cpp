@@ -88,11 +88,12 @@ ReplicatedCommitLog::~ReplicatedCommitLog() {
   failWaiting("the node is shutting down; the operation may or may not be stored");
 }
 
-void ReplicatedCommitLog::propose(storage::Operation op, Done done, service::Urgency) {
+void ReplicatedCommitLog::propose(storage::Operation op, Done done, service::Urgency,
+                                  Gate gate) {
   {
     MutexLock lock(mu_);
     if (!stopping_) {
-      proposals_.push_back(Pending{std::move(op), std::move(done)});
+      proposals_.push_back(Pending{std::move(op), std::move(done), std::move(gate)});
       cv_.notify_one();
       return;
     }
@@ -156,6 +157,12 @@ void ReplicatedCommitLog::run(const std::stop_token& stop) {
     for (auto& p : proposals) {
       if (broken_) {
         p.done(Status::unavailable("this node's storage failed; it serves nothing more"));
+        continue;
+      }
+      // An earlier proposal of the same client failed (perhaps in this very batch, while
+      // this node was between leaderships): appending this one now would store it first.
+      if (p.gate && !p.gate()) {
+        p.done(Status::unavailable(service::kGateClosed));
         continue;
       }
       auto position = core_->propose(std::move(p.op));

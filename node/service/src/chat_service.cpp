@@ -340,6 +340,9 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
   uint64_t requestKey = r.context->acksMessages ? r.id : 0;
   storage::StoreMessageOp op{sender, q.recipient, q.body, clock_.wallMillis(), requestKey};
   int64_t sentAt = op.sentAtMillis;
+  // The gate withdraws this send if one before it on the connection failed in the meantime
+  // (the failure reaches us only after this send was queued behind it).
+  auto stillInOrder = [context = r.context] { return !context->sendsFenced.load(); };
   log_.propose(std::move(op), [this, r, sentAt, recipient = nameKey(q.recipient)](
                                   Result<storage::ApplyResult> result) {
     if (!result) {
@@ -355,7 +358,7 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
     }
     bool online = onlineSession(recipient) != nullptr;
     r.ok(protocol::SendReply{result->id, online, sentAt});
-  });
+  }, Urgency::kUrgent, std::move(stillInOrder));
 }
 
 void ChatService::deleteAccount(Request& r, const protocol::DeleteAccountRequest& q) {

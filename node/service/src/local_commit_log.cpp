@@ -43,7 +43,7 @@ LocalCommitLog::~LocalCommitLog() {
   }
 }
 
-void LocalCommitLog::propose(storage::Operation op, Done done, Urgency urgency) {
+void LocalCommitLog::propose(storage::Operation op, Done done, Urgency urgency, Gate gate) {
   {
     MutexLock lock(mu_);
     if (!stopping_) {
@@ -55,7 +55,7 @@ void LocalCommitLog::propose(storage::Operation op, Done done, Urgency urgency) 
       } else if (queue_.empty()) {
         lazyDeadline_ = std::chrono::steady_clock::now() + lazyDelay_;
       }
-      queue_.push_back(Pending{std::move(op), std::move(done), urgency});
+      queue_.push_back(Pending{std::move(op), std::move(done), urgency, std::move(gate)});
       if (wake) {
         cv_.notify_one();
       }
@@ -98,6 +98,17 @@ void LocalCommitLog::run(const std::stop_token& stop) {
       if (!queue_.empty() && urgentQueued_ == 0) {
         lazyDeadline_ = std::chrono::steady_clock::now() + lazyDelay_;
       }
+    }
+    // A failed earlier batch may have closed a proposer's gate after it queued more.
+    std::erase_if(batch, [](Pending& p) {
+      if (!p.gate || p.gate()) {
+        return false;
+      }
+      p.done(Status::unavailable(kGateClosed));
+      return true;
+    });
+    if (batch.empty()) {
+      continue;
     }
     entries.clear();
     uint64_t next = applied_.load() + 1;

@@ -58,7 +58,8 @@ class ReplicatedCommitLog final : public service::CommitLog {
   ReplicatedCommitLog& operator=(const ReplicatedCommitLog&) = delete;
 
   void propose(storage::Operation op, Done done,
-               service::Urgency urgency = service::Urgency::kUrgent) override EXCLUDES(mu_);
+               service::Urgency urgency = service::Urgency::kUrgent, Gate gate = {}) override
+      EXCLUDES(mu_);
   void setObserver(service::ApplyObserver* observer) override { observer_.store(observer); }
   uint64_t commitIndex() const override { return commitIndex_.load(); }
   uint64_t epoch() const override { return epoch_.load(); }
@@ -77,6 +78,7 @@ class ReplicatedCommitLog final : public service::CommitLog {
   struct Pending {
     storage::Operation op;
     Done done;
+    Gate gate;
   };
   struct Waiting {
     uint64_t epoch;

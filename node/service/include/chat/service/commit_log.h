@@ -29,13 +29,24 @@ class ApplyObserver {
 // costing an fsync each.
 enum class Urgency { kUrgent, kLazy };
 
+// Why a proposal whose gate was closed failed.
+inline constexpr const char* kGateClosed =
+    "an earlier operation of this client was not stored, so this one was withdrawn too";
+
 class CommitLog {
  public:
   using Done = std::function<void(Result<storage::ApplyResult>)>;
+  // Asked on the commit thread just before the record is appended: false fails the proposal
+  // with kUnavailable and appends nothing. Proposals are queued, so a failure reaches its
+  // proposer after later proposals of the same client are already waiting; the gate lets
+  // the proposer withdraw those (the service keeps a connection's sends in order with it).
+  // Must not block.
+  using Gate = std::function<bool()>;
   virtual ~CommitLog() = default;
   // Appends `op`; `done` runs once it is durable and applied (with its result), or with an
   // error (kUnavailable: not committed, nothing changed). `done` must not block.
-  virtual void propose(storage::Operation op, Done done, Urgency urgency = Urgency::kUrgent) = 0;
+  virtual void propose(storage::Operation op, Done done, Urgency urgency = Urgency::kUrgent,
+                       Gate gate = {}) = 0;
   // The observer for applied records. REQUIRES: set before the first propose; the observer
   // outlives the log.
   virtual void setObserver(ApplyObserver* observer) = 0;

@@ -29,8 +29,8 @@ class LocalCommitLog final : public CommitLog {
   LocalCommitLog(const LocalCommitLog&) = delete;  // owns a thread
   LocalCommitLog& operator=(const LocalCommitLog&) = delete;
 
-  void propose(storage::Operation op, Done done, Urgency urgency = Urgency::kUrgent) override
-      EXCLUDES(mu_);
+  void propose(storage::Operation op, Done done, Urgency urgency = Urgency::kUrgent,
+               Gate gate = {}) override EXCLUDES(mu_);
   void setObserver(ApplyObserver* observer) override { observer_.store(observer); }
   uint64_t commitIndex() const override { return applied_.load(); }
   uint64_t epoch() const override { return kEpoch; }
@@ -49,6 +49,7 @@ class LocalCommitLog final : public CommitLog {
     storage::Operation op;
     Done done;
     Urgency urgency;
+    Gate gate;
   };
 
   storage::MessageStore& store_;
