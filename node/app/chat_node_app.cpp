@@ -12,7 +12,6 @@
 #include <Poco/FileChannel.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
-#include <Poco/PatternFormatter.h>
 #include <Poco/SplitterChannel.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/IntValidator.h>
@@ -22,6 +21,7 @@
 
 #include "chat/cluster/cluster_config.h"
 #include "chat/common/clock.h"
+#include "chat/common/kv_log.h"
 #include "chat/common/process_info.h"
 #include "chat/net/client_listener.h"
 #include "chat/replication/replicated_commit_log.h"
@@ -30,6 +30,7 @@
 #include "chat/service/chat_service.h"
 #include "chat/service/local_commit_log.h"
 #include "chat/storage/sqlite_store.h"
+#include "node_metrics.h"
 #include "session_key_file.h"
 
 namespace chat::node {
@@ -79,6 +80,13 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
   setting("max-frame-bytes", "N", "largest frame accepted (default 65536)");
   setting("max-output-bytes", "N",
           "disconnect a client with more unread output than this (default 8388608)");
+  setting("admin-port", "P",
+          "serve HTTP /metrics (Prometheus) and /health on port P (default: off)");
+  setting("admin-host", "HOST", "address of the admin port (default: the client address)");
+  setting("log-file", "FILE", "the log file (default DATA_DIR/chat-node.log)");
+  setting("log-rotation", "WHEN",
+          "rotate the log file: never, a size (500 K, 10 M; the default), daily, weekly");
+  setting("log-keep", "N", "rotated log files kept (default 5)");
 }
 
 void ChatNodeApp::handleHelp(const std::string&, const std::string&) {
@@ -105,24 +113,49 @@ void ChatNodeApp::handleSet(const std::string& name, const std::string& value) {
   config().setString("node." + key, value);
 }
 
-void ChatNodeApp::setupLogging() {
+Status ChatNodeApp::setupLogging() {
   std::string dataDir = config().getString("node.data_dir", "var/node");
+  std::string level = config().getString("node.log_level", "information");
+  std::string path = config().getString("node.log_file", dataDir + "/chat-node.log");
+  // Poco's FileChannel settings, passed through: rotation "never", "10 M", "500 K",
+  // "daily", "weekly", "monthly", "<n> hours"; archives numbered or timestamped, the oldest
+  // beyond log_keep deleted.
+  std::string rotation = config().getString("node.log_rotation", "10 M");
+  std::string archive = config().getString("node.log_archive", "number");
+  std::string keep = config().getString("node.log_keep", "5");
+  std::string compress = config().getString("node.log_compress", "false");
   Poco::AutoPtr<Poco::SplitterChannel> splitter(new Poco::SplitterChannel);
   Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel);
   splitter->addChannel(console);
   Poco::AutoPtr<Poco::FileChannel> file(new Poco::FileChannel);
-  file->setProperty("path", dataDir + "/chat-node.log");
-  file->setProperty("rotation", "10 M");
-  file->setProperty("archive", "number");
-  file->setProperty("purgeCount", "5");
+  std::string setting = "log_level";
+  try {
+    Poco::Logger::parseLevel(level);
+    file->setProperty("path", path);
+    setting = "log_rotation";
+    file->setProperty("rotation", rotation);
+    setting = "log_archive";
+    file->setProperty("archive", archive);
+    setting = "log_keep";
+    file->setProperty("purgeCount", keep);
+    setting = "log_compress";
+    file->setProperty("compress", compress);
+    file->setProperty("times", "utc");
+    setting = "log_file";
+    file->open();
+  } catch (const Poco::Exception& e) {
+    return Status::invalidArgument(
+        setting + " is not valid (" + e.displayText() +
+        "); see chat-node --help and docs/operations.md (Logs) for the accepted values");
+  }
   splitter->addChannel(file);
-  Poco::AutoPtr<Poco::PatternFormatter> pattern(
-      new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i %p %s: %t"));
-  Poco::AutoPtr<Poco::FormattingChannel> formatting(new Poco::FormattingChannel(pattern, splitter));
-  std::string level = config().getString("node.log_level", "information");
+  Poco::AutoPtr<KeyValueFormatter> formatter(new KeyValueFormatter);
+  Poco::AutoPtr<Poco::FormattingChannel> formatting(
+      new Poco::FormattingChannel(formatter, splitter));
   // The empty name sets every logger, including those created before this point.
   Poco::Logger::setChannel("", formatting);
   Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
+  return Status::ok();
 }
 
 int ChatNodeApp::main(const std::vector<std::string>& args) {
@@ -154,6 +187,9 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       config().setString("node.data_dir", self->dataDir);
       config().setString("node.host", self->host);
       config().setInt("node.port", self->clientPort);
+      if (self->adminPort != 0 && !config().has("node.admin_port")) {
+        config().setInt("node.admin_port", self->adminPort);
+      }
       clusterConfig = std::move(loaded).value();
     }
     std::string dataDir = config().getString("node.data_dir", "var/node");
@@ -164,7 +200,10 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
                 << "\n";
       return EXIT_CANTCREAT;
     }
-    setupLogging();
+    if (Status logging = setupLogging(); !logging.isOk()) {
+      std::cerr << "chat-node: " << logging.message() << "\n";
+      return EXIT_CONFIG;
+    }
     uint64_t openFiles = raiseOpenFileLimit();
 
     auto cost = service::parseHashCost(config().getString("node.password_hash", "interactive"));
@@ -368,10 +407,41 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     }
     listenerRef.store(listener->get());
 
+    std::unique_ptr<admin::AdminServer> adminServer;
+    NodeParts parts{nodeId, &chat, store->get(), logPtr, replicated, clusterPtr,
+                    [&listenerRef] { return listenerRef.load()->connectionCount(); },
+                    std::chrono::steady_clock::now()};
+    int adminPort = config().getInt("node.admin_port", 0);
+    if (adminPort < 0 || adminPort > 65535) {
+      log.error("admin port " + std::to_string(adminPort) + " is out of range 1..65535");
+      return EXIT_CONFIG;
+    }
+    if (adminPort != 0) {
+      admin::AdminOptions adminOptions{
+          config().getString("node.admin_host", listenerOptions.host),
+          static_cast<uint16_t>(adminPort)};
+      auto opened = admin::AdminServer::start(
+          adminOptions, admin::AdminPages{[&parts] { return renderNodeMetrics(parts); },
+                                          [&parts] { return nodeHealth(parts); }});
+      if (!opened) {
+        log.error(opened.error().message());
+        return EXIT_UNAVAILABLE;
+      }
+      adminServer = std::move(opened).value();
+      logEvent(log, Poco::Message::PRIO_INFORMATION, "admin_listening",
+               {{"address", adminOptions.host + ":" + std::to_string(adminServer->port())}},
+               "serving /metrics and /health");
+    }
+
     std::string address = listenerOptions.host + ":" + std::to_string((*listener)->port());
-    log.information("chat-node listening on " + address + ", data in " + dbPath + " (sync " + sync +
-                    ", open-file limit " + std::to_string(openFiles) + ", applied index " +
-                    std::to_string(logPtr->commitIndex()) + ")");
+    logEvent(log, Poco::Message::PRIO_INFORMATION, "listening",
+             {{"address", address},
+              {"node", std::to_string(nodeId)},
+              {"db", dbPath},
+              {"sync", sync},
+              {"open_files", std::to_string(openFiles)},
+              {"applied", std::to_string(logPtr->commitIndex())}},
+             "chat-node listening on " + address);
     if (config().has("node.port_file")) {
       std::string portFile = config().getString("node.port_file");
       std::string tmp = portFile + ".tmp";
@@ -382,9 +452,10 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       std::filesystem::rename(tmp, portFile, ec);  // atomic: readers never see half a file
     }
     waitForTerminationRequest();
-    log.information("chat-node shutting down");
+    logEvent(log, Poco::Message::PRIO_INFORMATION, "stopping", {}, "chat-node shutting down");
     // Stop in dependency order: no new requests, then no hashing tasks, then no commits,
     // so nothing calls into the chat service after it is gone.
+    adminServer.reset();
     listener->reset();
     slowWork.reset();
     commitLog.reset();

@@ -7,6 +7,8 @@
 
 #include <Poco/Util/ServerApplication.h>
 
+#include "chat/common/status.h"
+
 namespace chat::node {
 
 class ChatNodeApp final : public Poco::Util::ServerApplication {
@@ -19,7 +21,7 @@ class ChatNodeApp final : public Poco::Util::ServerApplication {
   void handleHelp(const std::string& name, const std::string& value);
   void handleConfig(const std::string& name, const std::string& value);
   void handleSet(const std::string& key, const std::string& value);
-  void setupLogging();
+  Status setupLogging();  // kInvalidArgument names the bad log_* setting
   bool helpRequested_ = false;
 };
 

@@ -243,7 +243,7 @@ TEST(ClusterSnapshotTest, ANodeThatFellBehindTheTrimmedLogReturnsThroughASnapsho
   EXPECT_GE(back->appliedIndex, leader->commitIndex) << "node 3 did not catch up";
   std::ifstream log(cluster.dataDir(3) + "/stdout.log");
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-  EXPECT_NE(text.find("installed a snapshot up to index"), std::string::npos) << text;
+  EXPECT_NE(text.find("event=snapshot_installed index="), std::string::npos) << text;
   // Node 3 now carries the cluster with node 2: without it there is no majority.
   cluster.node(1).kill(SIGKILL);
   sendSome(10);

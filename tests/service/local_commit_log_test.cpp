@@ -37,6 +37,7 @@ class FaultyStore final : public storage::MessageStore {
     return target_.pendingMessages(u, l);
   }
   Result<uint32_t> pendingCount(std::string_view u) override { return target_.pendingCount(u); }
+  Result<uint64_t> pendingTotal() override { return target_.pendingTotal(); }
   Result<storage::HistoryPage> history(std::string_view u, std::string_view p, uint64_t b,
                                        uint32_t l) override {
     return target_.history(u, p, b, l);

@@ -81,6 +81,8 @@ TEST_P(MessageStoreTest, MessagesWaitUntilMarkedDelivered) {
   uint64_t m2 = sendMessage("alice", "bob", "two");
   EXPECT_LT(m1, m2);
   EXPECT_EQ(*store_->pendingCount("bob"), 2u);
+  sendMessage("bob", "alice", "back");
+  EXPECT_EQ(*store_->pendingTotal(), 3u);
   auto first = store_->pendingMessages("bob", 1);
   ASSERT_EQ(first->size(), 1u);
   EXPECT_EQ((*first)[0].body, "one");
@@ -88,6 +90,7 @@ TEST_P(MessageStoreTest, MessagesWaitUntilMarkedDelivered) {
   ASSERT_EQ(r.delivered.size(), 1u);
   EXPECT_EQ(r.delivered[0], std::make_pair(m1, std::string("alice")));
   EXPECT_EQ(*store_->pendingCount("bob"), 1u);
+  EXPECT_EQ(*store_->pendingTotal(), 2u);
   // Marking again changes nothing; another recipient cannot mark bob's messages.
   EXPECT_TRUE(apply1(MarkDeliveredOp{"bob", {m1}, 6}).delivered.empty());
   EXPECT_TRUE(apply1(MarkDeliveredOp{"alice", {m2}, 6}).delivered.empty());

@@ -26,13 +26,14 @@ struct ClusterTimings {
   uint64_t maxLogEntries = 0;  // 0: the default
   uint64_t compactEntries = 0;
   std::string logLevel = "warning";
+  bool adminPorts = false;  // give every node an admin HTTP port (adminPort(id))
 };
 
 class ProcessCluster {
  public:
   explicit ProcessCluster(size_t size, ClusterTimings timings = {},
                           std::string secret = "integration-test-secret-42")
-      : size_(size), ports_(freePorts(2 * size)), timings_(timings) {
+      : size_(size), ports_(freePorts(3 * size)), timings_(timings) {
     writeClusterFile(clusterFile(), secret);
     for (size_t id = 1; id <= size; ++id) {
       nodes_.push_back(std::make_unique<NodeProcess>(
@@ -59,6 +60,9 @@ class ProcessCluster {
       file << "[node." << id << "]\nhost = 127.0.0.1\nclient_port = " << ports_[id - 1]
            << "\npeer_port = " << ports_[size_ + id - 1] << "\ndata_dir = " << dataDir(id)
            << "\n";
+      if (timings.adminPorts) {
+        file << "admin_port = " << adminPort(id) << "\n";
+      }
     }
   }
 
@@ -78,6 +82,7 @@ class ProcessCluster {
   std::string dataDir(size_t id) const { return dir_.file("n" + std::to_string(id)); }
   std::string address(size_t id) const { return "127.0.0.1:" + std::to_string(ports_[id - 1]); }
   uint16_t peerPort(size_t id) const { return ports_[size_ + id - 1]; }
+  uint16_t adminPort(size_t id) const { return ports_[2 * size_ + id - 1]; }
   std::vector<std::string> addresses() const {
     std::vector<std::string> out;
     for (size_t id = 1; id <= size_; ++id) {

@@ -4,6 +4,7 @@
 
 #include <Poco/Logger.h>
 
+#include "chat/common/kv_log.h"
 #include "chat/common/process_info.h"
 
 namespace chat::replication {
@@ -208,6 +209,7 @@ void ReplicatedCommitLog::processOnce(MonoTime now) {
     if (!persisted.isOk()) {
       // Sending anything now could acknowledge what is not durable: go silent instead.
       broken_ = true;
+      storageFailed_.store(true);
       failWaiting("this node's storage failed: " + persisted.message());
     }
   }
@@ -225,6 +227,7 @@ void ReplicatedCommitLog::processOnce(MonoTime now) {
     auto results = store_.apply(ready.committed);
     if (!results) {
       broken_ = true;
+      storageFailed_.store(true);
       failWaiting("this node could not apply committed entries: " + results.error().message());
       return;
     }
@@ -255,23 +258,28 @@ void ReplicatedCommitLog::processOnce(MonoTime now) {
   // Three missed heartbeats: the leader is probably gone, so clients are not sent to it.
   NodeId liveLeader = core_->liveLeader(now, options_.raft.heartbeat * 3);
   if (core_->role() != role_.load() || liveLeader != leader_.load()) {
-    Poco::Logger::get("chat.raft")
-        .information(std::string("now ") + roleName(core_->role()) + " in epoch " +
-                     std::to_string(core_->epoch()) + ", leader " +
-                     (liveLeader == kNoNode ? std::string("unknown")
-                                            : "node " + std::to_string(liveLeader)) +
-                     ", log " + std::to_string(core_->lastIndex()) + " (epoch " +
-                     std::to_string(core_->lastEpoch()) + "), commit " +
-                     std::to_string(core_->commitIndex()));
+    logEvent(Poco::Logger::get("chat.raft"), Poco::Message::PRIO_INFORMATION, "role",
+             {{"role", roleName(core_->role())},
+              {"epoch", std::to_string(core_->epoch())},
+              {"leader", liveLeader == kNoNode ? std::string("unknown")
+                                               : std::to_string(liveLeader)},
+              {"log", std::to_string(core_->lastIndex())},
+              {"log_epoch", std::to_string(core_->lastEpoch())},
+              {"commit", std::to_string(core_->commitIndex())}});
+  }
+  if (core_->role() == Role::kCandidate && role_.load() != Role::kCandidate) {
+    campaigns_.fetch_add(1);
   }
   epoch_.store(core_->epoch());
   role_.store(core_->role());
   leader_.store(liveLeader);
+  lastIndex_.store(core_->lastIndex());
   auto peers = core_->peerProgress(now);
   MutexLock lock(statusMu_);
   peers_ = std::move(peers);
   if (core_->lastElection().epoch != lastElection_.epoch) {
     lastElection_ = core_->lastElection();
+    elections_.fetch_add(1);
   }
 }
 
@@ -314,7 +322,8 @@ void ReplicatedCommitLog::maybeCompact(MonoTime now) {
   // The store applies without its own fsync in a cluster: make it durable before the log
   // entries that could rebuild it go away.
   if (Status s = store_.syncToDisk(); !s.isOk()) {
-    Poco::Logger::get("chat.raft").warning("not trimming the log: " + s.message());
+    logEvent(Poco::Logger::get("chat.raft"), Poco::Message::PRIO_WARNING, "trim_skipped",
+             {{"target", std::to_string(target)}}, "not trimming the log: " + s.message());
     return;
   }
   core_->compact(target);
@@ -342,8 +351,8 @@ void ReplicatedCommitLog::startFetch(NodeId from) {
     fetcher_.join();  // the previous fetch already reported; its thread is ending
   }
   std::string path = options_.snapshotDir + "/snapshot-in.db";
-  Poco::Logger::get("chat.raft").information("fetching a snapshot from node " +
-                                             std::to_string(from));
+  logEvent(Poco::Logger::get("chat.raft"), Poco::Message::PRIO_INFORMATION, "snapshot_fetch",
+           {{"from", std::to_string(from)}});
   fetcher_ = std::jthread([this, from, path](const std::stop_token& stop) {
     setThreadName("chat-snapshot");
     Status s = transport_.fetchSnapshot(from, path, stop);
@@ -358,18 +367,21 @@ void ReplicatedCommitLog::startFetch(NodeId from) {
 void ReplicatedCommitLog::installFetched(Result<std::string> fetched, MonoTime now) {
   auto& log = Poco::Logger::get("chat.raft");
   if (!fetched) {
-    log.warning("the snapshot fetch failed: " + fetched.error().message());
+    logEvent(log, Poco::Message::PRIO_WARNING, "snapshot_fetch_failed", {},
+             fetched.error().message());
     core_->snapshotFailed();
     return;
   }
   auto restored = store_.restoreSnapshot(*fetched);
   std::remove(fetched->c_str());
   if (!restored) {
-    log.warning("the fetched snapshot could not be installed: " + restored.error().message());
+    logEvent(log, Poco::Message::PRIO_WARNING, "snapshot_install_failed", {},
+             restored.error().message());
     core_->snapshotFailed();
     return;
   }
-  log.information("installed a snapshot up to index " + std::to_string(restored->index));
+  logEvent(log, Poco::Message::PRIO_INFORMATION, "snapshot_installed",
+           {{"index", std::to_string(restored->index)}, {"epoch", std::to_string(restored->epoch)}});
   core_->snapshotInstalled(SnapshotMeta{restored->index, restored->epoch}, now);
   commitIndex_.store(std::max(commitIndex_.load(), restored->index));
   process(now);

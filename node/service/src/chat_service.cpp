@@ -207,6 +207,7 @@ void ChatService::authenticate(const Request& r, const std::string& username,
   }
   std::string key = nameKey(username);
   if (auto wait = throttle_.waitFor(key, r.context->address, clock_.now()); wait.count() > 0) {
+    metrics_.loginsRefused.add();
     return r.fail(ErrorCode::kTooManyAttempts,
                   "too many wrong passwords for " + username + " or from this address; wait " +
                       std::to_string((wait.count() + 999) / 1000) + " s, then try again");
@@ -219,10 +220,12 @@ void ChatService::authenticate(const Request& r, const std::string& username,
     }
     if (!account->has_value()) {
       throttle_.failed("", r.context->address, clock_.now());
+      metrics_.loginsRefused.add();
       return r.fail(ErrorCode::kNoSuchUser, "no such user " + username + unknownHint);
     }
     if (!hasher_.verify((*account)->passwordHash, password)) {
       throttle_.failed(key, r.context->address, clock_.now());
+      metrics_.loginsRefused.add();
       return r.fail(ErrorCode::kWrongPassword,
                     "wrong password for " + username + "; check it and try again");
     }
@@ -343,8 +346,13 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
   // The gate withdraws this send if one before it on the connection failed in the meantime
   // (the failure reaches us only after this send was queued behind it).
   auto stillInOrder = [context = r.context] { return !context->sendsFenced.load(); };
-  log_.propose(std::move(op), [this, r, sentAt, recipient = nameKey(q.recipient)](
+  log_.propose(std::move(op), [this, r, sentAt, proposedAt = clock_.now(),
+                               recipient = nameKey(q.recipient)](
                                   Result<storage::ApplyResult> result) {
+    metrics_.commitLatency.observe(clock_.now() - proposedAt);
+    if (!result || !result->isOk()) {
+      metrics_.sendsRefused.add();
+    }
     if (!result) {
       r.context->sendsFenced = true;
       return r.fail(ErrorCode::kUnavailable, result.error().message() + "; send it again");
@@ -592,6 +600,7 @@ void ChatService::onApplied(const storage::LogEntry& entry, const storage::Apply
     if (result.duplicate) {
       return;  // pushed (or waiting) already under its first id
     }
+    metrics_.messagesReceived.add();
     std::shared_ptr<ClientSession> recipient;
     bool acks = true;
     {
@@ -620,6 +629,7 @@ void ChatService::onApplied(const storage::LogEntry& entry, const storage::Apply
     return;
   }
   if (const auto* op = std::get_if<storage::MarkDeliveredOp>(&entry.op)) {
+    metrics_.messagesDelivered.add(result.delivered.size());
     for (const auto& [id, sender] : result.delivered) {
       if (auto session = onlineSession(nameKey(sender))) {
         session->push(protocol::DeliveredPush{id, op->recipient, op->atMillis});

@@ -188,6 +188,15 @@ Result<uint32_t> InMemoryMessageStore::pendingCount(std::string_view username) {
   return static_cast<uint32_t>(pending->size());
 }
 
+Result<uint64_t> InMemoryMessageStore::pendingTotal() {
+  MutexLock lock(mu_);
+  uint64_t n = 0;
+  for (const auto& [id, m] : messages_) {
+    n += m.message.delivered ? 0 : 1;
+  }
+  return n;
+}
+
 Result<HistoryPage> InMemoryMessageStore::history(std::string_view username, std::string_view peer,
                                                   uint64_t beforeId, uint32_t limit) {
   MutexLock lock(mu_);

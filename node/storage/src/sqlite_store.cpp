@@ -567,6 +567,16 @@ Result<uint32_t> SqliteMessageStore::pendingCount(std::string_view username) {
   });
 }
 
+Result<uint64_t> SqliteMessageStore::pendingTotal() {
+  return guarded("counting waiting messages", [&]() -> Result<uint64_t> {
+    Impl::Reader reader(*impl_);
+    Int64 n = 0;
+    // Counts the partial index messages_wait, which holds only the waiting messages.
+    *reader << "SELECT count(*) FROM messages WHERE delivered_at = 0", into(n), now;
+    return static_cast<uint64_t>(n);
+  });
+}
+
 Result<HistoryPage> SqliteMessageStore::history(std::string_view username, std::string_view peer,
                                                 uint64_t beforeId, uint32_t limit) {
   return guarded("reading history", [&]() -> Result<HistoryPage> {

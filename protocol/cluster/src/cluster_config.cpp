@@ -147,6 +147,11 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
     }
     node.clientPort = static_cast<uint16_t>(*client);
     node.peerPort = static_cast<uint16_t>(*peer);
+    auto admin = number(*ini, section + ".admin_port", 0, 0, 65535, where);
+    if (!admin) {
+      return admin.error();
+    }
+    node.adminPort = static_cast<uint16_t>(*admin);
     node.dataDir = ini->getString(section + ".data_dir", "");
     node.restart = ini->getString(section + ".restart", "");
     if (!node.restart.empty() && node.restart != "on-failure" && node.restart != "never") {
@@ -156,7 +161,11 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
     if (node.dataDir.empty()) {
       return Status::invalidArgument(where + ": data_dir is missing");
     }
-    for (const auto& endpoint : {node.clientAddress(), node.peerAddress()}) {
+    std::vector<std::string> used{node.clientAddress(), node.peerAddress()};
+    if (node.adminPort != 0) {
+      used.push_back(node.host + ":" + std::to_string(node.adminPort));
+    }
+    for (const auto& endpoint : used) {
       if (!endpoints.insert(endpoint).second) {
         return Status::invalidArgument(where + ": " + endpoint + " is used twice in the cluster");
       }

@@ -73,6 +73,12 @@ class ReplicatedCommitLog final : public service::CommitLog {
   std::vector<RaftCore::PeerProgress> peerProgress() const EXCLUDES(statusMu_);
   // The last change of leader this node saw and why (epoch 0 when none yet).
   ElectionNote lastElection() const EXCLUDES(statusMu_);
+  // For /metrics: leaders this node saw elected, times it stood for election, the index of
+  // its last log entry, and whether its storage failed (it then serves nothing).
+  uint64_t electionsSeen() const { return elections_.load(); }
+  uint64_t campaigns() const { return campaigns_.load(); }
+  uint64_t lastIndex() const { return lastIndex_.load(); }
+  bool storageFailed() const { return storageFailed_.load(); }
 
  private:
   struct Pending {
@@ -119,6 +125,10 @@ class ReplicatedCommitLog final : public service::CommitLog {
   std::atomic<uint64_t> epoch_{0};
   std::atomic<Role> role_{Role::kFollower};
   std::atomic<NodeId> leader_{kNoNode};
+  std::atomic<uint64_t> elections_{0};
+  std::atomic<uint64_t> campaigns_{0};
+  std::atomic<uint64_t> lastIndex_{0};
+  std::atomic<bool> storageFailed_{false};
 
   mutable Mutex statusMu_;
   std::vector<RaftCore::PeerProgress> peers_ GUARDED_BY(statusMu_);

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "chat/common/clock.h"
+#include "chat/common/metrics.h"
 #include "chat/common/mutex.h"
 #include "chat/protocol/messages.h"
 #include "chat/service/client_session.h"
@@ -57,6 +58,17 @@ using StatusSource = std::function<protocol::NodeStatus()>;
 // Filled in by a clustered node: nullopt while this node leads, else where the leader is.
 using LeaderCheck = std::function<std::optional<protocol::NotLeaderReply>()>;
 
+// What the service counts for /metrics. Received and delivered count applied records, so
+// every node of a cluster reports the same figures for the same log; the commit latency is
+// measured where the send was proposed (on the leader).
+struct ServiceMetrics {
+  Counter messagesReceived;   // messages stored (a retried send counts once)
+  Counter messagesDelivered;  // messages handed to their recipient (acknowledged)
+  Counter sendsRefused;       // sends that reached the log and were not stored
+  Counter loginsRefused;      // wrong passwords, unknown users, throttled attempts
+  LatencyHistogram commitLatency;  // a send from proposal to applied, on the proposing node
+};
+
 class ChatService final : public ApplyObserver {
  public:
   using Reply = std::function<void(protocol::Response)>;
@@ -78,6 +90,7 @@ class ChatService final : public ApplyObserver {
   // REQUIRES: set before the first request. Without one, the node serves everything.
   void setLeaderCheck(LeaderCheck check) { leaderCheck_ = std::move(check); }
   size_t sessionCount() const EXCLUDES(mu_);
+  const ServiceMetrics& metrics() const { return metrics_; }
 
   // ApplyObserver: pushes for records applied by the log.
   void onApplied(const storage::LogEntry& entry, const storage::ApplyResult& result) override
@@ -129,6 +142,7 @@ class ChatService final : public ApplyObserver {
   LeaderCheck leaderCheck_;
   const SessionTokens tokens_;
   LoginThrottle throttle_;  // thread-safe on its own
+  ServiceMetrics metrics_;  // thread-safe on its own
 
   mutable Mutex mu_;
   // Logged-in sessions by name key.

@@ -22,6 +22,7 @@ class InMemoryMessageStore final : public MessageStore {
   Result<std::vector<protocol::ChatMessage>> pendingMessages(std::string_view username,
                                                              uint32_t limit) override EXCLUDES(mu_);
   Result<uint32_t> pendingCount(std::string_view username) override EXCLUDES(mu_);
+  Result<uint64_t> pendingTotal() override EXCLUDES(mu_);
   Result<HistoryPage> history(std::string_view username, std::string_view peer, uint64_t beforeId,
                               uint32_t limit) override EXCLUDES(mu_);
   Result<std::vector<protocol::ChatMessage>> messagesAfter(uint64_t afterId,

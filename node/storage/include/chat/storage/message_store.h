@@ -64,6 +64,8 @@ class MessageStore {
   virtual Result<std::vector<protocol::ChatMessage>> pendingMessages(std::string_view username,
                                                                      uint32_t limit) = 0;
   virtual Result<uint32_t> pendingCount(std::string_view username) = 0;
+  // Undelivered messages of every account: the queue depth /metrics reports.
+  virtual Result<uint64_t> pendingTotal() = 0;
   // Messages between `username` and `peer` with id < beforeId (0 = no bound), newest `limit`.
   virtual Result<HistoryPage> history(std::string_view username, std::string_view peer,
                                       uint64_t beforeId, uint32_t limit) = 0;

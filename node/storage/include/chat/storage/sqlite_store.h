@@ -44,6 +44,7 @@ class SqliteMessageStore final : public MessageStore {
   Result<std::vector<protocol::ChatMessage>> pendingMessages(std::string_view username,
                                                              uint32_t limit) override;
   Result<uint32_t> pendingCount(std::string_view username) override;
+  Result<uint64_t> pendingTotal() override;
   Result<HistoryPage> history(std::string_view username, std::string_view peer, uint64_t beforeId,
                               uint32_t limit) override;
   Result<std::vector<protocol::ChatMessage>> messagesAfter(uint64_t afterId,

@@ -18,6 +18,7 @@
 //   client_port = 7001
 //   peer_port = 7101
 //   data_dir = var/node1
+//   admin_port = 7201          ; optional: HTTP /metrics and /health (off by default)
 //
 // Thread contract: plain values; loading is a pure function of the file.
 #ifndef CHAT_CLUSTER_CLUSTER_CONFIG_H_
@@ -38,6 +39,7 @@ struct NodeConfig {
   std::string host;
   uint16_t clientPort = 0;
   uint16_t peerPort = 0;
+  uint16_t adminPort = 0;  // HTTP /metrics and /health; 0: off
   std::string dataDir;
   std::string restart;  // this node's restart policy for chat-supervisor; empty: the cluster's
   std::string clientAddress() const { return host + ":" + std::to_string(clientPort); }
