@@ -34,6 +34,9 @@ const char* kUsage =
     "                        also when stdout is not a terminal)\n"
     "  --demo                killed nodes stay down until restarted by command\n"
     "  --detach              nodes keep running if the supervisor is killed\n"
+    "  --watch               start no node: watch every node of the file over the network\n"
+    "                        (they run on other hosts or under systemd); per node, the\n"
+    "                        cluster file's supervise = watch does the same\n"
     "  --restart MODE        never | on-failure (default: the cluster file's [supervisor]\n"
     "                        restart, else on-failure)\n"
     "  --max-restarts N      give up on a node after N restarts within the period\n"
@@ -140,6 +143,7 @@ int main(int argc, char** argv) {
     return true;
   };
   int maxRestarts = -1;  // -1: from the cluster file
+  bool watchAll = false;
   bool headless = false;
   std::string restartMode;  // empty: from the cluster file
   int period = -1;
@@ -155,6 +159,8 @@ int main(int argc, char** argv) {
       o.policy.demo = true;
     } else if (a == "--detach") {
       o.detach = true;
+    } else if (a == "--watch") {
+      watchAll = true;
     } else if (a == "--max-restarts") {
       if (!number(i, a, maxRestarts)) {
         return 2;
@@ -212,11 +218,15 @@ int main(int argc, char** argv) {
     if (!n.restart.empty() && restartMode.empty()) {
       o.policy.restartModes[n.id] = *parseRestartMode(n.restart);
     }
+    if (watchAll || n.supervise == "watch") {
+      o.policy.watched.insert(n.id);
+    }
   }
+  bool spawnsAny = o.policy.watched.size() < o.config.nodes.size();
   if (o.nodeBinary.empty()) {
     o.nodeBinary = launcher::findChatNode();
   }
-  if (::access(o.nodeBinary.c_str(), X_OK) != 0) {
+  if (spawnsAny && ::access(o.nodeBinary.c_str(), X_OK) != 0) {
     std::cerr << "chat-supervisor: cannot run " << o.nodeBinary
               << "; build it (tools/build) or name it with --node-binary\n";
     return 2;

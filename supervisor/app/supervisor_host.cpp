@@ -261,7 +261,7 @@ std::string SupervisorHost::command(const std::string& line) {
 std::string SupervisorHost::statusTable() const {
   std::ostringstream o;
   char line[256];
-  std::snprintf(line, sizeof line, "%-4s %-8s %-9s %-14s %6s %8s %6s %8s %8s  %s\n", "node",
+  std::snprintf(line, sizeof line, "%-4s %-8s %-11s %-14s %6s %8s %6s %8s %8s  %s\n", "node",
                 "pid", "state", "role", "epoch", "commit", "lag", "uptime", "restarts",
                 "last exit");
   o << line;
@@ -271,9 +271,12 @@ std::string SupervisorHost::statusTable() const {
     if (r.pid > 0) {
       auto s = std::chrono::duration_cast<std::chrono::seconds>(t - r.startedAt).count();
       uptime = std::to_string(s) + "s";
+    } else if (r.watched && r.state == NodeState::kRunning) {
+      uptime = std::to_string(r.uptimeMillis / 1000) + "s";
     }
-    std::snprintf(line, sizeof line, "%-4u %-8s %-9s %-14s %6llu %8llu %6llu %8s %8d  %s\n", r.id,
-                  r.pid > 0 ? std::to_string(r.pid).c_str() : "-", stateName(r.state),
+    std::string pid = r.watched ? "remote" : r.pid > 0 ? std::to_string(r.pid) : "-";
+    std::snprintf(line, sizeof line, "%-4u %-8s %-11s %-14s %6llu %8llu %6llu %8s %8d  %s\n", r.id,
+                  pid.c_str(), stateName(r.state),
                   r.role.empty() ? "-" : r.role.c_str(), static_cast<unsigned long long>(r.epoch),
                   static_cast<unsigned long long>(r.commitIndex),
                   static_cast<unsigned long long>(r.lag), uptime.c_str(), r.restarts,
@@ -290,6 +293,7 @@ std::string SupervisorHost::statusJson() const {
   bool first = true;
   for (const auto& r : supervisor_.rows()) {
     o << (first ? "" : ",") << "{\"id\":" << r.id << ",\"pid\":" << r.pid
+      << ",\"watched\":" << (r.watched ? "true" : "false")
       << ",\"state\":" << jsonQuote(stateName(r.state)) << ",\"role\":" << jsonQuote(r.role)
       << ",\"epoch\":" << r.epoch << ",\"commitIndex\":" << r.commitIndex << ",\"lag\":" << r.lag
       << ",\"restarts\":" << r.restarts << ",\"lastExit\":" << jsonQuote(r.lastExit) << "}";
@@ -360,7 +364,7 @@ int SupervisorHost::run(Frontend& frontend) {
         results.swap(impl_->results);
       }
       for (auto& [id, s] : results) {
-        supervisor_.polled(id, s, now());
+        execute(supervisor_.polled(id, s, now()));
       }
     }
     auto events = supervisor_.takeNewEvents();

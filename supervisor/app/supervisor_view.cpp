@@ -21,10 +21,14 @@ std::string clip(const std::string& s, int width) {
 }
 
 std::string uptimeOf(const NodeRow& r, MonoTime now) {
-  if (r.pid <= 0) {
+  long long s = 0;
+  if (r.pid > 0) {
+    s = std::chrono::duration_cast<std::chrono::seconds>(now - r.startedAt).count();
+  } else if (r.watched && r.state == NodeState::kRunning) {
+    s = static_cast<long long>(r.uptimeMillis / 1000);  // as the node reports it
+  } else {
     return "-";
   }
-  auto s = std::chrono::duration_cast<std::chrono::seconds>(now - r.startedAt).count();
   char buf[32];
   if (s >= 3600) {
     std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(s / 3600),
@@ -160,7 +164,7 @@ void SupervisorView::render(const SupervisorHost& host) {
   }
   size_t running = 0;
   for (const auto& r : sup.rows()) {
-    running += r.pid > 0 && r.state == NodeState::kRunning ? 1U : 0U;
+    running += (r.pid > 0 || r.watched) && r.state == NodeState::kRunning ? 1U : 0U;
   }
   std::string title = " chat-supervisor  " + clusterFile_ + "  leader: " +
                       (sup.leader() != 0 ? "node " + std::to_string(sup.leader()) + " (epoch " +
@@ -174,7 +178,7 @@ void SupervisorView::render(const SupervisorHost& host) {
   attroff(COLOR_PAIR(kHeader) | A_BOLD);
 
   char line[512];
-  std::snprintf(line, sizeof line, "  %-4s %-8s %-9s %-13s %6s %8s %6s %8s %8s  %s", "node", "pid",
+  std::snprintf(line, sizeof line, "  %-4s %-8s %-11s %-13s %6s %8s %6s %8s %8s  %s", "node", "pid",
                 "state", "role", "epoch", "commit", "lag", "uptime", "restarts", "last exit");
   attron(A_BOLD);
   mvaddstr(2, 0, clip(line, width).c_str());
@@ -182,15 +186,16 @@ void SupervisorView::render(const SupervisorHost& host) {
   int y = 3;
   for (size_t i = 0; i < sup.rows().size() && y < height - 4; ++i, ++y) {
     const NodeRow& r = sup.rows()[i];
-    std::snprintf(line, sizeof line, "%c %-4u %-8s %-9s %-13s %6llu %8llu %6llu %8s %8d  %s",
-                  i == selected_ ? '>' : ' ', r.id,
-                  r.pid > 0 ? std::to_string(r.pid).c_str() : "-", stateName(r.state),
+    std::string pid = r.watched ? "remote" : r.pid > 0 ? std::to_string(r.pid) : "-";
+    std::snprintf(line, sizeof line, "%c %-4u %-8s %-11s %-13s %6llu %8llu %6llu %8s %8d  %s",
+                  i == selected_ ? '>' : ' ', r.id, pid.c_str(), stateName(r.state),
                   r.role.empty() ? "-" : r.role.c_str(), static_cast<unsigned long long>(r.epoch),
                   static_cast<unsigned long long>(r.commitIndex),
                   static_cast<unsigned long long>(r.lag), uptimeOf(r, now).c_str(), r.restarts,
                   r.lastExit.empty() ? "-" : r.lastExit.c_str());
     short colour = r.role == "leader"                ? kLeader
                    : r.state == NodeState::kPaused   ? kPaused
+                   : r.watched ? (r.state == NodeState::kRunning ? 0 : kDown)
                    : r.pid <= 0                      ? kDown
                                                      : 0;
     attr_t attrs = (colour != 0 ? COLOR_PAIR(colour) : 0) | (i == selected_ ? A_REVERSE : 0);

@@ -64,6 +64,33 @@ TEST(ClusterConfigTest, ReadsTheSupervisorSection) {
       << bad.error().message();
 }
 
+TEST(ClusterConfigTest, ReadsTheAdminPortAndHowTheSupervisorTreatsANode) {
+  auto c = parseClusterConfig(
+      std::string(kGood) + "[node.9]\nhost = 10.0.0.9\nclient_port = 7009\npeer_port = 7109\n"
+                           "data_dir = n9\nadmin_port = 7209\nsupervise = watch\n",
+      "test.ini");
+  ASSERT_TRUE(c.has_value()) << c.error().toString();
+  EXPECT_EQ(c->node(9)->adminPort, 7209);
+  EXPECT_EQ(c->node(9)->supervise, "watch");
+  EXPECT_EQ(c->node(1)->adminPort, 0);  // off
+  EXPECT_EQ(c->node(1)->supervise, "spawn");
+  auto bad = parseClusterConfig(
+      std::string(kGood) + "[node.9]\nhost = 10.0.0.9\nclient_port = 7009\npeer_port = 7109\n"
+                           "data_dir = n9\nsupervise = sometimes\n",
+      "bad.ini");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("[node.9]: supervise = 'sometimes' is not spawn or watch"),
+            std::string::npos)
+      << bad.error().message();
+  auto clash = parseClusterConfig(
+      std::string(kGood) + "[node.9]\nhost = 10.0.0.9\nclient_port = 7009\npeer_port = 7109\n"
+                           "data_dir = n9\nadmin_port = 7009\n",
+      "bad.ini");
+  ASSERT_FALSE(clash.has_value());
+  EXPECT_NE(clash.error().message().find("10.0.0.9:7009 is used twice"), std::string::npos)
+      << clash.error().message();
+}
+
 std::string errorOf(const std::string& text) {
   auto c = parseClusterConfig(text, "bad.ini");
   EXPECT_FALSE(c.has_value());

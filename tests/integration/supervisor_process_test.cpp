@@ -264,6 +264,56 @@ TEST(SupervisorProcessTest, DetachedNodesOutliveTheSupervisor) {
   EXPECT_FALSE(cluster.status(1).has_value());
 }
 
+TEST(SupervisorProcessTest, WatchModeFollowsNodesItDidNotStartAndLeavesThemRunning) {
+  // The nodes run on their own, as under systemd on other hosts; the supervisor only watches.
+  testing::ProcessCluster cluster(3);
+  ASSERT_TRUE(cluster.startAll());
+  size_t leader = cluster.waitForLeader();
+  ASSERT_NE(leader, 0u);
+  SupervisorProcess sup(cluster.clusterFile(), cluster.file("run"), {"--watch"});
+  ASSERT_TRUE(sup.waitForEvent("watching 3 nodes that run elsewhere", 10s)) << sup.events();
+  ASSERT_TRUE(sup.waitForEvent("leader is node " + std::to_string(leader), 10s)) << sup.events();
+  EXPECT_EQ(sup.events().find("started (pid"), std::string::npos) << sup.events();
+  auto status = sup.ctl("status");
+  ASSERT_EQ(status.exitCode, 0) << status.output;
+  for (const char* part : {"remote", "running", "leader", "follower"}) {
+    EXPECT_NE(status.output.find(part), std::string::npos) << part << "\n" << status.output;
+  }
+  size_t other = leader == 1 ? 2 : 1;
+  auto refused = sup.ctl("kill " + std::to_string(other));
+  EXPECT_EQ(refused.exitCode, 1);
+  EXPECT_NE(refused.output.find("runs elsewhere; this supervisor only watches it"),
+            std::string::npos)
+      << refused.output;
+
+  // The leader dies where it runs: the supervisor sees it fall silent and hurries the next.
+  cluster.node(leader).kill(SIGKILL);
+  EXPECT_TRUE(sup.waitForEvent("node " + std::to_string(leader) + " stopped answering", 10s))
+      << sup.events();
+  EXPECT_TRUE(sup.waitForEvent("the leader is gone: asked node", 10s)) << sup.events();
+  std::vector<size_t> rest;
+  for (size_t id = 1; id <= 3; ++id) {
+    if (id != leader) {
+      rest.push_back(id);
+    }
+  }
+  size_t next = cluster.waitForLeader(rest);
+  ASSERT_NE(next, 0u);
+  EXPECT_TRUE(sup.waitForEvent("leader is node " + std::to_string(next), 10s)) << sup.events();
+  EXPECT_NE(sup.ctl("status").output.find("unreachable"), std::string::npos);
+
+  // Back where it runs, it is seen again; stopping the supervisor stops no node.
+  ASSERT_TRUE(cluster.node(leader).start());
+  EXPECT_TRUE(sup.waitForEvent("node " + std::to_string(leader) + " answers again", 10s))
+      << sup.events();
+  EXPECT_EQ(sup.ctl("stop").exitCode, 0);
+  sup.signal(SIGTERM);
+  EXPECT_EQ(sup.exitStatus(), 0);
+  for (size_t id = 1; id <= 3; ++id) {
+    EXPECT_TRUE(cluster.status(id).has_value()) << "node " << id << " was stopped";
+  }
+}
+
 TEST(SupervisorProcessTest, ANodeThatCannotStartIsReportedWithTheEndOfItsLog) {
   testing::ProcessCluster cluster(3);
   // Every node refuses this option: its log says so, and the supervisor repeats it.

@@ -164,5 +164,71 @@ TEST_F(ClusterSupervisorTest, RestartStopsARunningNodeAndStartsItWhenItExits) {
   EXPECT_EQ(std::get<SpawnNode>(after[0]).id, 2u);
 }
 
+TEST(WatchedNodesTest, AreNeverSpawnedOrSignalledAndTheirLeaderIsReplacedWhenItFallsSilent) {
+  SupervisorOptions o;
+  o.nodes = {1, 2, 3};
+  o.watched = {1, 2, 3};
+  ClusterSupervisor sup(o);
+  MonoTime t{};
+  EXPECT_TRUE(sup.start(t).empty()) << "a watched node is not started from here";
+  EXPECT_EQ(sup.row(1)->state, NodeState::kStarting);
+  EXPECT_TRUE(sup.polled(1, statusOf("leader", 2, 10), t).empty());
+  EXPECT_TRUE(sup.polled(2, statusOf("follower", 2, 10), t).empty());
+  sup.polled(3, std::nullopt, t);
+  EXPECT_EQ(sup.row(1)->state, NodeState::kRunning);
+  EXPECT_EQ(sup.row(3)->state, NodeState::kUnreachable);
+  EXPECT_EQ(sup.leader(), 1u);
+  sup.polled(3, statusOf("follower", 2, 10), t);
+  EXPECT_EQ(sup.row(3)->state, NodeState::kRunning);
+
+  // Commands that need the process are refused with what to do instead.
+  for (auto r : {sup.kill(2, false, t), sup.pause(2, false, t), sup.resume(2, t),
+                 sup.restart(2, t), sup.killLeader(false, t)}) {
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message().find("runs elsewhere; this supervisor only watches it"),
+              std::string::npos)
+        << r.error().message();
+    EXPECT_NE(r.error().message().find("systemctl"), std::string::npos);
+  }
+  EXPECT_TRUE(sup.restartAll(t)->empty());
+
+  // The leader falls silent: the next in line is asked to stand, over the network.
+  auto actions = sup.polled(1, std::nullopt, t);
+  ASSERT_EQ(actions.size(), 1u);
+  ASSERT_TRUE(std::holds_alternative<AskToCampaign>(actions[0]));
+  EXPECT_EQ(std::get<AskToCampaign>(actions[0]).id, 2u);
+  EXPECT_EQ(sup.row(1)->state, NodeState::kUnreachable);
+  EXPECT_EQ(sup.leader(), 0u);
+  sup.polled(2, statusOf("leader", 3, 12), t);
+  EXPECT_EQ(sup.leader(), 2u);
+  // It comes back as a follower.
+  sup.polled(1, statusOf("follower", 3, 12), t);
+  EXPECT_EQ(sup.row(1)->state, NodeState::kRunning);
+  EXPECT_TRUE(sup.stopAll(t).empty()) << "quitting stops nothing that runs elsewhere";
+  EXPECT_TRUE(sup.allDown());
+}
+
+TEST(WatchedNodesTest, AMixedClusterCountsWatchedNodesTowardsTheMajority) {
+  SupervisorOptions o;
+  o.nodes = {1, 2, 3};
+  o.watched = {3};
+  ClusterSupervisor sup(o);
+  MonoTime t{};
+  auto spawns = sup.start(t);
+  ASSERT_EQ(spawns.size(), 2u);
+  sup.spawned(1, 101, t);
+  sup.spawned(2, 102, t);
+  sup.polled(1, statusOf("leader", 1, 5), t);
+  sup.polled(2, statusOf("follower", 1, 5), t);
+  sup.polled(3, statusOf("follower", 1, 5), t);
+  // Killing node 1 leaves 2 and the watched 3: a majority, no confirmation needed.
+  EXPECT_TRUE(sup.kill(1, false, t).has_value());
+  sup.polled(3, std::nullopt, t);
+  // Now killing node 2 would leave only node 1 serving.
+  auto r = sup.kill(2, false, t);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), StatusCode::kAborted);
+}
+
 }  // namespace
 }  // namespace chat::supervisor

@@ -158,6 +158,11 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
       return Status::invalidArgument(where + ": restart = '" + node.restart +
                                      "' is not on-failure or never");
     }
+    node.supervise = ini->getString(section + ".supervise", "spawn");
+    if (node.supervise != "spawn" && node.supervise != "watch") {
+      return Status::invalidArgument(where + ": supervise = '" + node.supervise +
+                                     "' is not spawn or watch");
+    }
     if (node.dataDir.empty()) {
       return Status::invalidArgument(where + ": data_dir is missing");
     }

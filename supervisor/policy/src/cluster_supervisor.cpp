@@ -20,6 +20,8 @@ const char* stateName(NodeState state) {
       return "down";
     case NodeState::kGivenUp:
       return "given up";
+    case NodeState::kUnreachable:
+      return "unreachable";
   }
   return "unknown";
 }
@@ -35,6 +37,7 @@ ClusterSupervisor::ClusterSupervisor(SupervisorOptions options) : options_(std::
   for (uint32_t id : options_.nodes) {
     NodeRow r;
     r.id = id;
+    r.watched = options_.watched.contains(id);
     rows_.push_back(r);
     RestartSettings settings = options_.restart;
     if (auto it = options_.restartModes.find(id); it != options_.restartModes.end()) {
@@ -74,10 +77,19 @@ std::vector<Event> ClusterSupervisor::takeNewEvents() {
 
 std::vector<Action> ClusterSupervisor::start(MonoTime now) {
   std::vector<Action> out;
-  event(now, "starting " + std::to_string(rows_.size()) + " nodes");
+  size_t watched = options_.watched.size();
+  if (watched < rows_.size()) {
+    event(now, "starting " + std::to_string(rows_.size() - watched) + " nodes");
+  }
+  if (watched > 0) {
+    event(now, "watching " + std::to_string(watched) +
+                   " nodes that run elsewhere (not started, stopped or restarted from here)");
+  }
   for (auto& r : rows_) {
     r.state = NodeState::kStarting;
-    out.emplace_back(SpawnNode{r.id});
+    if (!r.watched) {
+      out.emplace_back(SpawnNode{r.id});
+    }
   }
   return out;
 }
@@ -119,17 +131,10 @@ std::vector<Action> ClusterSupervisor::exited(uint32_t id, const std::string& ho
   } else {
     event(now, "node " + std::to_string(id) + " died: " + how);
   }
-  if (wasLeader) {
-    leader_ = 0;
-    // The survivors would notice by missing heartbeats only after an election timeout; the
-    // supervisor saw the death at once, so it asks the next in line to stand now.
-    if (uint32_t next = nextInLine(id); next != 0 && !stopping_) {
-      out.emplace_back(AskToCampaign{next});
-      event(now, "the leader is gone: asked node " + std::to_string(next) +
-                     " to stand for election at once");
-    }
-  }
   r->state = NodeState::kDown;
+  if (wasLeader) {
+    out = leaderGone(id, now);
+  }
   if (stopping_) {
     return out;
   }
@@ -161,19 +166,51 @@ std::vector<Action> ClusterSupervisor::exited(uint32_t id, const std::string& ho
   return out;
 }
 
-void ClusterSupervisor::polled(uint32_t id, const std::optional<protocol::NodeStatus>& status,
-                               MonoTime now) {
+std::vector<Action> ClusterSupervisor::leaderGone(uint32_t id, MonoTime now) {
+  std::vector<Action> out;
+  leader_ = 0;
+  // The survivors would notice by missing heartbeats only after an election timeout; the
+  // supervisor saw the death at once, so it asks the next in line to stand now.
+  if (uint32_t next = nextInLine(id); next != 0 && !stopping_) {
+    out.emplace_back(AskToCampaign{next});
+    event(now, "the leader is gone: asked node " + std::to_string(next) +
+                   " to stand for election at once");
+  }
+  return out;
+}
+
+std::vector<Action> ClusterSupervisor::polled(uint32_t id,
+                                              const std::optional<protocol::NodeStatus>& status,
+                                              MonoTime now) {
+  std::vector<Action> out;
   NodeRow* r = find(id);
-  if (r == nullptr || r->pid <= 0) {
-    return;  // a late answer from a process that is gone
+  if (r == nullptr || (!r->watched && r->pid <= 0)) {
+    return out;  // a late answer from a process that is gone
   }
   if (!status) {
-    if (r->state == NodeState::kRunning) {
+    if (r->watched && r->state == NodeState::kStarting) {
+      r->state = NodeState::kUnreachable;
+      event(now, "node " + std::to_string(id) + " does not answer (it runs elsewhere; is it up?)");
+    } else if (r->watched && r->state == NodeState::kRunning) {
+      // Down, paused or cut off: from here they look the same.
+      r->state = NodeState::kUnreachable;
+      r->role.clear();
+      event(now, "node " + std::to_string(id) + " stopped answering (it runs elsewhere)");
+      if (leader_ == id) {
+        out = leaderGone(id, now);
+      }
+    } else if (r->state == NodeState::kRunning) {
       r->role = "not answering";
     }
-    return;
+    return out;
   }
   r->role = status->role;
+  r->uptimeMillis = static_cast<uint64_t>(std::max<int64_t>(0, status->uptimeMillis));
+  if (r->watched && r->state == NodeState::kUnreachable) {
+    r->state = NodeState::kRunning;
+    caughtUpReported_[id] = false;
+    event(now, "node " + std::to_string(id) + " answers again (" + status->role + ")");
+  }
   r->epoch = status->epoch;
   r->commitIndex = status->commitIndex;
   r->appliedIndex = status->appliedIndex;
@@ -193,7 +230,7 @@ void ClusterSupervisor::polled(uint32_t id, const std::optional<protocol::NodeSt
   // Lag against the leader's commit index, as fresh as the polls.
   const NodeRow* lead = leader_ != 0 ? row(leader_) : nullptr;
   for (auto& other : rows_) {
-    if (lead == nullptr || other.pid <= 0) {
+    if (lead == nullptr || !up(other)) {
       other.lag = 0;
       continue;
     }
@@ -205,6 +242,7 @@ void ClusterSupervisor::polled(uint32_t id, const std::optional<protocol::NodeSt
     event(now, "node " + std::to_string(id) + " caught up (applied index " +
                    std::to_string(r->appliedIndex) + ")");
   }
+  return out;
 }
 
 std::vector<Action> ClusterSupervisor::tick(MonoTime now) {
@@ -223,9 +261,23 @@ std::vector<Action> ClusterSupervisor::tick(MonoTime now) {
   return out;
 }
 
+bool ClusterSupervisor::up(const NodeRow& r) {
+  return r.watched ? r.state == NodeState::kRunning : r.pid > 0;
+}
+
+Status ClusterSupervisor::notOurs(const NodeRow& r, const char* verb) {
+  if (!r.watched) {
+    return Status::ok();
+  }
+  return Status::invalidArgument(std::string("node ") + std::to_string(r.id) +
+                                 " runs elsewhere; this supervisor only watches it and cannot " +
+                                 verb + " it: do that on its host (systemctl restart|stop chat-node@" +
+                                 std::to_string(r.id) + ", or kill -STOP|-CONT|-KILL its process)");
+}
+
 size_t ClusterSupervisor::serving(uint32_t except) const {
   return static_cast<size_t>(std::count_if(rows_.begin(), rows_.end(), [&](const NodeRow& r) {
-    return r.id != except && r.pid > 0 &&
+    return r.id != except && up(r) &&
            (r.state == NodeState::kRunning || r.state == NodeState::kStarting);
   }));
 }
@@ -251,7 +303,7 @@ uint32_t ClusterSupervisor::nextInLine(uint32_t id) const {
   for (size_t k = 1; k < options_.nodes.size(); ++k) {
     uint32_t candidate = options_.nodes[(at + k) % options_.nodes.size()];
     const NodeRow* r = row(candidate);
-    if (r != nullptr && r->pid > 0 && r->state == NodeState::kRunning) {
+    if (r != nullptr && up(*r) && r->state == NodeState::kRunning) {
       return candidate;
     }
   }
@@ -271,6 +323,7 @@ Result<std::vector<Action>> ClusterSupervisor::kill(uint32_t id, bool force, Mon
   if (r == nullptr) {
     return Status::invalidArgument("there is no node " + std::to_string(id));
   }
+  CHAT_RETURN_IF_ERROR(notOurs(*r, "kill"));
   if (r->pid <= 0) {
     return Status::invalidArgument("node " + std::to_string(id) + " is not running");
   }
@@ -284,6 +337,7 @@ Result<std::vector<Action>> ClusterSupervisor::pause(uint32_t id, bool force, Mo
   if (r == nullptr) {
     return Status::invalidArgument("there is no node " + std::to_string(id));
   }
+  CHAT_RETURN_IF_ERROR(notOurs(*r, "pause"));
   if (r->pid <= 0 || r->state != NodeState::kRunning) {
     return Status::invalidArgument("node " + std::to_string(id) + " is not running (it is " +
                                    stateName(r->state) + ")");
@@ -299,6 +353,7 @@ Result<std::vector<Action>> ClusterSupervisor::resume(uint32_t id, MonoTime now)
   if (r == nullptr) {
     return Status::invalidArgument("there is no node " + std::to_string(id));
   }
+  CHAT_RETURN_IF_ERROR(notOurs(*r, "resume"));
   if (r->state != NodeState::kPaused) {
     return Status::invalidArgument("node " + std::to_string(id) + " is not paused");
   }
@@ -312,6 +367,7 @@ Result<std::vector<Action>> ClusterSupervisor::restart(uint32_t id, MonoTime now
   if (r == nullptr) {
     return Status::invalidArgument("there is no node " + std::to_string(id));
   }
+  CHAT_RETURN_IF_ERROR(notOurs(*r, "restart"));
   std::vector<Action> out;
   if (r->pid > 0) {
     // Stop it cleanly; exited() starts it again.

@@ -19,6 +19,7 @@
 //   peer_port = 7101
 //   data_dir = var/node1
 //   admin_port = 7201          ; optional: HTTP /metrics and /health (off by default)
+//   supervise = spawn          ; or watch: chat-supervisor only watches it over the network
 //
 // Thread contract: plain values; loading is a pure function of the file.
 #ifndef CHAT_CLUSTER_CLUSTER_CONFIG_H_
@@ -42,6 +43,9 @@ struct NodeConfig {
   uint16_t adminPort = 0;  // HTTP /metrics and /health; 0: off
   std::string dataDir;
   std::string restart;  // this node's restart policy for chat-supervisor; empty: the cluster's
+  // How chat-supervisor treats it: "spawn" (default) runs it as a child; "watch" only polls
+  // its status over the network (it runs on another host or under systemd).
+  std::string supervise = "spawn";
   std::string clientAddress() const { return host + ":" + std::to_string(clientPort); }
   std::string peerAddress() const { return host + ":" + std::to_string(peerPort); }
 };

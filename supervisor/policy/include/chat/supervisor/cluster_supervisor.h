@@ -15,6 +15,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -33,6 +34,7 @@ enum class NodeState {
   kStopping,  // being stopped by an operator or at quit
   kDown,      // ended; waiting for a restart, or kept down (policy never, demo mode, stop)
   kGivenUp,   // too many restarts: kept down until restarted by hand
+  kUnreachable,  // a watched node that stopped answering (it may be down or cut off)
 };
 const char* stateName(NodeState state);
 
@@ -49,6 +51,10 @@ struct NodeRow {
   int restarts = 0;        // automatic restarts since the supervisor started
   std::string lastExit;    // "signal 9 (SIGKILL)", "exit code 1"
   std::optional<MonoTime> restartAt;
+  // Runs on another host (or under systemd): watched through its status, never spawned,
+  // signalled or restarted from here.
+  bool watched = false;
+  uint64_t uptimeMillis = 0;  // from the node's status (watched nodes have no start time here)
 };
 
 struct Event {
@@ -74,21 +80,24 @@ struct SupervisorOptions {
   RestartSettings restart;
   std::map<uint32_t, RestartSettings::Mode> restartModes;  // per-node overrides of restart.mode
   bool demo = false;  // nodes that die stay down until restarted by hand
+  std::set<uint32_t> watched;  // nodes that run elsewhere: watched over the network only
 };
 
 class ClusterSupervisor {
  public:
   explicit ClusterSupervisor(SupervisorOptions options);
 
-  // Spawns every node.
+  // Spawns every node that is not watched.
   std::vector<Action> start(MonoTime now);
   void spawned(uint32_t id, pid_t pid, MonoTime now);
   // The spawn failed (the host could not even start the process).
   std::vector<Action> spawnFailed(uint32_t id, const std::string& why, MonoTime now);
   // A node's process ended. `how` describes it ("signal 9 (SIGKILL)").
   std::vector<Action> exited(uint32_t id, const std::string& how, MonoTime now);
-  // A status poll: the node's answer, or nullopt when it did not answer.
-  void polled(uint32_t id, const std::optional<protocol::NodeStatus>& status, MonoTime now);
+  // A status poll: the node's answer, or nullopt when it did not answer. A watched leader
+  // that stops answering is treated like one that died (the next in line is asked to stand).
+  std::vector<Action> polled(uint32_t id, const std::optional<protocol::NodeStatus>& status,
+                             MonoTime now);
   // Due restarts.
   std::vector<Action> tick(MonoTime now);
 
@@ -121,6 +130,11 @@ class ClusterSupervisor {
   size_t majority() const { return options_.nodes.size() / 2 + 1; }
   // Nodes that would be serving if `except` were also out of the game.
   size_t serving(uint32_t except) const;
+  // The node's process is ours and alive, or it is watched and answering.
+  static bool up(const NodeRow& r);
+  // kInvalidArgument for a watched node: what to do instead.
+  static Status notOurs(const NodeRow& r, const char* verb);
+  std::vector<Action> leaderGone(uint32_t id, MonoTime now);
   Status checkMajority(uint32_t id, const char* verb, bool force) const;
   // The first running node after `id` in succession order (wrapping), or 0.
   uint32_t nextInLine(uint32_t id) const;
