@@ -30,6 +30,7 @@
 #include "chat/service/chat_service.h"
 #include "chat/service/local_commit_log.h"
 #include "chat/storage/sqlite_store.h"
+#include "chat/tls/tls_stream.h"
 #include "node_metrics.h"
 #include "session_key_file.h"
 
@@ -83,6 +84,9 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
   setting("admin-port", "P",
           "serve HTTP /metrics (Prometheus) and /health on port P (default: off)");
   setting("admin-host", "HOST", "address of the admin port (default: the client address)");
+  setting("tls-cert", "FILE",
+          "serve the client port over TLS only, with this certificate chain (PEM)");
+  setting("tls-key", "FILE", "the private key of --tls-cert (PEM)");
   setting("log-file", "FILE", "the log file (default DATA_DIR/chat-node.log)");
   setting("log-rotation", "WHEN",
           "rotate the log file: never, a size (500 K, 10 M; the default), daily, weekly");
@@ -189,6 +193,10 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       config().setInt("node.port", self->clientPort);
       if (self->adminPort != 0 && !config().has("node.admin_port")) {
         config().setInt("node.admin_port", self->adminPort);
+      }
+      if (!self->tlsCert.empty() && !config().has("node.tls_cert")) {
+        config().setString("node.tls_cert", self->tlsCert);
+        config().setString("node.tls_key", self->tlsKey);
       }
       clusterConfig = std::move(loaded).value();
     }
@@ -344,6 +352,15 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       log.error("max_output_bytes must be at least 16384");
       return EXIT_CONFIG;
     }
+    if (config().has("node.tls_cert") || config().has("node.tls_key")) {
+      auto tls = tls::TlsContext::server({config().getString("node.tls_cert", ""),
+                                          config().getString("node.tls_key", "")});
+      if (!tls) {
+        log.error(tls.error().message() + "; give --tls-cert and --tls-key (PEM files)");
+        return EXIT_CONFIG;
+      }
+      listenerOptions.tls = std::move(tls).value();
+    }
     // The status source is set before the listener starts (the service reads it unlocked,
     // and a status request may come in the moment the port opens); it learns the listener
     // through an atomic once that exists.
@@ -440,7 +457,8 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
               {"db", dbPath},
               {"sync", sync},
               {"open_files", std::to_string(openFiles)},
-              {"applied", std::to_string(logPtr->commitIndex())}},
+              {"applied", std::to_string(logPtr->commitIndex())},
+              {"tls", listenerOptions.tls ? "on" : "off"}},
              "chat-node listening on " + address);
     if (config().has("node.port_file")) {
       std::string portFile = config().getString("node.port_file");

@@ -202,6 +202,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.config = std::move(config).value();
+  if (!o.config.tlsCa.empty()) {
+    auto tls = tls::TlsContext::client({o.config.tlsCa});
+    if (!tls) {
+      std::cerr << "chat-supervisor: [cluster] tls_ca: " << tls.error().message() << "\n";
+      return 2;
+    }
+    o.tls = std::move(tls).value();
+  }
   // The cluster file's [supervisor] section, overridden by flags.
   auto mode = parseRestartMode(restartMode.empty() ? o.config.supervisor.restart : restartMode);
   if (!mode) {

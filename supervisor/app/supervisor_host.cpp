@@ -44,8 +44,9 @@ void drain(int fd) {
   }
 }
 
-std::optional<protocol::NodeStatus> statusOf(const std::string& address) {
-  return client::fetchStatus(address, 200ms, 300ms);
+std::optional<protocol::NodeStatus> statusOf(const std::string& address,
+                                             const tls::TlsContext* tls) {
+  return client::fetchStatus(address, 200ms, 300ms, tls);
 }
 
 std::string jsonQuote(const std::string& s) {
@@ -330,10 +331,10 @@ int SupervisorHost::run(Frontend& frontend) {
     addresses.emplace_back(n.id, n.clientAddress());
   }
   Impl* impl = impl_.get();
-  impl_->poller = std::jthread([impl, addresses] {
+  impl_->poller = std::jthread([impl, addresses, tls = options_.tls] {
     for (;;) {
       for (const auto& [id, address] : addresses) {
-        auto s = statusOf(address);
+        auto s = statusOf(address, tls.get());
         {
           std::lock_guard lock(impl->mu);
           if (impl->stopping) {

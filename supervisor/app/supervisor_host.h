@@ -15,6 +15,7 @@
 #include "chat/cluster/cluster_config.h"
 #include "chat/launcher/node_launcher.h"
 #include "chat/supervisor/cluster_supervisor.h"
+#include "chat/tls/tls_stream.h"
 
 namespace chat::supervisor {
 
@@ -25,6 +26,7 @@ struct HostOptions {
   std::string nodeBinary;
   std::vector<std::string> nodeArgs;  // added to every node's command line
   bool detach = false;                // nodes outlive a killed supervisor
+  std::shared_ptr<tls::TlsContext> tls;  // the nodes' client ports speak TLS (cluster tls_ca)
   SupervisorOptions policy;
 };
 

@@ -11,7 +11,7 @@ namespace {
 class ControllerTest : public ::testing::Test {
  protected:
   ControllerTest()
-      : controller_(TuiSettings{{"127.0.0.1:1"}, "alice", false, false, true, true},
+      : controller_(TuiSettings{{"127.0.0.1:1"}, "alice", false, false, true, true, ""},
                     [this](protocol::Request r) {
                       sent_.push_back(std::move(r));
                       return static_cast<uint64_t>(sent_.size());

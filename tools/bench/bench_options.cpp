@@ -18,6 +18,7 @@ const char* benchUsage() {
          "  --idle N         also log in N idle connections and report the node's memory\n"
          "  --hold S         keep the idle connections open S seconds after the run\n"
          "  --json           print one JSON object instead of text\n"
+         "  --tls-ca FILE    the nodes speak TLS: check their certificates against this CA\n"
          "failover mode (starts its own cluster; --servers not needed):\n"
          "  --failover K     SIGKILL the leader K times; print the time from each kill to the\n"
          "                   first acknowledged send of an already-connected client\n"
@@ -118,6 +119,13 @@ Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
       o.supervisorRunDir = v;
     } else if (arg == "--node-log-level") {
       o.nodeLogLevel = v;
+    } else if (arg == "--tls-ca") {
+      o.tlsCa = v;
+      auto tls = tls::TlsContext::client({o.tlsCa});
+      if (!tls) {
+        return Status::invalidArgument("--tls-ca: " + tls.error().message());
+      }
+      o.tls = std::move(tls).value();
     } else {
       return Status::invalidArgument("unknown option " + arg + "; see --help");
     }

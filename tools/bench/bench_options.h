@@ -3,10 +3,12 @@
 #define CHAT_TOOLS_BENCH_BENCH_OPTIONS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "chat/common/status.h"
+#include "chat/tls/tls_stream.h"
 
 namespace chat::bench {
 
@@ -35,6 +37,9 @@ struct BenchOptions {
   // Failover through a running chat-supervisor (its --run-dir): it started the nodes, kills
   // the leader on `ctl kill leader`, hints the election and restarts the node itself.
   std::string supervisorRunDir;
+  // --tls-ca: the nodes speak TLS; their certificates must chain to this CA.
+  std::string tlsCa;
+  std::shared_ptr<tls::TlsContext> tls;
 };
 
 // Parses argv; kInvalidArgument with a sentence naming the bad option. `help` is set when

@@ -73,7 +73,7 @@ struct Pair {
 };
 
 Result<std::unique_ptr<Connection>> open(const BenchOptions& o) {
-  return Connection::connect(o.servers.front(), Millis(o.connectTimeoutMs));
+  return Connection::connect(o.servers.front(), Millis(o.connectTimeoutMs), {}, o.tls.get());
 }
 
 // Runs `requests` on `c` pipelined and checks every reply is OK (or the `allowed` code).
@@ -152,6 +152,7 @@ std::unique_ptr<ClusterClient> makeClient(const BenchOptions& o) {
   c.servers = o.servers;
   c.connectTimeout = Millis(o.connectTimeoutMs);
   c.requestTimeout = 60000ms;
+  c.tls = o.tls;
   return std::make_unique<ClusterClient>(c);
 }
 
@@ -186,12 +187,16 @@ Result<std::vector<std::unique_ptr<ClusterClient>>> loginClients(
   std::string reasons;
   bool reachable = false;
   for (const auto& server : o.servers) {
-    auto c = Connection::connect(server, Millis(o.connectTimeoutMs));
-    if (c) {
+    auto c = Connection::connect(server, Millis(o.connectTimeoutMs), {}, o.tls.get());
+    // A ping proves the node speaks to us (it refuses, e.g., a client in the clear on a
+    // TLS port, and says so).
+    auto pong = c ? (*c)->call(protocol::PingRequest{1}, Millis(o.connectTimeoutMs))
+                  : Result<protocol::Response>(c.error());
+    if (pong) {
       reachable = true;
       break;
     }
-    reasons += (reasons.empty() ? "" : "; ") + c.error().message();
+    reasons += (reasons.empty() ? "" : "; ") + pong.error().message();
   }
   if (!reachable) {
     return Status::unavailable(reasons);

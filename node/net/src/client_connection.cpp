@@ -9,6 +9,7 @@
 #include <Poco/Logger.h>
 
 #include "chat/protocol/message_codec.h"
+#include "chat/tls/tls_stream.h"
 
 namespace chat::net {
 
@@ -62,6 +63,9 @@ void ClientConnection::start() {
     closed_ = true;
     return;
   }
+  // On a TLS port the TLS session starts once the first byte shows the client speaks TLS.
+  stream_ = std::make_unique<tls::PlainStream>(fd_);
+  tlsUndecided_ = options_.tls != nullptr;
   Status s = loop_.add(fd_, EPOLLIN | EPOLLRDHUP, shared_from_this());
   if (!s.isOk()) {
     logger().warning("cannot watch " + peer_ + ": " + s.message());
@@ -84,42 +88,106 @@ void ClientConnection::onEvents(uint32_t events) {
     close("connection reset");
     return;
   }
-  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !readPaused_ && !peerDone_) {
+  bool readable = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  bool writable = (events & EPOLLOUT) != 0;
+  if (((readable && !readWantsWrite_) || (writable && readWantsWrite_)) && !readPaused_ &&
+      !peerDone_) {
     readAvailable();
   } else if ((events & (EPOLLHUP | EPOLLERR)) != 0) {
     close("connection reset");
     return;
   }
-  if (!closed_ && (events & EPOLLOUT) != 0) {
+  if (!closed_ && (writable || (readable && writeWantsRead_))) {
     flush();
   }
 }
 
+bool ClientConnection::startTls() {
+  uint8_t first = 0;
+  ssize_t n = ::recv(fd_, &first, 1, MSG_PEEK);
+  if (n == 0) {
+    close("closed before saying anything");
+    return false;
+  }
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      close(std::strerror(errno));
+    }
+    return false;
+  }
+  tlsUndecided_ = false;
+  constexpr uint8_t kTlsHandshakeRecord = 0x16;
+  if (first != kTlsHandshakeRecord) {
+    const std::string why =
+        "this port speaks TLS only; connect with TLS (chat-tui or chat-bench --tls-ca FILE, "
+        "or openssl s_client -connect HOST:PORT for line mode)";
+    logger().information("refused " + peer_ + ": a client in the clear on the TLS port");
+    if (first == 0) {
+      std::vector<uint8_t> bytes;
+      protocol::appendResponseFrame(
+          protocol::Response::failure(0, protocol::Opcode::kHelp,
+                                      protocol::ErrorCode::kNotSupported, why),
+          bytes);
+      append(bytes.data(), bytes.size());
+    } else {
+      appendText(protocol::formatLineError(protocol::ErrorCode::kNotSupported, why));
+    }
+    // Take in what it sent, so that closing does not reset the connection (and discard
+    // the answer) for unread input.
+    uint8_t scratch[4096];
+    for (int i = 0; i < 16 && ::recv(fd_, scratch, sizeof scratch, 0) > 0; ++i) {
+    }
+    closeAfterFlush();
+    return false;
+  }
+  auto tls = tls::TlsStream::create(*options_.tls, fd_);
+  if (!tls) {
+    logger().warning("cannot start TLS with " + peer_ + ": " + tls.error().message());
+    close("TLS could not start");
+    return false;
+  }
+  stream_ = std::move(tls).value();
+  return true;
+}
+
 void ClientConnection::readAvailable() {
+  if (tlsUndecided_ && !startTls()) {
+    return;
+  }
   uint8_t buffer[64 * 1024];
-  // Bounded reads per wakeup keep one busy client from starving the loop's others.
+  bool wantedWrite = readWantsWrite_;
+  readWantsWrite_ = false;
+  // Bounded reads per wakeup keep one busy client from starving the loop's others. (A TLS
+  // read returns one record at most; the loop's level-triggered wakeups bring the rest.)
   for (int round = 0; round < 8 && !closed_ && !readPaused_; ++round) {
-    ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-    if (n > 0) {
+    tls::IoResult r = stream_->read(buffer, sizeof buffer);
+    if (r.kind == tls::IoResult::Kind::kOk) {
       lastActivity_ = std::chrono::steady_clock::now();
-      onBytes(buffer, static_cast<size_t>(n));
-      if (static_cast<size_t>(n) < sizeof buffer) {
-        return;
+      onBytes(buffer, r.bytes);
+      if (r.bytes < sizeof buffer) {
+        break;
       }
       continue;
     }
-    if (n == 0) {
+    if (r.kind == tls::IoResult::Kind::kClosed) {
       // A half-close (nc at the end of its input): answer what was asked, then close.
       peerDone_ = true;
       updateInterest();
       closeIfPeerDone();
       return;
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-      return;
+    if (r.kind == tls::IoResult::Kind::kWantWrite) {
+      readWantsWrite_ = true;  // a TLS handshake or key update must send first
+      break;
     }
-    close(std::strerror(errno));
+    if (r.kind == tls::IoResult::Kind::kWantRead) {
+      break;
+    }
+    close(r.error.c_str());
     return;
+  }
+  if (!closed_ && wantedWrite != readWantsWrite_) {
+    updateInterest();
   }
 }
 
@@ -329,20 +397,26 @@ void ClientConnection::flush() {
   if (closed_) {
     return;
   }
+  bool wantedRead = writeWantsRead_;
+  writeWantsRead_ = false;
   while (outSent_ < out_.size()) {
-    ssize_t n = ::send(fd_, out_.data() + outSent_, out_.size() - outSent_, MSG_NOSIGNAL);
-    if (n > 0) {
-      outSent_ += static_cast<size_t>(n);
+    tls::IoResult r = stream_->write(out_.data() + outSent_, out_.size() - outSent_);
+    if (r.kind == tls::IoResult::Kind::kOk) {
+      outSent_ += r.bytes;
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (r.kind == tls::IoResult::Kind::kWantWrite) {
       break;
     }
-    if (n < 0 && errno == EINTR) {
-      continue;
+    if (r.kind == tls::IoResult::Kind::kWantRead) {
+      writeWantsRead_ = true;  // TLS must hear from the peer before it can send more
+      break;
     }
-    close(n < 0 ? std::strerror(errno) : "send returned 0");
+    close(r.kind == tls::IoResult::Kind::kClosed ? "connection reset" : r.error.c_str());
     return;
+  }
+  if (wantedRead != writeWantsRead_) {
+    updateInterest();
   }
   if (outSent_ == out_.size()) {
     out_.clear();
@@ -364,10 +438,10 @@ void ClientConnection::flush() {
 
 void ClientConnection::updateInterest() {
   uint32_t events = 0;
-  if (!readPaused_ && !peerDone_) {
+  if ((!readPaused_ && !peerDone_) || writeWantsRead_) {
     events |= EPOLLIN | EPOLLRDHUP;
   }
-  if (wantWrite_) {
+  if (wantWrite_ || readWantsWrite_) {
     events |= EPOLLOUT;
   }
   (void)loop_.modify(fd_, events);
@@ -444,6 +518,9 @@ void ClientConnection::close(const char* why) {
   closed_ = true;
   logger().debug("connection " + peer_ + " closed: " + why);
   pending_.clear();
+  if (stream_) {
+    stream_->shutdown();
+  }
   loop_.remove(fd_);
   if (context_) {
     service_.detach(context_);

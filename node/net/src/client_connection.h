@@ -27,6 +27,7 @@
 #include "chat/protocol/frame.h"
 #include "chat/protocol/line_mode.h"
 #include "chat/service/chat_service.h"
+#include "chat/tls/stream.h"
 
 namespace chat::net {
 
@@ -76,6 +77,9 @@ class ClientConnection final : public LoopHandler,
   };
 
   void readAvailable();
+  // TLS port: true once the client's first byte says TLS; a client in the clear is told, in
+  // its own mode, to use TLS, and closed. False while nothing came yet or when closing.
+  bool startTls();
   void onBytes(const uint8_t* data, size_t n);
   void onBinaryBytes(const uint8_t* data, size_t n);
   void onLineBytes(const uint8_t* data, size_t n);
@@ -106,6 +110,10 @@ class ClientConnection final : public LoopHandler,
 
   std::atomic<Mode> mode_{Mode::kUnknown};
   // Owned by the loop thread
+  std::unique_ptr<tls::Stream> stream_;  // in the clear, or TLS when the port has it
+  bool tlsUndecided_ = false;            // TLS port, first byte not seen yet (see readAvailable)
+  bool readWantsWrite_ = false;          // TLS: a read waits for the socket to be writable
+  bool writeWantsRead_ = false;          // TLS: a write waits for the socket to be readable
   service::ContextPtr context_;
   protocol::FrameDecoder decoder_;
   std::string lineBuffer_;

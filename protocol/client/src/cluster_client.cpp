@@ -68,7 +68,8 @@ void ClusterClient::scheduleReconnect() {
 
 void ClusterClient::connectNow() {
   address_ = nextAddress_;
-  auto c = Connection::connect(address_, options_.connectTimeout, options_.limits);
+  auto c = Connection::connect(address_, options_.connectTimeout, options_.limits,
+                               options_.tls.get());
   if (!c) {
     policy_.failed(address_);
     scheduleReconnect();
@@ -213,6 +214,11 @@ void ClusterClient::handle(protocol::ServerMessage message) {
 }
 
 void ClusterClient::handleResponse(protocol::Response response) {
+  if (response.requestId == 0 && !response.isOk()) {
+    // The node speaks about the connection itself before closing it (e.g. the port wants
+    // TLS): say so to the user rather than only "connection lost".
+    return dropConnection(address_ + " refused the connection: " + response.error, true);
+  }
   if (internal_.erase(response.requestId) > 0) {
     if (response.requestId != resumeId_) {
       return;  // a keepalive ping or an ack of duplicates: nothing to report

@@ -14,6 +14,8 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 
+#include "chat/tls/tls_stream.h"
+
 #include "chat/common/random.h"
 
 namespace chat::client {
@@ -28,7 +30,9 @@ int remainingMs(Clock::time_point deadline) {
 }  // namespace
 
 Result<std::unique_ptr<Connection>> Connection::connect(const std::string& hostPort, Millis timeout,
-                                                        protocol::Limits limits) {
+                                                        protocol::Limits limits,
+                                                        const tls::TlsContext* tls) {
+  auto deadline = Clock::now() + timeout;
   try {
     Poco::Net::SocketAddress address(hostPort);
     Poco::Net::StreamSocket socket;
@@ -40,7 +44,25 @@ Result<std::unique_ptr<Connection>> Connection::connect(const std::string& hostP
     if (fd < 0) {
       return Status::ioError(std::string("dup: ") + std::strerror(errno));
     }
-    return std::unique_ptr<Connection>(new Connection(fd, hostPort, limits));
+    std::unique_ptr<tls::Stream> stream;
+    if (tls != nullptr) {
+      // The name the certificate must carry: the host as the user wrote it.
+      std::string host = hostPort.substr(0, hostPort.rfind(':'));
+      if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+      }
+      auto secure = tls::TlsStream::create(*tls, fd, host);
+      Status handshake = secure ? (*secure)->handshake(deadline) : secure.error();
+      if (!handshake.isOk()) {
+        ::close(fd);
+        return Status(handshake.code(), "TLS with " + hostPort + " failed: " +
+                                            handshake.message());
+      }
+      stream = std::move(secure).value();
+    } else {
+      stream = std::make_unique<tls::PlainStream>(fd);
+    }
+    return std::unique_ptr<Connection>(new Connection(fd, std::move(stream), hostPort, limits));
   } catch (const Poco::TimeoutException&) {
     return Status::timeout("connecting to " + hostPort + " timed out");
   } catch (const Poco::Net::NetException& e) {
@@ -50,8 +72,10 @@ Result<std::unique_ptr<Connection>> Connection::connect(const std::string& hostP
   }
 }
 
-Connection::Connection(int fd, std::string address, protocol::Limits limits)
+Connection::Connection(int fd, std::unique_ptr<tls::Stream> stream, std::string address,
+                       protocol::Limits limits)
     : fd_(fd),
+      stream_(std::move(stream)),
       address_(std::move(address)),
       limits_(limits),
       decoder_(limits.maxFrameBytes * 64),  // replies (history pages) may exceed request limits
@@ -63,6 +87,7 @@ Connection::~Connection() {
 
 void Connection::close() {
   if (fd_ >= 0) {
+    stream_->shutdown();
     ::close(fd_);
     fd_ = -1;
   }
@@ -82,27 +107,27 @@ void Connection::queueRequest(uint64_t requestId, const protocol::Request& reque
 
 Status Connection::readAvailable() {
   if (fd_ < 0) {
-    return Status::unavailable("the connection to " + address_ + " is closed");
+    return Status::unavailable(lost_.empty() ? "the connection to " + address_ + " is closed"
+                                             : lost_);
   }
   uint8_t buffer[64 * 1024];
+  bool fed = false;
   for (;;) {
-    ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-    if (n > 0) {
-      decoder_.feed({buffer, static_cast<size_t>(n)});
-      if (static_cast<size_t>(n) < sizeof buffer) {
-        return Status::ok();
-      }
-      continue;
+    tls::IoResult r = stream_->read(buffer, sizeof buffer);
+    if (r.kind == tls::IoResult::Kind::kOk) {
+      decoder_.feed({buffer, r.bytes});
+      fed = true;
+      continue;  // until the socket (and TLS) hold nothing more
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (r.kind == tls::IoResult::Kind::kWantRead || r.kind == tls::IoResult::Kind::kWantWrite) {
       return Status::ok();
     }
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    std::string why = n == 0 ? "closed by the server" : std::strerror(errno);
+    std::string why = r.kind == tls::IoResult::Kind::kClosed ? "closed by the server" : r.error;
     close();
-    return Status::unavailable("the connection to " + address_ + " was lost: " + why);
+    lost_ = "the connection to " + address_ + " was lost: " + why;
+    // What came before the close (often the reason for it) is read first; the loss is
+    // reported by the next read.
+    return fed ? Status::ok() : Status::unavailable(lost_);
   }
 }
 
@@ -130,24 +155,26 @@ Status Connection::sendRaw(const std::string& bytes) {
 Status Connection::flush(Millis timeout) {
   auto deadline = Clock::now() + timeout;
   while (outSent_ < out_.size()) {
-    ssize_t n = ::send(fd_, out_.data() + outSent_, out_.size() - outSent_, MSG_NOSIGNAL);
-    if (n > 0) {
-      outSent_ += static_cast<size_t>(n);
+    if (fd_ < 0) {
+      return Status::unavailable("the connection to " + address_ + " is closed");
+    }
+    tls::IoResult r = stream_->write(out_.data() + outSent_, out_.size() - outSent_);
+    if (r.kind == tls::IoResult::Kind::kOk) {
+      outSent_ += r.bytes;
       continue;
     }
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (r.kind == tls::IoResult::Kind::kWantWrite || r.kind == tls::IoResult::Kind::kWantRead) {
       int wait = remainingMs(deadline);
       if (wait == 0) {
         return timeout.count() == 0 ? Status::ok() : Status::timeout("write timed out");
       }
-      pollfd p{fd_, POLLOUT, 0};
+      short events = r.kind == tls::IoResult::Kind::kWantWrite ? POLLOUT : POLLIN;
+      pollfd p{fd_, events, 0};
       ::poll(&p, 1, wait);
       continue;
     }
-    return Status::unavailable("writing to " + address_ + " failed: " + std::strerror(errno));
+    std::string why = r.kind == tls::IoResult::Kind::kClosed ? "closed by the server" : r.error;
+    return Status::unavailable("writing to " + address_ + " failed: " + why);
   }
   out_.clear();
   outSent_ = 0;
@@ -166,18 +193,7 @@ Status Connection::readSome(Millis timeout) {
   if ((p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
     return Status::ok();
   }
-  uint8_t buffer[64 * 1024];
-  ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-  if (n > 0) {
-    decoder_.feed({buffer, static_cast<size_t>(n)});
-    return Status::ok();
-  }
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-    return Status::ok();
-  }
-  std::string why = n == 0 ? "closed by the server" : std::strerror(errno);
-  close();
-  return Status::unavailable("the connection to " + address_ + " was lost: " + why);
+  return readAvailable();
 }
 
 Result<std::optional<protocol::ServerMessage>> Connection::receive(Millis timeout) {
@@ -189,7 +205,8 @@ Result<std::optional<protocol::ServerMessage>> Connection::receive(Millis timeou
       return buffered;
     }
     if (fd_ < 0) {
-      return Status::unavailable("the connection to " + address_ + " is closed");
+      return Status::unavailable(lost_.empty() ? "the connection to " + address_ + " is closed"
+                                               : lost_);
     }
     int wait = remainingMs(deadline);
     if (wait == 0 && polled) {
@@ -222,6 +239,10 @@ Result<protocol::Response> Connection::call(const protocol::Request& request, Mi
     auto& response = std::get<protocol::Response>(**message);
     if (response.requestId == id) {
       return std::move(response);
+    }
+    if (response.requestId == 0 && !response.isOk()) {
+      // About the connection itself (the node closes it next): e.g. the port wants TLS.
+      return Status::unavailable(address_ + " refused the connection: " + response.error);
     }
     // A reply to an older request that timed out: not ours, skip it.
   }
@@ -256,8 +277,9 @@ Result<std::optional<protocol::Push>> Connection::waitPush(Millis timeout) {
 }
 
 std::optional<protocol::NodeStatus> fetchStatus(const std::string& hostPort,
-                                                Millis connectTimeout, Millis replyTimeout) {
-  auto c = Connection::connect(hostPort, connectTimeout);
+                                                Millis connectTimeout, Millis replyTimeout,
+                                                const tls::TlsContext* tls) {
+  auto c = Connection::connect(hostPort, connectTimeout, {}, tls);
   if (!c) {
     return std::nullopt;
   }

@@ -70,6 +70,7 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
   }
   ClusterConfig config;
   config.secret = ini->getString("cluster.secret", "");
+  config.tlsCa = ini->getString("cluster.tls_ca", "");
   if (config.secret.size() < 16) {
     return Status::invalidArgument(name +
                                    ": [cluster] secret must be at least 16 characters; "
@@ -157,6 +158,11 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
     if (!node.restart.empty() && node.restart != "on-failure" && node.restart != "never") {
       return Status::invalidArgument(where + ": restart = '" + node.restart +
                                      "' is not on-failure or never");
+    }
+    node.tlsCert = ini->getString(section + ".tls_cert", "");
+    node.tlsKey = ini->getString(section + ".tls_key", "");
+    if (node.tlsCert.empty() != node.tlsKey.empty()) {
+      return Status::invalidArgument(where + ": tls_cert and tls_key go together; give both");
     }
     node.supervise = ini->getString(section + ".supervise", "spawn");
     if (node.supervise != "spawn" && node.supervise != "watch") {

@@ -12,7 +12,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: chat-tui [--config FILE] [--cluster FILE | --servers HOST:PORT,...] [--user NAME]\n"
-    "                [--mouse] [--no-colour] [--no-bell]\n"
+    "                [--tls-ca FILE] [--mouse] [--no-colour] [--no-bell]\n"
     "\n"
     "The full-screen client of the chat cluster. It talks to whichever node leads and\n"
     "follows the cluster through failover without losing a message.\n"
@@ -21,6 +21,8 @@ constexpr const char* kUsage =
     "  --cluster FILE     the nodes, from a cluster file (etc/cluster.ini)\n"
     "  --servers LIST     the nodes as host:port,host:port (in succession order)\n"
     "  --user NAME        fill in the login form with NAME\n"
+    "  --tls-ca FILE      the nodes speak TLS: check their certificates against this CA\n"
+    "                     (default: the cluster file's tls_ca)\n"
     "  --mouse            start with mouse mode on (Alt+M toggles it)\n"
     "  --no-colour        monochrome\n"
     "  --no-bell          no bell for messages in other conversations\n"
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
   std::string cluster;
   std::string servers;
   std::string user;
+  std::string tlsCa;
   bool mouse = false;
   bool noColour = false;
   bool noBell = false;
@@ -63,6 +66,8 @@ int main(int argc, char** argv) {
       servers = value("--servers");
     } else if (a == "--user") {
       user = value("--user");
+    } else if (a == "--tls-ca") {
+      tlsCa = value("--tls-ca");
     } else if (a == "--mouse") {
       mouse = true;
     } else if (a == "--no-colour" || a == "--no-color") {
@@ -93,7 +98,7 @@ int main(int argc, char** argv) {
     settings = *loaded;
   }
   if (!cluster.empty()) {
-    auto list = chat::tui::serversOfCluster(cluster);
+    auto list = chat::tui::serversOfCluster(cluster, &settings.tlsCa);
     if (!list) {
       return fail(list.error().message());
     }
@@ -111,6 +116,9 @@ int main(int argc, char** argv) {
   }
   if (!user.empty()) {
     settings.user = user;
+  }
+  if (!tlsCa.empty()) {
+    settings.tlsCa = tlsCa;
   }
   settings.mouse = settings.mouse || mouse;
   settings.colours = settings.colours && !noColour;

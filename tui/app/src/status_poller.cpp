@@ -13,7 +13,8 @@ namespace {
 constexpr auto kRoundEvery = std::chrono::milliseconds(1000);
 }  // namespace
 
-StatusPoller::StatusPoller(std::vector<std::string> servers) : servers_(std::move(servers)) {
+StatusPoller::StatusPoller(std::vector<std::string> servers, std::shared_ptr<tls::TlsContext> tls)
+    : servers_(std::move(servers)), tls_(std::move(tls)) {
   if (::pipe2(pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
     pipe_[0] = pipe_[1] = -1;
   }
@@ -51,7 +52,7 @@ void StatusPoller::run(std::stop_token stop) {
       row.id = static_cast<uint32_t>(i + 1);
       row.address = servers_[i];
       auto s = client::fetchStatus(servers_[i], std::chrono::milliseconds(300),
-                                   std::chrono::milliseconds(500));
+                                   std::chrono::milliseconds(500), tls_.get());
       if (s) {
         row.up = true;
         row.id = s->nodeId != 0 ? s->nodeId : row.id;

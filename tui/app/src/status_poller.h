@@ -8,19 +8,21 @@
 #define CHAT_TUI_APP_STATUS_POLLER_H_
 
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "chat/common/mutex.h"
+#include "chat/tls/tls_stream.h"
 #include "chat/tui/screen_state.h"
 
 namespace chat::tui {
 
 class StatusPoller {
  public:
-  explicit StatusPoller(std::vector<std::string> servers);
+  StatusPoller(std::vector<std::string> servers, std::shared_ptr<tls::TlsContext> tls);
   ~StatusPoller();
   StatusPoller(const StatusPoller&) = delete;  // owns a thread
   StatusPoller& operator=(const StatusPoller&) = delete;
@@ -33,6 +35,7 @@ class StatusPoller {
   void run(std::stop_token stop);
 
   std::vector<std::string> servers_;
+  std::shared_ptr<tls::TlsContext> tls_;
   int pipe_[2] = {-1, -1};
   Mutex mu_;
   std::optional<std::vector<NodeRow>> latest_ GUARDED_BY(mu_);

@@ -7,8 +7,10 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 
 #include "chat/client/cluster_client.h"
+#include "chat/tls/tls_stream.h"
 #include "chat/tui/tui_controller.h"
 #include "status_poller.h"
 #include "terminal.h"
@@ -52,10 +54,18 @@ int runTui(const TuiSettings& settings) {
 
   client::ClusterClientOptions options;
   options.servers = settings.servers;
+  if (!settings.tlsCa.empty()) {
+    auto tls = tls::TlsContext::client({settings.tlsCa});
+    if (!tls) {
+      std::fprintf(stderr, "chat-tui: %s\n", tls.error().message().c_str());
+      return 2;
+    }
+    options.tls = std::move(tls).value();
+  }
   // A connect attempt is the one thing pump() waits for: keep it short so keys stay live.
   options.connectTimeout = client::Millis(300);
   client::ClusterClient client(options);
-  StatusPoller poller(settings.servers);
+  StatusPoller poller(settings.servers, options.tls);
   TuiController controller(settings, [&client](protocol::Request r) {
     return client.submit(std::move(r));
   });

@@ -60,10 +60,25 @@ Result<std::vector<std::string>> parseServers(const std::string& text) {
   return out;
 }
 
-Result<std::vector<std::string>> serversOfCluster(const std::string& clusterFile) {
+namespace {
+// `file` as written in the settings at `base`: relative paths start from base's folder.
+std::string besides(const std::string& base, const std::string& file) {
+  Poco::Path p(file);
+  if (p.isRelative()) {
+    p = Poco::Path(Poco::Path(base).makeAbsolute().parent()).resolve(p);
+  }
+  return p.toString();
+}
+}  // namespace
+
+Result<std::vector<std::string>> serversOfCluster(const std::string& clusterFile,
+                                                  std::string* tlsCa) {
   auto config = cluster::loadClusterConfig(clusterFile);
   if (!config) {
     return config.error();
+  }
+  if (tlsCa != nullptr) {
+    *tlsCa = config->tlsCa;  // like data_dir: relative to the working directory
   }
   std::vector<std::string> out;
   for (const auto& n : config->nodes) {
@@ -96,15 +111,14 @@ Result<TuiSettings> loadTuiSettings(const std::string& path) {
     }
     s.servers = *list;
   } else if (!cluster.empty()) {
-    Poco::Path p(cluster);
-    if (p.isRelative()) {
-      p = Poco::Path(Poco::Path(path).makeAbsolute().parent()).resolve(p);
-    }
-    auto list = serversOfCluster(p.toString());
+    auto list = serversOfCluster(besides(path, cluster), &s.tlsCa);
     if (!list) {
       return Status::invalidArgument(path + ": [tui] cluster: " + list.error().message());
     }
     s.servers = *list;
+  }
+  if (std::string ca = ini->getString("tui.tls_ca", ""); !ca.empty()) {
+    s.tlsCa = besides(path, ca);
   }
   s.user = ini->getString("tui.user", "");
   for (auto [key, target] : {std::pair{"tui.bell", &s.bell}, std::pair{"tui.mouse", &s.mouse},

@@ -18,6 +18,9 @@
 namespace chat::service {
 class ChatService;
 }
+namespace chat::tls {
+class TlsContext;
+}
 
 namespace chat::net {
 
@@ -29,6 +32,7 @@ struct ListenerOptions {
   size_t maxOutputBytes = 8 * 1024 * 1024;  // a client this far behind is disconnected
   size_t maxPendingRequests = 256;          // reading pauses beyond this many queued requests
   protocol::Limits limits;
+  std::shared_ptr<tls::TlsContext> tls;  // set: the port speaks TLS only
 };
 
 struct ConnectionCounters;

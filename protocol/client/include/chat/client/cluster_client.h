@@ -55,6 +55,7 @@ struct ClusterClientOptions {
   size_t rememberedMessageIds = 65536;  // for dropping duplicates
   protocol::Limits limits;
   uint64_t seed = 0;  // for ids and jitter; 0 = from the OS
+  std::shared_ptr<tls::TlsContext> tls;  // set: every connection is TLS, checked against its CA
 };
 
 // Something that happened to the connection, for status lines and banners.

@@ -16,6 +16,11 @@
 #include "chat/common/status.h"
 #include "chat/protocol/frame.h"
 #include "chat/protocol/message_codec.h"
+#include "chat/tls/stream.h"
+
+namespace chat::tls {
+class TlsContext;
+}
 
 namespace chat::client {
 
@@ -23,10 +28,12 @@ using Millis = std::chrono::milliseconds;
 
 class Connection {
  public:
-  // Connects to "host:port". Errors: kInvalidArgument (bad address), kUnavailable (refused,
-  // unreachable), kTimeout.
+  // Connects to "host:port"; with `tls`, through TLS, the server's certificate checked
+  // against the context's CA and `host` during connect. Errors: kInvalidArgument (bad
+  // address), kUnavailable (refused, unreachable, the certificate did not verify), kTimeout.
   static Result<std::unique_ptr<Connection>> connect(const std::string& hostPort, Millis timeout,
-                                                     protocol::Limits limits = {});
+                                                     protocol::Limits limits = {},
+                                                     const tls::TlsContext* tls = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;  // owns a socket
   Connection& operator=(const Connection&) = delete;
@@ -61,12 +68,15 @@ class Connection {
   const std::string& address() const { return address_; }
 
  private:
-  Connection(int fd, std::string address, protocol::Limits limits);
+  Connection(int fd, std::unique_ptr<tls::Stream> stream, std::string address,
+             protocol::Limits limits);
   Status readSome(Millis timeout);
   void close();
 
   int fd_;
+  std::unique_ptr<tls::Stream> stream_;  // over fd_: in the clear or TLS
   std::string address_;
+  std::string lost_;  // why the server side closed, once it did
   protocol::Limits limits_;
   protocol::FrameDecoder decoder_;
   std::vector<uint8_t> out_;
@@ -77,9 +87,11 @@ class Connection {
 };
 
 // Asks the node at `hostPort` for its status on a connection of its own (for tools that
-// watch a cluster: chat-supervisor, chat-bench). nullopt when it does not answer in time.
+// watch a cluster: chat-supervisor, chat-bench), through TLS when `tls` is given. nullopt
+// when it does not answer in time.
 std::optional<protocol::NodeStatus> fetchStatus(const std::string& hostPort,
-                                                Millis connectTimeout, Millis replyTimeout);
+                                                Millis connectTimeout, Millis replyTimeout,
+                                                const tls::TlsContext* tls = nullptr);
 
 }  // namespace chat::client
 

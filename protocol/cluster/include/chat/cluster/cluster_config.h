@@ -20,6 +20,8 @@
 //   data_dir = var/node1
 //   admin_port = 7201          ; optional: HTTP /metrics and /health (off by default)
 //   supervise = spawn          ; or watch: chat-supervisor only watches it over the network
+//   tls_cert = /etc/chat/node1.pem  ; optional, with tls_key: TLS on the client port
+//   tls_key = /etc/chat/node1.key   ; ([cluster] tls_ca = the CA clients check them with)
 //
 // Thread contract: plain values; loading is a pure function of the file.
 #ifndef CHAT_CLUSTER_CLUSTER_CONFIG_H_
@@ -46,6 +48,9 @@ struct NodeConfig {
   // How chat-supervisor treats it: "spawn" (default) runs it as a child; "watch" only polls
   // its status over the network (it runs on another host or under systemd).
   std::string supervise = "spawn";
+  // TLS on its client port: certificate chain and private key (PEM); empty: in the clear.
+  std::string tlsCert;
+  std::string tlsKey;
   std::string clientAddress() const { return host + ":" + std::to_string(clientPort); }
   std::string peerAddress() const { return host + ":" + std::to_string(peerPort); }
 };
@@ -66,6 +71,7 @@ struct ClusterConfig {
   uint64_t maxLogEntries = 100000;  // a node's log is trimmed beyond this many entries
   uint64_t compactEntries = 10000;  // the leader trims what everyone holds in steps this big
   std::vector<NodeConfig> nodes;  // succession order: the order of the sections in the file
+  std::string tlsCa;  // the CA the nodes' TLS certificates chain to, for the suite's clients
   SupervisorConfig supervisor;
 
   const NodeConfig* node(uint32_t id) const;

@@ -8,6 +8,8 @@
 //   mouse = off                ; wheel and click (breaks the terminal's text selection)
 //   auto_deliver = on          ; fetch waiting messages at login
 //   colours = on
+//   tls_ca = ca.pem            ; the nodes speak TLS; check them against this CA (relative
+//                              ; to this file; a cluster file's tls_ca serves too)
 //
 // Thread contract: plain values; loading is a pure function of the files.
 #ifndef CHAT_TUI_TUI_SETTINGS_H_
@@ -27,6 +29,7 @@ struct TuiSettings {
   bool mouse = false;
   bool autoDeliver = true;
   bool colours = true;
+  std::string tlsCa;  // PEM; empty: connect in the clear
 };
 
 // Reads a tui.ini. A "cluster" key is read relative to the file's folder. Errors
@@ -34,8 +37,10 @@ struct TuiSettings {
 Result<TuiSettings> loadTuiSettings(const std::string& path);
 // "host:port,host:port" -> the list; kInvalidArgument naming the bad entry.
 Result<std::vector<std::string>> parseServers(const std::string& text);
-// The client addresses of every node of a cluster file, in succession order.
-Result<std::vector<std::string>> serversOfCluster(const std::string& clusterFile);
+// The client addresses of every node of a cluster file, in succession order, and the file's
+// tls_ca (as written: like data_dir, relative to the working directory; empty when none).
+Result<std::vector<std::string>> serversOfCluster(const std::string& clusterFile,
+                                                  std::string* tlsCa = nullptr);
 
 }  // namespace chat::tui
 
