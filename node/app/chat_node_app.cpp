@@ -261,6 +261,18 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       t.listenHost = self.host;
       t.listenPort = self.peerPort;
       t.secret = clusterConfig->secret;
+      if (!clusterConfig->tlsCa.empty()) {
+        // The same certificate serves the peer port; the CA checks the peers.
+        auto server = tls::TlsContext::server({self.tlsCert, self.tlsKey});
+        auto client = tls::TlsContext::client({clusterConfig->tlsCa});
+        if (!server || !client) {
+          log.error("TLS on the peer port: " +
+                    (server ? client.error() : server.error()).message());
+          return EXIT_CONFIG;
+        }
+        t.tlsServer = std::move(server).value();
+        t.tlsClient = std::move(client).value();
+      }
       replication::ReplicatedLogOptions o;
       o.raft.self = nodeId;
       o.raft.heartbeat = clusterConfig->heartbeat;

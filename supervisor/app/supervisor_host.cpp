@@ -137,7 +137,8 @@ void SupervisorHost::execute(const std::vector<Action>& actions) {
                      // If the hint does not get through, heartbeats remain: the cluster
                      // elects by itself, a little later.
                      (void)replication::askToCampaign(node->peerAddress(),
-                                                      options_.config.secret, 300ms);
+                                                      options_.config.secret, 300ms,
+                                                      options_.tls.get());
                    },
                },
                action);

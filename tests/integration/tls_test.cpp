@@ -7,7 +7,9 @@
 #include "chat/client/cluster_client.h"
 #include "chat/client/connection.h"
 #include "chat/tls/tls_stream.h"
+#include "chat/replication/socket_peer_transport.h"
 #include "support/node_process.h"
+#include "support/process_cluster.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
 #include "support/test_ca.h"
@@ -130,6 +132,63 @@ TEST_F(TlsTest, ChatBenchChecksTheCaToo) {
   EXPECT_NE(plain.exitCode, 0);
   EXPECT_NE(plain.output.find("this port speaks TLS only"), std::string::npos) << plain.output;
   EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
+}
+
+TEST(TlsClusterTest, ReplicationAndFailoverRunOverTlsAndThePeerPortRefusesTheClear) {
+  testing::TestCa ca;
+  ASSERT_TRUE(ca.ok()) << ca.error();
+  testing::ClusterTimings t;
+  t.tlsCa = ca.caFile();
+  t.tlsCert = ca.certificateFile();
+  t.tlsKey = ca.keyFile();
+  testing::ProcessCluster cluster(3, t);
+  ASSERT_TRUE(cluster.startAll());
+  size_t leader = cluster.waitForLeader();
+  ASSERT_NE(leader, 0u) << "no leader: the nodes could not reach each other over TLS";
+  auto trusted = tls::TlsContext::client({ca.caFile()}).value();
+
+  client::ClusterClientOptions o;
+  o.servers = cluster.addresses();
+  o.tls = trusted;
+  client::ClusterClient alice(o);
+  ASSERT_TRUE(alice.call(protocol::CreateRequest{"alice", "pw"}, 10s)->isOk());
+  ASSERT_TRUE(alice.call(protocol::CreateRequest{"bob", "pw"}, 10s)->isOk());
+  ASSERT_TRUE(alice.call(protocol::LoginRequest{"alice", "pw"}, 10s)->isOk());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(alice.call(protocol::SendRequest{"bob", "before " + std::to_string(i)}, 10s)
+                    ->isOk());
+  }
+  cluster.node(leader).kill(SIGKILL);
+  std::vector<size_t> rest;
+  for (size_t id = 1; id <= 3; ++id) {
+    if (id != leader) {
+      rest.push_back(id);
+    }
+  }
+  ASSERT_NE(cluster.waitForLeader(rest), 0u) << "no new leader over TLS";
+  for (int i = 0; i < 10; ++i) {
+    auto r = alice.call(protocol::SendRequest{"bob", "after " + std::to_string(i)}, 20s);
+    ASSERT_TRUE(r.has_value() && r->isOk());
+  }
+  client::ClusterClient bob(o);
+  ASSERT_TRUE(bob.call(protocol::LoginRequest{"bob", "pw"}, 10s)->isOk());
+  auto delivered = bob.call(protocol::DeliverRequest{0, "", ""}, 10s);
+  ASSERT_TRUE(delivered.has_value() && delivered->isOk());
+  EXPECT_EQ(std::get<protocol::DeliverReply>(delivered->body).messages.size(), 20u);
+
+  // The peer port: an operator with the secret and the CA is heard; without TLS it is not.
+  std::string peer = "127.0.0.1:" + std::to_string(cluster.peerPort(rest.front()));
+  EXPECT_TRUE(replication::askToCampaign(peer, "integration-test-secret-42", 2000ms,
+                                         trusted.get())
+                  .isOk());
+  EXPECT_FALSE(replication::askToCampaign(peer, "integration-test-secret-42", 1000ms).isOk());
+
+  // chat-supervisor watching the cluster reads tls_ca from the cluster file.
+  testing::TempDir run;
+  auto watched = testing::runCommand("timeout 3 " + std::string(CHAT_SUPERVISOR_BINARY) +
+                                     " --watch --headless --cluster " + cluster.clusterFile() +
+                                     " --run-dir " + run.file("run"));
+  EXPECT_NE(watched.output.find("leader is node"), std::string::npos) << watched.output;
 }
 
 TEST(TlsSettingsTest, BadCertificatesStopTheNodeAtStartWithTheReason) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chat/client/connection.h"
+#include "chat/tls/tls_stream.h"
 #include "support/free_ports.h"
 #include "support/node_process.h"
 #include "support/temp_dir.h"
@@ -27,6 +28,11 @@ struct ClusterTimings {
   uint64_t compactEntries = 0;
   std::string logLevel = "warning";
   bool adminPorts = false;  // give every node an admin HTTP port (adminPort(id))
+  // TLS everywhere (client and peer ports): the CA, and one certificate for 127.0.0.1
+  // that every node uses. Empty: in the clear.
+  std::string tlsCa;
+  std::string tlsCert;
+  std::string tlsKey;
 };
 
 class ProcessCluster {
@@ -34,6 +40,9 @@ class ProcessCluster {
   explicit ProcessCluster(size_t size, ClusterTimings timings = {},
                           std::string secret = "integration-test-secret-42")
       : size_(size), ports_(freePorts(3 * size)), timings_(timings) {
+    if (!timings.tlsCa.empty()) {
+      clientTls_ = tls::TlsContext::client({timings.tlsCa}).value();
+    }
     writeClusterFile(clusterFile(), secret);
     for (size_t id = 1; id <= size; ++id) {
       nodes_.push_back(std::make_unique<NodeProcess>(
@@ -50,6 +59,9 @@ class ProcessCluster {
     file << "[cluster]\nsecret = " << secret << "\nheartbeat_ms = " << timings.heartbeatMs
          << "\nelection_timeout_ms = " << timings.electionTimeoutMs
          << "\nelection_step_ms = " << timings.electionStepMs << "\n";
+    if (!timings.tlsCa.empty()) {
+      file << "tls_ca = " << timings.tlsCa << "\n";
+    }
     if (timings.maxLogEntries != 0) {
       file << "max_log_entries = " << timings.maxLogEntries << "\n";
     }
@@ -62,6 +74,9 @@ class ProcessCluster {
            << "\n";
       if (timings.adminPorts) {
         file << "admin_port = " << adminPort(id) << "\n";
+      }
+      if (!timings.tlsCa.empty()) {
+        file << "tls_cert = " << timings.tlsCert << "\ntls_key = " << timings.tlsKey << "\n";
       }
     }
   }
@@ -93,7 +108,8 @@ class ProcessCluster {
 
   // Node `id`'s status, or nullopt when it does not answer within a second.
   std::optional<protocol::NodeStatus> status(size_t id) const {
-    auto c = client::Connection::connect(address(id), std::chrono::milliseconds(1000));
+    auto c = client::Connection::connect(address(id), std::chrono::milliseconds(1000), {},
+                                         clientTls_.get());
     if (!c) {
       return std::nullopt;
     }
@@ -143,6 +159,7 @@ class ProcessCluster {
   std::vector<uint16_t> ports_;
   ClusterTimings timings_;
   std::vector<std::unique_ptr<NodeProcess>> nodes_;
+  std::shared_ptr<tls::TlsContext> clientTls_;  // when the cluster speaks TLS
 };
 
 }  // namespace chat::testing

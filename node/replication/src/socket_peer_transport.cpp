@@ -21,6 +21,8 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 
+#include "chat/tls/tls_stream.h"
+
 #include "chat/common/mutex.h"
 #include "chat/common/process_info.h"
 #include "chat/replication/peer_codec.h"
@@ -34,6 +36,8 @@ constexpr NodeId kOperatorId = 0;  // the supervisor or an operator tool; never 
 constexpr size_t kMacBytes = crypto_auth_hmacsha256_BYTES;
 constexpr uint32_t kMaxFrameBytes = 64 * 1024 * 1024;
 const Poco::Timespan kPollInterval(0, 200 * 1000);
+// A TLS handshake on the peer port: generous, it also waits out a paused peer.
+constexpr std::chrono::milliseconds kHandshakeTimeout(2000);
 
 Poco::Logger& logger() {
   return Poco::Logger::get("chat.peer");
@@ -59,9 +63,95 @@ std::array<uint8_t, kMacBytes> proof(const Key& key, const uint8_t* challenge, N
   return mac;
 }
 
+// A peer connection: Poco's socket, its bytes through TLS when the cluster has it. Blocking,
+// with the receive timeout of the socket: a read that times out throws
+// Poco::TimeoutException either way, so the loops below check their stop flags.
+class PeerSocket {
+ public:
+  PeerSocket() = default;
+  explicit PeerSocket(Poco::Net::StreamSocket s) : socket_(std::move(s)) {}
+  Poco::Net::StreamSocket& socket() { return socket_; }
+
+  // After connect (a client: `host` must be named by the peer's certificate) or accept
+  // (no host). Throws NetException with the reason when TLS fails.
+  void secure(const tls::TlsContext* context, const std::string& host,
+              std::chrono::milliseconds timeout) {
+    if (context == nullptr) {
+      return;
+    }
+    auto stream = tls::TlsStream::create(*context, socket_.impl()->sockfd(), host);
+    Status s = stream ? (*stream)->handshake(std::chrono::steady_clock::now() + timeout)
+                      : stream.error();
+    if (!s.isOk()) {
+      throw Poco::Net::NetException("TLS: " + s.message());
+    }
+    tls_ = std::move(stream).value();
+  }
+
+  // > 0: bytes read; 0: the peer closed.
+  int receiveBytes(uint8_t* out, int n) {
+    if (!tls_) {
+      return socket_.receiveBytes(out, n);
+    }
+    tls::IoResult r = tls_->read(out, static_cast<size_t>(n));
+    switch (r.kind) {
+      case tls::IoResult::Kind::kOk:
+        return static_cast<int>(r.bytes);
+      case tls::IoResult::Kind::kWantRead:
+      case tls::IoResult::Kind::kWantWrite:
+        throw Poco::TimeoutException("no data within the receive timeout");
+      case tls::IoResult::Kind::kClosed:
+        return 0;
+      case tls::IoResult::Kind::kError:
+        break;
+    }
+    throw Poco::Net::NetException(r.error);
+  }
+
+  void sendAll(const uint8_t* data, size_t n) {
+    size_t sent = 0;
+    while (sent < n) {
+      if (!tls_) {
+        int r = socket_.sendBytes(data + sent, static_cast<int>(n - sent));
+        if (r <= 0) {
+          throw Poco::Net::NetException("send failed");
+        }
+        sent += static_cast<size_t>(r);
+        continue;
+      }
+      tls::IoResult r = tls_->write(data + sent, n - sent);
+      if (r.kind == tls::IoResult::Kind::kOk) {
+        sent += r.bytes;
+      } else if (r.kind == tls::IoResult::Kind::kClosed || r.kind == tls::IoResult::Kind::kError) {
+        throw Poco::Net::NetException(r.error.empty() ? "the peer closed" : r.error);
+      }
+    }
+  }
+
+  // The acceptor of an outbound connection never writes after its challenge: anything to
+  // read means it closed (or broke the protocol). TLS records that carry no data (a key
+  // update) are taken in and do not count.
+  bool peerClosed() {
+    if (!socket_.poll(Poco::Timespan(0),
+                      Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR)) {
+      return false;
+    }
+    if (!tls_) {
+      return true;
+    }
+    uint8_t byte = 0;
+    tls::IoResult r = tls_->read(&byte, 1);
+    return r.kind != tls::IoResult::Kind::kWantRead && r.kind != tls::IoResult::Kind::kWantWrite;
+  }
+
+ private:
+  Poco::Net::StreamSocket socket_;
+  std::unique_ptr<tls::TlsStream> tls_;
+};
+
 // Reads exactly n bytes, giving up when `stopped()` or the peer closes. Throws on errors.
 template <typename Stopped>
-bool readUntil(Poco::Net::StreamSocket& s, uint8_t* out, size_t n, const Stopped& stopped) {
+bool readUntil(PeerSocket& s, uint8_t* out, size_t n, const Stopped& stopped) {
   size_t got = 0;
   while (got < n) {
     if (stopped()) {
@@ -80,20 +170,21 @@ bool readUntil(Poco::Net::StreamSocket& s, uint8_t* out, size_t n, const Stopped
   return true;
 }
 
-bool readExactly(Poco::Net::StreamSocket& s, uint8_t* out, size_t n,
-                 const std::atomic<bool>& stop) {
+bool readExactly(PeerSocket& s, uint8_t* out, size_t n, const std::atomic<bool>& stop) {
   return readUntil(s, out, n, [&] { return stop.load(); });
 }
 
-void writeAll(Poco::Net::StreamSocket& s, const uint8_t* data, size_t n) {
-  size_t sent = 0;
-  while (sent < n) {
-    int r = s.sendBytes(data + sent, static_cast<int>(n - sent));
-    if (r <= 0) {
-      throw Poco::Net::NetException("send failed");
-    }
-    sent += static_cast<size_t>(r);
+void writeAll(PeerSocket& s, const uint8_t* data, size_t n) {
+  s.sendAll(data, n);
+}
+
+// The host part of "host:port" (brackets of an IPv6 address removed), for TLS name checks.
+std::string hostOf(const std::string& address) {
+  std::string host = address.substr(0, address.rfind(':'));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
   }
+  return host;
 }
 
 uint32_t readU32(const uint8_t* p) {
@@ -200,12 +291,14 @@ struct SocketPeerTransport::Impl {
     }
   }
 
-  void readLoop(Poco::Net::StreamSocket s) {
+  void readLoop(Poco::Net::StreamSocket socket) {
     setThreadName("chat-peer-in");
     std::string from = "unknown";
+    PeerSocket s(socket);
     try {
-      from = s.peerAddress().toString();
-      s.setReceiveTimeout(kPollInterval);
+      from = socket.peerAddress().toString();
+      socket.setReceiveTimeout(kPollInterval);
+      s.secure(options.tlsServer.get(), "", kHandshakeTimeout);
       std::array<uint8_t, kChallengeBytes> challenge{};
       randombytes_buf(challenge.data(), challenge.size());
       writeAll(s, challenge.data(), challenge.size());
@@ -221,7 +314,7 @@ struct SocketPeerTransport::Impl {
         logger().warning("refused a peer connection from " + from +
                          ": it does not know the cluster secret or claims unknown node " +
                          std::to_string(id));
-        s.close();
+        s.socket().close();
         return;
       }
       std::vector<uint8_t> frame;
@@ -265,10 +358,11 @@ struct SocketPeerTransport::Impl {
   }
 
   // Connects to a peer port and proves this node knows the secret. Throws on failure.
-  void connectAsPeer(Poco::Net::StreamSocket& s, const std::string& address) {
-    s.connect(Poco::Net::SocketAddress(address), Poco::Timespan(1, 0));
-    s.setNoDelay(true);
-    s.setReceiveTimeout(Poco::Timespan(2, 0));
+  void connectAsPeer(PeerSocket& s, const std::string& address) {
+    s.socket().connect(Poco::Net::SocketAddress(address), Poco::Timespan(1, 0));
+    s.socket().setNoDelay(true);
+    s.socket().setReceiveTimeout(Poco::Timespan(2, 0));
+    s.secure(options.tlsClient.get(), hostOf(address), kHandshakeTimeout);
     std::array<uint8_t, kChallengeBytes> challenge{};
     if (!readExactly(s, challenge.data(), challenge.size(), stopping)) {
       throw Poco::Net::NetException("no challenge");
@@ -283,7 +377,7 @@ struct SocketPeerTransport::Impl {
   }
 
   // An operator (the supervisor) may only ask this node to stand for election.
-  void serveOperator(Poco::Net::StreamSocket& s, uint32_t request, const std::string& from) {
+  void serveOperator(PeerSocket& s, uint32_t request, const std::string& from) {
     if (request != kCampaignRequest) {
       logger().warning("closing an operator connection from " + from + ": unknown request");
       return;
@@ -302,7 +396,7 @@ struct SocketPeerTransport::Impl {
   }
 
   // Answers a peer's snapshot request on its (authenticated) connection.
-  void serveSnapshot(Poco::Net::StreamSocket& s, NodeId peer) {
+  void serveSnapshot(PeerSocket& s, NodeId peer) {
     SnapshotProvider provider;
     {
       MutexLock lock(handlerMu);
@@ -355,7 +449,7 @@ struct SocketPeerTransport::Impl {
     auto backoff = std::chrono::milliseconds(50);
     std::deque<std::vector<uint8_t>> batch;  // taken from the queue, not yet written
     while (!stopping.load()) {
-      Poco::Net::StreamSocket s;
+      PeerSocket s;
       bool closedByPeer = false;
       try {
         connectAsPeer(s, out.address);
@@ -375,7 +469,7 @@ struct SocketPeerTransport::Impl {
           // closed (it restarted, say). Writing into such a socket loses the batch, so find
           // out first and reconnect with the batch kept. (A follower rarely writes to another
           // follower, so this is how a vote reply reaches a restarted candidate at once.)
-          if (s.poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR)) {
+          if (s.peerClosed()) {
             closedByPeer = true;
             throw Poco::Net::NetException("the peer closed the connection");
           }
@@ -511,18 +605,25 @@ void SocketPeerTransport::setCampaignHandler(std::function<void()> handler) {
 }
 
 Status askToCampaign(const std::string& peerAddress, const std::string& secret,
-                     std::chrono::milliseconds timeout) {
+                     std::chrono::milliseconds timeout, const tls::TlsContext* tls) {
   CHAT_CHECK(sodium_init() >= 0);
   Key key = deriveKey(secret);
   try {
-    Poco::Net::StreamSocket s;
-    s.connect(Poco::Net::SocketAddress(peerAddress), Poco::Timespan(timeout.count() * 1000));
-    s.setNoDelay(true);
-    s.setReceiveTimeout(Poco::Timespan(timeout.count() * 1000));
+    PeerSocket s;
+    s.socket().connect(Poco::Net::SocketAddress(peerAddress),
+                       Poco::Timespan(timeout.count() * 1000));
+    s.socket().setNoDelay(true);
+    s.socket().setReceiveTimeout(Poco::Timespan(timeout.count() * 1000));
+    s.secure(tls, hostOf(peerAddress), timeout);
     std::array<uint8_t, kChallengeBytes> challenge{};
-    std::atomic<bool> never{false};
-    if (!readExactly(s, challenge.data(), challenge.size(), never)) {
-      return Status::unavailable(peerAddress + " sent no challenge");
+    // The whole exchange keeps to `timeout`: a port that never sends a challenge (a TLS
+    // port asked in the clear, or something else entirely) must not hold the caller.
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto late = [&] { return std::chrono::steady_clock::now() > deadline; };
+    if (!readUntil(s, challenge.data(), challenge.size(), late)) {
+      return Status::unavailable(peerAddress + " sent no challenge within " +
+                                 std::to_string(timeout.count()) +
+                                 " ms (is it a peer port? does it want TLS, [cluster] tls_ca?)");
     }
     std::array<uint8_t, 4 + kMacBytes + 4> message{};  // id 0, proof, request
     auto mac = proof(key, challenge.data(), kOperatorId);
@@ -560,7 +661,7 @@ Status SocketPeerTransport::fetchSnapshot(NodeId peer, const std::string& path,
   }
   int fd = -1;
   try {
-    Poco::Net::StreamSocket s;
+    PeerSocket s;
     impl_->connectAsPeer(s, it->second);
     std::array<uint8_t, 4> request{0xFF, 0xFF, 0xFF, 0xFF};
     writeAll(s, request.data(), request.size());

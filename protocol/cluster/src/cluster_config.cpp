@@ -190,6 +190,19 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
   if (config.nodes.empty()) {
     return Status::invalidArgument(name + ": no [node.N] sections; a cluster needs at least one");
   }
+  // TLS is the whole cluster's or nobody's: the nodes check each other with the CA.
+  for (const auto& node : config.nodes) {
+    if (!config.tlsCa.empty() && node.tlsCert.empty()) {
+      return Status::invalidArgument(name + " [node." + std::to_string(node.id) +
+                                     "]: [cluster] tls_ca is set, so every node needs "
+                                     "tls_cert and tls_key");
+    }
+    if (config.tlsCa.empty() && !node.tlsCert.empty()) {
+      return Status::invalidArgument(name + " [node." + std::to_string(node.id) +
+                                     "]: tls_cert needs [cluster] tls_ca, the CA that signed "
+                                     "it, so that the other nodes and the clients can check it");
+    }
+  }
   return config;
 }
 

@@ -90,6 +90,9 @@ Result<std::shared_ptr<TlsContext>> TlsContext::server(const ServerTlsSettings& 
   // The event loops write from a buffer that may move between a write that would block and
   // its retry, and take partial writes like a plain socket's.
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // No TLS 1.3 session tickets: no client resumes sessions, and a peer connection's writer
+  // side would otherwise find unexpected bytes to read.
+  SSL_CTX_set_num_tickets(ctx, 0);
   return std::shared_ptr<TlsContext>(new TlsContext(std::move(impl), true));
 }
 

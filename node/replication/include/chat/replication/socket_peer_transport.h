@@ -27,6 +27,7 @@
 
 #include "chat/common/status.h"
 #include "chat/replication/peer_transport.h"
+#include "chat/tls/tls_stream.h"
 
 namespace chat::replication {
 
@@ -37,6 +38,11 @@ struct SocketTransportOptions {
   std::map<NodeId, std::string> peers;  // id -> host:port of its peer port
   std::string secret;
   size_t maxQueuedMessages = 10000;  // per peer; beyond this, messages are dropped
+  // TLS on the peer port (both set, or neither): this node's certificate for accepting, and
+  // the cluster's CA for checking the peers it connects to. The secret still proves that a
+  // peer belongs; TLS keeps the log private on the wire.
+  std::shared_ptr<tls::TlsContext> tlsServer;
+  std::shared_ptr<tls::TlsContext> tlsClient;
 };
 
 class SocketPeerTransport final : public PeerTransport {
@@ -71,7 +77,7 @@ class SocketPeerTransport final : public PeerTransport {
 // the election timeout). Proves the cluster secret as an operator. Errors: kUnavailable
 // (unreachable or refused), kTimeout.
 Status askToCampaign(const std::string& peerAddress, const std::string& secret,
-                     std::chrono::milliseconds timeout);
+                     std::chrono::milliseconds timeout, const tls::TlsContext* tls = nullptr);
 
 }  // namespace chat::replication
 
