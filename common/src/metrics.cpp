@@ -54,29 +54,17 @@ std::string formatValue(double v) {
   return buf;
 }
 
-std::string escapeLabelValue(std::string_view v) {
+// The format escapes backslash and newline in HELP texts, and the double quote as well in
+// label values.
+std::string escape(std::string_view v, bool quotes) {
   std::string out;
   for (char c : v) {
     if (c == '\\') {
       out += "\\\\";
-    } else if (c == '"') {
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && quotes) {
       out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string escapeHelp(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
     } else {
       out += c;
     }
@@ -90,7 +78,7 @@ void PrometheusText::header(std::string_view name, std::string_view help, std::s
   out_ += "# HELP ";
   out_ += name;
   out_ += ' ';
-  out_ += escapeHelp(help);
+  out_ += escape(help, false);
   out_ += "\n# TYPE ";
   out_ += name;
   out_ += ' ';
@@ -103,7 +91,7 @@ void PrometheusText::sample(std::string_view name, const Labels& labels, double 
   if (!labels.empty()) {
     out_ += '{';
     for (size_t i = 0; i < labels.size(); ++i) {
-      out_ += (i == 0 ? "" : ",") + labels[i].first + "=\"" + escapeLabelValue(labels[i].second) +
+      out_ += (i == 0 ? "" : ",") + labels[i].first + "=\"" + escape(labels[i].second, true) +
               "\"";
     }
     out_ += '}';

@@ -147,12 +147,7 @@ TEST_F(AdminPortTest, HealthFollowsTheClusterAndOtherPagesAreRefusedClearly) {
   cluster_.node(leader).kill(SIGKILL);
   EXPECT_EQ(testing::httpRequest(cluster_.adminPort(leader), "/health").status, 0);
   EXPECT_TRUE(waitForAtLeast(survivor, "chat_elections_total", elections + 1));
-  std::vector<size_t> rest;
-  for (size_t id = 1; id <= 3; ++id) {
-    if (id != leader) {
-      rest.push_back(id);
-    }
-  }
+  std::vector<size_t> rest = cluster_.othersThan(leader);
   size_t next = cluster_.waitForLeader(rest);
   ASSERT_NE(next, 0u);
   auto deadline = std::chrono::steady_clock::now() + 10s;

@@ -291,12 +291,7 @@ TEST(SupervisorProcessTest, WatchModeFollowsNodesItDidNotStartAndLeavesThemRunni
   EXPECT_TRUE(sup.waitForEvent("node " + std::to_string(leader) + " stopped answering", 10s))
       << sup.events();
   EXPECT_TRUE(sup.waitForEvent("the leader is gone: asked node", 10s)) << sup.events();
-  std::vector<size_t> rest;
-  for (size_t id = 1; id <= 3; ++id) {
-    if (id != leader) {
-      rest.push_back(id);
-    }
-  }
+  std::vector<size_t> rest = cluster.othersThan(leader);
   size_t next = cluster.waitForLeader(rest);
   ASSERT_NE(next, 0u);
   EXPECT_TRUE(sup.waitForEvent("leader is node " + std::to_string(next), 10s)) << sup.events();

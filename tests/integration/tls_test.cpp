@@ -159,12 +159,7 @@ TEST(TlsClusterTest, ReplicationAndFailoverRunOverTlsAndThePeerPortRefusesTheCle
                     ->isOk());
   }
   cluster.node(leader).kill(SIGKILL);
-  std::vector<size_t> rest;
-  for (size_t id = 1; id <= 3; ++id) {
-    if (id != leader) {
-      rest.push_back(id);
-    }
-  }
+  std::vector<size_t> rest = cluster.othersThan(leader);
   ASSERT_NE(cluster.waitForLeader(rest), 0u) << "no new leader over TLS";
   for (int i = 0; i < 10; ++i) {
     auto r = alice.call(protocol::SendRequest{"bob", "after " + std::to_string(i)}, 20s);

@@ -98,6 +98,16 @@ class ProcessCluster {
   std::string address(size_t id) const { return "127.0.0.1:" + std::to_string(ports_[id - 1]); }
   uint16_t peerPort(size_t id) const { return ports_[size_ + id - 1]; }
   uint16_t adminPort(size_t id) const { return ports_[2 * size_ + id - 1]; }
+  // Every node id but `id`: the survivors of a kill.
+  std::vector<size_t> othersThan(size_t id) const {
+    std::vector<size_t> out;
+    for (size_t other = 1; other <= size_; ++other) {
+      if (other != id) {
+        out.push_back(other);
+      }
+    }
+    return out;
+  }
   std::vector<std::string> addresses() const {
     std::vector<std::string> out;
     for (size_t id = 1; id <= size_; ++id) {
