@@ -13,6 +13,7 @@
 #include "support/run_command.h"
 #include "support/temp_dir.h"
 #include "support/test_ca.h"
+#include "support/tmux_session.h"
 
 namespace chat {
 namespace {
@@ -115,6 +116,25 @@ TEST_F(TlsTest, LineModeWorksThroughOpensslSClient) {
                                      ca_.otherCaFile() + " -connect " + node_->address());
   EXPECT_EQ(refused.output.find("login"), std::string::npos) << refused.output;
   EXPECT_NE(refused.output.find("verify error"), std::string::npos) << refused.output;
+}
+
+TEST_F(TlsTest, ChatTuiSignsUpOverTlsAndNamesAWrongCaOnScreen) {
+  testing::TmuxSession dana(std::string(CHAT_TUI_BINARY) + " --no-bell --servers " +
+                                node_->address() + " --tls-ca " + ca_.caFile(),
+                            80, 24);
+  ASSERT_TRUE(dana.waitFor("Enter logs in", 10s)) << dana.screen();
+  dana.sendKeys("F5");
+  ASSERT_TRUE(dana.waitFor("create an account", 5s)) << dana.screen();
+  dana.type("dana");
+  dana.sendKeys("Tab");
+  dana.type("dana-password");
+  dana.sendKeys("Enter");
+  EXPECT_TRUE(dana.waitFor("logged in as dana", 10s)) << dana.screen();
+
+  testing::TmuxSession eve(std::string(CHAT_TUI_BINARY) + " --no-bell --servers " +
+                               node_->address() + " --tls-ca " + ca_.otherCaFile(),
+                           80, 24);
+  EXPECT_TRUE(eve.waitFor("did not verify", 10s)) << eve.screen();
 }
 
 TEST_F(TlsTest, ChatBenchChecksTheCaToo) {

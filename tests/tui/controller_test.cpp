@@ -237,6 +237,18 @@ TEST_F(ControllerTest, SearchCompletionAndCommandsHelp) {
   EXPECT_TRUE(controller_.takeEffects().quit);
 }
 
+TEST_F(ControllerTest, WhileNoNodeAnswersTheStripSaysWhyTheLastAttemptFailed) {
+  controller_.tick(now_, 1000, false, "TLS with 127.0.0.1:1 failed: certificate did not verify");
+  EXPECT_EQ(controller_.state().connection.text(),
+            "no node of the cluster answers; trying again in 1.0 s");
+  EXPECT_EQ(controller_.state().form.message,
+            "cannot reach the cluster: TLS with 127.0.0.1:1 failed: certificate did not verify");
+  EXPECT_TRUE(controller_.state().form.messageIsError);
+  controller_.tick(now_, 0, true, "");
+  EXPECT_EQ(controller_.state().connection.state, ConnectionStatus::State::kConnected);
+  EXPECT_EQ(controller_.state().form.message, "") << "gone once a node answers";
+}
+
 TEST_F(ControllerTest, FailoverTurnsTheStripIntoABannerAndBack) {
   logIn();
   using Kind = client::ConnectionEvent::Kind;

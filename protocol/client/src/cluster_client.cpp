@@ -71,10 +71,12 @@ void ClusterClient::connectNow() {
   auto c = Connection::connect(address_, options_.connectTimeout, options_.limits,
                                options_.tls.get());
   if (!c) {
+    lastConnectError_ = c.error().message();
     policy_.failed(address_);
     scheduleReconnect();
     return;
   }
+  lastConnectError_.clear();
   connection_ = std::move(c).value();
   policy_.connected(address_);
   lastHeard_ = Clock::now();

@@ -178,12 +178,11 @@ IoResult TlsStream::result(int rc, const char* what) {
       break;
     default: {
       long verify = SSL_get_verify_result(sslOf(ssl_));
-      std::string why = sslErrors();
       if (verify != X509_V_OK) {
-        why = std::string("the server's certificate did not verify (") +
-              X509_verify_cert_error_string(verify) + ")";
+        return IoResult::failed(std::string("the server's certificate did not verify (") +
+                                X509_verify_cert_error_string(verify) + ")");
       }
-      return IoResult::failed(std::string(what) + ": " + why);
+      return IoResult::failed(std::string(what) + ": " + sslErrors());
     }
   }
   int saved = errno;

@@ -330,9 +330,27 @@ void TuiController::onNodes(std::vector<NodeRow> nodes) {
   state_.nodes = std::move(nodes);
 }
 
-void TuiController::tick(int64_t now, int64_t reconnectIn, bool connected) {
+void TuiController::tick(int64_t now, int64_t reconnectIn, bool connected,
+                         const std::string& connectError) {
   ConnectionStatus& c = state_.connection;
   c.reconnectInMillis = static_cast<int>(connected ? 0 : reconnectIn);
+  // Before any node answered, the login form says why the last attempt failed (a refused
+  // port, a certificate that did not verify): the strip alone would only say "no node".
+  if (!connected && !connectError.empty() && state_.screen == Screen::kLogin &&
+      connectError != shownConnectError_ &&
+      (state_.form.message.empty() || state_.form.message == shownConnectMessage_)) {
+    shownConnectError_ = connectError;
+    shownConnectMessage_ = "cannot reach the cluster: " + connectError;
+    state_.form.message = shownConnectMessage_;
+    state_.form.messageIsError = true;
+  }
+  if (connected && !shownConnectError_.empty()) {
+    if (state_.form.message == shownConnectMessage_) {
+      state_.form.message.clear();
+    }
+    shownConnectError_.clear();
+    shownConnectMessage_.clear();
+  }
   if (c.state == ConnectionStatus::State::kFailedOver && now - failedOverAt_ > kFailoverBannerMillis) {
     c.state = ConnectionStatus::State::kConnected;
   }

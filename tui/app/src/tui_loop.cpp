@@ -83,7 +83,8 @@ int runTui(const TuiSettings& settings) {
     if (auto rows = poller.take()) {
       controller.onNodes(std::move(*rows));
     }
-    controller.tick(now, client.timeUntilWork().count(), client.isConnected());
+    controller.tick(now, client.timeUntilWork().count(), client.isConnected(),
+                    client.lastConnectError());
     Effects effects = controller.takeEffects();
     if (effects.quit) {
       break;

@@ -110,6 +110,9 @@ class ClusterClient {
   void reconnectNow(const std::string& why);
 
   bool isConnected() const { return connection_ != nullptr; }
+  // Why the latest connect attempt failed ("" once one succeeds): a refused port, a
+  // timeout, a certificate that did not verify. For status lines while no node answers.
+  const std::string& lastConnectError() const { return lastConnectError_; }
   const std::string& address() const { return address_; }  // current or last node
   const std::string& user() const { return user_; }          // logged-in user, or empty
   size_t pendingCount() const { return pending_.size(); }
@@ -142,6 +145,7 @@ class ClusterClient {
   ClusterClientOptions options_;
   ReconnectPolicy policy_;
   std::unique_ptr<Connection> connection_;
+  std::string lastConnectError_;
   std::string address_;
   Clock::time_point reconnectAt_;
   Clock::time_point lastHeard_;  // last message from the node, or when it was last idle

@@ -44,8 +44,10 @@ class TuiController {
   // The nodes' statuses from the status poller (every node, answering or not).
   void onNodes(std::vector<NodeRow> nodes);
   // Timed work: status and ping requests, the end of a failover banner, the countdown.
-  // `reconnectIn`: how long until the client's next connect attempt while it has none.
-  void tick(int64_t nowMillis, int64_t reconnectInMillis, bool connected);
+  // `reconnectIn`: how long until the client's next connect attempt while it has none;
+  // `connectError`: why the last attempt failed, shown while no node has answered yet.
+  void tick(int64_t nowMillis, int64_t reconnectInMillis, bool connected,
+            const std::string& connectError = "");
   Effects takeEffects();
 
   const ChatModel& model() const { return model_; }
@@ -104,6 +106,8 @@ class TuiController {
   bool loggedIn_ = false;
   int64_t nextStatusAt_ = 0;
   int64_t nextUserRefreshAt_ = 0;
+  std::string shownConnectError_;    // the connect failure the login form shows
+  std::string shownConnectMessage_;
   int64_t failedOverAt_ = 0;
   // Tab completion in progress: the word replaced and the candidates cycled through.
   struct Completion {
