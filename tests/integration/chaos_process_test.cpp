@@ -21,14 +21,22 @@ std::string chaos(const std::string& args) {
 }
 
 TEST(ChaosProcessTest, FaultsUnderLoadLoseDoubleAndReorderNothing) {
-#ifdef CHAT_SANITIZED
-  // Sanitized nodes manage about a quarter of the rate: stay below it, so that this checks
-  // faults rather than overload (an overloaded run is an open finding, docs/reliability.md).
+#if defined(__SANITIZE_THREAD__)
+  // TSan's nodes manage well under a hundred messages a second and every fault takes
+  // seconds to settle: a light load, so that this checks races and the history, not speed.
+  const char* load = "--seconds 45 --rate 50 --fault-every-ms 1000";
+  const int64_t expectAcked = 1000;
+  const int expectFaults = 4;
+#elif defined(CHAT_SANITIZED)
+  // ASan's nodes manage about a quarter of the rate: stay below it, so that this checks
+  // faults rather than overload (docs/reliability.md has an overloaded run).
   const char* load = "--seconds 45 --rate 200 --fault-every-ms 500";
   const int64_t expectAcked = 6000;
+  const int expectFaults = 20;
 #else
   const char* load = "--seconds 45 --rate 1000 --fault-every-ms 500";
   const int64_t expectAcked = 30000;
+  const int expectFaults = 20;
 #endif
   auto run = testing::runCommand(chaos(std::string(load) + " --quiet --json --seed 20261124"));
   ASSERT_EQ(run.exitCode, 0) << run.output;
@@ -39,7 +47,7 @@ TEST(ChaosProcessTest, FaultsUnderLoadLoseDoubleAndReorderNothing) {
   EXPECT_EQ(result->getValue<int64_t>("duplicated"), 0) << run.output;
   EXPECT_EQ(result->getValue<int64_t>("reordered"), 0) << run.output;
   EXPECT_EQ(result->getValue<int64_t>("neverSent"), 0) << run.output;
-  EXPECT_GE(result->getValue<int>("faults"), 20) << run.output;
+  EXPECT_GE(result->getValue<int>("faults"), expectFaults) << run.output;
   EXPECT_GE(result->getValue<int64_t>("acknowledged"), expectAcked) << run.output;
   EXPECT_GT(result->getValue<int64_t>("sessionsResumed"), 0) << "the clients rode through failovers";
 }

@@ -285,6 +285,10 @@ class FaultInjector {
         planner_(options.seed,
                  FaultPlanOptions{options.faultEvery, 300ms, 1500ms, 500ms, lab != nullptr}) {}
 
+  // Faults injected so far, for the progress lines of another thread (the result itself
+  // belongs to the injecting thread until it is done).
+  int64_t faultsSoFar() const { return faultsSoFar_.load(); }
+
   // Faults until `end`.
   void run(Clock::time_point end) {
     auto nextFault = Clock::now() + planner_.nextDelay();
@@ -351,6 +355,7 @@ class FaultInjector {
       ++result_.faults[faultName(kind)];
       if (!isRepair(kind)) {
         ++result_.faultCount;
+        faultsSoFar_.fetch_add(1);
       }
       return true;
     }
@@ -429,6 +434,7 @@ class FaultInjector {
         if (lab_ != nullptr && lab_->cut(static_cast<int>(f.node)).isOk()) {
           ++result_.faults[faultName(f.kind)];
           ++result_.faultCount;
+          faultsSoFar_.fetch_add(1);
           cutUntil_[f.node] = Clock::now() + f.duration;
         }
         break;
@@ -442,6 +448,7 @@ class FaultInjector {
   const ChaosOptions& options_;
   std::string control_;
   ChaosResult& result_;
+  std::atomic<int64_t> faultsSoFar_{0};
   NetnsLab* lab_;
   FaultPlanner planner_;
   std::map<uint32_t, Clock::time_point> pausedUntil_;
@@ -599,7 +606,8 @@ Result<ChaosResult> runChaos(const ChaosOptions& options) {
                                                                                    started)
                                     .count()) +
                  " s: sent " + std::to_string(sent.load()) + ", acknowledged " +
-                 std::to_string(acked.load()) + ", faults " + std::to_string(result.faultCount));
+                 std::to_string(acked.load()) + ", faults " +
+                 std::to_string(injector.faultsSoFar()));
       }
     }
   });
