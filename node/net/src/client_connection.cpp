@@ -122,16 +122,11 @@ bool ClientConnection::startTls() {
         "this port speaks TLS only; connect with TLS (chat-tui or chat-bench --tls-ca FILE, "
         "or openssl s_client -connect HOST:PORT for line mode)";
     logger().information("refused " + peer_ + ": a client in the clear on the TLS port");
-    if (first == 0) {
-      std::vector<uint8_t> bytes;
-      protocol::appendResponseFrame(
-          protocol::Response::failure(0, protocol::Opcode::kHelp,
-                                      protocol::ErrorCode::kNotSupported, why),
-          bytes);
-      append(bytes.data(), bytes.size());
-    } else {
-      appendText(protocol::formatLineError(protocol::ErrorCode::kNotSupported, why));
-    }
+    // Answered in the client's own mode, as any refusal is.
+    mode_.store(modeOf(first));
+    writeResponse(protocol::Response::failure(0, protocol::Opcode::kHelp,
+                                              protocol::ErrorCode::kNotSupported, why),
+                  false, protocol::Request{});
     // Take in what it sent, so that closing does not reset the connection (and discard
     // the answer) for unread input.
     uint8_t scratch[4096];
@@ -196,9 +191,7 @@ void ClientConnection::onBytes(const uint8_t* data, size_t n) {
     return;  // a refused connection: ignore whatever else it sends
   }
   if (mode_.load() == Mode::kUnknown) {
-    // Binary frames start with the high byte of a length below 16 MiB, so with 0x00; text
-    // lines start with a digit.
-    mode_.store(data[0] == 0 ? Mode::kBinary : Mode::kLine);
+    mode_.store(modeOf(data[0]));
   }
   if (mode_.load() == Mode::kBinary) {
     onBinaryBytes(data, n);

@@ -65,6 +65,9 @@ class ClientConnection final : public LoopHandler,
 
  private:
   enum class Mode { kUnknown, kBinary, kLine };
+  // Binary frames start with the high byte of a length below 16 MiB, so with 0x00; text
+  // lines start with a digit.
+  static Mode modeOf(uint8_t firstByte) { return firstByte == 0 ? Mode::kBinary : Mode::kLine; }
   // A request waiting its turn, or an error reply already rendered (`ready`), which waits
   // its turn too so that text replies stay in request order.
   struct Pending {

@@ -178,15 +178,6 @@ void writeAll(PeerSocket& s, const uint8_t* data, size_t n) {
   s.sendAll(data, n);
 }
 
-// The host part of "host:port" (brackets of an IPv6 address removed), for TLS name checks.
-std::string hostOf(const std::string& address) {
-  std::string host = address.substr(0, address.rfind(':'));
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return host;
-}
-
 uint32_t readU32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
@@ -362,7 +353,7 @@ struct SocketPeerTransport::Impl {
     s.socket().connect(Poco::Net::SocketAddress(address), Poco::Timespan(1, 0));
     s.socket().setNoDelay(true);
     s.socket().setReceiveTimeout(Poco::Timespan(2, 0));
-    s.secure(options.tlsClient.get(), hostOf(address), kHandshakeTimeout);
+    s.secure(options.tlsClient.get(), tls::serverNameOf(address), kHandshakeTimeout);
     std::array<uint8_t, kChallengeBytes> challenge{};
     if (!readExactly(s, challenge.data(), challenge.size(), stopping)) {
       throw Poco::Net::NetException("no challenge");
@@ -614,7 +605,7 @@ Status askToCampaign(const std::string& peerAddress, const std::string& secret,
                        Poco::Timespan(timeout.count() * 1000));
     s.socket().setNoDelay(true);
     s.socket().setReceiveTimeout(Poco::Timespan(timeout.count() * 1000));
-    s.secure(tls, hostOf(peerAddress), timeout);
+    s.secure(tls, tls::serverNameOf(peerAddress), timeout);
     std::array<uint8_t, kChallengeBytes> challenge{};
     // The whole exchange keeps to `timeout`: a port that never sends a challenge (a TLS
     // port asked in the clear, or something else entirely) must not hold the caller.

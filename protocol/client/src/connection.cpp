@@ -46,12 +46,7 @@ Result<std::unique_ptr<Connection>> Connection::connect(const std::string& hostP
     }
     std::unique_ptr<tls::Stream> stream;
     if (tls != nullptr) {
-      // The name the certificate must carry: the host as the user wrote it.
-      std::string host = hostPort.substr(0, hostPort.rfind(':'));
-      if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-      }
-      auto secure = tls::TlsStream::create(*tls, fd, host);
+      auto secure = tls::TlsStream::create(*tls, fd, tls::serverNameOf(hostPort));
       Status handshake = secure ? (*secure)->handshake(deadline) : secure.error();
       if (!handshake.isOk()) {
         ::close(fd);

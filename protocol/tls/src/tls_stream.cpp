@@ -129,6 +129,14 @@ Result<std::shared_ptr<TlsContext>> TlsContext::client(const ClientTlsSettings& 
   return std::shared_ptr<TlsContext>(new TlsContext(std::move(impl), false));
 }
 
+std::string serverNameOf(const std::string& hostPort) {
+  std::string host = hostPort.substr(0, hostPort.rfind(':'));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
 Result<std::unique_ptr<TlsStream>> TlsStream::create(const TlsContext& context, int fd,
                                                      const std::string& serverName) {
   SSL* ssl = SSL_new(static_cast<SSL_CTX*>(context.native()));

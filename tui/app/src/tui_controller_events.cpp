@@ -336,20 +336,22 @@ void TuiController::tick(int64_t now, int64_t reconnectIn, bool connected,
   c.reconnectInMillis = static_cast<int>(connected ? 0 : reconnectIn);
   // Before any node answered, the login form says why the last attempt failed (a refused
   // port, a certificate that did not verify): the strip alone would only say "no node".
+  auto connectMessage = [](const std::string& error) {
+    return "cannot reach the cluster: " + error;
+  };
+  bool showingOurs = !shownConnectError_.empty() &&
+                     state_.form.message == connectMessage(shownConnectError_);
   if (!connected && !connectError.empty() && state_.screen == Screen::kLogin &&
-      connectError != shownConnectError_ &&
-      (state_.form.message.empty() || state_.form.message == shownConnectMessage_)) {
+      connectError != shownConnectError_ && (state_.form.message.empty() || showingOurs)) {
     shownConnectError_ = connectError;
-    shownConnectMessage_ = "cannot reach the cluster: " + connectError;
-    state_.form.message = shownConnectMessage_;
+    state_.form.message = connectMessage(connectError);
     state_.form.messageIsError = true;
   }
   if (connected && !shownConnectError_.empty()) {
-    if (state_.form.message == shownConnectMessage_) {
+    if (showingOurs) {
       state_.form.message.clear();
     }
     shownConnectError_.clear();
-    shownConnectMessage_.clear();
   }
   if (c.state == ConnectionStatus::State::kFailedOver && now - failedOverAt_ > kFailoverBannerMillis) {
     c.state = ConnectionStatus::State::kConnected;

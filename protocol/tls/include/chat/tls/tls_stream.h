@@ -48,6 +48,10 @@ class TlsContext {
   bool server_;
 };
 
+// The name a server's certificate must carry when connecting to "host:port": the host as
+// written (an IPv6 address without its brackets).
+std::string serverNameOf(const std::string& hostPort);
+
 class TlsStream final : public Stream {
  public:
   // A server side (accepting) or client side (connecting to `serverName`, a host name or an

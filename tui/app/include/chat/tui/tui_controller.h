@@ -107,7 +107,6 @@ class TuiController {
   int64_t nextStatusAt_ = 0;
   int64_t nextUserRefreshAt_ = 0;
   std::string shownConnectError_;    // the connect failure the login form shows
-  std::string shownConnectMessage_;
   int64_t failedOverAt_ = 0;
   // Tab completion in progress: the word replaced and the candidates cycled through.
   struct Completion {
