@@ -1,7 +1,8 @@
 // RaftStorage: where a node keeps what the replication core must never forget: its hard
 // state (epoch and vote) and its log. The host persists each Ready through it before sending
 // the Ready's messages (raft_core.h). InMemoryRaftStorage serves the simulation and tests;
-// SqliteRaftStorage (sqlite_raft_storage.h) the node.
+// LogRaftStorage (log_raft_storage.h) the node; SqliteRaftStorage (sqlite_raft_storage.h)
+// only reads the raft.db of older versions, to migrate it.
 // Thread contract: one thread at a time (the replication thread).
 #ifndef CHAT_REPLICATION_RAFT_STORAGE_H_
 #define CHAT_REPLICATION_RAFT_STORAGE_H_
@@ -22,6 +23,7 @@ struct PersistedRaft {
 class RaftStorage {
  public:
   virtual ~RaftStorage() = default;
+  // What is persisted. The host calls it once, before the first persist.
   virtual Result<PersistedRaft> load() = 0;
   // Makes the Ready's hard state, truncation, compaction and appended entries durable, all or
   // nothing, in that order.
