@@ -26,11 +26,12 @@
 #include "chat/net/client_listener.h"
 #include "chat/replication/replicated_commit_log.h"
 #include "chat/replication/socket_peer_transport.h"
-#include "chat/replication/sqlite_raft_storage.h"
+#include "chat/log/file_system.h"
+#include "chat/replication/log_raft_storage.h"
 #include "chat/service/chat_service.h"
-#include "chat/service/local_commit_log.h"
 #include "chat/storage/sqlite_store.h"
 #include "chat/tls/tls_stream.h"
+#include "log_migration.h"
 #include "node_metrics.h"
 #include "session_key_file.h"
 
@@ -75,7 +76,9 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
   setting("port-file", "FILE", "write the bound client port to FILE once listening");
   setting("log-level", "LEVEL", "error, warning, notice, information, debug (default information)");
   setting("password-hash", "COST", "Argon2id cost: interactive (default), moderate or min");
-  setting("sync", "MODE", "SQLite commit durability: full (default) or normal");
+  setting("sync", "MODE",
+          "chat.db's own durability: normal (the default: the log is synced on every commit and "
+          "chat.db is rebuilt from it after a crash) or full (chat.db synced too)");
   setting("loops", "N", "network event loops (default: half the cores, at least 1)");
   setting("idle-timeout", "SECONDS", "close connections idle this long (default 1800)");
   setting("max-frame-bytes", "N", "largest frame accepted (default 65536)");
@@ -219,7 +222,7 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
       log.error(cost.error().message());
       return EXIT_CONFIG;
     }
-    std::string sync = config().getString("node.sync", "full");
+    std::string sync = config().getString("node.sync", "normal");
     if (sync != "full" && sync != "normal") {
       log.error("sync must be full or normal, not '" + sync + "'");
       return EXIT_CONFIG;
@@ -231,30 +234,54 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     }
 
     storage::SqliteOptions storeOptions;
-    // In a cluster the replication log (raft.db, always synchronous=FULL) is the durable
-    // record: an entry is acknowledged once a majority has it on disk. The chat database
-    // is a state derived from that log and records its applied index in the same
+    // The log (fdatasync'd per group) is the durable record, on a single node as in a
+    // cluster: chat.db is a state derived from it and records its applied index in the same
     // transaction, so after a crash it rolls back consistently and the missing entries are
-    // applied again from the log. It need not pay an fsync of its own per commit.
-    storeOptions.syncFull = sync == "full" && !clusterConfig;
+    // applied again from the log. It need not pay an fsync of its own per commit unless
+    // asked (sync = full).
+    storeOptions.syncFull = sync == "full";
     std::string dbPath = dataDir + "/chat.db";
     auto store = storage::SqliteMessageStore::open(dbPath, storeOptions);
     if (!store) {
       log.error(store.error().message());
       return EXIT_IOERR;
     }
+    auto applied = (*store)->appliedPosition();
+    if (!applied) {
+      log.error(applied.error().message());
+      return EXIT_IOERR;
+    }
+    auto folder = prepareLogFolder(dataDir, {applied->index, applied->epoch});
+    if (!folder) {
+      log.error(folder.error().message());
+      return EXIT_IOERR;
+    }
+    if (*folder == LogFolderState::kMigratedFromRaftDb) {
+      logEvent(log, Poco::Message::PRIO_NOTICE, "log_migrated", {{"from", dataDir + "/raft.db"}},
+               "moved the replication log of raft.db to " + dataDir +
+                   "/log (raft.db kept as raft.db.migrated)");
+    }
+    auto raft = replication::LogRaftStorage::open(log::posixFileSystem(), dataDir);
+    if (!raft) {
+      log.error(raft.error().message());
+      return EXIT_IOERR;
+    }
+    if (const auto& recovery = (*raft)->recovery(); recovery.tornBytes > 0) {
+      logEvent(log, Poco::Message::PRIO_WARNING, "log_torn_tail",
+               {{"file", recovery.tornFile},
+                {"offset", std::to_string(recovery.tornOffset)},
+                {"bytes", std::to_string(recovery.tornBytes)}},
+               "cut off a write the last crash left unfinished (never acknowledged); a copy "
+               "is kept beside the segment");
+    }
+    std::unique_ptr<replication::RaftStorage> raftStorage = std::move(raft).value();
     SystemClock clock;
-    std::unique_ptr<replication::RaftStorage> raftStorage;
-    std::unique_ptr<replication::SocketPeerTransport> transport;
-    std::unique_ptr<service::CommitLog> commitLog;
-    replication::ReplicatedCommitLog* replicated = nullptr;
+    std::unique_ptr<replication::PeerTransport> transport;
+    std::unique_ptr<replication::SocketPeerTransport> socketTransport;
+    replication::ReplicatedLogOptions o;
+    o.raft.self = nodeId;
+    o.snapshotDir = dataDir;
     if (clusterConfig) {
-      auto raft = replication::SqliteRaftStorage::open(dataDir + "/raft.db");
-      if (!raft) {
-        log.error(raft.error().message());
-        return EXIT_IOERR;
-      }
-      raftStorage = std::move(raft).value();
       const cluster::NodeConfig& self = *clusterConfig->node(nodeId);
       replication::SocketTransportOptions t;
       t.self = nodeId;
@@ -273,12 +300,9 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
         t.tlsServer = std::move(server).value();
         t.tlsClient = std::move(client).value();
       }
-      replication::ReplicatedLogOptions o;
-      o.raft.self = nodeId;
       o.raft.heartbeat = clusterConfig->heartbeat;
       o.raft.electionTimeout = clusterConfig->electionTimeout;
       o.raft.electionStep = clusterConfig->electionStep;
-      o.snapshotDir = dataDir;
       o.maxLogEntries = clusterConfig->maxLogEntries;
       o.compactEntries = clusterConfig->compactEntries;
       for (const auto& n : clusterConfig->nodes) {
@@ -290,23 +314,25 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
         log.error(started.error().message());
         return EXIT_UNAVAILABLE;
       }
-      transport = std::move(started).value();
-      auto opened =
-          replication::ReplicatedCommitLog::open(o, **store, *raftStorage, *transport, clock);
-      if (!opened) {
-        log.error(opened.error().message());
-        return EXIT_IOERR;
-      }
-      replicated = opened->get();
-      commitLog = std::move(opened).value();
-      transport->setCampaignHandler([replicated] { replicated->campaignNow(); });
+      socketTransport = std::move(started).value();
     } else {
-      auto opened = service::LocalCommitLog::open(**store);
-      if (!opened) {
-        log.error(opened.error().message());
-        return EXIT_IOERR;
-      }
-      commitLog = std::move(opened).value();
+      // A node without a cluster file is a cluster of one: the same log, commit and apply,
+      // with nobody else to wait for.
+      o.raft.members = {nodeId};
+      transport = std::make_unique<replication::NoPeerTransport>();
+    }
+    replication::PeerTransport& peers =
+        socketTransport ? static_cast<replication::PeerTransport&>(*socketTransport) : *transport;
+    auto replicatedLog =
+        replication::ReplicatedCommitLog::open(o, **store, *raftStorage, peers, clock);
+    if (!replicatedLog) {
+      log.error(replicatedLog.error().message());
+      return EXIT_IOERR;
+    }
+    replication::ReplicatedCommitLog* replicated = replicatedLog->get();
+    std::unique_ptr<service::CommitLog> commitLog = std::move(replicatedLog).value();
+    if (socketTransport) {
+      socketTransport->setCampaignHandler([replicated] { replicated->campaignNow(); });
     }
     service::PasswordHasher hasher(*cost);
     auto slowWork = std::make_unique<service::ThreadPoolExecutor>(2);
@@ -331,7 +357,7 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
         std::chrono::hours(config().getInt("node.session_hours", 24));
     service::ChatService chat(clock, **store, *commitLog, hasher, *slowWork, serviceOptions);
     const cluster::ClusterConfig* clusterPtr = clusterConfig ? &*clusterConfig : nullptr;
-    if (replicated != nullptr) {
+    if (clusterConfig) {
       chat.setLeaderCheck([replicated, clusterPtr]() -> std::optional<protocol::NotLeaderReply> {
         if (replicated->role() == replication::Role::kLeader) {
           return std::nullopt;
@@ -384,7 +410,7 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
           net::ClientListener* listenerPtr = listenerRef.load();
           protocol::NodeStatus s;
           s.nodeId = nodeId;
-          s.role = replicated != nullptr ? replication::roleName(replicated->role()) : "standalone";
+          s.role = clusterPtr != nullptr ? replication::roleName(replicated->role()) : "standalone";
           s.epoch = logPtr->epoch();
           s.commitIndex = logPtr->commitIndex();
           s.appliedIndex = logPtr->commitIndex();
@@ -396,7 +422,7 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
           s.leaderAddress =
               listenerOptions.host + ":" +
               std::to_string(listenerPtr != nullptr ? listenerPtr->port() : listenerOptions.port);
-          if (replicated != nullptr && clusterPtr != nullptr) {
+          if (clusterPtr != nullptr) {
             replication::NodeId leader = replicated->leader();
             const cluster::NodeConfig* l = clusterPtr->node(leader);
             s.leaderAddress = l != nullptr ? l->clientAddress() : "";
@@ -489,6 +515,7 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     listener->reset();
     slowWork.reset();
     commitLog.reset();
+    socketTransport.reset();
     transport.reset();
   } catch (const Poco::Exception& e) {
     Poco::Logger::get(kLoggerName).fatal("chat-node failed: " + e.displayText());

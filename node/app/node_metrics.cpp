@@ -8,7 +8,7 @@ namespace chat::node {
 namespace {
 
 const char* roleOf(const NodeParts& p) {
-  return p.replicated != nullptr ? replication::roleName(p.replicated->role()) : "standalone";
+  return p.cluster != nullptr ? replication::roleName(p.replicated->role()) : "standalone";
 }
 
 }  // namespace
@@ -43,7 +43,10 @@ std::string renderNodeMetrics(const NodeParts& p) {
             static_cast<double>(p.log->commitIndex()));
   out.gauges("chat_role", "This node's role (1 for the current one).",
              {{{{"role", roleOf(p)}}, 1.0}});
-  if (p.replicated != nullptr) {
+  out.gauge("chat_log_last_index", "Index of the last entry in this node's log.",
+            static_cast<double>(p.replicated->lastIndex()));
+  if (p.cluster != nullptr) {
+    // A node without a cluster is a cluster of one: it always leads, and has no followers.
     const auto& r = *p.replicated;
     out.gauge("chat_is_leader", "1 while this node leads.",
               r.role() == replication::Role::kLeader ? 1.0 : 0.0);
@@ -51,8 +54,6 @@ std::string renderNodeMetrics(const NodeParts& p) {
                 r.electionsSeen());
     out.counter("chat_campaigns_total", "Times this node stood for election since it started.",
                 r.campaigns());
-    out.gauge("chat_log_last_index", "Index of the last entry in this node's log.",
-              static_cast<double>(r.lastIndex()));
     // The leader knows how far behind each follower is; a follower reports none.
     std::vector<std::pair<PrometheusText::Labels, double>> lag;
     std::vector<std::pair<PrometheusText::Labels, double>> reachable;

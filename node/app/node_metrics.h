@@ -22,7 +22,7 @@ struct NodeParts {
   const service::ChatService* chat = nullptr;
   storage::MessageStore* store = nullptr;
   const service::CommitLog* log = nullptr;
-  const replication::ReplicatedCommitLog* replicated = nullptr;  // null when standalone
+  const replication::ReplicatedCommitLog* replicated = nullptr;  // a cluster of one when standalone
   const cluster::ClusterConfig* cluster = nullptr;               // null when standalone
   std::function<size_t()> connections;                           // open client connections
   std::chrono::steady_clock::time_point started;

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "chat/service/local_commit_log.h"
 #include "chat/storage/in_memory_store.h"
+#include "support/single_node_log.h"
 
 namespace chat::service {
 namespace {
@@ -135,8 +135,8 @@ class ChatServiceTest : public ::testing::Test {
  protected:
   ChatServiceTest()
       : hasher_(HashCost::kMin),
-        log_(std::move(LocalCommitLog::open(store_)).value()),
-        holding_(*log_),
+        log_(store_),
+        holding_(*log_.log),
         service_(clock_, store_, holding_, hasher_, executor_, ServiceOptions{}) {}
 
   struct Client {
@@ -169,7 +169,7 @@ class ChatServiceTest : public ::testing::Test {
   storage::InMemoryMessageStore store_;
   PasswordHasher hasher_;
   InlineExecutor executor_;
-  std::unique_ptr<LocalCommitLog> log_;
+  chat::testing::SingleNodeLog log_;
   HoldingCommitLog holding_;
   ChatService service_;
   uint64_t nextId_ = 0;

@@ -22,7 +22,8 @@ bool LogRaftStorage::existsIn(log::FileSystem& fs, const std::string& dataDir) {
 
 Result<std::unique_ptr<LogRaftStorage>> LogRaftStorage::open(log::FileSystem& fs,
                                                              const std::string& dataDir,
-                                                             log::LogOptions options) {
+                                                             log::LogOptions options,
+                                                             SnapshotMeta startIfNew) {
   std::unique_ptr<LogRaftStorage> s(new LogRaftStorage(fs, dataDir));
   CHAT_RETURN_IF_ERROR(fs.createDir(dataDir));
   auto state = log::readStateFile(fs, statePath(dataDir));
@@ -46,6 +47,8 @@ Result<std::unique_ptr<LogRaftStorage>> LogRaftStorage::open(log::FileSystem& fs
   } else {
     // A new folder: the state file exists before anything is appended, so that a log
     // without one is never mistaken for a fresh start.
+    s->hard_ = HardState{startIfNew.epoch, kNoNode};
+    s->snapshot_ = startIfNew;
     CHAT_RETURN_IF_ERROR(s->writeState());
   }
   auto opened = log::SegmentLog::open(fs, dataDir + "/log", options, s->snapshot_.index);

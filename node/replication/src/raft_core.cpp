@@ -51,6 +51,12 @@ RaftCore::RaftCore(RaftConfig config, HardState state, SnapshotMeta snapshot,
   CHAT_CHECK(snapshot_.index <= applied_ && applied_ <= lastIndex());
   durable_ = lastIndex();  // what was loaded is on disk
   resetElectionDeadline(now);
+  if (config_.members.size() == 1) {
+    // A cluster of one is its own majority: it leads from the start (the election's hard
+    // state and no-op are in the first Ready, persisted before anything is acknowledged).
+    campaignCause_ = "the only node of its cluster";
+    startElection(now, false);
+  }
 }
 
 void RaftCore::persisted(uint64_t index) {

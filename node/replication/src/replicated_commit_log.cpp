@@ -55,6 +55,8 @@ ReplicatedCommitLog::ReplicatedCommitLog(ReplicatedLogOptions options, storage::
       thread_([this](const std::stop_token& stop) { run(stop); }) {
   commitIndex_.store(applied);
   epoch_.store(core_->epoch());
+  role_.store(core_->role());  // a cluster of one leads from construction
+  leader_.store(core_->liveLeader(clock.now(), options_.raft.heartbeat * 3));
   transport_.setSnapshotProvider([this] { return writeSnapshotForPeer(); });
   transport_.setHandler([this](Envelope envelope) {
     {
@@ -89,13 +91,23 @@ ReplicatedCommitLog::~ReplicatedCommitLog() {
   failWaiting("the node is shutting down; the operation may or may not be stored");
 }
 
-void ReplicatedCommitLog::propose(storage::Operation op, Done done, service::Urgency,
+void ReplicatedCommitLog::propose(storage::Operation op, Done done, service::Urgency urgency,
                                   Gate gate) {
   {
     MutexLock lock(mu_);
     if (!stopping_) {
+      // Wake the thread for urgent proposals, and for the first lazy one so that it starts
+      // waiting for the lazy deadline.
+      bool wake = urgency == service::Urgency::kUrgent || proposals_.empty();
+      if (urgency == service::Urgency::kUrgent) {
+        ++urgentQueued_;
+      } else if (proposals_.empty()) {
+        lazyDeadline_ = clock_.now() + options_.lazyDelay;
+      }
       proposals_.push_back(Pending{std::move(op), std::move(done), std::move(gate)});
-      cv_.notify_one();
+      if (wake) {
+        cv_.notify_one();
+      }
       return;
     }
   }
@@ -127,14 +139,22 @@ void ReplicatedCommitLog::run(const std::stop_token& stop) {
     bool campaign = false;
     {
       MutexLock lock(mu_);
-      cv_.wait_until(mu_, nextTick, [&]() REQUIRES(mu_) {
-        return stopping_ || campaign_ || !proposals_.empty() || !inbox_.empty() ||
+      MonoTime wakeAt = nextTick;
+      if (!proposals_.empty() && urgentQueued_ == 0) {
+        wakeAt = std::min(wakeAt, lazyDeadline_);
+      }
+      cv_.wait_until(mu_, wakeAt, [&]() REQUIRES(mu_) {
+        return stopping_ || campaign_ || urgentQueued_ > 0 || !inbox_.empty() ||
                fetched_.has_value();
       });
       if (stopping_) {
         return;
       }
-      proposals.swap(proposals_);
+      // Lazy proposals ride along with urgent ones, or go once they waited long enough.
+      if (proposalsDue(clock_.now())) {
+        proposals.swap(proposals_);
+        urgentQueued_ = 0;
+      }
       inbox.swap(inbox_);
       std::swap(campaign, campaign_);
       fetched.swap(fetched_);
@@ -231,6 +251,8 @@ void ReplicatedCommitLog::processOnce(MonoTime now) {
       failWaiting("this node could not apply committed entries: " + results.error().message());
       return;
     }
+    // Published before anyone hears of the entries, so status never lags an acknowledgement.
+    commitIndex_.store(ready.committed.back().index);
     for (size_t i = 0; i < ready.committed.size(); ++i) {
       const auto& entry = ready.committed[i];
       if (auto* observer = observer_.load()) {
@@ -247,7 +269,6 @@ void ReplicatedCommitLog::processOnce(MonoTime now) {
         waiting_.erase(it);
       }
     }
-    commitIndex_.store(ready.committed.back().index);
     maybeCompact(now);
   }
   if (core_->role() != Role::kLeader && !waiting_.empty()) {

@@ -32,7 +32,7 @@ namespace chat::log {
 
 struct LogOptions {
   // The size of every segment file; a record never spans two.
-  uint64_t segmentBytes = 32U << 20;
+  uint64_t segmentBytes = 16U << 20;
   // The largest payload append() takes; segments must hold at least one such record.
   uint32_t maxPayloadBytes = 4U << 20;
   // Prepare the next segment on a thread of its own once the active one is half full (the

@@ -26,12 +26,15 @@ namespace chat::replication {
 
 class LogRaftStorage final : public RaftStorage {
  public:
-  // Opens (or creates) the storage in `dataDir` and recovers the log (segment_log.h).
+  // Opens (or creates) the storage in `dataDir` and recovers the log (segment_log.h). A new
+  // storage's log continues from `startIfNew` (the position a state machine already holds,
+  // as when a node of an older version moves to the log), with that epoch as its own.
   // `fs` must outlive the storage. Errors: kCorruption (names the file and what to do),
   // kUnavailable (another process uses the folder), kIoError.
   static Result<std::unique_ptr<LogRaftStorage>> open(log::FileSystem& fs,
                                                       const std::string& dataDir,
-                                                      log::LogOptions options = {});
+                                                      log::LogOptions options = {},
+                                                      SnapshotMeta startIfNew = {});
   // Whether `dataDir` holds this storage already (its state file).
   static bool existsIn(log::FileSystem& fs, const std::string& dataDir);
 

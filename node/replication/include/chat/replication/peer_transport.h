@@ -39,6 +39,18 @@ class PeerTransport {
   virtual Status fetchSnapshot(NodeId peer, const std::string& path, std::stop_token stop) = 0;
 };
 
+// The transport of a cluster of one (a node run without a cluster file): there is nobody to
+// send to, and nobody asks for snapshots.
+class NoPeerTransport final : public PeerTransport {
+ public:
+  void send(Envelope) override {}
+  void setHandler(Handler) override {}
+  void setSnapshotProvider(SnapshotProvider) override {}
+  Status fetchSnapshot(NodeId, const std::string&, std::stop_token) override {
+    return Status::unavailable("a node without peers fetches no snapshots");
+  }
+};
+
 // Connects nodes of one process. Links can be cut to simulate partitions.
 class LocalTransportHub {
  public:

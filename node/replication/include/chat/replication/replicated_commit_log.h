@@ -34,6 +34,9 @@ namespace chat::replication {
 struct ReplicatedLogOptions {
   RaftConfig raft;
   Duration tickInterval = std::chrono::milliseconds(5);
+  // Lazy proposals (delivery marks, last-seen times) wait this long for an urgent one to
+  // ride along with, so that they cost no sync of their own.
+  Duration lazyDelay = std::chrono::milliseconds(20);
   // Where snapshots are written for peers and fetched from the leader. Empty, or a store
   // without snapshots: the log is never trimmed.
   std::string snapshotDir;
@@ -86,6 +89,11 @@ class ReplicatedCommitLog final : public service::CommitLog {
     Done done;
     Gate gate;
   };
+  // Whether queued proposals should be taken now: an urgent one waits, or the oldest lazy
+  // one waited long enough.
+  bool proposalsDue(MonoTime now) const REQUIRES(mu_) {
+    return urgentQueued_ > 0 || (!proposals_.empty() && now >= lazyDeadline_);
+  }
   struct Waiting {
     uint64_t epoch;
     Done done;
@@ -137,6 +145,8 @@ class ReplicatedCommitLog final : public service::CommitLog {
   Mutex mu_;
   std::condition_variable_any cv_;
   std::deque<Pending> proposals_ GUARDED_BY(mu_);
+  size_t urgentQueued_ GUARDED_BY(mu_) = 0;
+  MonoTime lazyDeadline_ GUARDED_BY(mu_){};  // when the oldest lazy proposal is due
   std::deque<Envelope> inbox_ GUARDED_BY(mu_);
   bool campaign_ GUARDED_BY(mu_) = false;
   std::optional<Result<std::string>> fetched_ GUARDED_BY(mu_);  // a finished fetch's file
