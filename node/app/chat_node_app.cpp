@@ -29,7 +29,7 @@
 #include "chat/log/file_system.h"
 #include "chat/replication/log_raft_storage.h"
 #include "chat/service/chat_service.h"
-#include "chat/storage/sqlite_store.h"
+#include "chat/storage/sqlite_archive.h"
 #include "chat/tls/tls_stream.h"
 #include "log_migration.h"
 #include "node_metrics.h"
@@ -241,7 +241,7 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     // asked (sync = full).
     storeOptions.syncFull = sync == "full";
     std::string dbPath = dataDir + "/chat.db";
-    auto store = storage::SqliteMessageStore::open(dbPath, storeOptions);
+    auto store = storage::openSqliteStore(dbPath, storeOptions);
     if (!store) {
       log.error(store.error().message());
       return EXIT_IOERR;

@@ -10,7 +10,7 @@
 
 #include "chat/client/connection.h"
 #include "chat/replication/socket_peer_transport.h"
-#include "chat/storage/sqlite_store.h"
+#include "chat/storage/sqlite_archive.h"
 #include "support/process_cluster.h"
 
 namespace chat {
@@ -138,7 +138,7 @@ TEST(ClusterRowsTest, AfterABurstOfSendsEveryNodeHoldsTheSameRows) {
   }
   std::vector<std::vector<protocol::ChatMessage>> rows;
   for (size_t id = 1; id <= 3; ++id) {
-    auto store = storage::SqliteMessageStore::open(cluster.dataDir(id) + "/chat.db", {});
+    auto store = storage::openSqliteStore(cluster.dataDir(id) + "/chat.db", {});
     ASSERT_TRUE(store.has_value()) << store.error().toString();
     auto all = (*store)->messagesAfter(0, 10000);
     ASSERT_TRUE(all.has_value());

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "chat/replication/sqlite_raft_storage.h"
-#include "chat/storage/sqlite_store.h"
+#include "chat/storage/sqlite_archive.h"
 #include "support/free_ports.h"
 #include "support/line_client.h"
 #include "support/node_process.h"
@@ -33,10 +33,11 @@ TEST(LogMigrationTest, AClusterNodesRaftDbMovesToTheLogAndItsUnappliedEntriesApp
     testing::LineClient c(maker.port());
     ASSERT_NE(c.request("1 0 alice pw").find("OK"), std::string::npos);
     ASSERT_NE(c.request("1 0 bob pw").find("OK"), std::string::npos);
+    maker.kill(SIGTERM);  // a clean stop brings chat.db up to date with the log
   }
   std::vector<storage::Account> accounts;
   {
-    auto made = storage::SqliteMessageStore::open(dir.file("maker") + "/chat.db", {});
+    auto made = storage::openSqliteStore(dir.file("maker") + "/chat.db", {});
     ASSERT_TRUE(made.has_value());
     for (const char* name : {"alice", "bob"}) {
       auto a = (*made)->findAccount(name);
@@ -59,7 +60,7 @@ TEST(LogMigrationTest, AClusterNodesRaftDbMovesToTheLogAndItsUnappliedEntriesApp
     ready.hardState = replication::HardState{2, 1};
     ready.append = log;
     ASSERT_TRUE((*raft)->persist(ready).isOk());
-    auto chat = storage::SqliteMessageStore::open(data + "/chat.db", {});
+    auto chat = storage::openSqliteStore(data + "/chat.db", {});
     ASSERT_TRUE(chat.has_value());
     ASSERT_TRUE((*chat)->apply(std::span(log.data(), 3)).has_value());
   }
@@ -96,15 +97,16 @@ TEST(LogMigrationTest, ASingleNodesChatDbBecomesTheStartOfItsLog) {
     ASSERT_TRUE(maker.start());
     testing::LineClient c(maker.port());
     ASSERT_NE(c.request("1 0 alice pw").find("OK"), std::string::npos);
+    maker.kill(SIGTERM);
   }
   // An older single node committed straight into chat.db (epoch 1): copy it alone.
   fs::create_directories(data);
   {
-    auto made = storage::SqliteMessageStore::open(dir.file("maker") + "/chat.db", {});
+    auto made = storage::openSqliteStore(dir.file("maker") + "/chat.db", {});
     ASSERT_TRUE(made.has_value());
     auto alice = (*made)->findAccount("alice");
     ASSERT_TRUE(alice.has_value() && alice->has_value());
-    auto chat = storage::SqliteMessageStore::open(data + "/chat.db", {});
+    auto chat = storage::openSqliteStore(data + "/chat.db", {});
     ASSERT_TRUE(chat.has_value());
     std::vector<storage::LogEntry> old = {
         entry(1, 1, storage::CreateAccountOp{"alice", (*alice)->passwordHash, 1}),

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "chat/storage/in_memory_store.h"
+#include "chat/storage/archived_store.h"
 
 namespace chat::replication {
 namespace {

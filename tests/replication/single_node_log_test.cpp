@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "chat/replication/log_raft_storage.h"
-#include "chat/storage/in_memory_store.h"
+#include "chat/storage/archived_store.h"
 #include "fakes/memory_file_system.h"
 #include "support/single_node_log.h"
 

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "chat/replication/replicated_commit_log.h"
-#include "chat/storage/in_memory_store.h"
+#include "chat/storage/archived_store.h"
 #include "support/free_ports.h"
 
 namespace chat::replication {

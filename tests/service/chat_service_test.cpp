@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "chat/storage/in_memory_store.h"
+#include "chat/storage/archived_store.h"
 #include "support/single_node_log.h"
 
 namespace chat::service {

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "chat/storage/in_memory_store.h"
-#include "chat/storage/sqlite_store.h"
+#include "chat/storage/archived_store.h"
+#include "chat/storage/sqlite_archive.h"
 #include "support/temp_dir.h"
 
 namespace chat::storage {
@@ -176,23 +176,23 @@ INSTANTIATE_TEST_SUITE_P(
                                    }},
                       StoreFactory{"Sqlite",
                                    [](const std::string& dir) -> std::unique_ptr<MessageStore> {
-                                     auto s = SqliteMessageStore::open(dir + "/chat.db", {});
+                                     auto s = openSqliteStore(dir + "/chat.db", {});
                                      EXPECT_TRUE(s.has_value()) << s.error().toString();
                                      return std::move(s).value();
                                    }}),
     [](const auto& param) { return param.param.name; });
 
-TEST(SqliteMessageStoreTest, ReopensWithStateAndRejectsNewerSchema) {
+TEST(SqliteStoreTest, ReopensWithStateAndRejectsNewerSchema) {
   chat::testing::TempDir dir;
   std::string path = dir.file("chat.db");
   {
-    auto store = SqliteMessageStore::open(path, {});
+    auto store = openSqliteStore(path, {});
     ASSERT_TRUE(store.has_value());
     LogEntry e{1, 1, CreateAccountOp{"alice", "h", 1}};
     ASSERT_TRUE((*store)->apply(std::span(&e, 1)).has_value());
   }
   {
-    auto store = SqliteMessageStore::open(path, {});
+    auto store = openSqliteStore(path, {});
     ASSERT_TRUE(store.has_value());
     EXPECT_TRUE((*store)->findAccount("alice")->has_value());
     EXPECT_EQ((*store)->appliedPosition()->index, 1u);
@@ -202,10 +202,10 @@ TEST(SqliteMessageStoreTest, ReopensWithStateAndRejectsNewerSchema) {
   }
 }
 
-TEST(SqliteMessageStoreTest, ASnapshotCarriesTheWholeStateToAnotherStore) {
+TEST(SqliteStoreTest, ASnapshotCarriesTheWholeStateToAnotherStore) {
   chat::testing::TempDir dir;
-  auto source = SqliteMessageStore::open(dir.file("a.db"), {});
-  auto target = SqliteMessageStore::open(dir.file("b.db"), {});
+  auto source = openSqliteStore(dir.file("a.db"), {});
+  auto target = openSqliteStore(dir.file("b.db"), {});
   ASSERT_TRUE(source && target);
   std::vector<LogEntry> entries = {{1, 1, CreateAccountOp{"alice", "h", 1}},
                                    {1, 2, CreateAccountOp{"bob", "h", 1}},
@@ -239,15 +239,15 @@ TEST(SqliteMessageStoreTest, ASnapshotCarriesTheWholeStateToAnotherStore) {
   EXPECT_EQ((*(*target)->apply(std::span(&dup, 1)))[0].code, ErrorCode::kUsernameTaken);
   // And it survives a reopen.
   target->reset();
-  auto reopened = SqliteMessageStore::open(dir.file("b.db"), {});
+  auto reopened = openSqliteStore(dir.file("b.db"), {});
   ASSERT_TRUE(reopened.has_value());
   EXPECT_EQ((*reopened)->appliedPosition()->index, 5u);
-  EXPECT_TRUE((*reopened)->syncToDisk().isOk());
+  EXPECT_TRUE((*reopened)->syncedIndex().has_value());
 }
 
-TEST(SqliteMessageStoreTest, ABadSnapshotIsAnErrorAndChangesNothing) {
+TEST(SqliteStoreTest, ABadSnapshotIsAnErrorAndChangesNothing) {
   chat::testing::TempDir dir;
-  auto store = SqliteMessageStore::open(dir.file("a.db"), {});
+  auto store = openSqliteStore(dir.file("a.db"), {});
   ASSERT_TRUE(store.has_value());
   LogEntry e{1, 1, CreateAccountOp{"alice", "h", 1}};
   ASSERT_TRUE((*store)->apply(std::span(&e, 1)).has_value());
@@ -261,12 +261,12 @@ TEST(SqliteMessageStoreTest, ABadSnapshotIsAnErrorAndChangesNothing) {
   EXPECT_EQ((*store)->appliedPosition()->index, 1u);
 }
 
-TEST(SqliteMessageStoreTest, TheBackgroundCheckpointerCopiesTheWalIntoTheDatabase) {
+TEST(SqliteStoreTest, TheBackgroundCheckpointerCopiesTheWalIntoTheDatabase) {
   chat::testing::TempDir dir;
   SqliteOptions options;
   options.syncFull = false;
   options.walAutocheckpointPages = 20;  // far below the writer's own catch-up (8x)
-  auto store = SqliteMessageStore::open(dir.file("c.db"), options);
+  auto store = openSqliteStore(dir.file("c.db"), options);
   ASSERT_TRUE(store.has_value());
   LogEntry a{1, 1, CreateAccountOp{"alice", "h", 1}};
   ASSERT_TRUE((*store)->apply(std::span(&a, 1)).has_value());
@@ -285,8 +285,8 @@ TEST(SqliteMessageStoreTest, TheBackgroundCheckpointerCopiesTheWalIntoTheDatabas
       << "no checkpoint copied the WAL's pages into the database file";
 }
 
-TEST(SqliteMessageStoreTest, UnopenablePathIsAnError) {
-  auto store = SqliteMessageStore::open("/nonexistent-folder/x/chat.db", {});
+TEST(SqliteStoreTest, UnopenablePathIsAnError) {
+  auto store = openSqliteStore("/nonexistent-folder/x/chat.db", {});
   ASSERT_FALSE(store.has_value());
   EXPECT_EQ(store.error().code(), StatusCode::kIoError);
 }

@@ -1,5 +1,7 @@
-// store-bench: how fast the SQLite store applies chat traffic in group commits, without any
-// network: batches of B messages plus their delivery marks, as the commit thread sees them.
+// store-bench: how fast chat.db records chat traffic behind the state machine, without any
+// network: batches of B messages plus their delivery marks, applied to the in-memory state
+// (ChatState) and recorded in the SQLite archive in one transaction each, as the node's
+// archive writer does.
 // Usage: store-bench [--batch B] [--batches N] [--sync full|normal] [--dir DIR]
 #include <chrono>
 #include <cstdio>
@@ -7,12 +9,12 @@
 #include <filesystem>
 #include <string>
 
-#include "chat/storage/sqlite_store.h"
+#include "chat/storage/sqlite_archive.h"
 
 int main(int argc, char** argv) {
   int batch = 100;
   int batches = 200;
-  bool syncFull = true;
+  bool syncFull = false;
   int checkpoint = 1000;
   int page = 4096;
   std::string dir = "/tmp/chat-store-bench";
@@ -41,18 +43,23 @@ int main(int argc, char** argv) {
   options.syncFull = syncFull;
   options.walAutocheckpointPages = checkpoint;
   options.pageSize = page;
-  auto store = chat::storage::SqliteMessageStore::open(dir + "/chat.db", options);
-  if (!store) {
-    std::fprintf(stderr, "%s\n", store.error().toString().c_str());
+  auto archive = chat::storage::SqliteArchive::open(dir + "/chat.db", options);
+  if (!archive) {
+    std::fprintf(stderr, "%s\n", archive.error().toString().c_str());
     return 1;
   }
+  chat::storage::ChatState state;
+  auto apply = [&](const std::vector<chat::storage::LogEntry>& batchEntries) {
+    auto results = state.apply(batchEntries);
+    return (*archive)->record(batchEntries, results);
+  };
   uint64_t index = 0;
   std::vector<chat::storage::LogEntry> entries;
   for (int p = 0; p < 100; ++p) {
     entries.push_back(
         {1, ++index, chat::storage::CreateAccountOp{"u" + std::to_string(p), "h", 1}});
   }
-  (void)(*store)->apply(entries);
+  (void)apply(entries);
   std::string body(100, 'x');
   auto start = std::chrono::steady_clock::now();
   uint64_t lastMessage = 0;
@@ -71,9 +78,8 @@ int main(int argc, char** argv) {
       }
       lastMessage = index;
     }
-    auto r = (*store)->apply(entries);
-    if (!r) {
-      std::fprintf(stderr, "%s\n", r.error().toString().c_str());
+    if (auto r = apply(entries); !r.isOk()) {
+      std::fprintf(stderr, "%s\n", r.toString().c_str());
       return 1;
     }
   }

@@ -174,6 +174,11 @@ void ReplicatedCommitLog::run(const std::stop_token& stop) {
     if (now >= nextTick) {
       core_->tick(now);
       nextTick = now + options_.tickInterval;
+      // The store syncs its archive when a trim waits for it; trim once it did, even if no
+      // entry commits meanwhile.
+      if (!broken_) {
+        maybeCompact(now);
+      }
     }
     for (auto& p : proposals) {
       if (broken_) {
@@ -340,11 +345,17 @@ void ReplicatedCommitLog::maybeCompact(MonoTime now) {
   if (target <= start) {
     return;
   }
-  // The store applies without its own fsync in a cluster: make it durable before the log
-  // entries that could rebuild it go away.
-  if (Status s = store_.syncToDisk(); !s.isOk()) {
+  // The store's archive is written behind the log and without its own fsync: only what it
+  // holds durably may go from the log (the store syncs soon when asked and lags).
+  auto synced = store_.syncedIndex();
+  if (!synced) {
     logEvent(Poco::Logger::get("chat.raft"), Poco::Message::PRIO_WARNING, "trim_skipped",
-             {{"target", std::to_string(target)}}, "not trimming the log: " + s.message());
+             {{"target", std::to_string(target)}},
+             "not trimming the log: " + synced.error().message());
+    return;
+  }
+  target = std::min(target, *synced);
+  if (target <= start) {
     return;
   }
   core_->compact(target);

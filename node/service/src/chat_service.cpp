@@ -437,6 +437,21 @@ void ChatService::deliver(Request& r, const protocol::DeliverRequest& q) {
 
 void ChatService::handOver(const ContextPtr& context, const std::string& user, uint32_t max,
                            const Reply& reply, uint64_t requestId, Opcode opcode) {
+  // Message bodies come from the archive behind the state machine: read them once it holds
+  // everything applied by now, so a message acknowledged to its sender is never missing.
+  store_.whenReadable([this, context, user, max, reply, requestId, opcode](const Status& ready) {
+    if (!ready.isOk()) {
+      reply(Response::failure(requestId, opcode, ErrorCode::kUnavailable,
+                              "the server could not read its storage (" + ready.message() +
+                                  "); try again shortly"));
+      return;
+    }
+    handOverNow(context, user, max, reply, requestId, opcode);
+  });
+}
+
+void ChatService::handOverNow(const ContextPtr& context, const std::string& user, uint32_t max,
+                              const Reply& reply, uint64_t requestId, Opcode opcode) {
   auto messages = store_.pendingMessages(user, max);
   auto total = store_.pendingCount(user);
   if (!messages || !total) {
@@ -523,30 +538,37 @@ void ChatService::history(Request& r, const protocol::HistoryRequest& q) {
   }
   uint32_t limit =
       q.limit == 0 ? options_.defaultPageSize : std::min(q.limit, options_.limits.maxPageSize);
-  auto page = store_.history(user, q.peer, q.beforeId, limit);
-  if (!page) {
-    return r.storageError(page.error());
-  }
   {
     MutexLock lock(mu_);
     watch(r.context, q.peer);
   }
-  // Keep the newest messages that fit the reply budget; the client pages for older ones.
-  size_t bytes = 0;
-  size_t keep = 0;
-  for (auto it = page->messages.rbegin(); it != page->messages.rend(); ++it) {
-    bytes += it->body.size() + it->sender.size() + it->recipient.size() + 64;
-    if (keep > 0 && bytes > options_.maxReplyBytes) {
-      break;
+  // History comes from the archive: read it once it holds everything applied by now (a
+  // message acknowledged a moment ago is in it).
+  store_.whenReadable([this, r, user, q, limit](const Status& ready) {
+    if (!ready.isOk()) {
+      return r.storageError(ready);
     }
-    ++keep;
-  }
-  if (keep < page->messages.size()) {
-    page->messages.erase(page->messages.begin(),
-                         page->messages.end() - static_cast<std::ptrdiff_t>(keep));
-    page->hasMore = true;
-  }
-  r.ok(protocol::HistoryReply{std::move(page->messages), page->hasMore});
+    auto page = store_.history(user, q.peer, q.beforeId, limit);
+    if (!page) {
+      return r.storageError(page.error());
+    }
+    // Keep the newest messages that fit the reply budget; the client pages for older ones.
+    size_t bytes = 0;
+    size_t keep = 0;
+    for (auto it = page->messages.rbegin(); it != page->messages.rend(); ++it) {
+      bytes += it->body.size() + it->sender.size() + it->recipient.size() + 64;
+      if (keep > 0 && bytes > options_.maxReplyBytes) {
+        break;
+      }
+      ++keep;
+    }
+    if (keep < page->messages.size()) {
+      page->messages.erase(page->messages.begin(),
+                           page->messages.end() - static_cast<std::ptrdiff_t>(keep));
+      page->hasMore = true;
+    }
+    r.ok(protocol::HistoryReply{std::move(page->messages), page->hasMore});
+  });
 }
 
 void ChatService::ack(Request& r, const protocol::AckRequest& q) {

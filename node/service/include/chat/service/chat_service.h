@@ -121,8 +121,11 @@ class ChatService final : public ApplyObserver {
   // with a LoginReply under `opcode` (login or resume).
   void finishLogin(const ContextPtr& context, const storage::Account& account, uint64_t requestId,
                    protocol::Opcode opcode, const Reply& reply) EXCLUDES(mu_);
+  // Hands the waiting messages over once the store can read them (MessageStore::whenReadable).
   void handOver(const ContextPtr& context, const std::string& user, uint32_t max,
                 const Reply& reply, uint64_t requestId, protocol::Opcode opcode);
+  void handOverNow(const ContextPtr& context, const std::string& user, uint32_t max,
+                   const Reply& reply, uint64_t requestId, protocol::Opcode opcode);
   // Ends the context's session, if any (logout, disconnect, deletion). Returns the user.
   std::string endSession(const ContextPtr& context, bool recordLastSeen) EXCLUDES(mu_);
   void watch(const ContextPtr& context, const std::string& name) REQUIRES(mu_);

@@ -1,14 +1,16 @@
-// MessageStore: durable chat state (accounts, messages, the applied log position) behind an
-// interface, so the service and replication run over SQLite in production and over the
-// in-memory store or a fault-injecting wrapper in tests.
+// MessageStore: the chat state (accounts, messages, the applied log position) as the commit
+// log applies it and the service reads it. The node's is an ArchivedStore: the state machine
+// in memory answers at once, and SQLite is brought up to date behind it (archived_store.h);
+// tests also use InMemoryMessageStore.
 //
 // Thread contract: apply() is called by one thread at a time (the commit thread); the read
-// methods may be called from any thread concurrently with apply() and see only committed
-// state. Usernames compare case-insensitively (ASCII); the stored spelling is kept.
+// methods may be called from any thread concurrently with apply(). Usernames compare
+// case-insensitively (ASCII); the stored spelling is kept.
 #ifndef CHAT_STORAGE_MESSAGE_STORE_H_
 #define CHAT_STORAGE_MESSAGE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -48,9 +50,9 @@ class MessageStore {
  public:
   virtual ~MessageStore() = default;
 
-  // Applies `entries` in order in one transaction and records the last one's position.
-  // Returns one result per entry. Either every entry is applied and durable when this
-  // returns ok, or none is (the transaction rolled back) and the error says why.
+  // Applies `entries` in order and records the last one's position. Returns one result per
+  // entry. An error means the store can no longer follow the log (its disk failed): the
+  // node must stop serving; the log, which holds the entries, rebuilds it at restart.
   // REQUIRES: entries[0].index == appliedPosition().index + 1 and indices are dense.
   virtual Result<std::vector<ApplyResult>> apply(std::span<const LogEntry> entries) = 0;
 
@@ -60,6 +62,11 @@ class MessageStore {
   // matches all), ordered by name, `limit` of them from `offset`.
   virtual Result<AccountPage> listAccounts(std::string_view pattern, uint32_t offset,
                                            uint32_t limit) = 0;
+  // Reads of message bodies (pendingMessages, history, messagesAfter) may come from a store
+  // that is brought up to date behind apply(). Runs `fn` once such reads see everything
+  // applied when this was called: at once, or on the store's own thread later; with an
+  // error if the store failed. `fn` must not block.
+  virtual void whenReadable(std::function<void(Status)> fn) { fn(Status::ok()); }
   // Undelivered messages addressed to `username`, oldest first, at most `limit` (0 = all).
   virtual Result<std::vector<protocol::ChatMessage>> pendingMessages(std::string_view username,
                                                                      uint32_t limit) = 0;
@@ -88,8 +95,15 @@ class MessageStore {
     (void)path;
     return Status::unavailable("this store keeps no snapshots");
   }
-  // Makes everything applied so far durable (for stores that apply without syncing).
-  virtual Status syncToDisk() { return Status::ok(); }
+  // An index up to which the state is durable on its own, so that the log may drop entries
+  // up to there; a store that lags may start a sync and report a lower index meanwhile.
+  virtual Result<uint64_t> syncedIndex() {
+    auto position = appliedPosition();
+    if (!position) {
+      return position.error();
+    }
+    return position->index;
+  }
 };
 
 // ASCII lower-casing used for the case-insensitive name key.

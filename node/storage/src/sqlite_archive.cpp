@@ -1,4 +1,4 @@
-#include "chat/storage/sqlite_store.h"
+#include "chat/storage/sqlite_archive.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -24,7 +24,6 @@
 #include "chat/common/overloaded.h"
 #include "chat/common/process_info.h"
 #include "native_statement.h"
-#include "recent_requests.h"
 
 namespace chat::storage {
 
@@ -78,13 +77,6 @@ Int64 toDb(uint64_t v) {
   return static_cast<Int64>(v);
 }
 
-ApplyResult failure(ErrorCode code, std::string message) {
-  ApplyResult r;
-  r.code = code;
-  r.error = std::move(message);
-  return r;
-}
-
 // Runs `fn` and turns any exception into a Status, so that no Poco exception leaves the store.
 template <typename Fn>
 auto guarded(const char* what, Fn&& fn) -> decltype(fn()) {
@@ -110,14 +102,11 @@ protocol::ChatMessage fromRow(const MessageRow& row) {
   return m;
 }
 
-// Retried sends are recognised while their first message is among the newest this many.
-constexpr uint64_t kRequestWindow = 1 << 18;
-
 constexpr const char* kMessageColumns = "id, sender, recipient, body, sent_at, delivered_at";
 
 }  // namespace
 
-struct SqliteMessageStore::Impl {
+struct SqliteArchive::Impl {
   std::string path;
   SqliteOptions options;
 
@@ -199,28 +188,31 @@ struct SqliteMessageStore::Impl {
     }
   }
 
-  // Owned by the apply caller (one at a time, enforced by applyMu).
+  // Owned by the recording caller (one at a time, enforced by applyMu).
   Mutex applyMu;
   std::unique_ptr<Session> writer;
   struct CachedAccount {
     uint64_t uid;
     std::string name;
   };
-  // Mirrors the accounts table for apply(), rebuilt after a rolled-back batch.
+  // Mirrors the accounts table for record(): names to uids and display names. Rebuilt after
+  // a rolled-back batch and a restored snapshot.
   std::unordered_map<std::string, CachedAccount> accounts;
-  // The per-message statements, prepared once on the writer's handle (native_statement.h).
+  // The per-entry statements, prepared once on the writer's handle (native_statement.h).
   NativeStatement insertMessage;
   NativeStatement markDelivered;
-  RecentRequests recentRequests{kRequestWindow};
+  NativeStatement setLastSeen;
+  NativeStatement setApplied;
 
   void prepareHotStatements() {
     sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*writer);
     insertMessage.prepare(db,
                           "INSERT INTO messages(id, sender, sender_uid, recipient, recipient_uid, "
-                          "conv, body, sent_at, request_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    markDelivered.prepare(db,
-                          "UPDATE messages SET delivered_at = ? WHERE id = ? AND recipient_uid = ? "
-                          "AND delivered_at = 0 RETURNING sender");
+                          "conv, body, sent_at, request_id, delivered_at) "
+                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    markDelivered.prepare(db, "UPDATE messages SET delivered_at = ? WHERE id = ?");
+    setLastSeen.prepare(db, "UPDATE accounts SET last_seen = ? WHERE name_key = ?");
+    setApplied.prepare(db, "UPDATE meta SET value = ? WHERE key = ?");
   }
 
   // Reader sessions: taken and returned under readersMu.
@@ -264,23 +256,6 @@ struct SqliteMessageStore::Impl {
     std::unique_ptr<Session> session_;
   };
 
-  // Rebuilds the in-memory state from the database (at open, after a rolled-back batch).
-  void loadCaches() {
-    loadAccounts();
-    recentRequests.clear();
-    Int64 newest = 0;
-    *writer << "SELECT coalesce(max(id), 0) FROM messages", into(newest), now;
-    Int64 from = newest - static_cast<Int64>(kRequestWindow);
-    std::vector<Poco::Tuple<Int64, Int64, Int64>> rows;
-    *writer << "SELECT sender_uid, request_id, id FROM messages WHERE id > ? AND request_id != 0 "
-               "ORDER BY id",
-        use(from), into(rows), now;
-    for (const auto& row : rows) {
-      recentRequests.add(static_cast<uint64_t>(row.get<0>()), static_cast<uint64_t>(row.get<1>()),
-                         static_cast<uint64_t>(row.get<2>()));
-    }
-  }
-
   void loadAccounts() {
     accounts.clear();
     std::vector<Poco::Tuple<Int64, std::string, std::string>> rows;
@@ -290,16 +265,20 @@ struct SqliteMessageStore::Impl {
     }
   }
 
-  ApplyResult applyOne(const LogEntry& entry) {
+  // Writes what the state machine decided for one entry. Messages marked delivered in the
+  // same batch are inserted delivered (`deliveredInBatch`), so they never enter the index of
+  // waiting messages and need no UPDATE.
+  void recordOne(const LogEntry& entry, const ApplyResult& result,
+                 const std::unordered_map<uint64_t, int64_t>& deliveredInBatch,
+                 std::unordered_map<uint64_t, bool>& insertedInBatch) {
+    if (!result.isOk()) {
+      return;  // refused: changed nothing
+    }
     Session& s = *writer;
-    return std::visit(
+    std::visit(
         Overloaded{
             [&](const CreateAccountOp& op) {
               std::string key = nameKey(op.username);
-              if (accounts.contains(key)) {
-                return failure(ErrorCode::kUsernameTaken,
-                               "username " + op.username + " is taken; pick another");
-              }
               Int64 uid = toDb(entry.index);
               std::string name = op.username;
               std::string hash = op.passwordHash;
@@ -308,47 +287,26 @@ struct SqliteMessageStore::Impl {
                    "VALUES(?, ?, ?, ?, ?)",
                   use(uid), use(name), use(key), use(hash), use(created), now;
               accounts[key] = {entry.index, op.username};
-              ApplyResult r;
-              r.id = entry.index;
-              return r;
             },
             [&](const DeleteAccountOp& op) {
-              std::string key = nameKey(op.username);
-              auto it = accounts.find(key);
+              auto it = accounts.find(nameKey(op.username));
               if (it == accounts.end()) {
-                return failure(ErrorCode::kNoSuchUser, "no such user " + op.username);
+                return;
               }
               Int64 uid = toDb(it->second.uid);
-              Int64 waiting = 0;
-              s << "SELECT count(*) FROM messages WHERE recipient_uid = ? AND delivered_at = 0",
-                  use(uid), into(waiting), now;
               s << "DELETE FROM messages WHERE recipient_uid = ?", use(uid), now;
               s << "DELETE FROM accounts WHERE uid = ?", use(uid), now;
               accounts.erase(it);
-              ApplyResult r;
-              r.count = static_cast<uint32_t>(waiting);
-              return r;
             },
             [&](const StoreMessageOp& op) {
               auto sender = accounts.find(nameKey(op.sender));
-              if (sender == accounts.end()) {
-                return failure(ErrorCode::kNoSuchUser,
-                               "the sending account " + op.sender + " no longer exists");
-              }
               auto recipient = accounts.find(nameKey(op.recipient));
-              if (recipient == accounts.end()) {
-                return failure(ErrorCode::kNoSuchUser, "no such user " + op.recipient);
-              }
-              ApplyResult r;
-              if (op.requestId != 0) {
-                if (auto first = recentRequests.find(sender->second.uid, op.requestId)) {
-                  r.id = *first;
-                  r.duplicate = true;
-                  return r;
-                }
+              if (result.duplicate || sender == accounts.end() || recipient == accounts.end()) {
+                return;
               }
               const auto& senderName = sender->second.name;
               const auto& recipientName = recipient->second.name;
+              auto delivered = deliveredInBatch.find(entry.index);
               NativeStatement& insert = insertMessage;
               insert.bind(1, toDb(entry.index));
               insert.bind(2, senderName);
@@ -359,48 +317,39 @@ struct SqliteMessageStore::Impl {
               insert.bind(7, op.body);
               insert.bind(8, op.sentAtMillis);
               insert.bind(9, toDb(op.requestId));
+              insert.bind(10, delivered == deliveredInBatch.end() ? int64_t{0} : delivered->second);
               insert.step();
               insert.reset();
-              if (op.requestId != 0) {
-                recentRequests.add(sender->second.uid, op.requestId, entry.index);
-              }
-              r.id = entry.index;
-              return r;
+              insertedInBatch[entry.index] = true;
             },
             [&](const MarkDeliveredOp& op) {
-              auto recipient = accounts.find(nameKey(op.recipient));
-              if (recipient == accounts.end()) {
-                return failure(ErrorCode::kNoSuchUser, "no such user " + op.recipient);
-              }
-              ApplyResult r;
-              for (uint64_t id : op.ids) {
+              for (const auto& [id, sender] : result.delivered) {
+                if (insertedInBatch.contains(id)) {
+                  continue;  // inserted delivered already
+                }
                 markDelivered.bind(1, op.atMillis);
                 markDelivered.bind(2, toDb(id));
-                markDelivered.bind(3, toDb(recipient->second.uid));
-                if (markDelivered.step()) {
-                  r.delivered.emplace_back(id, markDelivered.columnText(0));
-                }
+                markDelivered.step();
                 markDelivered.reset();
               }
-              return r;
             },
             [&](const SetLastSeenOp& op) {
-              std::string key = nameKey(op.username);
-              Int64 at = op.atMillis;
-              s << "UPDATE accounts SET last_seen = ? WHERE name_key = ?", use(at), use(key), now;
-              return ApplyResult{};
+              setLastSeen.bind(1, op.atMillis);
+              setLastSeen.bind(2, nameKey(op.username));
+              setLastSeen.step();
+              setLastSeen.reset();
             },
-            [&](const NoOp&) { return ApplyResult{}; },
+            [&](const NoOp&) {},
         },
         entry.op);
   }
 };
 
-SqliteMessageStore::SqliteMessageStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-SqliteMessageStore::~SqliteMessageStore() = default;
+SqliteArchive::SqliteArchive(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteArchive::~SqliteArchive() = default;
 
-Result<std::unique_ptr<SqliteMessageStore>> SqliteMessageStore::open(const std::string& path,
-                                                                     const SqliteOptions& options) {
+Result<std::unique_ptr<SqliteArchive>> SqliteArchive::open(const std::string& path,
+                                                           const SqliteOptions& options) {
   // Poco's SQLite session retries a failed open until its connection timeout; a missing
   // folder will not appear by itself, so say so at once.
   std::filesystem::path folder = std::filesystem::path(path).parent_path();
@@ -439,33 +388,48 @@ Result<std::unique_ptr<SqliteMessageStore>> SqliteMessageStore::open(const std::
     s << "INSERT OR IGNORE INTO meta(key, value) VALUES('applied_epoch', 0)", now;
     s << "PRAGMA user_version = " + std::to_string(kSchemaVersion), now;
     s.commit();
-    impl->loadCaches();
+    impl->loadAccounts();
     impl->prepareHotStatements();
     impl->startCheckpointer();
-    return std::unique_ptr<SqliteMessageStore>(new SqliteMessageStore(std::move(impl)));
+    return std::unique_ptr<SqliteArchive>(new SqliteArchive(std::move(impl)));
   } catch (const Poco::Exception& e) {
     return Status::ioError("cannot open the database " + path + ": " + e.displayText());
   }
 }
 
-Result<std::vector<ApplyResult>> SqliteMessageStore::apply(std::span<const LogEntry> entries) {
+Status SqliteArchive::record(std::span<const LogEntry> entries,
+                             std::span<const ApplyResult> results) {
+  if (entries.empty()) {
+    return Status::ok();
+  }
   MutexLock lock(impl_->applyMu);
   Session& s = *impl_->writer;
   try {
+    // Messages whose delivery mark is in this batch too: inserted delivered.
+    std::unordered_map<uint64_t, int64_t> deliveredInBatch;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (const auto* mark = std::get_if<MarkDeliveredOp>(&entries[i].op)) {
+        for (const auto& [id, sender] : results[i].delivered) {
+          deliveredInBatch.emplace(id, mark->atMillis);
+        }
+      }
+    }
+    std::unordered_map<uint64_t, bool> insertedInBatch;
     s.begin();
-    std::vector<ApplyResult> results;
-    results.reserve(entries.size());
-    for (const auto& entry : entries) {
-      results.push_back(impl_->applyOne(entry));
+    for (size_t i = 0; i < entries.size(); ++i) {
+      impl_->recordOne(entries[i], results[i], deliveredInBatch, insertedInBatch);
     }
-    if (!entries.empty()) {
-      Int64 index = toDb(entries.back().index);
-      Int64 epoch = toDb(entries.back().epoch);
-      s << "UPDATE meta SET value = ? WHERE key = 'applied_index'", use(index), now;
-      s << "UPDATE meta SET value = ? WHERE key = 'applied_epoch'", use(epoch), now;
-    }
+    NativeStatement& applied = impl_->setApplied;
+    applied.bind(1, toDb(entries.back().index));
+    applied.bind(2, std::string_view("applied_index"));
+    applied.step();
+    applied.reset();
+    applied.bind(1, toDb(entries.back().epoch));
+    applied.bind(2, std::string_view("applied_epoch"));
+    applied.step();
+    applied.reset();
     s.commit();
-    return results;
+    return Status::ok();
   } catch (const std::exception& e) {
     auto* poco = dynamic_cast<const Poco::Exception*>(&e);
     std::string why = poco != nullptr ? poco->displayText() : e.what();
@@ -473,16 +437,90 @@ Result<std::vector<ApplyResult>> SqliteMessageStore::apply(std::span<const LogEn
       if (s.isTransaction()) {
         s.rollback();
       }
-      impl_->loadCaches();  // the caches may hold effects of the rolled-back batch
+      impl_->loadAccounts();  // the cache may hold effects of the rolled-back batch
     } catch (const Poco::Exception& again) {
       why += "; then rollback failed: " + again.displayText();
     }
-    return Status::ioError("could not commit " + std::to_string(entries.size()) +
-                           " operations: " + why);
+    return Status::ioError("could not record " + std::to_string(entries.size()) +
+                           " operations in the chat database: " + why);
   }
 }
 
-Result<AppliedPosition> SqliteMessageStore::appliedPosition() {
+Status SqliteArchive::loadInto(ChatState& state) {
+  return guarded("loading the chat state", [&]() -> Status {
+    Impl::Reader reader(*impl_);
+    Session& s = *reader;
+    // One read transaction: accounts, waiting messages and position of one committed state.
+    s.begin();
+    std::vector<Poco::Tuple<Int64, std::string, std::string, Int64, Int64>> accounts;
+    s << "SELECT uid, name, password_hash, created_at, last_seen FROM accounts", into(accounts),
+        now;
+    for (const auto& a : accounts) {
+      state.loadAccount(Account{static_cast<uint64_t>(a.get<0>()), a.get<1>(), a.get<2>(),
+                                a.get<3>(), a.get<4>()});
+    }
+    // The partial index messages_wait holds exactly the waiting messages.
+    std::vector<Poco::Tuple<Int64, std::string, Int64>> waiting;
+    s << "SELECT id, sender, recipient_uid FROM messages INDEXED BY messages_wait "
+         "WHERE delivered_at = 0 ORDER BY recipient_uid, id",
+        into(waiting), now;
+    for (const auto& w : waiting) {
+      state.loadWaiting(static_cast<uint64_t>(w.get<0>()), w.get<1>(),
+                        static_cast<uint64_t>(w.get<2>()));
+    }
+    Int64 index = 0;
+    Int64 epoch = 0;
+    s << "SELECT value FROM meta WHERE key = 'applied_index'", into(index), now;
+    s << "SELECT value FROM meta WHERE key = 'applied_epoch'", into(epoch), now;
+    // Every send whose message is within the dedupe window of the applied index.
+    Int64 from = index - static_cast<Int64>(kRequestWindow);
+    std::vector<Poco::Tuple<Int64, Int64, Int64, Int64>> requests;
+    s << "SELECT sender_uid, request_id, id, recipient_uid FROM messages "
+         "WHERE id > ? AND request_id != 0 ORDER BY id",
+        use(from), into(requests), now;
+    for (const auto& r : requests) {
+      state.loadRequest(static_cast<uint64_t>(r.get<0>()), static_cast<uint64_t>(r.get<1>()),
+                        static_cast<uint64_t>(r.get<2>()), static_cast<uint64_t>(r.get<3>()));
+    }
+    s.commit();
+    state.setApplied(AppliedPosition{static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)});
+    return Status::ok();
+  });
+}
+
+Result<std::vector<protocol::ChatMessage>> SqliteArchive::messagesById(
+    std::span<const uint64_t> ids) {
+  return guarded("reading messages", [&]() -> Result<std::vector<protocol::ChatMessage>> {
+    Impl::Reader reader(*impl_);
+    std::unordered_map<uint64_t, protocol::ChatMessage> found;
+    // Ids are our own integers, never user text: written into the statement in chunks.
+    constexpr size_t kChunk = 500;
+    for (size_t at = 0; at < ids.size(); at += kChunk) {
+      std::string list;
+      for (size_t i = at; i < std::min(ids.size(), at + kChunk); ++i) {
+        list += (i == at ? "" : ",") + std::to_string(ids[i]);
+      }
+      std::vector<MessageRow> rows;
+      *reader << std::string("SELECT ") + kMessageColumns + " FROM messages WHERE id IN (" +
+                     list + ")",
+          into(rows), now;
+      for (const auto& row : rows) {
+        auto m = fromRow(row);
+        found.emplace(m.id, std::move(m));
+      }
+    }
+    std::vector<protocol::ChatMessage> out;
+    out.reserve(found.size());
+    for (uint64_t id : ids) {
+      if (auto it = found.find(id); it != found.end()) {
+        out.push_back(std::move(it->second));
+      }
+    }
+    return out;
+  });
+}
+
+Result<AppliedPosition> SqliteArchive::appliedPosition() {
   return guarded("reading the applied position", [&]() -> Result<AppliedPosition> {
     Impl::Reader reader(*impl_);
     Int64 index = 0;
@@ -493,91 +531,7 @@ Result<AppliedPosition> SqliteMessageStore::appliedPosition() {
   });
 }
 
-Result<std::optional<Account>> SqliteMessageStore::findAccount(std::string_view username) {
-  return guarded("looking up an account", [&]() -> Result<std::optional<Account>> {
-    Impl::Reader reader(*impl_);
-    std::string key = nameKey(username);
-    std::vector<Poco::Tuple<Int64, std::string, std::string, Int64, Int64>> rows;
-    *reader << "SELECT uid, name, password_hash, created_at, last_seen FROM accounts "
-               "WHERE name_key = ?",
-        use(key), into(rows), now;
-    if (rows.empty()) {
-      return std::optional<Account>();
-    }
-    const auto& row = rows.front();
-    return std::optional<Account>(Account{static_cast<uint64_t>(row.get<0>()), row.get<1>(),
-                                          row.get<2>(), row.get<3>(), row.get<4>()});
-  });
-}
-
-Result<AccountPage> SqliteMessageStore::listAccounts(std::string_view pattern, uint32_t offset,
-                                                     uint32_t limit) {
-  return guarded("listing accounts", [&]() -> Result<AccountPage> {
-    Impl::Reader reader(*impl_);
-    // GLOB gives '*' and '?' their shell meaning; patterns are validated to hold no '['.
-    std::string glob = pattern.empty() ? "*" : nameKey(pattern);
-    AccountPage page;
-    Int64 total = 0;
-    *reader << "SELECT count(*) FROM accounts WHERE name_key GLOB ?", use(glob), into(total), now;
-    page.total = static_cast<uint32_t>(total);
-    Int64 lim = limit;
-    Int64 off = offset;
-    std::vector<Poco::Tuple<Int64, std::string, Int64, Int64>> rows;
-    *reader << "SELECT uid, name, created_at, last_seen FROM accounts WHERE name_key GLOB ? "
-               "ORDER BY name_key LIMIT ? OFFSET ?",
-        use(glob), use(lim), use(off), into(rows), now;
-    for (const auto& row : rows) {
-      page.accounts.push_back(Account{static_cast<uint64_t>(row.get<0>()), row.get<1>(), "",
-                                      row.get<2>(), row.get<3>()});
-    }
-    return page;
-  });
-}
-
-Result<std::vector<protocol::ChatMessage>> SqliteMessageStore::pendingMessages(
-    std::string_view username, uint32_t limit) {
-  return guarded("reading waiting messages", [&]() -> Result<std::vector<protocol::ChatMessage>> {
-    Impl::Reader reader(*impl_);
-    std::string key = nameKey(username);
-    Int64 lim = limit == 0 ? -1 : Int64{limit};
-    std::vector<MessageRow> rows;
-    *reader << std::string("SELECT ") + kMessageColumns +
-                   " FROM messages WHERE recipient_uid = "
-                   "(SELECT uid FROM accounts WHERE name_key = ?) AND delivered_at = 0 "
-                   "ORDER BY id LIMIT ?",
-        use(key), use(lim), into(rows), now;
-    std::vector<protocol::ChatMessage> out;
-    out.reserve(rows.size());
-    for (const auto& row : rows) {
-      out.push_back(fromRow(row));
-    }
-    return out;
-  });
-}
-
-Result<uint32_t> SqliteMessageStore::pendingCount(std::string_view username) {
-  return guarded("counting waiting messages", [&]() -> Result<uint32_t> {
-    Impl::Reader reader(*impl_);
-    std::string key = nameKey(username);
-    Int64 n = 0;
-    *reader << "SELECT count(*) FROM messages WHERE recipient_uid = "
-               "(SELECT uid FROM accounts WHERE name_key = ?) AND delivered_at = 0",
-        use(key), into(n), now;
-    return static_cast<uint32_t>(n);
-  });
-}
-
-Result<uint64_t> SqliteMessageStore::pendingTotal() {
-  return guarded("counting waiting messages", [&]() -> Result<uint64_t> {
-    Impl::Reader reader(*impl_);
-    Int64 n = 0;
-    // Counts the partial index messages_wait, which holds only the waiting messages.
-    *reader << "SELECT count(*) FROM messages WHERE delivered_at = 0", into(n), now;
-    return static_cast<uint64_t>(n);
-  });
-}
-
-Result<HistoryPage> SqliteMessageStore::history(std::string_view username, std::string_view peer,
+Result<HistoryPage> SqliteArchive::history(std::string_view username, std::string_view peer,
                                                 uint64_t beforeId, uint32_t limit) {
   return guarded("reading history", [&]() -> Result<HistoryPage> {
     Impl::Reader reader(*impl_);
@@ -604,7 +558,7 @@ Result<HistoryPage> SqliteMessageStore::history(std::string_view username, std::
   });
 }
 
-Result<std::vector<protocol::ChatMessage>> SqliteMessageStore::messagesAfter(uint64_t afterId,
+Result<std::vector<protocol::ChatMessage>> SqliteArchive::messagesAfter(uint64_t afterId,
                                                                              uint32_t limit) {
   return guarded("reading messages", [&]() -> Result<std::vector<protocol::ChatMessage>> {
     Impl::Reader reader(*impl_);
@@ -687,7 +641,7 @@ Status fsyncFile(const std::string& path, bool mayBeMissing) {
 
 }  // namespace
 
-Result<AppliedPosition> SqliteMessageStore::writeSnapshot(const std::string& path) {
+Result<AppliedPosition> SqliteArchive::writeSnapshot(const std::string& path) {
   std::remove(path.c_str());
   RawDatabase target(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (target.db == nullptr) {
@@ -706,7 +660,7 @@ Result<AppliedPosition> SqliteMessageStore::writeSnapshot(const std::string& pat
   return position;
 }
 
-Result<AppliedPosition> SqliteMessageStore::restoreSnapshot(const std::string& path) {
+Result<AppliedPosition> SqliteArchive::restoreSnapshot(const std::string& path) {
   RawDatabase source(path, SQLITE_OPEN_READONLY);
   if (source.db == nullptr) {
     return Status::ioError("cannot open the snapshot " + path);
@@ -720,7 +674,7 @@ Result<AppliedPosition> SqliteMessageStore::restoreSnapshot(const std::string& p
     sqlite3* target = Poco::Data::SQLite::Utility::dbHandle(*impl_->writer);
     CHAT_RETURN_IF_ERROR(copyDatabase(target, source.db, "restoring the snapshot " + path));
     try {
-      impl_->loadCaches();
+      impl_->loadAccounts();
     } catch (const Poco::Exception& e) {
       return Status::ioError("reloading after the snapshot " + path + ": " + e.displayText());
     }
@@ -729,9 +683,23 @@ Result<AppliedPosition> SqliteMessageStore::restoreSnapshot(const std::string& p
   return position;
 }
 
-Status SqliteMessageStore::syncToDisk() {
+Status SqliteArchive::syncToDisk() {
   CHAT_RETURN_IF_ERROR(fsyncFile(impl_->path + "-wal", true));
   return fsyncFile(impl_->path, false);
+}
+
+}  // namespace chat::storage
+
+namespace chat::storage {
+
+Result<std::unique_ptr<ArchivedStore>> openSqliteStore(const std::string& path,
+                                                       const SqliteOptions& options,
+                                                       ArchiveOptions archiveOptions) {
+  auto archive = SqliteArchive::open(path, options);
+  if (!archive) {
+    return archive.error();
+  }
+  return ArchivedStore::open(std::move(archive).value(), archiveOptions);
 }
 
 }  // namespace chat::storage

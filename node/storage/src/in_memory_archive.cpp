@@ -1,0 +1,166 @@
+#include <algorithm>
+
+#include "chat/common/overloaded.h"
+#include "chat/storage/message_archive.h"
+
+namespace chat::storage {
+
+Status InMemoryArchive::record(std::span<const LogEntry> entries,
+                               std::span<const ApplyResult> results) {
+  MutexLock lock(mu_);
+  auto uidOf = [&](const std::string& name) -> const Account* {
+    mu_.assertHeld();
+    std::string key = nameKey(name);
+    for (const auto& [uid, a] : accounts_) {
+      if (nameKey(a.name) == key) {
+        return &a;
+      }
+    }
+    return nullptr;
+  };
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const LogEntry& entry = entries[i];
+    const ApplyResult& result = results[i];
+    if (result.isOk()) {
+      std::visit(
+          Overloaded{
+              [&](const CreateAccountOp& op) {
+                mu_.assertHeld();
+                accounts_[entry.index] =
+                    Account{entry.index, op.username, op.passwordHash, op.createdAtMillis, 0};
+              },
+              [&](const DeleteAccountOp& op) {
+                mu_.assertHeld();
+                const Account* a = uidOf(op.username);
+                if (a == nullptr) {
+                  return;
+                }
+                uint64_t uid = a->uid;
+                std::erase_if(messages_, [&](const auto& m) { return m.second.recipientUid == uid; });
+                accounts_.erase(uid);
+              },
+              [&](const StoreMessageOp& op) {
+                mu_.assertHeld();
+                const Account* sender = uidOf(op.sender);
+                const Account* recipient = uidOf(op.recipient);
+                if (result.duplicate || sender == nullptr || recipient == nullptr) {
+                  return;
+                }
+                StoredMessage m;
+                m.message = protocol::ChatMessage{entry.index, sender->name,     recipient->name,
+                                                  op.body,     op.sentAtMillis, false};
+                m.senderUid = sender->uid;
+                m.recipientUid = recipient->uid;
+                m.requestId = op.requestId;
+                messages_[entry.index] = std::move(m);
+              },
+              [&](const MarkDeliveredOp&) {
+                mu_.assertHeld();
+                for (const auto& [id, sender] : result.delivered) {
+                  auto m = messages_.find(id);
+                  if (m != messages_.end()) {
+                    m->second.message.delivered = true;
+                  }
+                }
+              },
+              [&](const SetLastSeenOp& op) {
+                mu_.assertHeld();
+                std::string key = nameKey(op.username);
+                for (auto& [uid, a] : accounts_) {
+                  if (nameKey(a.name) == key) {
+                    a.lastSeenMillis = op.atMillis;
+                  }
+                }
+              },
+              [&](const NoOp&) {},
+          },
+          entry.op);
+    }
+    applied_ = {entry.epoch, entry.index};
+  }
+  return Status::ok();
+}
+
+Result<AppliedPosition> InMemoryArchive::appliedPosition() {
+  MutexLock lock(mu_);
+  return applied_;
+}
+
+Status InMemoryArchive::loadInto(ChatState& state) {
+  MutexLock lock(mu_);
+  for (const auto& [uid, a] : accounts_) {
+    state.loadAccount(a);
+  }
+  for (const auto& [id, m] : messages_) {
+    if (!m.message.delivered) {
+      state.loadWaiting(id, m.message.sender, m.recipientUid);
+    }
+    if (m.requestId != 0 && id + kRequestWindow > applied_.index) {
+      state.loadRequest(m.senderUid, m.requestId, id, m.recipientUid);
+    }
+  }
+  state.setApplied(applied_);
+  return Status::ok();
+}
+
+Result<std::vector<protocol::ChatMessage>> InMemoryArchive::messagesById(
+    std::span<const uint64_t> ids) {
+  MutexLock lock(mu_);
+  std::vector<protocol::ChatMessage> out;
+  for (uint64_t id : ids) {
+    auto it = messages_.find(id);
+    if (it != messages_.end()) {
+      out.push_back(it->second.message);
+    }
+  }
+  return out;
+}
+
+Result<HistoryPage> InMemoryArchive::history(std::string_view username, std::string_view peer,
+                                             uint64_t beforeId, uint32_t limit) {
+  MutexLock lock(mu_);
+  HistoryPage page;
+  std::string key = nameKey(username);
+  uint64_t me = 0;
+  for (const auto& [uid, a] : accounts_) {
+    if (nameKey(a.name) == key) {
+      me = uid;
+    }
+  }
+  if (me == 0) {
+    return page;
+  }
+  std::string peerKey = nameKey(peer);
+  for (auto it = messages_.rbegin(); it != messages_.rend(); ++it) {
+    const auto& m = it->second;
+    if (beforeId != 0 && it->first >= beforeId) {
+      continue;
+    }
+    // Only this account's side: a recreated account with an old name sees none of the old one.
+    bool mine = (m.senderUid == me && nameKey(m.message.recipient) == peerKey) ||
+                (m.recipientUid == me && nameKey(m.message.sender) == peerKey);
+    if (!mine) {
+      continue;
+    }
+    if (page.messages.size() == limit) {
+      page.hasMore = true;
+      break;
+    }
+    page.messages.push_back(m.message);
+  }
+  std::reverse(page.messages.begin(), page.messages.end());
+  return page;
+}
+
+Result<std::vector<protocol::ChatMessage>> InMemoryArchive::messagesAfter(uint64_t afterId,
+                                                                          uint32_t limit) {
+  MutexLock lock(mu_);
+  std::vector<protocol::ChatMessage> out;
+  for (auto it = messages_.upper_bound(afterId); it != messages_.end() && out.size() < limit;
+       ++it) {
+    out.push_back(it->second.message);
+  }
+  return out;
+}
+
+}  // namespace chat::storage

@@ -1,0 +1,204 @@
+// The state machine in memory and the SQLite archive behind it agree: random operation
+// sequences applied to the node's store (memory + chat.db) and to the in-memory store give
+// the same answers, and the state rebuilt from chat.db at a reopen is the state the log
+// built (same digest, same answers, same dedupe decisions afterwards).
+#include <future>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "chat/storage/archived_store.h"
+#include "chat/storage/sqlite_archive.h"
+#include "support/temp_dir.h"
+
+namespace chat::storage {
+namespace {
+
+// Random chat traffic over a small set of names, so that sends hit missing accounts,
+// deletions hit waiting messages and acks hit other recipients' ids.
+class RandomTraffic {
+ public:
+  explicit RandomTraffic(uint64_t seed) : random_(seed) {}
+
+  Operation next(uint64_t index) {
+    std::string a = name();
+    std::string b = name();
+    int kind = pick(100);
+    if (kind < 10) {
+      return CreateAccountOp{a, "hash-" + a, static_cast<int64_t>(index)};
+    }
+    if (kind < 13) {
+      return DeleteAccountOp{a};
+    }
+    if (kind < 60) {
+      // Request ids repeat now and then: retried sends.
+      uint64_t request = pick(4) == 0 ? 0 : static_cast<uint64_t>(pick(40)) + 1;
+      return StoreMessageOp{a, b, "body " + std::to_string(index), static_cast<int64_t>(index),
+                            request};
+    }
+    if (kind < 90) {
+      MarkDeliveredOp op{a, {}, static_cast<int64_t>(index)};
+      for (int i = pick(4); i >= 0; --i) {
+        op.ids.push_back(index > 1 ? static_cast<uint64_t>(pick(static_cast<int>(index))) + 1 : 1);
+      }
+      return op;
+    }
+    if (kind < 97) {
+      return SetLastSeenOp{a, static_cast<int64_t>(index)};
+    }
+    return NoOp{};
+  }
+
+ private:
+  int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(random_); }
+  std::string name() {
+    static const char* kNames[] = {"ann", "Bob", "cy", "dee", "ed", "Fay"};
+    return kNames[pick(6)];
+  }
+  std::mt19937_64 random_;
+};
+
+void expectSameAnswers(MessageStore& a, MessageStore& b) {
+  ASSERT_EQ(a.appliedPosition()->index, b.appliedPosition()->index);
+  auto listA = a.listAccounts("", 0, 100);
+  auto listB = b.listAccounts("", 0, 100);
+  ASSERT_EQ(listA->total, listB->total);
+  for (size_t i = 0; i < listA->accounts.size(); ++i) {
+    EXPECT_EQ(listA->accounts[i].name, listB->accounts[i].name);
+    EXPECT_EQ(listA->accounts[i].lastSeenMillis, listB->accounts[i].lastSeenMillis);
+  }
+  EXPECT_EQ(*a.pendingTotal(), *b.pendingTotal());
+  for (const char* user : {"ann", "bob", "cy", "dee", "ed", "fay"}) {
+    SCOPED_TRACE(user);
+    auto fa = a.findAccount(user);
+    auto fb = b.findAccount(user);
+    ASSERT_EQ(fa->has_value(), fb->has_value());
+    if (fa->has_value()) {
+      EXPECT_EQ((*fa)->uid, (*fb)->uid);
+      EXPECT_EQ((*fa)->passwordHash, (*fb)->passwordHash);
+    }
+    EXPECT_EQ(*a.pendingCount(user), *b.pendingCount(user));
+    auto pa = a.pendingMessages(user, 0);
+    auto pb = b.pendingMessages(user, 0);
+    ASSERT_TRUE(pa.has_value() && pb.has_value());
+    ASSERT_EQ(pa->size(), pb->size());
+    for (size_t i = 0; i < pa->size(); ++i) {
+      EXPECT_EQ((*pa)[i].id, (*pb)[i].id);
+      EXPECT_EQ((*pa)[i].sender, (*pb)[i].sender);
+      EXPECT_EQ((*pa)[i].body, (*pb)[i].body);
+    }
+    for (const char* peer : {"ann", "bob", "cy"}) {
+      auto ha = a.history(user, peer, 0, 1000);
+      auto hb = b.history(user, peer, 0, 1000);
+      ASSERT_TRUE(ha.has_value() && hb.has_value());
+      ASSERT_EQ(ha->messages.size(), hb->messages.size()) << "history with " << peer;
+      for (size_t i = 0; i < ha->messages.size(); ++i) {
+        EXPECT_EQ(ha->messages[i].id, hb->messages[i].id);
+        EXPECT_EQ(ha->messages[i].delivered, hb->messages[i].delivered);
+      }
+    }
+  }
+}
+
+TEST(StateAndArchiveTest, RandomTrafficGivesTheSameAnswersFromMemoryAndFromChatDb) {
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    chat::testing::TempDir dir;
+    InMemoryMessageStore memory;
+    ArchiveOptions small;
+    small.maxBatch = 7;  // many small transactions, delivery marks across batch boundaries
+    auto sqlite = openSqliteStore(dir.file("chat.db"), {}, small);
+    ASSERT_TRUE(sqlite.has_value());
+    RandomTraffic traffic(seed);
+    uint64_t index = 0;
+    for (int round = 0; round < 40; ++round) {
+      std::vector<LogEntry> batch;
+      for (int i = 0; i < 25; ++i) {
+        ++index;
+        batch.push_back(LogEntry{1, index, traffic.next(index)});
+      }
+      auto ra = memory.apply(batch);
+      auto rb = (*sqlite)->apply(batch);
+      ASSERT_TRUE(ra.has_value() && rb.has_value());
+      for (size_t i = 0; i < batch.size(); ++i) {
+        EXPECT_EQ((*ra)[i].code, (*rb)[i].code);
+        EXPECT_EQ((*ra)[i].id, (*rb)[i].id);
+        EXPECT_EQ((*ra)[i].duplicate, (*rb)[i].duplicate);
+        EXPECT_EQ((*ra)[i].delivered, (*rb)[i].delivered);
+        EXPECT_EQ((*ra)[i].count, (*rb)[i].count);
+      }
+    }
+    expectSameAnswers(memory, **sqlite);
+    uint64_t digest = (*sqlite)->stateDigest();
+    EXPECT_EQ(digest, memory.stateDigest());
+    // A restart rebuilds memory from chat.db: the same state, and the same decisions after.
+    sqlite->reset();
+    auto reopened = openSqliteStore(dir.file("chat.db"), {});
+    ASSERT_TRUE(reopened.has_value());
+    EXPECT_EQ((*reopened)->stateDigest(), digest);
+    for (int round = 0; round < 10; ++round) {
+      std::vector<LogEntry> batch;
+      for (int i = 0; i < 25; ++i) {
+        ++index;
+        batch.push_back(LogEntry{1, index, traffic.next(index)});
+      }
+      auto ra = memory.apply(batch);
+      auto rb = (*reopened)->apply(batch);
+      ASSERT_TRUE(ra.has_value() && rb.has_value());
+      for (size_t i = 0; i < batch.size(); ++i) {
+        EXPECT_EQ((*ra)[i].duplicate, (*rb)[i].duplicate);
+        EXPECT_EQ((*ra)[i].id, (*rb)[i].id);
+      }
+    }
+    expectSameAnswers(memory, **reopened);
+  }
+}
+
+TEST(StateAndArchiveTest, ReadsWaitUntilChatDbHoldsWhatWasApplied) {
+  chat::testing::TempDir dir;
+  auto store = openSqliteStore(dir.file("chat.db"), {});
+  ASSERT_TRUE(store.has_value());
+  std::vector<LogEntry> setup = {{1, 1, CreateAccountOp{"alice", "h", 1}},
+                                 {1, 2, CreateAccountOp{"bob", "h", 1}}};
+  ASSERT_TRUE((*store)->apply(setup).has_value());
+  for (uint64_t i = 3; i < 2003; ++i) {
+    LogEntry e{1, i, StoreMessageOp{"alice", "bob", "m" + std::to_string(i), 1, 0}};
+    ASSERT_TRUE((*store)->apply(std::span(&e, 1)).has_value());
+  }
+  // Asked at once after the applies, from another thread: the answer holds all of them.
+  std::promise<size_t> seen;
+  (*store)->whenReadable([&](const Status& s) {
+    EXPECT_TRUE(s.isOk());
+    auto page = (*store)->history("bob", "alice", 0, 5000);
+    seen.set_value(page ? page->messages.size() : 0);
+  });
+  auto f = seen.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(f.get(), 2000u);
+  EXPECT_EQ((*store)->pendingMessages("bob", 0)->size(), 2000u);
+  EXPECT_GE((*store)->archivedIndex(), 2002u);
+}
+
+TEST(StateAndArchiveTest, AMessageAckedInTheSameBatchIsStoredDelivered) {
+  chat::testing::TempDir dir;
+  auto store = openSqliteStore(dir.file("chat.db"), {});
+  ASSERT_TRUE(store.has_value());
+  std::vector<LogEntry> batch = {{1, 1, CreateAccountOp{"alice", "h", 1}},
+                                 {1, 2, CreateAccountOp{"bob", "h", 1}},
+                                 {1, 3, StoreMessageOp{"alice", "bob", "fast", 1, 0}},
+                                 {1, 4, StoreMessageOp{"alice", "bob", "slow", 1, 0}},
+                                 {1, 5, MarkDeliveredOp{"bob", {3}, 9}}};
+  ASSERT_TRUE((*store)->apply(batch).has_value());
+  auto after = (*store)->messagesAfter(0, 10);
+  ASSERT_TRUE(after.has_value());
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_TRUE((*after)[0].delivered);
+  EXPECT_FALSE((*after)[1].delivered);
+  store->reset();
+  auto reopened = openSqliteStore(dir.file("chat.db"), {});
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_EQ(*(*reopened)->pendingCount("bob"), 1u);
+}
+
+}  // namespace
+}  // namespace chat::storage
