@@ -1,8 +1,11 @@
 // Deterministic simulation of a five-node cluster of RaftCores: a simulated network that
 // drops, delays, duplicates and reorders messages, partitions, and crashes and restarts
-// nodes with their persisted state, all driven by one seed and a fake clock. After every step
-// it checks election safety and state-machine safety; at the end, after healing, that every
-// acknowledged entry was applied exactly once, in the same order, on every node.
+// nodes with their persisted state (also between the log write and the apply), all driven by
+// one seed and a fake clock. Each node applies what commits to the chat state machine
+// (ChatState) of the node. After every step it checks election safety, state-machine safety
+// (the same entry at each index) and that every node's state machine has the same digest at
+// the same index; at the end, after healing, that every acknowledged entry was applied
+// exactly once, in the same order, on every node.
 // A failing seed prints itself; CHAT_SIM_SEED=<seed> replays it, CHAT_SIM_SEEDS=<n> runs more.
 #include <unistd.h>
 
@@ -17,6 +20,7 @@
 
 #include "chat/replication/raft_core.h"
 #include "chat/replication/raft_storage.h"
+#include "chat/storage/chat_state.h"
 
 namespace chat::replication {
 namespace {
@@ -43,6 +47,7 @@ struct SimNode {
   std::unique_ptr<RaftCore> core;
   bool up = true;
   std::vector<storage::LogEntry> applied;
+  std::unique_ptr<storage::ChatState> state;  // the state machine, rebuilt from `applied`
 };
 
 // A follower fetching a leader's snapshot out of band.
@@ -80,8 +85,17 @@ class Simulation {
     auto persisted = nodes_[id].storage.load();
     // The state machine comes back as its durable snapshot; the log replays the rest.
     nodes_[id].applied = nodes_[id].durable;
+    rebuildState(id);
     return std::make_unique<RaftCore>(config, persisted->hard, persisted->snapshot, persisted->log,
                                       nodes_[id].durable.size(), random_, now_);
+  }
+
+  void rebuildState(NodeId id) {
+    SimNode& n = nodes_[id];
+    n.state = std::make_unique<storage::ChatState>(kRequestWindow);
+    if (!n.applied.empty()) {
+      (void)n.state->apply(n.applied);
+    }
   }
 
   // One millisecond of simulated time.
@@ -137,6 +151,7 @@ class Simulation {
       // A copy of the source's state machine: committed entries, checked as applied there.
       to.applied = from.applied;
       to.durable = from.applied;
+      rebuildState(f.to);
       ++snapshotsInstalled_;
       to.core->snapshotInstalled(SnapshotMeta{from.applied.size(), from.applied.back().epoch},
                                  now_);
@@ -190,6 +205,13 @@ class Simulation {
         << "seed " << seed_;
     sendAll(id, ready.messages);
     n.core->persisted(n.core->lastIndex());
+    if (!ready.committed.empty() && faultsOn_ && random_.uniform(0, 199) == 0) {
+      // The node dies after its log write and before applying what committed: the log
+      // must bring those entries back after the restart.
+      ++crashesBeforeApply_;
+      crash(id);
+      return;
+    }
     if (ready.fetchSnapshotFrom != kNoNode) {
       auto delay = milliseconds(static_cast<int64_t>(random_.uniform(1, 40)));
       fetches_.push_back(Fetch{now_ + delay, id, ready.fetchSnapshotFrom});
@@ -216,6 +238,12 @@ class Simulation {
     SimNode& n = nodes_[id];
     ASSERT_EQ(e.index, n.applied.size() + 1) << "seed " << seed_;
     n.applied.push_back(e);
+    (void)n.state->apply(std::span(&e, 1));
+    // Every node's state machine is the same after the same index.
+    uint64_t digest = n.state->digest();
+    auto [known, first] = digests_.emplace(e.index, digest);
+    ASSERT_EQ(known->second, digest) << "node " << id << " has another state after index "
+                                     << e.index << ", seed " << seed_;
     // State-machine safety: every node applies the same entry at each index.
     if (e.index <= history_.size()) {
       ASSERT_EQ(history_[e.index - 1], e)
@@ -235,17 +263,40 @@ class Simulation {
     for (NodeId id : members_) {
       SimNode& n = nodes_[id];
       if (n.up && n.core->role() == Role::kLeader) {
-        std::string body = "m" + std::to_string(nextPayload_++);
-        (void)n.core->propose(storage::StoreMessageOp{"a", "b", body, 0, 0});
+        (void)n.core->propose(randomOperation());
         process(id);
       }
     }
+  }
+
+  // Chat traffic among a few names: accounts come and go, sends (some retried with the same
+  // request id) hit present and missing accounts, acks hit waiting and other messages.
+  storage::Operation randomOperation() {
+    static const char* kNames[] = {"a", "b", "c", "d"};
+    std::string from = kNames[random_.uniform(0, 3)];
+    std::string to = kNames[random_.uniform(0, 3)];
+    uint64_t r = random_.uniform(0, 99);
+    if (r < 8) {
+      return storage::CreateAccountOp{from, "hash", 1};
+    }
+    if (r < 10) {
+      return storage::DeleteAccountOp{from};
+    }
+    if (r < 80) {
+      uint64_t request = random_.uniform(0, 3) == 0 ? random_.uniform(1, 20) : 0;
+      return storage::StoreMessageOp{from, to, "m" + std::to_string(nextPayload_++), 0, request};
+    }
+    if (r < 95) {
+      return storage::MarkDeliveredOp{to, {random_.uniform(1, history_.size() + 1)}, 2};
+    }
+    return storage::SetLastSeenOp{from, static_cast<int64_t>(r)};
   }
 
   void crash(NodeId id) {
     nodes_[id].up = false;
     nodes_[id].core.reset();
     nodes_[id].applied.clear();  // volatile: the snapshot and the log bring it back
+    nodes_[id].state.reset();
   }
   void restart(NodeId id) {
     nodes_[id].up = true;
@@ -340,6 +391,7 @@ class Simulation {
   size_t acknowledged() const { return acknowledged_.size(); }
   size_t snapshotsInstalled() const { return snapshotsInstalled_; }
   size_t crashesBeforeWrite() const { return crashesBeforeWrite_; }
+  size_t crashesBeforeApply() const { return crashesBeforeApply_; }
   size_t epochs() const { return leaders_.size(); }
 
  private:
@@ -354,6 +406,10 @@ class Simulation {
   std::vector<Fetch> fetches_;
   size_t snapshotsInstalled_ = 0;
   size_t crashesBeforeWrite_ = 0;
+  size_t crashesBeforeApply_ = 0;
+  // A small dedupe window, so that retried sends fall out of it within a run.
+  static constexpr uint64_t kRequestWindow = 64;
+  std::map<uint64_t, uint64_t> digests_;  // state digest after each index
   bool faultsOn_ = false;
   std::set<NodeId> partitioned_;
   uint64_t dropPercent_ = 0;
@@ -381,6 +437,7 @@ TEST(RaftSimulationTest, ManySeedsKeepEveryInvariant) {
   size_t elections = 0;
   size_t snapshots = 0;
   size_t crashesBeforeWrite = 0;
+  size_t crashesBeforeApply = 0;
   std::signal(SIGABRT, printSeedOnAbort);
   for (uint64_t seed = first; seed < first + count; ++seed) {
     currentSeed = seed;
@@ -393,13 +450,16 @@ TEST(RaftSimulationTest, ManySeedsKeepEveryInvariant) {
     elections += sim.epochs();
     snapshots += sim.snapshotsInstalled();
     crashesBeforeWrite += sim.crashesBeforeWrite();
+    crashesBeforeApply += sim.crashesBeforeApply();
   }
   std::cout << count << " seeds: " << acked << " acknowledged entries, " << elections
             << " leaders elected, " << snapshots << " snapshots installed, "
-            << crashesBeforeWrite << " leaders crashed between sending and writing\n";
+            << crashesBeforeWrite << " leaders crashed between sending and writing, "
+            << crashesBeforeApply << " nodes between writing and applying\n";
   EXPECT_GT(elections, count * 3) << "the faults hardly ever forced an election";
   EXPECT_GT(acked, count * 10) << "the simulated cluster made too little progress";
   EXPECT_GT(snapshots, count / 4) << "laggards hardly ever needed a snapshot";
+  EXPECT_GT(crashesBeforeApply, count / 4) << "nodes hardly ever crashed before applying";
 }
 
 }  // namespace
