@@ -110,6 +110,18 @@ void ArchivedStore::run(const std::stop_token&) {
     if (!entries.empty()) {
       MutexLock archiving(archiveMu_);
       s = archive_->record(entries, results);
+      // Busy (another writer holds chat.db): try again until it lets go; the queue's bound
+      // holds commits back if that takes long. At shutdown the log keeps what is left.
+      while (s.code() == StatusCode::kUnavailable) {
+        {
+          MutexLock lock(mu_);
+          if (stopping_) {
+            return;
+          }
+          cv_.wait_for(mu_, std::chrono::milliseconds(50));
+        }
+        s = archive_->record(entries, results);
+      }
     }
     if (s.isOk() && sync) {
       s = archive_->syncToDisk();

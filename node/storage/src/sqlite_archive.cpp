@@ -365,6 +365,9 @@ Result<std::unique_ptr<SqliteArchive>> SqliteArchive::open(const std::string& pa
     impl->options = options;
     impl->writer = impl->newSession();
     Session& s = *impl->writer;
+    // The writer waits for another writer's lock only briefly, then reports "busy" and its
+    // caller retries (so that it can also notice a shutdown).
+    sqlite3_busy_timeout(Poco::Data::SQLite::Utility::dbHandle(s), 200);
     // Page size takes effect only on a new database, before it switches to WAL.
     s << "PRAGMA page_size = " + std::to_string(options.pageSize), now;
     std::string mode;
@@ -415,7 +418,16 @@ Status SqliteArchive::record(std::span<const LogEntry> entries,
       }
     }
     std::unordered_map<uint64_t, bool> insertedInBatch;
-    s.begin();
+    // The write lock is taken first (IMMEDIATE): another writer holding chat.db (an operator's
+    // tool) then shows as "busy" before anything of the batch ran, and the batch is retried.
+    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(s);
+    if (int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
+      if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+        return Status::unavailable("chat.db is locked by another writer");
+      }
+      return Status::ioError(std::string("could not begin a transaction in chat.db: ") +
+                             sqlite3_errstr(rc));
+    }
     for (size_t i = 0; i < entries.size(); ++i) {
       impl_->recordOne(entries[i], results[i], deliveredInBatch, insertedInBatch);
     }
@@ -428,14 +440,17 @@ Status SqliteArchive::record(std::span<const LogEntry> entries,
     applied.bind(2, std::string_view("applied_epoch"));
     applied.step();
     applied.reset();
-    s.commit();
+    if (int rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
+      throw std::runtime_error(std::string("commit failed: ") + sqlite3_errstr(rc));
+    }
     return Status::ok();
   } catch (const std::exception& e) {
     auto* poco = dynamic_cast<const Poco::Exception*>(&e);
     std::string why = poco != nullptr ? poco->displayText() : e.what();
     try {
-      if (s.isTransaction()) {
-        s.rollback();
+      sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(s);
+      if (sqlite3_get_autocommit(db) == 0) {
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
       }
       impl_->loadAccounts();  // the cache may hold effects of the rolled-back batch
     } catch (const Poco::Exception& again) {
