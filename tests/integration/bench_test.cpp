@@ -63,6 +63,15 @@ TEST(ChatBenchTest, BadOptionsAreRefusedClearly) {
   BenchRun unreachable = runBench("--servers 127.0.0.1:1 --pairs 1 --messages 1");
   EXPECT_NE(WEXITSTATUS(unreachable.status), 0);
   EXPECT_NE(unreachable.output.find("cannot connect"), std::string::npos) << unreachable.output;
+  BenchRun badProtocol = runBench("--servers 127.0.0.1:1 --protocol xmpp");
+  EXPECT_EQ(WEXITSTATUS(badProtocol.status), 2);
+  EXPECT_NE(badProtocol.output.find("--protocol must be chat, irc or redis"), std::string::npos);
+  BenchRun badOper = runBench("--servers 127.0.0.1:1 --protocol irc --irc-oper nopassword");
+  EXPECT_EQ(WEXITSTATUS(badOper.status), 2);
+  EXPECT_NE(badOper.output.find("NAME:PASSWORD"), std::string::npos);
+  BenchRun ircUnreachable = runBench("--servers 127.0.0.1:1 --protocol irc --pairs 1");
+  EXPECT_EQ(WEXITSTATUS(ircUnreachable.status), 1);
+  EXPECT_NE(ircUnreachable.output.find("cannot connect"), std::string::npos);
 }
 
 }  // namespace

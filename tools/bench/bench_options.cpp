@@ -19,6 +19,9 @@ const char* benchUsage() {
          "  --hold S         keep the idle connections open S seconds after the run\n"
          "  --json           print one JSON object instead of text\n"
          "  --tls-ca FILE    the nodes speak TLS: check their certificates against this CA\n"
+         "  --protocol P     chat (default), irc (each pair two nicks, PRIVMSG) or redis (pub/sub,\n"
+         "                   a channel per pair): the same load against what users compare with\n"
+         "  --irc-oper N:PW  with irc: become operator N and lift the flood protection (mode F)\n"
          "failover mode (starts its own cluster; --servers not needed):\n"
          "  --failover K     SIGKILL the leader K times; print the time from each kill to the\n"
          "                   first acknowledged send of an already-connected client\n"
@@ -119,6 +122,22 @@ Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
       o.supervisorRunDir = v;
     } else if (arg == "--node-log-level") {
       o.nodeLogLevel = v;
+    } else if (arg == "--protocol") {
+      std::string p = v;
+      if (p == "chat") {
+        o.protocol = BenchProtocol::kChat;
+      } else if (p == "irc") {
+        o.protocol = BenchProtocol::kIrc;
+      } else if (p == "redis") {
+        o.protocol = BenchProtocol::kRedis;
+      } else {
+        return Status::invalidArgument("--protocol must be chat, irc or redis, not '" + p + "'");
+      }
+    } else if (arg == "--irc-oper") {
+      o.ircOper = v;
+      if (o.ircOper.find(':') == std::string::npos) {
+        return Status::invalidArgument("--irc-oper takes NAME:PASSWORD");
+      }
     } else if (arg == "--tls-ca") {
       o.tlsCa = v;
       auto tls = tls::TlsContext::client({o.tlsCa});
@@ -147,6 +166,9 @@ Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
   }
   if ((o.rate > 0) != (o.duration > 0)) {
     return Status::invalidArgument("--rate and --duration go together");
+  }
+  if (o.protocol != BenchProtocol::kChat && (o.idleConnections > 0 || o.tls)) {
+    return Status::invalidArgument("--idle and --tls-ca measure chat-node only; drop them with --protocol");
   }
   return o;
 }

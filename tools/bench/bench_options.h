@@ -12,7 +12,14 @@
 
 namespace chat::bench {
 
+// What --servers speaks: chat-node, or a server users would compare it with.
+enum class BenchProtocol { kChat, kIrc, kRedis };
+
 struct BenchOptions {
+  BenchProtocol protocol = BenchProtocol::kChat;
+  // --irc-oper NAME:PASSWORD: the IRC clients become operators and lift their own flood
+  // protection (user mode F), so the IRC server is measured at its speed, not its throttle.
+  std::string ircOper;
   std::vector<std::string> servers;  // host:port of every node, in succession order
   int pairs = 50;
   int64_t messages = 1000;  // per sender, in throughput mode

@@ -533,6 +533,27 @@ Result<BenchResult> runBench(const BenchOptions& o) {
 
 std::string formatResult(const BenchOptions& o, const BenchResult& r) {
   char buf[1024];
+  if (o.protocol != BenchProtocol::kChat) {
+    std::snprintf(buf, sizeof buf,
+                  "%s, pairs %d, window %d, %zu-byte bodies%s\n"
+                  "sent %lld, received %lld, missing %lld, doubled %lld\n"
+                  "%.0f messages/s delivered over %.2f s\n"
+                  "send-to-receive latency: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us\n"
+                  "%s\n",
+                  o.protocol == BenchProtocol::kIrc ? "IRC (PRIVMSG)" : "Redis pub/sub", o.pairs,
+                  o.rate > 0 ? 0 : o.window, o.size,
+                  o.rate > 0 ? (", rate " + std::to_string(static_cast<int>(o.rate)) + "/s for " +
+                                std::to_string(static_cast<int>(o.duration)) + " s")
+                                   .c_str()
+                             : "",
+                  static_cast<long long>(r.sent), static_cast<long long>(r.received),
+                  static_cast<long long>(r.missing), static_cast<long long>(r.duplicates),
+                  r.messagesPerSecond, r.seconds, r.p50Micros, r.p99Micros, r.p999Micros,
+                  r.maxMicros,
+                  r.ok() ? "OK: every message arrived exactly once"
+                         : "FAILED: messages missing or doubled");
+    return buf;
+  }
   std::snprintf(
       buf, sizeof buf,
       "pairs %d, window %d, %zu-byte bodies%s\n"

@@ -5,6 +5,7 @@
 #include "bench_options.h"
 #include "bench_runner.h"
 #include "failover_runner.h"
+#include "other_server_runner.h"
 #include "chat/common/process_info.h"
 
 int main(int argc, char** argv) {
@@ -28,7 +29,9 @@ int main(int argc, char** argv) {
     std::cout << chat::bench::formatFailover(*options, *failover);
     return failover->ok() ? 0 : 1;
   }
-  auto result = chat::bench::runBench(*options);
+  auto result = options->protocol == chat::bench::BenchProtocol::kChat
+                    ? chat::bench::runBench(*options)
+                    : chat::bench::runOtherServerBench(*options);
   if (!result) {
     std::cerr << "chat-bench: " << result.error().message() << "\n";
     return 1;

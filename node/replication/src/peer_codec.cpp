@@ -80,11 +80,36 @@ class Fields {
   std::string error_;
 };
 
+// The first byte of a peer message: fixed values, never the variant's index, so that
+// reordering RaftMessage changes nothing on the wire between nodes of different builds.
+enum class MessageKind : uint8_t {
+  kVoteRequest = 0,
+  kVoteReply = 1,
+  kAppendRequest = 2,
+  kAppendReply = 3,
+  kTimeoutNow = 4,
+  kSnapshotNotice = 5,
+};
+static_assert(std::variant_size_v<RaftMessage> == 6,
+              "a new peer message needs a MessageKind of its own (and a decoder case)");
+
+MessageKind kindOf(const RaftMessage& m) {
+  return std::visit(Overloaded{
+                        [](const VoteRequest&) { return MessageKind::kVoteRequest; },
+                        [](const VoteReply&) { return MessageKind::kVoteReply; },
+                        [](const AppendRequest&) { return MessageKind::kAppendRequest; },
+                        [](const AppendReply&) { return MessageKind::kAppendReply; },
+                        [](const TimeoutNow&) { return MessageKind::kTimeoutNow; },
+                        [](const SnapshotNotice&) { return MessageKind::kSnapshotNotice; },
+                    },
+                    m);
+}
+
 }  // namespace
 
 std::vector<uint8_t> encodeEnvelope(const Envelope& envelope) {
   ByteWriter w;
-  w.u8(static_cast<uint8_t>(envelope.message.index()));
+  w.u8(static_cast<uint8_t>(kindOf(envelope.message)));
   w.u32(envelope.from);
   w.u32(envelope.to);
   std::visit(Overloaded{
@@ -134,8 +159,8 @@ Result<Envelope> decodeEnvelope(std::span<const uint8_t> bytes) {
   uint8_t kind = f.u8();
   e.from = f.u32();
   e.to = f.u32();
-  switch (kind) {
-    case 0: {
+  switch (static_cast<MessageKind>(kind)) {
+    case MessageKind::kVoteRequest: {
       VoteRequest m;
       m.epoch = f.u64();
       m.candidate = f.u32();
@@ -146,7 +171,7 @@ Result<Envelope> decodeEnvelope(std::span<const uint8_t> bytes) {
       e.message = m;
       break;
     }
-    case 1: {
+    case MessageKind::kVoteReply: {
       VoteReply m;
       m.epoch = f.u64();
       m.granted = f.flag();
@@ -154,7 +179,7 @@ Result<Envelope> decodeEnvelope(std::span<const uint8_t> bytes) {
       e.message = m;
       break;
     }
-    case 2: {
+    case MessageKind::kAppendRequest: {
       AppendRequest m;
       m.epoch = f.u64();
       m.leader = f.u32();
@@ -165,7 +190,7 @@ Result<Envelope> decodeEnvelope(std::span<const uint8_t> bytes) {
       e.message = std::move(m);
       break;
     }
-    case 3: {
+    case MessageKind::kAppendReply: {
       AppendReply m;
       m.epoch = f.u64();
       m.success = f.flag();
@@ -173,10 +198,10 @@ Result<Envelope> decodeEnvelope(std::span<const uint8_t> bytes) {
       e.message = m;
       break;
     }
-    case 4:
+    case MessageKind::kTimeoutNow:
       e.message = TimeoutNow{f.u64()};
       break;
-    case 5: {
+    case MessageKind::kSnapshotNotice: {
       SnapshotNotice m;
       m.epoch = f.u64();
       m.index = f.u64();
@@ -184,7 +209,7 @@ Result<Envelope> decodeEnvelope(std::span<const uint8_t> bytes) {
       e.message = m;
       break;
     }
-    default:
+    default:  // a byte from the network: any value may come
       f.fail("unknown message kind " + std::to_string(kind));
   }
   CHAT_RETURN_IF_ERROR(f.finish());

@@ -13,6 +13,31 @@ using protocol::ByteWriter;
 constexpr size_t kMaxField = 1 << 20;
 constexpr uint32_t kMaxIds = 1 << 20;
 
+// The first byte of an operation record, on disk (the log) and on the wire (peers): fixed
+// values, never the variant's index, so that reordering the variant changes no file.
+enum class OperationKind : uint8_t {
+  kCreateAccount = 0,
+  kDeleteAccount = 1,
+  kStoreMessage = 2,
+  kMarkDelivered = 3,
+  kSetLastSeen = 4,
+  kNoOp = 5,
+};
+
+OperationKind kindOf(const Operation& op) {
+  return std::visit(Overloaded{
+                        [](const CreateAccountOp&) { return OperationKind::kCreateAccount; },
+                        [](const DeleteAccountOp&) { return OperationKind::kDeleteAccount; },
+                        [](const StoreMessageOp&) { return OperationKind::kStoreMessage; },
+                        [](const MarkDeliveredOp&) { return OperationKind::kMarkDelivered; },
+                        [](const SetLastSeenOp&) { return OperationKind::kSetLastSeen; },
+                        [](const NoOp&) { return OperationKind::kNoOp; },
+                    },
+                    op);
+}
+static_assert(std::variant_size_v<Operation> == 6,
+              "a new operation needs an OperationKind of its own (and a decoder case)");
+
 #define CHAT_TRY_ASSIGN(lhs, expr) \
   do {                             \
     auto r_ = (expr);              \
@@ -23,20 +48,20 @@ constexpr uint32_t kMaxIds = 1 << 20;
   } while (false)
 
 Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
-  switch (kind) {
-    case 0: {
+  switch (static_cast<OperationKind>(kind)) {
+    case OperationKind::kCreateAccount: {
       CreateAccountOp op;
       CHAT_TRY_ASSIGN(op.username, r.str(kMaxField, "username"));
       CHAT_TRY_ASSIGN(op.passwordHash, r.str(kMaxField, "password hash"));
       CHAT_TRY_ASSIGN(op.createdAtMillis, r.i64());
       return Operation{op};
     }
-    case 1: {
+    case OperationKind::kDeleteAccount: {
       DeleteAccountOp op;
       CHAT_TRY_ASSIGN(op.username, r.str(kMaxField, "username"));
       return Operation{op};
     }
-    case 2: {
+    case OperationKind::kStoreMessage: {
       StoreMessageOp op;
       CHAT_TRY_ASSIGN(op.sender, r.str(kMaxField, "sender"));
       CHAT_TRY_ASSIGN(op.recipient, r.str(kMaxField, "recipient"));
@@ -45,7 +70,7 @@ Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
       CHAT_TRY_ASSIGN(op.requestId, r.u64());
       return Operation{op};
     }
-    case 3: {
+    case OperationKind::kMarkDelivered: {
       MarkDeliveredOp op;
       CHAT_TRY_ASSIGN(op.recipient, r.str(kMaxField, "recipient"));
       uint32_t n = 0;
@@ -62,21 +87,20 @@ Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
       CHAT_TRY_ASSIGN(op.atMillis, r.i64());
       return Operation{op};
     }
-    case 4: {
+    case OperationKind::kSetLastSeen: {
       SetLastSeenOp op;
       CHAT_TRY_ASSIGN(op.username, r.str(kMaxField, "username"));
       CHAT_TRY_ASSIGN(op.atMillis, r.i64());
       return Operation{op};
     }
-    case 5:
+    case OperationKind::kNoOp:
       return Operation{NoOp{}};
-    default:
-      return Status::corruption("unknown operation kind " + std::to_string(kind));
   }
+  return Status::corruption("unknown operation kind " + std::to_string(kind));
 }
 
 void putOperation(ByteWriter& w, const Operation& op) {
-  w.u8(static_cast<uint8_t>(op.index()));
+  w.u8(static_cast<uint8_t>(kindOf(op)));
   std::visit(Overloaded{
                  [&](const CreateAccountOp& o) {
                    w.str(o.username);
@@ -159,9 +183,21 @@ Result<LogEntry> decodeLogEntry(std::span<const uint8_t> bytes, size_t& consumed
 }
 
 const char* operationName(const Operation& op) {
-  static constexpr const char* kNames[] = {"create-account", "delete-account", "store-message",
-                                           "mark-delivered", "set-last-seen",  "no-op"};
-  return kNames[op.index()];
+  switch (kindOf(op)) {
+    case OperationKind::kCreateAccount:
+      return "create-account";
+    case OperationKind::kDeleteAccount:
+      return "delete-account";
+    case OperationKind::kStoreMessage:
+      return "store-message";
+    case OperationKind::kMarkDelivered:
+      return "mark-delivered";
+    case OperationKind::kSetLastSeen:
+      return "set-last-seen";
+    case OperationKind::kNoOp:
+      return "no-op";
+  }
+  return "unknown";
 }
 
 }  // namespace chat::storage
