@@ -94,6 +94,12 @@ void ArchivedStore::run(const std::stop_token&) {
       if (!failed_.isOk() || (stopping_ && queue_.empty())) {
         return;
       }
+      // Let a batch gather, unless someone waits for it.
+      auto gatherUntil = std::chrono::steady_clock::now() + options_.gatherFor;
+      cv_.wait_until(mu_, gatherUntil, [&]() REQUIRES(mu_) {
+        return stopping_ || syncWanted_ || !waiters_.empty() || blockedReaders_ > 0 ||
+               queue_.size() >= options_.gatherEntries;
+      });
       entries.clear();
       results.clear();
       while (!queue_.empty() && entries.size() < options_.maxBatch) {
@@ -171,6 +177,7 @@ void ArchivedStore::whenReadable(std::function<void(Status)> fn) {
     MutexLock lock(mu_);
     if (failed_.isOk() && archived_ < target) {
       waiters_.emplace(target, std::move(fn));
+      cv_.notify_all();  // the writer stops gathering
       return;
     }
     outcome = failed_;
@@ -180,13 +187,16 @@ void ArchivedStore::whenReadable(std::function<void(Status)> fn) {
 
 Status ArchivedStore::waitArchived(uint64_t index) {
   MutexLock lock(mu_);
+  if (archived_ >= index) {
+    return failed_;
+  }
+  ++blockedReaders_;
+  cv_.notify_all();  // the writer stops gathering
   cv_.wait(mu_, [&]() REQUIRES(mu_) {
     return !failed_.isOk() || stopping_ || archived_ >= index;
   });
-  if (!failed_.isOk()) {
-    return failed_;
-  }
-  return Status::ok();
+  --blockedReaders_;
+  return failed_;
 }
 
 Result<std::vector<protocol::ChatMessage>> ArchivedStore::pendingMessages(
