@@ -177,6 +177,50 @@ TEST_F(NodeTest, LineModeSessionLikeNetcat) {
   EXPECT_EQ(bob.request("1 11"), "OK pong\r\n");
 }
 
+// A line client may paste many sends at once: they are pipelined like binary sends, and the
+// replies come back in the order of the lines, an error among them in its place.
+TEST_F(NodeTest, LineModeSendsPipelineAndTheirRepliesKeepTheLinesOrder) {
+  testing::LineClient alice(node_->port());
+  alice.request("1 0 alice pw");
+  alice.request("1 0 bob pw");
+  alice.write("1 2 alice pw\n");
+  alice.readUntil("\r\n\r\n");
+  std::string burst;
+  for (int i = 0; i < 300; ++i) {
+    burst += i == 150 ? "1 3 nobody lost\n" : "1 3 bob m" + std::to_string(i) + "\n";
+  }
+  burst += "1 11\n";  // a request that waits for every send before it
+  alice.write(burst);
+  std::string replies = alice.readUntil("OK pong\r\n", std::chrono::milliseconds(20000));
+  std::vector<std::string> lines;
+  for (size_t at = 0, eol; (eol = replies.find("\r\n", at)) != std::string::npos; at = eol + 2) {
+    lines.push_back(replies.substr(at, eol - at));
+  }
+  ASSERT_EQ(lines.size(), 301u) << replies.substr(0, 500);
+  for (int i = 0; i < 300; ++i) {
+    if (i == 150) {
+      EXPECT_EQ(lines[150].rfind("ERROR 3: no such user nobody", 0), 0u) << lines[150];
+    } else {
+      const std::string& line = lines[static_cast<size_t>(i)];
+      EXPECT_EQ(line.rfind("OK stored", 0), 0u) << i << ": " << line;
+    }
+  }
+  EXPECT_EQ(lines[300], "OK pong");
+  // Stored in the order they were sent.
+  testing::LineClient bob(node_->port());
+  bob.write("1 2 bob pw\n");
+  std::string delivered = bob.readUntil("\r\n\r\n", std::chrono::milliseconds(20000));
+  size_t at = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (i == 150) {
+      continue;
+    }
+    size_t next = delivered.find("Message: m" + std::to_string(i) + "\r\n", at);
+    ASSERT_NE(next, std::string::npos) << "m" << i << " missing or out of order";
+    at = next;
+  }
+}
+
 TEST_F(NodeTest, LineModeVersionMismatchIsRefusedAndClosed) {
   testing::LineClient c(node_->port());
   std::string reply = c.request("2 6");

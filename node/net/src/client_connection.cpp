@@ -239,6 +239,7 @@ void ClientConnection::onLineBytes(const uint8_t* data, size_t n) {
   const size_t limit = options_.limits.maxLineBytes;
   auto tooLong = [&] {
     Pending p;
+    p.id = nextLineId_++;
     p.ready = protocol::formatLineError(
         protocol::ErrorCode::kTooLarge,
         "line longer than " + std::to_string(limit) + " bytes; it was discarded");
@@ -286,6 +287,9 @@ void ClientConnection::onLine(std::string_view line) {
     auto& request = std::get<protocol::LineRequest>(*parsed);
     p.request = std::move(request.request);
     p.wantsJson = request.wantsJson;
+    // Sends pipeline as in binary mode (a client may type or paste many); their replies
+    // still go out in request order (queueLineReply).
+    p.pipelined = std::holds_alternative<protocol::SendRequest>(*p.request);
   }
   pending_.push_back(std::move(p));
 }
@@ -303,7 +307,11 @@ void ClientConnection::processPending() {
     Pending p = std::move(next);
     pending_.pop_front();
     if (!p.request) {
-      append(p.ready.data(), p.ready.size());
+      if (mode_.load() == Mode::kLine) {
+        queueLineReply(p.id, std::move(p.ready));
+      } else {
+        append(p.ready.data(), p.ready.size());
+      }
       if (p.closeAfter) {
         closeAfterFlush();
       }
@@ -316,11 +324,11 @@ void ClientConnection::processPending() {
     auto self = shared_from_this();
     auto request = std::make_shared<protocol::Request>(std::move(*p.request));
     service_.handle(context(), p.id, *request,
-                    [self, request, pipelined = p.pipelined,
-                     wantsJson = p.wantsJson](protocol::Response response) {
-                      self->loop_.runInLoop([self, request, pipelined, wantsJson,
+                    [self, request, pipelined = p.pipelined, wantsJson = p.wantsJson,
+                     id = p.id](protocol::Response response) {
+                      self->loop_.runInLoop([self, request, pipelined, wantsJson, id,
                                              response = std::move(response)]() mutable {
-                        self->onReply(std::move(response), pipelined, wantsJson, *request);
+                        self->onReply(std::move(response), pipelined, wantsJson, *request, id);
                       });
                     });
   }
@@ -334,7 +342,7 @@ void ClientConnection::processPending() {
 }
 
 void ClientConnection::onReply(protocol::Response response, bool pipelined, bool wantsJson,
-                               const protocol::Request& request) {
+                               const protocol::Request& request, uint64_t id) {
   --inFlight_;
   if (!pipelined) {
     barrier_ = false;
@@ -342,7 +350,12 @@ void ClientConnection::onReply(protocol::Response response, bool pipelined, bool
   if (closed_) {
     return;
   }
-  writeResponse(response, wantsJson, request);
+  if (mode_.load() == Mode::kLine) {
+    queueLineReply(id, protocol::formatLineReply(protocol::LineRequest{request, wantsJson},
+                                                 response));
+  } else {
+    writeResponse(response, wantsJson, request);
+  }
   processPending();
   closeIfPeerDone();
 }
@@ -350,6 +363,17 @@ void ClientConnection::onReply(protocol::Response response, bool pipelined, bool
 void ClientConnection::closeIfPeerDone() {
   if (peerDone_ && !closed_ && !closing_ && pending_.empty() && inFlight_ == 0) {
     closeAfterFlush();
+  }
+}
+
+void ClientConnection::queueLineReply(uint64_t id, std::string text) {
+  // Text replies carry no request id: they leave in the order the lines came, whatever
+  // order their answers arrive in.
+  lineReplies_.emplace(id, std::move(text));
+  while (!lineReplies_.empty() && lineReplies_.begin()->first == nextLineReply_) {
+    appendText(lineReplies_.begin()->second);
+    lineReplies_.erase(lineReplies_.begin());
+    ++nextLineReply_;
   }
 }
 

@@ -5,7 +5,8 @@
 // Request order: every request is started in arrival order. Sends, acks and pings may
 // overlap (they are pipelined); any other request waits until everything before it has been
 // answered and holds back the ones after it, so "create then login" sent back to back works.
-// Line-mode requests are strictly one at a time, since text replies carry no request id.
+// In line mode sends pipeline too; since text replies carry no request id, they are written
+// in the order the lines came, whatever order their answers arrive in.
 //
 // Thread contract: everything runs on the loop thread except the ClientSession methods,
 // which post to it.
@@ -15,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,7 +91,9 @@ class ClientConnection final : public LoopHandler,
   void onLine(std::string_view line);
   void processPending();
   void onReply(protocol::Response response, bool pipelined, bool wantsJson,
-               const protocol::Request& request);
+               const protocol::Request& request, uint64_t id);
+  // Line mode: writes the reply to line `id` once every earlier line's reply is written.
+  void queueLineReply(uint64_t id, std::string text);
   void writeResponse(const protocol::Response& response, bool wantsJson,
                      const protocol::Request& request);
   void append(const void* data, size_t n);
@@ -122,6 +126,8 @@ class ClientConnection final : public LoopHandler,
   std::string lineBuffer_;
   bool discardingLine_ = false;
   uint64_t nextLineId_ = 1;
+  uint64_t nextLineReply_ = 1;                  // the line whose reply goes out next
+  std::map<uint64_t, std::string> lineReplies_;  // replies waiting for an earlier one
   std::deque<Pending> pending_;
   size_t inFlight_ = 0;
   bool barrier_ = false;     // a non-pipelined request is being handled
