@@ -35,6 +35,14 @@ TEST(ChatBenchTest, CountsEveryMessageOnceAndReportsJson) {
   ASSERT_EQ(text.status, 0) << text.output;
   EXPECT_NE(text.output.find("OK: every message arrived exactly once"), std::string::npos)
       << text.output;
+
+  BenchRun waited = runBench("--servers " + node.address() + " --await 5");
+  ASSERT_EQ(waited.status, 0) << waited.output;
+  EXPECT_NE(waited.output.find("the node answered"), std::string::npos) << waited.output;
+  node.kill(SIGKILL);
+  BenchRun gone = runBench("--servers " + node.address() + " --await 0.3");
+  EXPECT_EQ(WEXITSTATUS(gone.status), 1);
+  EXPECT_NE(gone.output.find("did not answer within 0.3 s"), std::string::npos) << gone.output;
 }
 
 TEST(ChatBenchTest, FailoverModeKillsTheLeaderAndLosesNothing) {

@@ -19,6 +19,7 @@ const char* benchUsage() {
          "  --hold S         keep the idle connections open S seconds after the run\n"
          "  --json           print one JSON object instead of text\n"
          "  --tls-ca FILE    the nodes speak TLS: check their certificates against this CA\n"
+         "  --await S        only wait up to S seconds until the node answers; print how long\n"
          "  --protocol P     chat (default), irc (each pair two nicks, PRIVMSG) or redis (pub/sub,\n"
          "                   a channel per pair): the same load against what users compare with\n"
          "  --irc-oper N:PW  with irc: become operator N and lift the flood protection (mode F)\n"
@@ -122,6 +123,8 @@ Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
       o.supervisorRunDir = v;
     } else if (arg == "--node-log-level") {
       o.nodeLogLevel = v;
+    } else if (arg == "--await") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--await", v, o.awaitSeconds));
     } else if (arg == "--protocol") {
       std::string p = v;
       if (p == "chat") {

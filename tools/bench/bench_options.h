@@ -46,6 +46,9 @@ struct BenchOptions {
   std::string supervisorRunDir;
   // --tls-ca: the nodes speak TLS; their certificates must chain to this CA.
   std::string tlsCa;
+  // --await S: only wait (up to S seconds) until the node answers a status request, and say
+  // how long that took (the restart measurement of tools/benchmarks).
+  double awaitSeconds = 0;
   std::shared_ptr<tls::TlsContext> tls;
 };
 

@@ -428,6 +428,26 @@ double percentile(const std::vector<int64_t>& sorted, double q) {
 
 }  // namespace
 
+Result<int64_t> awaitNode(const BenchOptions& o) {
+  auto start = Clock::now();
+  auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double>(o.awaitSeconds));
+  while (Clock::now() < deadline) {
+    auto c = Connection::connect(o.servers.front(), 200ms, {}, o.tls.get());
+    if (c) {
+      auto status = (*c)->call(protocol::StatusRequest{}, 1000ms);
+      if (status && status->isOk()) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)
+            .count();
+      }
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%g", o.awaitSeconds);
+  return Status::timeout(std::string("the node did not answer within ") + seconds + " s");
+}
+
 Result<BenchResult> runBench(const BenchOptions& o) {
   Random random(Random::entropySeed());
   char run[8];

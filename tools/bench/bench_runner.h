@@ -34,6 +34,9 @@ struct BenchResult {
 };
 
 Result<BenchResult> runBench(const BenchOptions& options);
+// Connects to the first server again and again until it answers a status request, up to
+// options.awaitSeconds; returns the milliseconds that took. Errors: kTimeout.
+Result<int64_t> awaitNode(const BenchOptions& options);
 std::string formatResult(const BenchOptions& options, const BenchResult& result);
 std::string formatResultJson(const BenchOptions& options, const BenchResult& result);
 

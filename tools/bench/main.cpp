@@ -20,6 +20,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   chat::raiseOpenFileLimit();
+  if (options->awaitSeconds > 0) {
+    auto waited = chat::bench::awaitNode(*options);
+    if (!waited) {
+      std::cerr << "chat-bench: " << waited.error().message() << "\n";
+      return 1;
+    }
+    std::cout << "the node answered " << *waited << " ms after chat-bench started waiting\n";
+    return 0;
+  }
   if (options->failoverKills > 0) {
     auto failover = chat::bench::runFailover(*options);
     if (!failover) {

@@ -487,15 +487,28 @@ Status SqliteArchive::loadInto(ChatState& state) {
     Int64 epoch = 0;
     s << "SELECT value FROM meta WHERE key = 'applied_index'", into(index), now;
     s << "SELECT value FROM meta WHERE key = 'applied_epoch'", into(epoch), now;
-    // Every send whose message is within the dedupe window of the applied index.
-    Int64 from = index - static_cast<Int64>(kRequestWindow);
-    std::vector<Poco::Tuple<Int64, Int64, Int64, Int64>> requests;
-    s << "SELECT sender_uid, request_id, id, recipient_uid FROM messages "
-         "WHERE id > ? AND request_id != 0 ORDER BY id",
-        use(from), into(requests), now;
-    for (const auto& r : requests) {
-      state.loadRequest(static_cast<uint64_t>(r.get<0>()), static_cast<uint64_t>(r.get<1>()),
-                        static_cast<uint64_t>(r.get<2>()), static_cast<uint64_t>(r.get<3>()));
+    // Every send whose message is within the dedupe window of the applied index: up to
+    // 262,144 rows, read on the session's own handle (Poco Data's row binding costs most of a
+    // second for that many; this is the node's restart time).
+    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(s);
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT sender_uid, request_id, id, recipient_uid FROM messages "
+                           "WHERE id > ? AND request_id != 0 ORDER BY id",
+                           -1, &stmt, nullptr) != SQLITE_OK) {
+      return Status::ioError(std::string("reading recent requests: ") + sqlite3_errmsg(db));
+    }
+    sqlite3_bind_int64(stmt, 1, index - static_cast<Int64>(kRequestWindow));
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      state.loadRequest(static_cast<uint64_t>(sqlite3_column_int64(stmt, 0)),
+                        static_cast<uint64_t>(sqlite3_column_int64(stmt, 1)),
+                        static_cast<uint64_t>(sqlite3_column_int64(stmt, 2)),
+                        static_cast<uint64_t>(sqlite3_column_int64(stmt, 3)));
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) {
+      return Status::ioError(std::string("reading recent requests: ") + sqlite3_errstr(rc));
     }
     s.commit();
     state.setApplied(AppliedPosition{static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)});

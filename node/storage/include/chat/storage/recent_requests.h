@@ -9,6 +9,7 @@
 #ifndef CHAT_STORAGE_RECENT_REQUESTS_H_
 #define CHAT_STORAGE_RECENT_REQUESTS_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -18,7 +19,11 @@ namespace chat::storage {
 
 class RecentRequests {
  public:
-  explicit RecentRequests(uint64_t window) : window_(window) {}
+  // Buckets for the whole window are made at once: no rehash while traffic flows, nor while
+  // a restart loads a quarter of a million requests.
+  explicit RecentRequests(uint64_t window) : window_(window) {
+    ids_.reserve(static_cast<size_t>(std::min<uint64_t>(window, kMaxReserved)));
+  }
 
   // The message id stored for (sender, request) if it is within the window of `atIndex` (the
   // log index being applied). The answer depends only on the log, never on when entries were
@@ -61,7 +66,7 @@ class RecentRequests {
     }
   }
   void clear() {
-    ids_.clear();
+    ids_.clear();  // keeps the buckets
     order_.clear();
   }
   uint64_t window() const { return window_; }
@@ -82,6 +87,7 @@ class RecentRequests {
       return std::hash<uint64_t>()(k.sender * 0x9E3779B97F4A7C15ULL ^ k.request);
     }
   };
+  static constexpr uint64_t kMaxReserved = 1 << 18;
   const uint64_t window_;
   std::unordered_map<Key, Stored, KeyHash> ids_;
   std::deque<std::pair<uint64_t, Key>> order_;
