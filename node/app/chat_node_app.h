@@ -1,6 +1,6 @@
-// ChatNodeApp: chat-node's Poco ServerApplication. Reads options and the config file, sets up
-// logging, opens the SQLite store, and wires the commit log, chat service and client
-// listener; then waits for SIGTERM/SIGINT and shuts down in reverse order.
+// ChatNodeApp: chat-node's Poco ServerApplication. Reads options and the config file into
+// NodeSettings, sets up logging, starts a Node (node.h: the assembly), writes the port file,
+// then waits for SIGTERM/SIGINT and stops the node.
 // Thread contract: Poco calls it on the main thread.
 #ifndef CHAT_NODE_APP_CHAT_NODE_APP_H_
 #define CHAT_NODE_APP_CHAT_NODE_APP_H_
@@ -8,6 +8,7 @@
 #include <Poco/Util/ServerApplication.h>
 
 #include "chat/common/status.h"
+#include "node.h"
 
 namespace chat::node {
 
@@ -22,6 +23,9 @@ class ChatNodeApp final : public Poco::Util::ServerApplication {
   void handleConfig(const std::string& name, const std::string& value);
   void handleSet(const std::string& key, const std::string& value);
   Status setupLogging();  // kInvalidArgument names the bad log_* setting
+  // Fills `settings` from the options and files; an exit code other than EXIT_OK after
+  // saying what is wrong.
+  int readSettings(NodeSettings& settings);
   bool helpRequested_ = false;
 };
 

@@ -125,7 +125,8 @@ TEST(LogMigrationTest, ASingleNodesChatDbBecomesTheStartOfItsLog) {
   node.kill(SIGKILL);
   ASSERT_TRUE(node.start());  // and it restarts from the log
   testing::LineClient again(node.port());
-  EXPECT_NE(again.request("1 2 dave pw").find("OK logged in as dave"), std::string::npos);
+  std::string daveLogin = again.request("1 2 dave pw");
+  EXPECT_NE(daveLogin.find("OK logged in as dave"), std::string::npos) << daveLogin;
 }
 
 }  // namespace

@@ -131,3 +131,49 @@ TEST(SingleNodeLogTest, AFailedLogSyncAcknowledgesNothingMore) {
 
 }  // namespace
 }  // namespace chat::replication
+
+namespace chat::replication {
+namespace {
+
+// After a crash the log may hold entries chat.db (and so the state rebuilt from it) has not
+// applied: a node serves only once it applied them, so an acknowledged write is never
+// missing from an answer after a restart.
+TEST(SingleNodeLogTest, ServesOnlyAfterApplyingWhatItsLogHolds) {
+  InMemoryRaftStorage disk;
+  Ready before;
+  before.hardState = HardState{1, 1};
+  before.append = {storage::LogEntry{1, 1, storage::CreateAccountOp{"a", "h", 1}},
+                   storage::LogEntry{1, 2, storage::CreateAccountOp{"b", "h", 1}},
+                   storage::LogEntry{1, 3, storage::StoreMessageOp{"a", "b", "kept", 1, 9}}};
+  ASSERT_TRUE(disk.persist(before).isOk());
+  storage::InMemoryMessageStore store;  // applied nothing: as if chat.db lagged at the crash
+  SingleNodeLog node(store, &disk);
+  ASSERT_TRUE(node.log->awaitServing(std::chrono::seconds(5)));
+  EXPECT_TRUE(node.log->serving());
+  EXPECT_TRUE(store.findAccount("b")->has_value());
+  EXPECT_EQ(*store.pendingCount("b"), 1u);
+  EXPECT_GE(node.log->commitIndex(), 4u);  // the three, and the new term's first entry
+}
+
+TEST(RaftCoreCaughtUpTest, AFreshLeaderIsCaughtUpOnlyOnceItsFirstEntryIsApplied) {
+  Random random(7);
+  RaftConfig config;
+  config.self = 1;
+  config.members = {1};
+  std::vector<storage::LogEntry> log = {storage::LogEntry{1, 1, storage::NoOp{}},
+                                        storage::LogEntry{1, 2, storage::NoOp{}}};
+  RaftCore core(config, HardState{1, 1}, log, 0, random, MonoTime{});
+  EXPECT_EQ(core.role(), Role::kLeader);
+  EXPECT_FALSE(core.caughtUp());
+  size_t applied = 0;
+  while (core.hasReady()) {
+    Ready r = core.takeReady();
+    core.persisted(core.lastIndex());
+    applied += r.committed.size();
+  }
+  EXPECT_EQ(applied, 3u);
+  EXPECT_TRUE(core.caughtUp());
+}
+
+}  // namespace
+}  // namespace chat::replication

@@ -17,7 +17,11 @@ class TempDir {
     std::string pattern = std::string(base ? base : "/tmp") + "/chat-test-XXXXXX";
     path_ = ::mkdtemp(pattern.data()) ? pattern : std::string();
   }
+  // CHAT_KEEP_TEMP=1 keeps the folder, to look at after a failure.
   ~TempDir() {
+    if (const char* keep = std::getenv("CHAT_KEEP_TEMP"); keep != nullptr && *keep == '1') {
+      return;
+    }
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }

@@ -323,8 +323,9 @@ void RaftCore::becomeLeader(MonoTime now) {
       progress_[peer] = p;
     }
   }
-  // An entry of its own epoch lets the new leader commit what its predecessors left.
-  (void)propose(storage::NoOp{});
+  // An entry of its own epoch lets the new leader commit what its predecessors left; until it
+  // is applied, this leader may not know everything that was committed (caughtUp()).
+  leaderNoop_ = propose(storage::NoOp{})->index;
   nextHeartbeat_ = now + config_.heartbeat;
   broadcastAppends(true);
 }

@@ -114,6 +114,13 @@ void ReplicatedCommitLog::propose(storage::Operation op, Done done, service::Urg
   done(Status::unavailable("the node is shutting down; the operation was not stored"));
 }
 
+bool ReplicatedCommitLog::awaitServing(Duration timeout) {
+  MutexLock lock(mu_);
+  servingCv_.wait_for(mu_, timeout,
+                      [&]() REQUIRES(mu_) { return serving_.load() || stopping_; });
+  return serving_.load();
+}
+
 void ReplicatedCommitLog::campaignNow() {
   {
     MutexLock lock(mu_);
@@ -299,6 +306,13 @@ void ReplicatedCommitLog::processOnce(MonoTime now) {
   epoch_.store(core_->epoch());
   role_.store(core_->role());
   leader_.store(liveLeader);
+  if (core_->caughtUp() != serving_.load()) {
+    {
+      MutexLock lock(mu_);
+      serving_.store(core_->caughtUp());
+    }
+    servingCv_.notify_all();
+  }
   lastIndex_.store(core_->lastIndex());
   auto peers = core_->peerProgress(now);
   MutexLock lock(statusMu_);

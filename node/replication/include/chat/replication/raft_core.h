@@ -126,6 +126,10 @@ class RaftCore {
   // The fetch failed; a later notice from the leader may ask again.
   void snapshotFailed() { fetchingSnapshot_ = false; }
   Role role() const { return role_; }
+  // This node leads and has handed out as committed everything committed before it was
+  // elected (its own first entry is applied): the state it applied is the cluster's, so it
+  // may answer from it. A leader fresh from an election is not caught up yet.
+  bool caughtUp() const { return role_ == Role::kLeader && applied_ >= leaderNoop_; }
   uint64_t epoch() const { return state_.epoch; }
   NodeId leader() const { return leader_; }
   // The leader, if this node leads or heard from it within `within`; else kNoNode. A
@@ -211,6 +215,7 @@ class RaftCore {
   bool heardFromLeader_ = false;
   MonoTime nextHeartbeat_{};
   MonoTime leaderSince_{};
+  uint64_t leaderNoop_ = 0;  // the index of this leader's first entry
   std::map<NodeId, bool> votes_;
   std::map<NodeId, Progress> progress_;
   Ready ready_;

@@ -68,6 +68,12 @@ class ReplicatedCommitLog final : public service::CommitLog {
   uint64_t epoch() const override { return epoch_.load(); }
 
   Role role() const { return role_.load(); }
+  // This node leads and has applied everything committed before its election, so it may
+  // answer requests (RaftCore::caughtUp); a fresh leader catches up within a round trip.
+  bool serving() const { return serving_.load(); }
+  // Waits up to `timeout` for serving(); a node without peers catches up from its own log at
+  // start. Returns serving().
+  bool awaitServing(Duration timeout) EXCLUDES(mu_);
   // The leader if this node leads or heard from it within three heartbeats, else kNoNode.
   NodeId leader() const { return leader_.load(); }
   // Stand for election now (the supervisor saw the leader die).
@@ -132,6 +138,7 @@ class ReplicatedCommitLog final : public service::CommitLog {
   std::atomic<uint64_t> commitIndex_{0};
   std::atomic<uint64_t> epoch_{0};
   std::atomic<Role> role_{Role::kFollower};
+  std::atomic<bool> serving_{false};
   std::atomic<NodeId> leader_{kNoNode};
   std::atomic<uint64_t> elections_{0};
   std::atomic<uint64_t> campaigns_{0};
@@ -143,7 +150,8 @@ class ReplicatedCommitLog final : public service::CommitLog {
   ElectionNote lastElection_ GUARDED_BY(statusMu_);
 
   Mutex mu_;
-  std::condition_variable_any cv_;
+  std::condition_variable_any cv_;         // wakes the replication thread
+  std::condition_variable_any servingCv_;  // wakes awaitServing()
   std::deque<Pending> proposals_ GUARDED_BY(mu_);
   size_t urgentQueued_ GUARDED_BY(mu_) = 0;
   MonoTime lazyDeadline_ GUARDED_BY(mu_){};  // when the oldest lazy proposal is due
