@@ -1,5 +1,7 @@
 #include "bench_runner.h"
 
+#include "bench_body.h"
+
 #include <sys/epoll.h>
 
 #include <algorithm>
@@ -28,31 +30,6 @@ using client::Connection;
 using client::ConnectionEvent;
 using client::Millis;
 using namespace std::chrono_literals;
-
-int64_t nowNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-      .count();
-}
-
-// Body: "<sequence> <send time in ns> " padded with 'x' to the requested size.
-std::string makeBody(int64_t seq, size_t size) {
-  std::string body = std::to_string(seq) + " " + std::to_string(nowNanos()) + " ";
-  if (body.size() < size) {
-    body.append(size - body.size(), 'x');
-  }
-  return body;
-}
-
-bool parseBody(const std::string& body, int64_t& seq, int64_t& sentNanos) {
-  const char* p = body.data();
-  const char* end = p + body.size();
-  auto r1 = std::from_chars(p, end, seq);
-  if (r1.ec != std::errc() || r1.ptr == end) {
-    return false;
-  }
-  auto r2 = std::from_chars(r1.ptr + 1, end, sentNanos);
-  return r2.ec == std::errc();
-}
 
 struct Pair {
   int index = 0;
@@ -416,14 +393,6 @@ void drive(const BenchOptions& o, const std::vector<Pair*>& pairs, Clock::time_p
     refresh();
   }
   ::close(ep);
-}
-
-double percentile(const std::vector<int64_t>& sorted, double q) {
-  if (sorted.empty()) {
-    return 0;
-  }
-  auto idx = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size()))) - 1;
-  return static_cast<double>(sorted[std::min(idx, sorted.size() - 1)]) / 1000.0;
 }
 
 }  // namespace

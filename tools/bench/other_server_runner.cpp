@@ -1,5 +1,7 @@
 #include "other_server_runner.h"
 
+#include "bench_body.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -24,19 +26,6 @@ namespace chat::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t nowNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-      .count();
-}
-
-std::string makeBody(int64_t seq, size_t size) {
-  std::string body = std::to_string(seq) + " " + std::to_string(nowNanos()) + " ";
-  if (body.size() < size) {
-    body.append(size - body.size(), 'x');
-  }
-  return body;
-}
 
 // A blocking TCP connection with a line/byte buffer, for the setup phase and then the run.
 class Socket {
@@ -174,13 +163,7 @@ struct ThreadResult {
 void record(Pair& p, ThreadResult& result, std::string_view body, int64_t now, double elapsed) {
   int64_t seq = 0;
   int64_t sentAt = 0;
-  const char* b = body.data();
-  const char* e = b + body.size();
-  auto r1 = std::from_chars(b, e, seq);
-  if (r1.ec != std::errc() || r1.ptr == e || seq < 0) {
-    return;
-  }
-  if (std::from_chars(r1.ptr + 1, e, sentAt).ec != std::errc()) {
+  if (!parseBody(body, seq, sentAt) || seq < 0) {
     return;
   }
   if (static_cast<size_t>(seq) >= p.seen.size()) {
@@ -415,14 +398,6 @@ Status setUpRedis(const BenchOptions& o, Pair& p) {
   }
   p.recipient.input().clear();
   return Status::ok();
-}
-
-double percentile(const std::vector<int64_t>& sorted, double q) {
-  if (sorted.empty()) {
-    return 0;
-  }
-  auto idx = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size()))) - 1;
-  return static_cast<double>(sorted[std::min(idx, sorted.size() - 1)]) / 1000.0;
 }
 
 }  // namespace
