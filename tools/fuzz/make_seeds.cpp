@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "chat/log/file_system.h"
+#include "chat/log/segment_log.h"
 #include "chat/protocol/message_codec.h"
 #include "chat/replication/peer_codec.h"
 #include "chat/storage/operation.h"
@@ -109,6 +111,45 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < messages.size(); ++i) {
     write(root / "peer", "message-" + std::to_string(i),
           replication::encodeEnvelope(replication::Envelope{1, 2, messages[i]}));
+  }
+  // segment: the records of real log segments (behind the header the target adds): entries
+  // of several sizes, a truncation and the entries that replaced the cut suffix.
+  {
+    std::filesystem::path scratch = root / "segment-scratch";
+    std::filesystem::remove_all(scratch);
+    log::LogOptions o;
+    o.segmentBytes = 64 * 1024;
+    o.maxPayloadBytes = 4 * 1024;
+    o.prepareInBackground = false;
+    {
+      auto segmentLog = log::SegmentLog::open(log::posixFileSystem(), scratch.string(), o, 0);
+      if (!segmentLog) {
+        std::fprintf(stderr, "%s\n", segmentLog.error().toString().c_str());
+        return 1;
+      }
+      for (uint64_t i = 1; i <= 6; ++i) {
+        (void)(*segmentLog)->append(log::Entry{1, i, storage::encodeOperation(ops[i - 1])});
+      }
+      (void)(*segmentLog)->truncateFrom(5);
+      (void)(*segmentLog)->append(log::Entry{2, 5, std::vector<uint8_t>(300, 'x')});
+      (void)(*segmentLog)->sync();
+    }
+    auto bytes = log::readWholeFile(log::posixFileSystem(),
+                                    (scratch / "0000000000000001.seg").string());
+    std::filesystem::remove_all(scratch);
+    if (!bytes) {
+      return 1;
+    }
+    std::vector<uint8_t> records(bytes->begin() + 32, bytes->end());
+    while (!records.empty() && records.back() == 0) {
+      records.pop_back();
+    }
+    records.resize((records.size() + 7) / 8 * 8, 0);
+    write(root / "segment", "records", records);
+    write(root / "segment", "first-record", std::vector<uint8_t>(records.begin(),
+                                                                 records.begin() + 64));
+    write(root / "segment", "torn", std::vector<uint8_t>(records.begin(),
+                                                         records.end() - 100));
   }
   std::printf("seeds written to %s\n", root.c_str());
   return 0;
