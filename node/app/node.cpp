@@ -311,7 +311,8 @@ Status Node::Parts::startAdmin() {
   }
   metricParts = std::make_unique<NodeParts>(NodeParts{
       settings.nodeId, chat.get(), store.get(), commitLog.get(), commitLog.get(), cluster(),
-      [this] { return listener->connectionCount(); }, started});
+      [this] { return listener->connectionCount(); },
+      [this] { return store->archivedIndex(); }, started});
   admin::AdminOptions options{settings.adminHost.empty() ? settings.host : settings.adminHost,
                               settings.adminPort};
   NodeParts* p = metricParts.get();

@@ -41,6 +41,11 @@ std::string renderNodeMetrics(const NodeParts& p) {
   out.gauge("chat_epoch", "The current epoch (Raft term).", static_cast<double>(p.log->epoch()));
   out.gauge("chat_commit_index", "Index of the last applied log entry.",
             static_cast<double>(p.log->commitIndex()));
+  if (p.archivedIndex) {
+    out.gauge("chat_chatdb_applied_index",
+              "Index of the last log entry recorded in chat.db (it follows the commit index).",
+              static_cast<double>(p.archivedIndex()));
+  }
   out.gauges("chat_role", "This node's role (1 for the current one).",
              {{{{"role", roleOf(p)}}, 1.0}});
   out.gauge("chat_log_last_index", "Index of the last entry in this node's log.",

@@ -25,6 +25,7 @@ struct NodeParts {
   const replication::ReplicatedCommitLog* replicated = nullptr;  // a cluster of one when standalone
   const cluster::ClusterConfig* cluster = nullptr;               // null when standalone
   std::function<size_t()> connections;                           // open client connections
+  std::function<uint64_t()> archivedIndex;  // how far chat.db has recorded the log
   std::chrono::steady_clock::time_point started;
 };
 

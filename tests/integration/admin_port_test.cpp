@@ -96,6 +96,9 @@ TEST_F(AdminPortTest, MetricsParseAndMoveWithTraffic) {
   }
   // Followers apply the same records and count them too.
   EXPECT_TRUE(waitForAtLeast(follower, "chat_messages_received_total", 5));
+  // chat.db follows the commit index behind the answers, and catches up.
+  EXPECT_LE(during.at("chat_chatdb_applied_index"), during.at("chat_commit_index"));
+  EXPECT_TRUE(waitForAtLeast(leader, "chat_chatdb_applied_index", during.at("chat_commit_index")));
 
   auto b = Connection::connect(cluster_.address(leader), 5000ms);
   ASSERT_TRUE(b.has_value());
