@@ -129,7 +129,13 @@ TEST_F(AdminPortTest, HealthFollowsTheClusterAndOtherPagesAreRefusedClearly) {
   size_t leader = cluster_.waitForLeader();
   ASSERT_NE(leader, 0u);
   for (size_t id = 1; id <= 3; ++id) {
+    // A follower knows the leader from its first heartbeat, which may still be on its way.
     auto health = testing::httpRequest(cluster_.adminPort(id), "/health");
+    for (auto deadline = std::chrono::steady_clock::now() + 5s;
+         health.status != 200 && std::chrono::steady_clock::now() < deadline;) {
+      std::this_thread::sleep_for(20ms);
+      health = testing::httpRequest(cluster_.adminPort(id), "/health");
+    }
     EXPECT_EQ(health.status, 200) << health.body;
     EXPECT_EQ(health.contentType, "application/json");
     EXPECT_NE(health.body.find("\"status\":\"ok\""), std::string::npos) << health.body;
