@@ -3,14 +3,8 @@
 #include <algorithm>
 
 namespace chat::testing {
-namespace {
 
-std::string parentOf(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? std::string(".") : slash == 0 ? "/" : path.substr(0, slash);
-}
-
-}  // namespace
+using log::parentFolder;
 
 class MemoryFileSystem::MemFile final : public log::File {
  public:
@@ -119,7 +113,7 @@ Result<std::unique_ptr<log::File>> MemoryFileSystem::open(const std::string& pat
                                                           log::OpenMode mode) {
   MutexLock lock(mu_);
   CHAT_RETURN_IF_ERROR(injected(Call::kOpen));
-  if (!dirs_.contains(parentOf(path))) {
+  if (!dirs_.contains(parentFolder(path))) {
     return Status::ioError("cannot open " + path + ": no such folder");
   }
   auto it = names_.find(path);
@@ -159,9 +153,9 @@ Status MemoryFileSystem::remove(const std::string& path) {
 Status MemoryFileSystem::syncDir(const std::string& dir) {
   MutexLock lock(mu_);
   CHAT_RETURN_IF_ERROR(injected(Call::kSyncDir));
-  std::erase_if(durableNames_, [&](const auto& e) { return parentOf(e.first) == dir; });
+  std::erase_if(durableNames_, [&](const auto& e) { return parentFolder(e.first) == dir; });
   for (const auto& [path, inode] : names_) {
-    if (parentOf(path) == dir) {
+    if (parentFolder(path) == dir) {
       durableNames_[path] = inode;
     }
   }
@@ -171,7 +165,7 @@ Status MemoryFileSystem::syncDir(const std::string& dir) {
 Status MemoryFileSystem::createDir(const std::string& dir) {
   MutexLock lock(mu_);
   // Folders are durable at once here; the log syncs its parent anyway.
-  for (std::string d = dir; !d.empty() && d != "." && d != "/"; d = parentOf(d)) {
+  for (std::string d = dir; !d.empty() && d != "." && d != "/"; d = parentFolder(d)) {
     dirs_.insert(d);
   }
   return Status::ok();
@@ -184,7 +178,7 @@ Result<std::vector<std::string>> MemoryFileSystem::list(const std::string& dir) 
   }
   std::vector<std::string> out;
   for (const auto& [path, inode] : names_) {
-    if (parentOf(path) == dir) {
+    if (parentFolder(path) == dir) {
       out.push_back(path.substr(dir.size() + 1));
     }
   }

@@ -220,6 +220,11 @@ FileSystem& posixFileSystem() {
   return fs;
 }
 
+std::string parentFolder(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? std::string(".") : slash == 0 ? "/" : path.substr(0, slash);
+}
+
 Result<std::vector<uint8_t>> readWholeFile(FileSystem& fs, const std::string& path) {
   auto file = fs.open(path, OpenMode::kRead);
   if (!file) {

@@ -151,11 +151,6 @@ Status prepareSegmentFile(FileSystem& fs, const std::string& path, uint64_t sequ
   return (*file)->sync();
 }
 
-std::string parentOf(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? std::string(".") : slash == 0 ? "/" : path.substr(0, slash);
-}
-
 }  // namespace
 
 SegmentLog::SegmentLog(FileSystem& fs, std::string dir, LogOptions options, uint64_t startAfter)
@@ -326,7 +321,7 @@ Status SegmentLog::createFirstSegment() {
   CHAT_RETURN_IF_ERROR(prepareSegmentFile(fs_, spare, 1, options_.segmentBytes));
   CHAT_RETURN_IF_ERROR(fs_.rename(spare, segmentPath(1)));
   CHAT_RETURN_IF_ERROR(fs_.syncDir(dir_));
-  CHAT_RETURN_IF_ERROR(fs_.syncDir(parentOf(dir_)));  // the log's folder itself may be new
+  CHAT_RETURN_IF_ERROR(fs_.syncDir(parentFolder(dir_)));  // the log's folder itself may be new
   segments_.push_back(Segment{1, segmentPath(1), 0});
   auto active = fs_.open(segments_.back().path, OpenMode::kReadWrite);
   if (!active) {

@@ -11,11 +11,6 @@ namespace {
 constexpr uint32_t kStateMagic = 0x54534843U;  // "CHST" read little-endian
 constexpr size_t kHeaderBytes = 12;
 
-std::string folderOf(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? std::string(".") : slash == 0 ? "/" : path.substr(0, slash);
-}
-
 }  // namespace
 
 Status writeStateFile(FileSystem& fs, const std::string& path, ByteSpan payload) {
@@ -33,7 +28,7 @@ Status writeStateFile(FileSystem& fs, const std::string& path, ByteSpan payload)
   CHAT_RETURN_IF_ERROR((*file)->sync());
   file->reset();
   CHAT_RETURN_IF_ERROR(fs.rename(temporary, path));
-  return fs.syncDir(folderOf(path));
+  return fs.syncDir(parentFolder(path));
 }
 
 Result<std::optional<std::vector<uint8_t>>> readStateFile(FileSystem& fs,

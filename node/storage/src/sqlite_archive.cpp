@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
@@ -270,7 +271,7 @@ struct SqliteArchive::Impl {
   // waiting messages and need no UPDATE.
   void recordOne(const LogEntry& entry, const ApplyResult& result,
                  const std::unordered_map<uint64_t, int64_t>& deliveredInBatch,
-                 std::unordered_map<uint64_t, bool>& insertedInBatch) {
+                 std::unordered_set<uint64_t>& insertedInBatch) {
     if (!result.isOk()) {
       return;  // refused: changed nothing
     }
@@ -320,7 +321,7 @@ struct SqliteArchive::Impl {
               insert.bind(10, delivered == deliveredInBatch.end() ? int64_t{0} : delivered->second);
               insert.step();
               insert.reset();
-              insertedInBatch[entry.index] = true;
+              insertedInBatch.insert(entry.index);
             },
             [&](const MarkDeliveredOp& op) {
               for (const auto& [id, sender] : result.delivered) {
@@ -417,7 +418,7 @@ Status SqliteArchive::record(std::span<const LogEntry> entries,
         }
       }
     }
-    std::unordered_map<uint64_t, bool> insertedInBatch;
+    std::unordered_set<uint64_t> insertedInBatch;
     // The write lock is taken first (IMMEDIATE): another writer holding chat.db (an operator's
     // tool) then shows as "busy" before anything of the batch ran, and the batch is retried.
     sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(s);
@@ -490,25 +491,16 @@ Status SqliteArchive::loadInto(ChatState& state) {
     // Every send whose message is within the dedupe window of the applied index: up to
     // 262,144 rows, read on the session's own handle (Poco Data's row binding costs most of a
     // second for that many; this is the node's restart time).
-    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(s);
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT sender_uid, request_id, id, recipient_uid FROM messages "
-                           "WHERE id > ? AND request_id != 0 ORDER BY id",
-                           -1, &stmt, nullptr) != SQLITE_OK) {
-      return Status::ioError(std::string("reading recent requests: ") + sqlite3_errmsg(db));
-    }
-    sqlite3_bind_int64(stmt, 1, index - static_cast<Int64>(kRequestWindow));
-    int rc = SQLITE_ROW;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      state.loadRequest(static_cast<uint64_t>(sqlite3_column_int64(stmt, 0)),
-                        static_cast<uint64_t>(sqlite3_column_int64(stmt, 1)),
-                        static_cast<uint64_t>(sqlite3_column_int64(stmt, 2)),
-                        static_cast<uint64_t>(sqlite3_column_int64(stmt, 3)));
-    }
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE) {
-      return Status::ioError(std::string("reading recent requests: ") + sqlite3_errstr(rc));
+    NativeStatement requests;  // throws on SQLite errors; guarded() turns them into a Status
+    requests.prepare(Poco::Data::SQLite::Utility::dbHandle(s),
+                     "SELECT sender_uid, request_id, id, recipient_uid FROM messages "
+                     "WHERE id > ? AND request_id != 0 ORDER BY id");
+    requests.bind(1, index - static_cast<Int64>(kRequestWindow));
+    while (requests.step()) {
+      state.loadRequest(static_cast<uint64_t>(requests.columnInt(0)),
+                        static_cast<uint64_t>(requests.columnInt(1)),
+                        static_cast<uint64_t>(requests.columnInt(2)),
+                        static_cast<uint64_t>(requests.columnInt(3)));
     }
     s.commit();
     state.setApplied(AppliedPosition{static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)});

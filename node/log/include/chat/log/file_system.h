@@ -75,6 +75,9 @@ class FileSystem {
 // The real file system. Files are created 0600. Lives for the whole process.
 FileSystem& posixFileSystem();
 
+// The folder of `path` ("." for a bare name, "/" for a file in the root).
+std::string parentFolder(const std::string& path);
+
 // Reads the whole file at `path`. Errors: those of open() and read().
 Result<std::vector<uint8_t>> readWholeFile(FileSystem& fs, const std::string& path);
 
