@@ -103,6 +103,13 @@ Result<std::string> ByteReader::str(size_t maxBytes, std::string_view what) {
   return s;
 }
 
+Result<std::span<const uint8_t>> ByteReader::bytes(size_t n) {
+  CHAT_RETURN_IF_ERROR(need(n, "bytes"));
+  auto view = bytes_.subspan(pos_, n);
+  pos_ += n;
+  return view;
+}
+
 Status ByteReader::expectEnd() const {
   if (!atEnd()) {
     return Status::invalidArgument(std::to_string(remaining()) + " unexpected trailing bytes");

@@ -18,8 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-storage::LogEntry entry(uint64_t epoch, uint64_t index, storage::Operation op) {
-  return storage::LogEntry{epoch, index, std::move(op)};
+storage::Command entry(uint64_t epoch, uint64_t index, storage::Operation op) {
+  return storage::Command{epoch, index, std::move(op)};
 }
 
 TEST(LogMigrationTest, AClusterNodesRaftDbMovesToTheLogAndItsUnappliedEntriesApply) {
@@ -47,7 +47,7 @@ TEST(LogMigrationTest, AClusterNodesRaftDbMovesToTheLogAndItsUnappliedEntriesApp
   }
   // The older version's folder: raft.db holds four entries in epoch 2 and a vote; chat.db
   // applied the first three.
-  std::vector<storage::LogEntry> log = {
+  std::vector<storage::Command> log = {
       entry(2, 1, storage::NoOp{}),
       entry(2, 2, storage::CreateAccountOp{"alice", accounts[0].passwordHash, 1}),
       entry(2, 3, storage::CreateAccountOp{"bob", accounts[1].passwordHash, 1}),
@@ -58,7 +58,9 @@ TEST(LogMigrationTest, AClusterNodesRaftDbMovesToTheLogAndItsUnappliedEntriesApp
     ASSERT_TRUE(raft.has_value());
     replication::Ready ready;
     ready.hardState = replication::HardState{2, 1};
-    ready.append = log;
+    for (const auto& c : log) {
+      ready.append.push_back(log::Entry{c.epoch, c.index, storage::encodeOperation(c.op)});
+    }
     ASSERT_TRUE((*raft)->persist(ready).isOk());
     auto chat = storage::openSqliteStore(data + "/chat.db", {});
     ASSERT_TRUE(chat.has_value());
@@ -108,7 +110,7 @@ TEST(LogMigrationTest, ASingleNodesChatDbBecomesTheStartOfItsLog) {
     ASSERT_TRUE(alice.has_value() && alice->has_value());
     auto chat = storage::openSqliteStore(data + "/chat.db", {});
     ASSERT_TRUE(chat.has_value());
-    std::vector<storage::LogEntry> old = {
+    std::vector<storage::Command> old = {
         entry(1, 1, storage::CreateAccountOp{"alice", (*alice)->passwordHash, 1}),
         entry(1, 2, storage::CreateAccountOp{"carol", (*alice)->passwordHash, 1}),
         entry(1, 3, storage::StoreMessageOp{"alice", "carol", "kept", 5, 0}),

@@ -28,11 +28,11 @@ LogOptions smallSegments() {
 }
 
 Entry entry(uint64_t epoch, uint64_t index, size_t size = 40) {
-  Entry e{epoch, index, {}};
+  std::vector<uint8_t> bytes;
   for (size_t i = 0; i < size; ++i) {
-    e.payload.push_back(static_cast<uint8_t>((index * 31 + i * 7) % 251 + 1));
+    bytes.push_back(static_cast<uint8_t>((index * 31 + i * 7) % 251 + 1));
   }
-  return e;
+  return Entry{epoch, index, std::move(bytes)};
 }
 
 std::unique_ptr<SegmentLog> openLog(FileSystem& fs, uint64_t startAfter = 0,

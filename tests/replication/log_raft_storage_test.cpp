@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "chat/storage/operation.h"
 #include "fakes/memory_file_system.h"
 #include "support/temp_dir.h"
 
@@ -13,8 +14,9 @@ namespace {
 
 using chat::testing::MemoryFileSystem;
 
-storage::LogEntry entry(uint64_t epoch, uint64_t index, std::string body = "x") {
-  return storage::LogEntry{epoch, index, storage::StoreMessageOp{"a", "b", body, 1, index}};
+log::Entry entry(uint64_t epoch, uint64_t index, std::string body = "x") {
+  return log::Entry{epoch, index,
+                    storage::encodeOperation(storage::StoreMessageOp{"a", "b", body, 1, index})};
 }
 
 log::LogOptions smallSegments() {

@@ -15,7 +15,7 @@ TEST(PeerCodecTest, EveryMessageRoundTrips) {
            1,
            99,
            6,
-           {{7, 100, storage::StoreMessageOp{"a", "b", "hi", 5, 9}}, {7, 101, storage::NoOp{}}},
+           {{7, 100, {1, 2, 3, 'h', 'i'}}, {7, 101, {}}},
            98}},
       {1, 3, AppendRequest{7, 1, 101, 7, {}, 101}},
       {3, 1, AppendReply{7, false, 42}},
@@ -32,7 +32,7 @@ TEST(PeerCodecTest, EveryMessageRoundTrips) {
 TEST(PeerCodecTest, TruncatedOrPaddedMessagesAreCorruptionNotCrashes) {
   Envelope e{
       1, 3,
-      AppendRequest{7, 1, 99, 6, {{7, 100, storage::StoreMessageOp{"a", "b", "x", 1, 2}}}, 98}};
+      AppendRequest{7, 1, 99, 6, {{7, 100, {2, 0, 0, 0, 1, 'a'}}}, 98}};
   auto bytes = encodeEnvelope(e);
   for (size_t cut = 0; cut < bytes.size(); ++cut) {
     auto r = decodeEnvelope(std::span(bytes).first(cut));
@@ -47,6 +47,24 @@ TEST(PeerCodecTest, TruncatedOrPaddedMessagesAreCorruptionNotCrashes) {
   std::vector<uint8_t> huge = encodeEnvelope({1, 2, AppendRequest{1, 1, 0, 0, {}, 0}});
   huge[huge.size() - 4] = 0xFF;
   EXPECT_FALSE(decodeEnvelope(huge).has_value());
+}
+
+TEST(PeerCodecTest, AnEntryWhosePayloadFailsItsCrcIsRefused) {
+  // A follower writes what it receives to its log as it is: damage on the way must not get
+  // there. Any single flipped bit of the payload is caught.
+  std::vector<uint8_t> payload = {'p', 'a', 'y', 'l', 'o', 'a', 'd'};
+  auto bytes = encodeEnvelope({1, 2, AppendRequest{7, 1, 0, 0, {{7, 1, payload}}, 0}});
+  size_t at = bytes.size() - payload.size();
+  ASSERT_TRUE(decodeEnvelope(bytes).has_value());
+  for (size_t i = at; i < bytes.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      auto damaged = bytes;
+      damaged[i] ^= static_cast<uint8_t>(1 << bit);
+      auto r = decodeEnvelope(damaged);
+      ASSERT_FALSE(r.has_value()) << i << " " << bit;
+      EXPECT_NE(r.error().message().find("CRC32C"), std::string::npos) << r.error().message();
+    }
+  }
 }
 
 TEST(PeerCodecTest, FlagsOtherThanZeroOrOneAreRefused) {

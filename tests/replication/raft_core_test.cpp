@@ -21,8 +21,8 @@ RaftConfig config(NodeId self, size_t n = 5) {
   return c;
 }
 
-storage::LogEntry entry(uint64_t epoch, uint64_t index) {
-  return storage::LogEntry{epoch, index, storage::NoOp{}};
+log::Entry entry(uint64_t epoch, uint64_t index) {
+  return log::Entry{epoch, index, {}};
 }
 
 // Makes `core` leader of its next epoch with the votes of `voters`.
@@ -100,7 +100,7 @@ TEST(RaftCoreTest, TheFirstInSuccessionOrderStandsFirst) {
   std::vector<std::unique_ptr<RaftCore>> cores;
   for (NodeId id = 1; id <= 3; ++id) {
     cores.push_back(std::make_unique<RaftCore>(config(id, 3), HardState{},
-                                               std::vector<storage::LogEntry>{}, 0, random, start));
+                                               std::vector<log::Entry>{}, 0, random, start));
   }
   // Node 1 is down: node 2 must time out before node 3.
   MonoTime now = start;
@@ -127,7 +127,7 @@ TEST(RaftCoreTest, ALeaderCutOffFromTheMajorityStepsDown) {
     (void)core.takeReady();
   }
   EXPECT_EQ(core.role(), Role::kFollower);
-  EXPECT_FALSE(core.propose(storage::NoOp{}).has_value());
+  EXPECT_FALSE(core.propose(log::Payload{}).has_value());
 }
 
 TEST(RaftCoreTest, AFollowerTruncatesADivergentSuffixButNeverACommittedEntry) {

@@ -42,11 +42,11 @@ void printSeedOnAbort(int) {
 struct SimNode {
   // Persisted: survives a crash.
   InMemoryRaftStorage storage;
-  std::vector<storage::LogEntry> durable;  // the state machine's durable part (its snapshot)
+  std::vector<storage::Command> durable;  // the state machine's durable part (its snapshot)
   // Volatile.
   std::unique_ptr<RaftCore> core;
   bool up = true;
-  std::vector<storage::LogEntry> applied;
+  std::vector<storage::Command> applied;
   std::unique_ptr<storage::ChatState> state;  // the state machine, rebuilt from `applied`
 };
 
@@ -234,8 +234,12 @@ class Simulation {
     }
   }
 
-  void apply(NodeId id, const storage::LogEntry& e) {
+  void apply(NodeId id, const log::Entry& entry) {
     SimNode& n = nodes_[id];
+    // As ReplicatedCommitLog does: the payload proposed on the leader, decoded at apply.
+    auto op = storage::decodeOperation(entry.payload.bytes());
+    ASSERT_TRUE(op.has_value()) << op.error().toString() << ", seed " << seed_;
+    storage::Command e{entry.epoch, entry.index, std::move(op).value()};
     ASSERT_EQ(e.index, n.applied.size() + 1) << "seed " << seed_;
     n.applied.push_back(e);
     (void)n.state->apply(std::span(&e, 1));
@@ -263,7 +267,7 @@ class Simulation {
     for (NodeId id : members_) {
       SimNode& n = nodes_[id];
       if (n.up && n.core->role() == Role::kLeader) {
-        (void)n.core->propose(randomOperation());
+        (void)n.core->propose(storage::encodeOperation(randomOperation()));
         process(id);
       }
     }
@@ -415,7 +419,7 @@ class Simulation {
   uint64_t dropPercent_ = 0;
   uint64_t maxDelayMs_ = 15;
   std::map<uint64_t, NodeId> leaders_;
-  std::vector<storage::LogEntry> history_;
+  std::vector<storage::Command> history_;
   std::set<std::string> acknowledged_;
   uint64_t nextPayload_ = 0;
 };

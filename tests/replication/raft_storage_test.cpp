@@ -5,13 +5,15 @@
 #include <gtest/gtest.h>
 
 #include "chat/replication/sqlite_raft_storage.h"
+#include "chat/storage/operation.h"
 #include "support/temp_dir.h"
 
 namespace chat::replication {
 namespace {
 
-storage::LogEntry entry(uint64_t epoch, uint64_t index, std::string body = "x") {
-  return storage::LogEntry{epoch, index, storage::StoreMessageOp{"a", "b", body, 1, index}};
+log::Entry entry(uint64_t epoch, uint64_t index, std::string body = "x") {
+  return log::Entry{epoch, index,
+                    storage::encodeOperation(storage::StoreMessageOp{"a", "b", body, 1, index})};
 }
 
 void exercise(RaftStorage& store) {

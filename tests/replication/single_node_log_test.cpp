@@ -142,9 +142,10 @@ TEST(SingleNodeLogTest, ServesOnlyAfterApplyingWhatItsLogHolds) {
   InMemoryRaftStorage disk;
   Ready before;
   before.hardState = HardState{1, 1};
-  before.append = {storage::LogEntry{1, 1, storage::CreateAccountOp{"a", "h", 1}},
-                   storage::LogEntry{1, 2, storage::CreateAccountOp{"b", "h", 1}},
-                   storage::LogEntry{1, 3, storage::StoreMessageOp{"a", "b", "kept", 1, 9}}};
+  before.append = {
+      log::Entry{1, 1, storage::encodeOperation(storage::CreateAccountOp{"a", "h", 1})},
+      log::Entry{1, 2, storage::encodeOperation(storage::CreateAccountOp{"b", "h", 1})},
+      log::Entry{1, 3, storage::encodeOperation(storage::StoreMessageOp{"a", "b", "kept", 1, 9})}};
   ASSERT_TRUE(disk.persist(before).isOk());
   storage::InMemoryMessageStore store;  // applied nothing: as if chat.db lagged at the crash
   SingleNodeLog node(store, &disk);
@@ -160,8 +161,7 @@ TEST(RaftCoreCaughtUpTest, AFreshLeaderIsCaughtUpOnlyOnceItsFirstEntryIsApplied)
   RaftConfig config;
   config.self = 1;
   config.members = {1};
-  std::vector<storage::LogEntry> log = {storage::LogEntry{1, 1, storage::NoOp{}},
-                                        storage::LogEntry{1, 2, storage::NoOp{}}};
+  std::vector<log::Entry> log = {log::Entry{1, 1, {}}, log::Entry{1, 2, {}}};
   RaftCore core(config, HardState{1, 1}, log, 0, random, MonoTime{});
   EXPECT_EQ(core.role(), Role::kLeader);
   EXPECT_FALSE(core.caughtUp());

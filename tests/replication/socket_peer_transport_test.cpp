@@ -62,7 +62,7 @@ TEST(SocketPeerTransportTest, MessagesFlowBetweenNodesThatKnowTheSecret) {
   ASSERT_TRUE(a.has_value() && b.has_value());
   Inbox atB;
   (*b)->setHandler([&](Envelope e) { atB(std::move(e)); });
-  AppendRequest append{3, 1, 0, 0, {{3, 1, storage::NoOp{}}}, 0};
+  AppendRequest append{3, 1, 0, 0, {{3, 1, {}}}, 0};
   // The first sends may go before the connection is up (dropped, as Raft tolerates): resend.
   for (int i = 0; i < 50 && atB.size() == 0; ++i) {
     (*a)->send(Envelope{1, 2, append});

@@ -25,7 +25,7 @@ class MessageStoreTest : public ::testing::TestWithParam<StoreFactory> {
   void SetUp() override { store_ = GetParam().make(dir_.path()); }
 
   ApplyResult apply1(Operation op) {
-    LogEntry e{1, ++index_, std::move(op)};
+    Command e{1, ++index_, std::move(op)};
     auto results = store_->apply(std::span(&e, 1));
     EXPECT_TRUE(results.has_value()) << results.error().toString();
     return results ? (*results)[0] : ApplyResult{};
@@ -188,7 +188,7 @@ TEST(SqliteStoreTest, ReopensWithStateAndRejectsNewerSchema) {
   {
     auto store = openSqliteStore(path, {});
     ASSERT_TRUE(store.has_value());
-    LogEntry e{1, 1, CreateAccountOp{"alice", "h", 1}};
+    Command e{1, 1, CreateAccountOp{"alice", "h", 1}};
     ASSERT_TRUE((*store)->apply(std::span(&e, 1)).has_value());
   }
   {
@@ -197,7 +197,7 @@ TEST(SqliteStoreTest, ReopensWithStateAndRejectsNewerSchema) {
     EXPECT_TRUE((*store)->findAccount("alice")->has_value());
     EXPECT_EQ((*store)->appliedPosition()->index, 1u);
     // The account cache was reloaded: a duplicate is still refused after reopening.
-    LogEntry e{1, 2, CreateAccountOp{"alice", "h", 1}};
+    Command e{1, 2, CreateAccountOp{"alice", "h", 1}};
     EXPECT_EQ((*(*store)->apply(std::span(&e, 1)))[0].code, ErrorCode::kUsernameTaken);
   }
 }
@@ -207,12 +207,12 @@ TEST(SqliteStoreTest, ASnapshotCarriesTheWholeStateToAnotherStore) {
   auto source = openSqliteStore(dir.file("a.db"), {});
   auto target = openSqliteStore(dir.file("b.db"), {});
   ASSERT_TRUE(source && target);
-  std::vector<LogEntry> entries = {{1, 1, CreateAccountOp{"alice", "h", 1}},
+  std::vector<Command> entries = {{1, 1, CreateAccountOp{"alice", "h", 1}},
                                    {1, 2, CreateAccountOp{"bob", "h", 1}},
                                    {2, 3, StoreMessageOp{"alice", "bob", "hi", 5, 77}}};
   ASSERT_TRUE((*source)->apply(entries).has_value());
   // The target had a life of its own before; the snapshot replaces all of it.
-  LogEntry old{1, 1, CreateAccountOp{"carol", "h", 1}};
+  Command old{1, 1, CreateAccountOp{"carol", "h", 1}};
   ASSERT_TRUE((*target)->apply(std::span(&old, 1)).has_value());
 
   auto written = (*source)->writeSnapshot(dir.file("snap"));
@@ -220,7 +220,7 @@ TEST(SqliteStoreTest, ASnapshotCarriesTheWholeStateToAnotherStore) {
   EXPECT_EQ(written->index, 3u);
   EXPECT_EQ(written->epoch, 2u);
   // Applying on goes on after the snapshot and does not leak into it.
-  LogEntry later{2, 4, StoreMessageOp{"bob", "alice", "later", 6, 0}};
+  Command later{2, 4, StoreMessageOp{"bob", "alice", "later", 6, 0}};
   ASSERT_TRUE((*source)->apply(std::span(&later, 1)).has_value());
 
   auto restored = (*target)->restoreSnapshot(dir.file("snap"));
@@ -231,11 +231,11 @@ TEST(SqliteStoreTest, ASnapshotCarriesTheWholeStateToAnotherStore) {
   EXPECT_EQ((*(*target)->pendingMessages("bob", 0)).size(), 1u);
   EXPECT_TRUE((*(*target)->pendingMessages("alice", 0)).empty());
   // Caches were reloaded: the retry window and the accounts hold the snapshot's state.
-  LogEntry retry{2, 4, StoreMessageOp{"alice", "bob", "hi", 5, 77}};
+  Command retry{2, 4, StoreMessageOp{"alice", "bob", "hi", 5, 77}};
   auto r = (*target)->apply(std::span(&retry, 1));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ((*r)[0].id, 3u) << "a retried send inside the snapshot must not be stored twice";
-  LogEntry dup{2, 5, CreateAccountOp{"alice", "h", 1}};
+  Command dup{2, 5, CreateAccountOp{"alice", "h", 1}};
   EXPECT_EQ((*(*target)->apply(std::span(&dup, 1)))[0].code, ErrorCode::kUsernameTaken);
   // And it survives a reopen.
   target->reset();
@@ -249,7 +249,7 @@ TEST(SqliteStoreTest, ABadSnapshotIsAnErrorAndChangesNothing) {
   chat::testing::TempDir dir;
   auto store = openSqliteStore(dir.file("a.db"), {});
   ASSERT_TRUE(store.has_value());
-  LogEntry e{1, 1, CreateAccountOp{"alice", "h", 1}};
+  Command e{1, 1, CreateAccountOp{"alice", "h", 1}};
   ASSERT_TRUE((*store)->apply(std::span(&e, 1)).has_value());
   {
     std::ofstream junk(dir.file("junk"));
@@ -268,11 +268,11 @@ TEST(SqliteStoreTest, TheBackgroundCheckpointerCopiesTheWalIntoTheDatabase) {
   options.walAutocheckpointPages = 20;  // far below the writer's own catch-up (8x)
   auto store = openSqliteStore(dir.file("c.db"), options);
   ASSERT_TRUE(store.has_value());
-  LogEntry a{1, 1, CreateAccountOp{"alice", "h", 1}};
+  Command a{1, 1, CreateAccountOp{"alice", "h", 1}};
   ASSERT_TRUE((*store)->apply(std::span(&a, 1)).has_value());
   auto before = std::filesystem::file_size(dir.file("c.db"));
   for (uint64_t i = 2; i < 60; ++i) {
-    LogEntry e{1, i, StoreMessageOp{"alice", "alice", std::string(2000, 'x'), 1, 0}};
+    Command e{1, i, StoreMessageOp{"alice", "alice", std::string(2000, 'x'), 1, 0}};
     ASSERT_TRUE((*store)->apply(std::span(&e, 1)).has_value());
   }
   // The checkpointer runs on its own thread: give it a moment.

@@ -112,10 +112,10 @@ TEST(StateAndArchiveTest, RandomTrafficGivesTheSameAnswersFromMemoryAndFromChatD
     RandomTraffic traffic(seed);
     uint64_t index = 0;
     for (int round = 0; round < 40; ++round) {
-      std::vector<LogEntry> batch;
+      std::vector<Command> batch;
       for (int i = 0; i < 25; ++i) {
         ++index;
-        batch.push_back(LogEntry{1, index, traffic.next(index)});
+        batch.push_back(Command{1, index, traffic.next(index)});
       }
       auto ra = memory.apply(batch);
       auto rb = (*sqlite)->apply(batch);
@@ -137,10 +137,10 @@ TEST(StateAndArchiveTest, RandomTrafficGivesTheSameAnswersFromMemoryAndFromChatD
     ASSERT_TRUE(reopened.has_value());
     EXPECT_EQ((*reopened)->stateDigest(), digest);
     for (int round = 0; round < 10; ++round) {
-      std::vector<LogEntry> batch;
+      std::vector<Command> batch;
       for (int i = 0; i < 25; ++i) {
         ++index;
-        batch.push_back(LogEntry{1, index, traffic.next(index)});
+        batch.push_back(Command{1, index, traffic.next(index)});
       }
       auto ra = memory.apply(batch);
       auto rb = (*reopened)->apply(batch);
@@ -158,11 +158,11 @@ TEST(StateAndArchiveTest, ReadsWaitUntilChatDbHoldsWhatWasApplied) {
   chat::testing::TempDir dir;
   auto store = openSqliteStore(dir.file("chat.db"), {});
   ASSERT_TRUE(store.has_value());
-  std::vector<LogEntry> setup = {{1, 1, CreateAccountOp{"alice", "h", 1}},
+  std::vector<Command> setup = {{1, 1, CreateAccountOp{"alice", "h", 1}},
                                  {1, 2, CreateAccountOp{"bob", "h", 1}}};
   ASSERT_TRUE((*store)->apply(setup).has_value());
   for (uint64_t i = 3; i < 2003; ++i) {
-    LogEntry e{1, i, StoreMessageOp{"alice", "bob", "m" + std::to_string(i), 1, 0}};
+    Command e{1, i, StoreMessageOp{"alice", "bob", "m" + std::to_string(i), 1, 0}};
     ASSERT_TRUE((*store)->apply(std::span(&e, 1)).has_value());
   }
   // Asked at once after the applies, from another thread: the answer holds all of them.
@@ -183,7 +183,7 @@ TEST(StateAndArchiveTest, AMessageAckedInTheSameBatchIsStoredDelivered) {
   chat::testing::TempDir dir;
   auto store = openSqliteStore(dir.file("chat.db"), {});
   ASSERT_TRUE(store.has_value());
-  std::vector<LogEntry> batch = {{1, 1, CreateAccountOp{"alice", "h", 1}},
+  std::vector<Command> batch = {{1, 1, CreateAccountOp{"alice", "h", 1}},
                                  {1, 2, CreateAccountOp{"bob", "h", 1}},
                                  {1, 3, StoreMessageOp{"alice", "bob", "fast", 1, 0}},
                                  {1, 4, StoreMessageOp{"alice", "bob", "slow", 1, 0}},

@@ -1,6 +1,6 @@
 // fuzz-seeds: writes the seed corpus of the fuzz targets (tests/fuzz/corpus/<target>/) with
 // the real encoders, so that every seed is a well-formed input the fuzzer then mutates:
-// request, response and push frames; text lines; operations and log entries; peer messages.
+// request, response and push frames; text lines; operations; peer messages.
 //   fuzz-seeds DIR      (the corpus folder; one subfolder per target)
 #include <cstdio>
 #include <filesystem>
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
         "1 6\n1 7\n");
   write(root / "line", "bad", "9 9\n1 99 x\n1 3\n\n1 0 \xff\xfe pw\n");
 
-  // operation: one encoded operation per seed, and log entries back to back.
+  // operation: one encoded operation per seed.
   std::vector<storage::Operation> ops = {
       storage::CreateAccountOp{"alice", "$argon2id$v=19$m=8,t=1,p=1$x$y", 1},
       storage::DeleteAccountOp{"alice"},
@@ -90,19 +90,17 @@ int main(int argc, char** argv) {
       storage::SetLastSeenOp{"bob", 4},
       storage::NoOp{},
   };
-  std::vector<uint8_t> entries;
   for (size_t i = 0; i < ops.size(); ++i) {
     write(root / "operation", "op-" + std::to_string(i), storage::encodeOperation(ops[i]));
-    storage::appendLogEntry(storage::LogEntry{1, i + 1, ops[i]}, entries);
   }
-  write(root / "operation", "entries", entries);
 
   // peer: one envelope per message kind.
   std::vector<replication::RaftMessage> messages = {
       replication::VoteRequest{3, 1, 10, 2, true, false},
       replication::VoteReply{3, true, false},
       replication::AppendRequest{3, 1, 9, 2,
-                                 {storage::LogEntry{3, 10, storage::StoreMessageOp{"a", "b", "c", 5, 6}}},
+                                 {log::Entry{3, 10, storage::encodeOperation(
+                                                        storage::StoreMessageOp{"a", "b", "c", 5, 6})}},
                                  9},
       replication::AppendReply{3, true, 10},
       replication::TimeoutNow{3},

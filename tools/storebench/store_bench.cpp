@@ -49,12 +49,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   chat::storage::ChatState state;
-  auto apply = [&](const std::vector<chat::storage::LogEntry>& batchEntries) {
+  auto apply = [&](const std::vector<chat::storage::Command>& batchEntries) {
     auto results = state.apply(batchEntries);
     return (*archive)->record(batchEntries, results);
   };
   uint64_t index = 0;
-  std::vector<chat::storage::LogEntry> entries;
+  std::vector<chat::storage::Command> entries;
   for (int p = 0; p < 100; ++p) {
     entries.push_back(
         {1, ++index, chat::storage::CreateAccountOp{"u" + std::to_string(p), "h", 1}});

@@ -349,7 +349,7 @@ Status SegmentLog::append(const Entry& entry) {
                                    std::to_string(options_.maxPayloadBytes));
   }
   CHAT_RETURN_IF_ERROR(stage(static_cast<uint8_t>(format::RecordType::kEntry), entry.epoch,
-                             entry.index, entry.payload));
+                             entry.index, entry.payload.bytes()));
   lastIndex_ = entry.index;
   return Status::ok();
 }

@@ -56,14 +56,7 @@ Result<std::unique_ptr<LogRaftStorage>> LogRaftStorage::open(log::FileSystem& fs
     return opened.error();
   }
   s->log_ = std::move(opened).value();
-  for (auto& e : s->log_->takeRecovered()) {
-    auto op = storage::decodeOperation(e.payload);
-    if (!op) {
-      return Status::corruption("log entry " + std::to_string(e.index) + " in " + dataDir +
-                                "/log holds no valid operation (" + op.error().message() + ")");
-    }
-    s->recovered_.push_back(storage::LogEntry{e.epoch, e.index, std::move(op).value()});
-  }
+  s->recovered_ = s->log_->takeRecovered();
   return s;
 }
 
@@ -105,7 +98,7 @@ Status LogRaftStorage::persist(const Ready& ready) {
     CHAT_RETURN_IF_ERROR(log_->truncateFrom(*ready.truncateFrom));
   }
   for (const auto& e : ready.append) {
-    CHAT_RETURN_IF_ERROR(log_->append(log::Entry{e.epoch, e.index, storage::encodeOperation(e.op)}));
+    CHAT_RETURN_IF_ERROR(log_->append(e));  // the proposal's bytes, written as they came
   }
   return log_->sync();
 }

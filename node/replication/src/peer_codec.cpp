@@ -13,7 +13,7 @@ using protocol::ByteWriter;
 // Reads fields in order, remembering the first failure.
 class Fields {
  public:
-  explicit Fields(std::span<const uint8_t> bytes) : reader_(bytes), bytes_(bytes) {}
+  explicit Fields(std::span<const uint8_t> bytes) : reader_(bytes) {}
   uint8_t u8() { return take(reader_.u8(), uint8_t{0}); }
   // Flags are 0 or 1: one encoding per message keeps decode and encode exact inverses.
   bool flag() {
@@ -25,28 +25,37 @@ class Fields {
   }
   uint32_t u32() { return take(reader_.u32(), uint32_t{0}); }
   uint64_t u64() { return take(reader_.u64(), uint64_t{0}); }
-  std::vector<storage::LogEntry> entries() {
+  std::vector<log::Entry> entries() {
     uint32_t n = u32();
-    std::vector<storage::LogEntry> out;
-    // Each entry takes at least 21 bytes (epoch, index, length, kind).
-    if (ok_ && size_t{n} * 21 > reader_.remaining()) {
+    std::vector<log::Entry> out;
+    // Each entry takes at least 24 bytes (epoch, index, length, CRC).
+    if (ok_ && size_t{n} * 24 > reader_.remaining()) {
       fail("entry count " + std::to_string(n) + " does not fit the message");
       return out;
     }
-    size_t offset = bytes_.size() - reader_.remaining();
+    out.reserve(n);
     for (uint32_t i = 0; i < n && ok_; ++i) {
-      size_t used = 0;
-      auto e = storage::decodeLogEntry(bytes_.subspan(offset), used);
-      if (!e) {
-        fail(e.error().message());
+      uint64_t epoch = u64();
+      uint64_t index = u64();
+      uint32_t length = u32();
+      uint32_t crc = u32();
+      if (!ok_) {
         break;
       }
-      out.push_back(std::move(e).value());
-      offset += used;
+      auto bytes = reader_.bytes(length);
+      if (!bytes) {
+        fail("entry " + std::to_string(index) + " of " + std::to_string(length) +
+             " bytes is truncated");
+        break;
+      }
+      log::Payload payload(std::vector<uint8_t>(bytes->begin(), bytes->end()));
+      if (payload.crc() != crc) {
+        // Written to the log as it is, so checked before it gets there.
+        fail("entry " + std::to_string(index) + " fails its CRC32C check");
+        break;
+      }
+      out.push_back(log::Entry{epoch, index, std::move(payload)});
     }
-    // Re-seat the reader past the entries.
-    reader_ = ByteReader(bytes_.subspan(offset));
-    bytes_ = bytes_.subspan(offset);
     return out;
   }
   void fail(std::string why) {
@@ -75,7 +84,6 @@ class Fields {
     return *r;
   }
   ByteReader reader_;
-  std::span<const uint8_t> bytes_;
   bool ok_ = true;
   std::string error_;
 };
@@ -133,8 +141,13 @@ std::vector<uint8_t> encodeEnvelope(const Envelope& envelope) {
                    w.u64(m.prevEpoch);
                    w.u64(m.leaderCommit);
                    w.u32(static_cast<uint32_t>(m.entries.size()));
+                   // The proposal's bytes and their CRC, as computed once on the leader.
                    for (const auto& e : m.entries) {
-                     storage::appendLogEntry(e, w.bytes());
+                     w.u64(e.epoch);
+                     w.u64(e.index);
+                     w.u32(static_cast<uint32_t>(e.payload.size()));
+                     w.u32(e.payload.crc());
+                     w.raw(e.payload.bytes());
                    }
                  },
                  [&](const AppendReply& m) {

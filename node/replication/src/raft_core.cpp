@@ -35,7 +35,7 @@ size_t RaftCore::rankOf(NodeId node) const {
 }
 
 RaftCore::RaftCore(RaftConfig config, HardState state, SnapshotMeta snapshot,
-                   std::vector<storage::LogEntry> log, uint64_t applied, Random& random,
+                   std::vector<log::Entry> log, uint64_t applied, Random& random,
                    MonoTime now)
     : config_(std::move(config)),
       rank_(chat::replication::rankOf(config_)),
@@ -104,7 +104,7 @@ void RaftCore::snapshotInstalled(SnapshotMeta meta, MonoTime now) {
     durable_ = std::min(durable_, snapshot_.index);
   }
   std::erase_if(ready_.append,
-                [&](const storage::LogEntry& e) { return e.index <= meta.index; });
+                [&](const log::Entry& e) { return e.index <= meta.index; });
   snapshot_ = meta;
   ready_.compacted = meta;
   commitIndex_ = std::max(commitIndex_, meta.index);
@@ -325,16 +325,16 @@ void RaftCore::becomeLeader(MonoTime now) {
   }
   // An entry of its own epoch lets the new leader commit what its predecessors left; until it
   // is applied, this leader may not know everything that was committed (caughtUp()).
-  leaderNoop_ = propose(storage::NoOp{})->index;
+  leaderNoop_ = propose(log::Payload{})->index;  // empty: the host reads it as a no-op
   nextHeartbeat_ = now + config_.heartbeat;
   broadcastAppends(true);
 }
 
-std::optional<LogPosition> RaftCore::propose(storage::Operation op) {
+std::optional<LogPosition> RaftCore::propose(log::Payload payload) {
   if (role_ != Role::kLeader) {
     return std::nullopt;
   }
-  storage::LogEntry entry{state_.epoch, lastIndex() + 1, std::move(op)};
+  log::Entry entry{state_.epoch, lastIndex() + 1, std::move(payload)};
   log_.push_back(entry);
   ready_.append.push_back(std::move(entry));
   for (auto& [peer, p] : progress_) {
@@ -536,7 +536,7 @@ void RaftCore::onAppendRequest(NodeId from, const AppendRequest& m, MonoTime now
         ready_.truncateFrom = index;
       }
       // Entries queued for appending at or past the cut are gone too.
-      std::erase_if(ready_.append, [&](const storage::LogEntry& x) { return x.index >= index; });
+      std::erase_if(ready_.append, [&](const log::Entry& x) { return x.index >= index; });
     }
     log_.push_back(e);
     ready_.append.push_back(e);

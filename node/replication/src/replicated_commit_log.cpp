@@ -93,6 +93,9 @@ ReplicatedCommitLog::~ReplicatedCommitLog() {
 
 void ReplicatedCommitLog::propose(storage::Operation op, Done done, service::Urgency urgency,
                                   Gate gate) {
+  // Encoded here, on the proposer's thread, once: the log, every follower and the apply
+  // below all use these bytes.
+  log::Payload payload(storage::encodeOperation(op));
   {
     MutexLock lock(mu_);
     if (!stopping_) {
@@ -104,7 +107,7 @@ void ReplicatedCommitLog::propose(storage::Operation op, Done done, service::Urg
       } else if (proposals_.empty()) {
         lazyDeadline_ = clock_.now() + options_.lazyDelay;
       }
-      proposals_.push_back(Pending{std::move(op), std::move(done), std::move(gate)});
+      proposals_.push_back(Pending{std::move(payload), std::move(done), std::move(gate)});
       if (wake) {
         cv_.notify_one();
       }
@@ -198,7 +201,7 @@ void ReplicatedCommitLog::run(const std::stop_token& stop) {
         p.done(Status::unavailable(service::kGateClosed));
         continue;
       }
-      auto position = core_->propose(std::move(p.op));
+      auto position = core_->propose(std::move(p.payload));
       if (!position) {
         NodeId leader = core_->leader();
         p.done(Status::unavailable(
@@ -256,7 +259,9 @@ void ReplicatedCommitLog::processOnce(MonoTime now) {
     startFetch(ready.fetchSnapshotFrom);
   }
   if (!ready.committed.empty()) {
-    auto results = store_.apply(ready.committed);
+    auto commands = decodeCommitted(ready.committed);
+    auto results = commands ? store_.apply(*commands) : Result<std::vector<storage::ApplyResult>>(
+                                                            commands.error());
     if (!results) {
       broken_ = true;
       storageFailed_.store(true);
@@ -265,8 +270,8 @@ void ReplicatedCommitLog::processOnce(MonoTime now) {
     }
     // Published before anyone hears of the entries, so status never lags an acknowledgement.
     commitIndex_.store(ready.committed.back().index);
-    for (size_t i = 0; i < ready.committed.size(); ++i) {
-      const auto& entry = ready.committed[i];
+    for (size_t i = 0; i < commands->size(); ++i) {
+      const auto& entry = (*commands)[i];
       if (auto* observer = observer_.load()) {
         observer->onApplied(entry, (*results)[i]);
       }
@@ -321,6 +326,25 @@ void ReplicatedCommitLog::processOnce(MonoTime now) {
     lastElection_ = core_->lastElection();
     elections_.fetch_add(1);
   }
+}
+
+Result<std::vector<storage::Command>> ReplicatedCommitLog::decodeCommitted(
+    const std::vector<log::Entry>& committed) {
+  std::vector<storage::Command> commands;
+  commands.reserve(committed.size());
+  for (const auto& e : committed) {
+    auto op = storage::decodeOperation(e.payload.bytes());
+    if (!op) {
+      // Every node wrote these bytes after checking their CRC: a payload that does not
+      // decode was written by a chat-node that knows operations this one does not.
+      return Status::corruption("committed log entry " + std::to_string(e.index) +
+                                " holds no operation this chat-node knows (" +
+                                op.error().message() +
+                                "); run the same chat-node version on every node");
+    }
+    commands.push_back(storage::Command{e.epoch, e.index, std::move(op).value()});
+  }
+  return commands;
 }
 
 ElectionNote ReplicatedCommitLog::lastElection() const {

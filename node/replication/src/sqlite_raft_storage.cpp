@@ -78,14 +78,9 @@ Result<PersistedRaft> SqliteRaftStorage::load() {
                                   std::to_string(out.snapshot.index + i + 1));
       }
       const auto& raw = ops[i].content();
-      auto op = storage::decodeOperation({raw.data(), raw.size()});
-      if (!op) {
-        return Status::corruption("log entry " + std::to_string(i + 1) + ": " +
-                                  op.error().message());
-      }
-      out.log.push_back(storage::LogEntry{static_cast<uint64_t>(epochs[i]),
-                                          static_cast<uint64_t>(indices[i]),
-                                          std::move(op).value()});
+      out.log.push_back(log::Entry{static_cast<uint64_t>(epochs[i]),
+                                   static_cast<uint64_t>(indices[i]),
+                                   std::vector<uint8_t>(raw.begin(), raw.end())});
     }
     return out;
   } catch (const Poco::Exception& e) {
@@ -125,8 +120,7 @@ Status SqliteRaftStorage::persist(const Ready& ready) {
       for (const auto& e : ready.append) {
         indices.push_back(static_cast<Int64>(e.index));
         epochs.push_back(static_cast<Int64>(e.epoch));
-        auto bytes = storage::encodeOperation(e.op);
-        ops.emplace_back(bytes.data(), bytes.size());
+        ops.emplace_back(e.payload.bytes().data(), e.payload.size());
       }
       s << "INSERT OR REPLACE INTO raft_log(idx, epoch, op) VALUES(?, ?, ?)", use(indices),
           use(epochs), use(ops), now;

@@ -614,7 +614,7 @@ std::shared_ptr<ClientSession> ChatService::onlineSession(const std::string& key
   return it->second->session.lock();
 }
 
-void ChatService::onApplied(const storage::LogEntry& entry, const storage::ApplyResult& result) {
+void ChatService::onApplied(const storage::Command& entry, const storage::ApplyResult& result) {
   if (!result.isOk()) {
     return;
   }

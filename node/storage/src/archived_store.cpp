@@ -45,7 +45,7 @@ ArchivedStore::~ArchivedStore() {
   }
 }
 
-Result<std::vector<ApplyResult>> ArchivedStore::apply(std::span<const LogEntry> entries) {
+Result<std::vector<ApplyResult>> ArchivedStore::apply(std::span<const Command> entries) {
   if (entries.empty()) {
     return std::vector<ApplyResult>();
   }
@@ -80,7 +80,7 @@ Result<std::vector<ApplyResult>> ArchivedStore::apply(std::span<const LogEntry> 
 
 void ArchivedStore::run(const std::stop_token&) {
   setThreadName("chat-archive");
-  std::vector<LogEntry> entries;
+  std::vector<Command> entries;
   std::vector<ApplyResult> results;
   for (;;) {
     bool sync = false;

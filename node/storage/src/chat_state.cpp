@@ -42,7 +42,7 @@ class Digest {
 
 }  // namespace
 
-std::vector<ApplyResult> ChatState::apply(std::span<const LogEntry> entries) {
+std::vector<ApplyResult> ChatState::apply(std::span<const Command> entries) {
   MutexLock lock(mu_);
   std::vector<ApplyResult> results;
   results.reserve(entries.size());
@@ -63,7 +63,7 @@ ChatState::AccountState* ChatState::accountByUid(uint64_t uid) {
   return it == accounts_.end() ? nullptr : &it->second;
 }
 
-ApplyResult ChatState::applyOne(const LogEntry& entry) {
+ApplyResult ChatState::applyOne(const Command& entry) {
   return std::visit(
       Overloaded{
           [&](const CreateAccountOp& op) {

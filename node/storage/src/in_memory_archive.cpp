@@ -5,7 +5,7 @@
 
 namespace chat::storage {
 
-Status InMemoryArchive::record(std::span<const LogEntry> entries,
+Status InMemoryArchive::record(std::span<const Command> entries,
                                std::span<const ApplyResult> results) {
   MutexLock lock(mu_);
   auto uidOf = [&](const std::string& name) -> const Account* {
@@ -19,7 +19,7 @@ Status InMemoryArchive::record(std::span<const LogEntry> entries,
     return nullptr;
   };
   for (size_t i = 0; i < entries.size(); ++i) {
-    const LogEntry& entry = entries[i];
+    const Command& entry = entries[i];
     const ApplyResult& result = results[i];
     if (result.isOk()) {
       std::visit(

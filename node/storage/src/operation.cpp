@@ -141,6 +141,9 @@ std::vector<uint8_t> encodeOperation(const Operation& op) {
 }
 
 Result<Operation> decodeOperation(std::span<const uint8_t> bytes) {
+  if (bytes.empty()) {
+    return Operation{NoOp{}};  // what a new leader appends (RaftCore), encoded as nothing
+  }
   ByteReader r(bytes);
   uint8_t kind = 0;
   CHAT_TRY_ASSIGN(kind, r.u8());
@@ -150,36 +153,6 @@ Result<Operation> decodeOperation(std::span<const uint8_t> bytes) {
   }
   CHAT_RETURN_IF_ERROR(r.expectEnd());
   return op;
-}
-
-void appendLogEntry(const LogEntry& entry, std::vector<uint8_t>& out) {
-  ByteWriter w;
-  w.u64(entry.epoch);
-  w.u64(entry.index);
-  w.u32(0);
-  size_t start = w.size();
-  putOperation(w, entry.op);
-  w.patchU32(start - 4, static_cast<uint32_t>(w.size() - start));
-  out.insert(out.end(), w.bytes().begin(), w.bytes().end());
-}
-
-Result<LogEntry> decodeLogEntry(std::span<const uint8_t> bytes, size_t& consumed) {
-  ByteReader r(bytes);
-  LogEntry e;
-  uint32_t len = 0;
-  CHAT_TRY_ASSIGN(e.epoch, r.u64());
-  CHAT_TRY_ASSIGN(e.index, r.u64());
-  CHAT_TRY_ASSIGN(len, r.u32());
-  if (len > r.remaining()) {
-    return Status::corruption("log entry of " + std::to_string(len) + " bytes is truncated");
-  }
-  auto op = decodeOperation(bytes.subspan(20, len));
-  if (!op) {
-    return op.error();
-  }
-  e.op = std::move(op).value();
-  consumed = 20 + size_t{len};
-  return e;
 }
 
 const char* operationName(const Operation& op) {

@@ -269,7 +269,7 @@ struct SqliteArchive::Impl {
   // Writes what the state machine decided for one entry. Messages marked delivered in the
   // same batch are inserted delivered (`deliveredInBatch`), so they never enter the index of
   // waiting messages and need no UPDATE.
-  void recordOne(const LogEntry& entry, const ApplyResult& result,
+  void recordOne(const Command& entry, const ApplyResult& result,
                  const std::unordered_map<uint64_t, int64_t>& deliveredInBatch,
                  std::unordered_set<uint64_t>& insertedInBatch) {
     if (!result.isOk()) {
@@ -401,7 +401,7 @@ Result<std::unique_ptr<SqliteArchive>> SqliteArchive::open(const std::string& pa
   }
 }
 
-Status SqliteArchive::record(std::span<const LogEntry> entries,
+Status SqliteArchive::record(std::span<const Command> entries,
                              std::span<const ApplyResult> results) {
   if (entries.empty()) {
     return Status::ok();

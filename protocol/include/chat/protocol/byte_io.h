@@ -47,6 +47,8 @@ class ByteReader {
   Result<int64_t> i64();
   // A length-prefixed string of at most `maxBytes`, checked to be valid UTF-8.
   Result<std::string> str(size_t maxBytes, std::string_view what);
+  // The next `n` bytes as they are (a view into the input).
+  Result<std::span<const uint8_t>> bytes(size_t n);
   size_t remaining() const { return bytes_.size() - pos_; }
   bool atEnd() const { return pos_ == bytes_.size(); }
   // Ok when every byte was consumed; a payload with trailing bytes is malformed.

@@ -54,7 +54,7 @@ class LogRaftStorage final : public RaftStorage {
   HardState hard_;
   SnapshotMeta snapshot_;
   std::unique_ptr<log::SegmentLog> log_;
-  std::vector<storage::LogEntry> recovered_;
+  std::vector<log::Entry> recovered_;
 };
 
 }  // namespace chat::replication

@@ -3,10 +3,11 @@
 //   u8 kind (0 vote request, 1 vote reply, 2 append request, 3 append reply, 4 timeout now)
 //   u32 from, u32 to, then the kind's fields in declaration order (raft_messages.h):
 //   integers big-endian, bools as u8; an append request's entries as u32 count followed by
-//   log entries in the operation-record encoding (operation.h).
+//   u64 epoch, u64 index, u32 length, u32 CRC32C of the payload, payload (the bytes the
+//   leader's proposer encoded, sent as they are).
 //
-// Decoding never trusts its input: counts are checked against the bytes present, and any
-// failure is a kCorruption Status. Thread contract: pure functions.
+// Decoding never trusts its input: counts are checked against the bytes present, every
+// payload against its CRC, and any failure is a kCorruption Status. Thread contract: pure functions.
 #ifndef CHAT_REPLICATION_PEER_CODEC_H_
 #define CHAT_REPLICATION_PEER_CODEC_H_
 

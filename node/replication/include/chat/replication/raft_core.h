@@ -65,13 +65,13 @@ struct Ready {
   // Drop entries with index <= compacted->index and remember it as the log's start (after
   // truncateFrom, before append).
   std::optional<SnapshotMeta> compacted;
-  std::vector<storage::LogEntry> append;
+  std::vector<log::Entry> append;
   // A leader's appends and snapshot notices: they may go out before this Ready is persisted,
   // so that the followers' disk writes overlap the leader's (Raft thesis 10.2.1); the leader
   // counts its own copy toward a majority only once the host reports it persisted.
   std::vector<Envelope> sendFirst;
   std::vector<Envelope> messages;
-  std::vector<storage::LogEntry> committed;
+  std::vector<log::Entry> committed;
   // The host should fetch a snapshot from this node and then call snapshotInstalled (or
   // snapshotFailed). Set once per fetch.
   NodeId fetchSnapshotFrom = kNoNode;
@@ -100,15 +100,16 @@ class RaftCore {
   // host's state machine applied (entries up to it are never handed out again).
   // REQUIRES: snapshot.index <= applied <= last index. `random` must outlive the core.
   RaftCore(RaftConfig config, HardState state, SnapshotMeta snapshot,
-           std::vector<storage::LogEntry> log, uint64_t applied, Random& random, MonoTime now);
-  RaftCore(RaftConfig config, HardState state, std::vector<storage::LogEntry> log, uint64_t applied,
+           std::vector<log::Entry> log, uint64_t applied, Random& random, MonoTime now);
+  RaftCore(RaftConfig config, HardState state, std::vector<log::Entry> log, uint64_t applied,
            Random& random, MonoTime now)
       : RaftCore(std::move(config), state, SnapshotMeta{}, std::move(log), applied, random, now) {}
 
   void tick(MonoTime now);
   void step(const Envelope& in, MonoTime now);
-  // Leader only: appends `op` and returns its position; nullopt when not the leader.
-  std::optional<LogPosition> propose(storage::Operation op);
+  // Leader only: appends an entry of `payload` and returns its position; nullopt when not
+  // the leader. The core never looks inside a payload; the empty one is its own no-op.
+  std::optional<LogPosition> propose(log::Payload payload);
   // Stand for election at once (the supervisor saw the leader's process die, or an
   // operator asked): skips pre-vote and the voters' leader-alive check.
   void campaignNow(MonoTime now);
@@ -147,7 +148,7 @@ class RaftCore {
   const SnapshotMeta& snapshot() const { return snapshot_; }
   uint64_t appliedIndex() const { return applied_; }
   // Entries snapshot().index + 1 ... lastIndex().
-  const std::deque<storage::LogEntry>& log() const { return log_; }
+  const std::deque<log::Entry>& log() const { return log_; }
   // Empty (epoch 0) until this node has seen a leader.
   const ElectionNote& lastElection() const { return lastElection_; }
   // Leader only: a peer's highest index known to match.
@@ -172,7 +173,7 @@ class RaftCore {
   // The epoch of entry `index`; 0 for index 0, for indices past the end, and for indices
   // before the snapshot (unknown, and never asked for: they are committed everywhere).
   uint64_t epochAt(uint64_t index) const;
-  const storage::LogEntry& entry(uint64_t index) const {
+  const log::Entry& entry(uint64_t index) const {
     return log_[static_cast<size_t>(index - snapshot_.index - 1)];
   }
   void onSnapshotNotice(NodeId from, const SnapshotNotice& m, MonoTime now);
@@ -202,7 +203,7 @@ class RaftCore {
   Random& random_;
   HardState state_;
   SnapshotMeta snapshot_;
-  std::deque<storage::LogEntry> log_;  // log_[i] has index snapshot_.index + i + 1
+  std::deque<log::Entry> log_;  // log_[i] has index snapshot_.index + i + 1
   bool fetchingSnapshot_ = false;
   uint64_t durable_ = 0;  // the log is on disk up to here
 

@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "chat/storage/operation.h"
+#include "chat/log/entry.h"
 
 namespace chat::replication {
 
@@ -41,7 +41,7 @@ struct AppendRequest {
   NodeId leader = kNoNode;
   uint64_t prevIndex = 0;
   uint64_t prevEpoch = 0;
-  std::vector<storage::LogEntry> entries;
+  std::vector<log::Entry> entries;
   uint64_t leaderCommit = 0;
   bool operator==(const AppendRequest&) const = default;
 };

@@ -17,7 +17,7 @@ namespace chat::replication {
 struct PersistedRaft {
   HardState hard;
   SnapshotMeta snapshot;               // where the log starts
-  std::vector<storage::LogEntry> log;  // dense from snapshot.index + 1
+  std::vector<log::Entry> log;  // dense from snapshot.index + 1
 };
 
 class RaftStorage {
@@ -42,11 +42,11 @@ class InMemoryRaftStorage final : public RaftStorage {
     }
     if (ready.truncateFrom) {
       std::erase_if(state_.log,
-                    [&](const storage::LogEntry& e) { return e.index >= *ready.truncateFrom; });
+                    [&](const log::Entry& e) { return e.index >= *ready.truncateFrom; });
     }
     if (ready.compacted) {
       std::erase_if(state_.log,
-                    [&](const storage::LogEntry& e) { return e.index <= ready.compacted->index; });
+                    [&](const log::Entry& e) { return e.index <= ready.compacted->index; });
       state_.snapshot = *ready.compacted;
     }
     state_.log.insert(state_.log.end(), ready.append.begin(), ready.append.end());

@@ -91,7 +91,7 @@ class ReplicatedCommitLog final : public service::CommitLog {
 
  private:
   struct Pending {
-    storage::Operation op;
+    log::Payload payload;  // the operation, encoded by propose()
     Done done;
     Gate gate;
   };
@@ -112,6 +112,9 @@ class ReplicatedCommitLog final : public service::CommitLog {
   void process(MonoTime now);
   void processOnce(MonoTime now);
   void failWaiting(const std::string& why);
+  // The operations of committed entries, for the store. Errors: kCorruption.
+  static Result<std::vector<storage::Command>> decodeCommitted(
+      const std::vector<log::Entry>& committed);
   bool canSnapshot() const;
   // Trims the log when the options say so, after making the store durable.
   void maybeCompact(MonoTime now);

@@ -93,7 +93,7 @@ class ChatService final : public ApplyObserver {
   const ServiceMetrics& metrics() const { return metrics_; }
 
   // ApplyObserver: pushes for records applied by the log.
-  void onApplied(const storage::LogEntry& entry, const storage::ApplyResult& result) override
+  void onApplied(const storage::Command& entry, const storage::ApplyResult& result) override
       EXCLUDES(mu_);
 
  private:

@@ -20,7 +20,7 @@ class ApplyObserver {
   virtual ~ApplyObserver() = default;
   // Called on the commit thread after the record is durable and applied, before the
   // proposer's callback. Must not block.
-  virtual void onApplied(const storage::LogEntry& entry, const storage::ApplyResult& result) = 0;
+  virtual void onApplied(const storage::Command& entry, const storage::ApplyResult& result) = 0;
 };
 
 // How soon a record must be committed. Sends are kUrgent: a client waits for each. Delivery

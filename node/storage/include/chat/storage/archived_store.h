@@ -54,7 +54,7 @@ class ArchivedStore : public MessageStore {
   ArchivedStore(const ArchivedStore&) = delete;  // owns a thread
   ArchivedStore& operator=(const ArchivedStore&) = delete;
 
-  Result<std::vector<ApplyResult>> apply(std::span<const LogEntry> entries) override
+  Result<std::vector<ApplyResult>> apply(std::span<const Command> entries) override
       EXCLUDES(mu_);
   Result<AppliedPosition> appliedPosition() override { return state_.applied(); }
   Result<std::optional<Account>> findAccount(std::string_view username) override {
@@ -96,7 +96,7 @@ class ArchivedStore : public MessageStore {
 
  private:
   struct Queued {
-    LogEntry entry;
+    Command entry;
     ApplyResult result;
   };
   void run(const std::stop_token& stop);

@@ -36,7 +36,7 @@ class ChatState {
 
   // Applies `entries` in order; one result each, the same on every node for the same log.
   // REQUIRES: entries[0].index == applied().index + 1 and indices are dense.
-  std::vector<ApplyResult> apply(std::span<const LogEntry> entries) EXCLUDES(mu_);
+  std::vector<ApplyResult> apply(std::span<const Command> entries) EXCLUDES(mu_);
 
   AppliedPosition applied() const EXCLUDES(mu_);
   std::optional<Account> findAccount(std::string_view username) const EXCLUDES(mu_);
@@ -72,7 +72,7 @@ class ChatState {
     uint64_t recipientUid = 0;
   };
 
-  ApplyResult applyOne(const LogEntry& entry) REQUIRES(mu_);
+  ApplyResult applyOne(const Command& entry) REQUIRES(mu_);
   AccountState* accountByUid(uint64_t uid) REQUIRES(mu_);
 
   mutable Mutex mu_;

@@ -25,7 +25,7 @@ class MessageArchive {
   // Records the effects of `entries`, whose results (results[i] for entries[i]) the state
   // machine computed, and the last entry's position, all in one transaction.
   // Errors: kIoError; then nothing of the batch was recorded.
-  virtual Status record(std::span<const LogEntry> entries,
+  virtual Status record(std::span<const Command> entries,
                         std::span<const ApplyResult> results) = 0;
   virtual Result<AppliedPosition> appliedPosition() = 0;
   // Fills a cleared `state` with the accounts, waiting messages, recent request ids and
@@ -56,7 +56,7 @@ class MessageArchive {
 // The archive in memory: bodies in a map. For tests and the simulation.
 class InMemoryArchive final : public MessageArchive {
  public:
-  Status record(std::span<const LogEntry> entries, std::span<const ApplyResult> results) override
+  Status record(std::span<const Command> entries, std::span<const ApplyResult> results) override
       EXCLUDES(mu_);
   Result<AppliedPosition> appliedPosition() override EXCLUDES(mu_);
   Status loadInto(ChatState& state) override EXCLUDES(mu_);

@@ -54,7 +54,7 @@ class MessageStore {
   // entry. An error means the store can no longer follow the log (its disk failed): the
   // node must stop serving; the log, which holds the entries, rebuilds it at restart.
   // REQUIRES: entries[0].index == appliedPosition().index + 1 and indices are dense.
-  virtual Result<std::vector<ApplyResult>> apply(std::span<const LogEntry> entries) = 0;
+  virtual Result<std::vector<ApplyResult>> apply(std::span<const Command> entries) = 0;
 
   virtual Result<AppliedPosition> appliedPosition() = 0;
   virtual Result<std::optional<Account>> findAccount(std::string_view username) = 0;

@@ -1,12 +1,13 @@
 // Operation records: every change the chat service makes to stored state is one of these,
-// applied to the store in a transaction. Replication ships exactly these records, so each
-// has a binary encoding and sits in a log slot (epoch, index). Applying a record is
+// applied to the store in a transaction. Each is encoded once, when proposed, into the
+// payload of a log entry (chat/log/entry.h), which the log stores and replication ships;
+// the store decodes it back into a Command when the entry commits. Applying a record is
 // deterministic: the same records in the same order give the same state and results on
 // every node. The index of a StoreMessage record is the message id; that of a CreateAccount
 // record is the account's uid.
 //
 // Encoding (docs/protocol.md, "Operation records"): u8 kind, then the kind's fields with the
-// primitives of protocol/byte_io.h. LogEntry: u64 epoch, u64 index, u32 length, operation.
+// primitives of protocol/byte_io.h. An empty payload is a leader's no-op (NoOp).
 // Thread contract: plain values.
 #ifndef CHAT_STORAGE_OPERATION_H_
 #define CHAT_STORAGE_OPERATION_H_
@@ -71,11 +72,12 @@ struct NoOp {
 using Operation = std::variant<CreateAccountOp, DeleteAccountOp, StoreMessageOp, MarkDeliveredOp,
                                SetLastSeenOp, NoOp>;
 
-struct LogEntry {
+// An operation at the log position it committed at: what the store applies.
+struct Command {
   uint64_t epoch = 0;
   uint64_t index = 0;  // 1-based, dense, increasing
   Operation op;
-  bool operator==(const LogEntry&) const = default;
+  bool operator==(const Command&) const = default;
 };
 
 // What applying one record did. Deterministic, so followers compute the same.
@@ -92,9 +94,6 @@ struct ApplyResult {
 
 std::vector<uint8_t> encodeOperation(const Operation& op);
 Result<Operation> decodeOperation(std::span<const uint8_t> bytes);
-void appendLogEntry(const LogEntry& entry, std::vector<uint8_t>& out);
-// Decodes one entry from the front of `bytes`; `consumed` receives its size.
-Result<LogEntry> decodeLogEntry(std::span<const uint8_t> bytes, size_t& consumed);
 const char* operationName(const Operation& op);
 
 }  // namespace chat::storage

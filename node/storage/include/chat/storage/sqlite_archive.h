@@ -39,7 +39,7 @@ class SqliteArchive final : public MessageArchive {
   SqliteArchive(const SqliteArchive&) = delete;  // owns sessions
   SqliteArchive& operator=(const SqliteArchive&) = delete;
 
-  Status record(std::span<const LogEntry> entries, std::span<const ApplyResult> results) override;
+  Status record(std::span<const Command> entries, std::span<const ApplyResult> results) override;
   Result<AppliedPosition> appliedPosition() override;
   Status loadInto(ChatState& state) override;
   Result<std::vector<protocol::ChatMessage>> messagesById(std::span<const uint64_t> ids) override;
