@@ -175,9 +175,10 @@ Status Node::Parts::openCommitLog() {
     return opened.error();
   }
   commitLog = std::move(opened).value();
-  if (!peers && !commitLog->awaitServing(std::chrono::seconds(30))) {
-    // A node without peers applies what its log holds beyond chat.db before it answers
-    // anyone, so that nothing it acknowledged before a crash is missing from its answers.
+  if (options.raft.members.size() == 1 && !commitLog->awaitServing(std::chrono::seconds(30))) {
+    // A cluster of one (with or without a cluster file) applies what its log holds beyond
+    // chat.db before it answers anyone, so that nothing it acknowledged before a crash is
+    // missing from its answers, and its first client is never told to wait for an election.
     return Status::ioError("the node could not apply its own log within 30 s (its storage "
                            "failed? see the log)");
   }

@@ -3,9 +3,11 @@
 // records ride with urgent ones, and stops acknowledging when its storage fails.
 #include <atomic>
 #include <future>
+#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "chat/common/batch_scope.h"
 #include "chat/replication/log_raft_storage.h"
 #include "chat/storage/archived_store.h"
 #include "fakes/memory_file_system.h"
@@ -76,6 +78,44 @@ TEST(SingleNodeLogTest, ManyConcurrentProposalsShareLogSyncs) {
   ASSERT_EQ(all.get_future().wait_for(10s), std::future_status::ready);
   EXPECT_LT(counting.syncs() - syncsBefore, static_cast<uint64_t>(kCount) / 4);
   EXPECT_EQ(*store.pendingCount("a"), static_cast<uint32_t>(kCount));
+}
+
+// An event loop proposes what one epoll batch brought inside a BatchScope: the proposals
+// reach the replication thread together, so they make one commit group and one log sync.
+TEST(SingleNodeLogTest, ProposalsMadeInOneBatchScopeShareOneLogSync) {
+  storage::InMemoryMessageStore store;
+  InMemoryRaftStorage memory;
+  CountingStorage counting(memory);
+  SingleNodeLog node(store, &counting);
+  ASSERT_TRUE(proposeAndWait(*node.log, storage::CreateAccountOp{"a", "h", 1}).has_value());
+  uint64_t syncsBefore = counting.syncs();
+  constexpr int kCount = 300;
+  std::atomic<int> done{0};
+  std::promise<void> all;
+  {
+    BatchScope batch;
+    for (int i = 0; i < kCount; ++i) {
+      node.log->propose(storage::StoreMessageOp{"a", "a", std::to_string(i), 1, 0},
+                        [&](const Result<storage::ApplyResult>& r) {
+                          EXPECT_TRUE(r.has_value());
+                          if (done.fetch_add(1) + 1 == kCount) {
+                            all.set_value();
+                          }
+                        });
+    }
+    std::this_thread::sleep_for(20ms);  // the log would have taken a first one by now
+    EXPECT_EQ(done.load(), 0);
+    EXPECT_EQ(counting.syncs(), syncsBefore);
+  }
+  ASSERT_EQ(all.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(counting.syncs() - syncsBefore, 1u);
+  // In the order they were proposed.
+  auto history = store.history("a", "a", 0, kCount);
+  ASSERT_TRUE(history.has_value());
+  ASSERT_EQ(history->messages.size(), static_cast<size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) {
+    EXPECT_EQ(history->messages[static_cast<size_t>(i)].body, std::to_string(i));
+  }
 }
 
 TEST(SingleNodeLogTest, LazyRecordsRideWithTheNextUrgentOneOrGoAloneLater) {

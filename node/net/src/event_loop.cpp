@@ -4,11 +4,24 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 
+#include "chat/common/batch_scope.h"
+
 namespace chat::net {
+
+namespace {
+// Tasks this thread posted to each loop while a BatchScope is open, handed over when it
+// closes (EventLoop::post).
+struct Gathered {
+  EventLoop* loop;
+  std::vector<std::function<void()>> tasks;
+};
+thread_local std::vector<Gathered> tGathered;
+}  // namespace
 
 Result<std::unique_ptr<EventLoop>> EventLoop::create() {
   int ep = ::epoll_create1(EPOLL_CLOEXEC);
@@ -45,15 +58,49 @@ void EventLoop::stop() {
 }
 
 void EventLoop::post(std::function<void()> task) {
+  if (BatchScope* batch = BatchScope::current()) {
+    auto it = std::find_if(tGathered.begin(), tGathered.end(),
+                           [this](const Gathered& g) { return g.loop == this; });
+    if (it == tGathered.end()) {
+      tGathered.push_back(Gathered{this, {}});
+      it = tGathered.end() - 1;
+      batch->atEnd([this] { handOverGathered(); });
+    }
+    it->tasks.push_back(std::move(task));
+    return;
+  }
+  std::vector<std::function<void()>> one;
+  one.push_back(std::move(task));
+  postAll(std::move(one));
+}
+
+void EventLoop::handOverGathered() {
+  auto it = std::find_if(tGathered.begin(), tGathered.end(),
+                         [this](const Gathered& g) { return g.loop == this; });
+  if (it == tGathered.end()) {
+    return;
+  }
+  std::vector<std::function<void()>> tasks = std::move(it->tasks);
+  tGathered.erase(it);
+  postAll(std::move(tasks));
+}
+
+void EventLoop::postAll(std::vector<std::function<void()>> tasks) {
   bool wake = false;
-  std::function<void()> dropped;  // destroyed after the lock: it may own a connection
+  std::vector<std::function<void()>> dropped;  // destroyed after the lock: may own connections
   {
     MutexLock lock(mu_);
     if (finished_) {
-      dropped = std::move(task);
+      dropped = std::move(tasks);
       return;
     }
-    tasks_.push_back(std::move(task));
+    if (tasks_.empty()) {
+      tasks_.swap(tasks);
+    } else {
+      for (auto& t : tasks) {
+        tasks_.push_back(std::move(t));
+      }
+    }
     // One eventfd write per batch of posts: later posts see wakePending_ and skip it.
     if (!wakePending_) {
       wakePending_ = true;
@@ -132,16 +179,22 @@ void EventLoop::run() {
     int timeoutMs = static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(nextTick - now).count());
     int n = ::epoll_wait(epollFd_, events, kMaxEvents, std::max(timeoutMs, 0));
-    for (int i = 0; i < n; ++i) {
-      int fd = events[i].data.fd;
-      if (fd == wakeFd_) {
-        drainTasks();
-        continue;
-      }
-      auto it = handlers_.find(fd);
-      if (it != handlers_.end()) {
-        auto handler = it->second;  // keep alive while it runs, even if it removes itself
-        handler->onEvents(events[i].events);
+    {
+      // What the handlers hand to other threads (proposals to the commit log above all)
+      // goes once, when this batch of events is done, before the replies are written: one
+      // epoll batch, one commit group.
+      BatchScope batch;
+      for (int i = 0; i < n; ++i) {
+        int fd = events[i].data.fd;
+        if (fd == wakeFd_) {
+          drainTasks();
+          continue;
+        }
+        auto it = handlers_.find(fd);
+        if (it != handlers_.end()) {
+          auto handler = it->second;  // keep alive while it runs, even if it removes itself
+          handler->onEvents(events[i].events);
+        }
       }
     }
     // Replies and pushes posted during this iteration are written in one go per connection.

@@ -1,9 +1,11 @@
 #include "chat/replication/replicated_commit_log.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <Poco/Logger.h>
 
+#include "chat/common/batch_scope.h"
 #include "chat/common/kv_log.h"
 #include "chat/common/process_info.h"
 
@@ -80,7 +82,7 @@ ReplicatedCommitLog::~ReplicatedCommitLog() {
     fetcher_.request_stop();
     fetcher_.join();
   }
-  std::deque<Pending> left;
+  std::deque<Proposal> left;
   {
     MutexLock lock(mu_);
     left.swap(proposals_);
@@ -91,30 +93,75 @@ ReplicatedCommitLog::~ReplicatedCommitLog() {
   failWaiting("the node is shutting down; the operation may or may not be stored");
 }
 
+namespace {
+// Proposals this thread made to each log while a BatchScope is open (an event loop's
+// iteration), handed over together when it closes.
+struct GatheredProposals {
+  ReplicatedCommitLog* log;
+  std::vector<ReplicatedCommitLog::Proposal> proposals;
+};
+thread_local std::vector<GatheredProposals> tGathered;
+}  // namespace
+
 void ReplicatedCommitLog::propose(storage::Operation op, Done done, service::Urgency urgency,
                                   Gate gate) {
   // Encoded here, on the proposer's thread, once: the log, every follower and the apply
   // below all use these bytes.
-  log::Payload payload(storage::encodeOperation(op));
+  Proposal p{log::Payload(storage::encodeOperation(op)), std::move(done), std::move(gate),
+             urgency};
+  if (BatchScope* batch = BatchScope::current()) {
+    auto it = std::find_if(tGathered.begin(), tGathered.end(),
+                           [this](const GatheredProposals& g) { return g.log == this; });
+    if (it == tGathered.end()) {
+      tGathered.push_back(GatheredProposals{this, {}});
+      it = tGathered.end() - 1;
+      batch->atEnd([this] { handOverGathered(); });
+    }
+    it->proposals.push_back(std::move(p));
+    return;
+  }
+  std::vector<Proposal> one;
+  one.push_back(std::move(p));
+  enqueue(std::move(one));
+}
+
+void ReplicatedCommitLog::handOverGathered() {
+  auto it = std::find_if(tGathered.begin(), tGathered.end(),
+                         [this](const GatheredProposals& g) { return g.log == this; });
+  if (it == tGathered.end()) {
+    return;
+  }
+  std::vector<Proposal> proposals = std::move(it->proposals);
+  tGathered.erase(it);
+  enqueue(std::move(proposals));
+}
+
+void ReplicatedCommitLog::enqueue(std::vector<Proposal> proposals) {
   {
     MutexLock lock(mu_);
     if (!stopping_) {
       // Wake the thread for urgent proposals, and for the first lazy one so that it starts
       // waiting for the lazy deadline.
-      bool wake = urgency == service::Urgency::kUrgent || proposals_.empty();
-      if (urgency == service::Urgency::kUrgent) {
-        ++urgentQueued_;
-      } else if (proposals_.empty()) {
-        lazyDeadline_ = clock_.now() + options_.lazyDelay;
+      bool wake = false;
+      for (auto& p : proposals) {
+        if (p.urgency == service::Urgency::kUrgent) {
+          ++urgentQueued_;
+          wake = true;
+        } else if (proposals_.empty()) {
+          lazyDeadline_ = clock_.now() + options_.lazyDelay;
+          wake = true;
+        }
+        proposals_.push_back(std::move(p));
       }
-      proposals_.push_back(Pending{std::move(payload), std::move(done), std::move(gate)});
       if (wake) {
         cv_.notify_one();
       }
       return;
     }
   }
-  done(Status::unavailable("the node is shutting down; the operation was not stored"));
+  for (auto& p : proposals) {
+    p.done(Status::unavailable("the node is shutting down; the operation was not stored"));
+  }
 }
 
 bool ReplicatedCommitLog::awaitServing(Duration timeout) {
@@ -142,7 +189,7 @@ void ReplicatedCommitLog::failWaiting(const std::string& why) {
 void ReplicatedCommitLog::run(const std::stop_token& stop) {
   setThreadName("chat-raft");
   MonoTime nextTick = clock_.now();
-  std::deque<Pending> proposals;
+  std::deque<Proposal> proposals;
   std::deque<Envelope> inbox;
   std::optional<Result<std::string>> fetched;
   while (!stop.stop_requested()) {
@@ -259,6 +306,8 @@ void ReplicatedCommitLog::processOnce(MonoTime now) {
     startFetch(ready.fetchSnapshotFrom);
   }
   if (!ready.committed.empty()) {
+    // The group's replies and pushes reach each event loop together, when this closes.
+    BatchScope handOff;
     auto commands = decodeCommitted(ready.committed);
     auto results = commands ? store_.apply(*commands) : Result<std::vector<storage::ApplyResult>>(
                                                             commands.error());

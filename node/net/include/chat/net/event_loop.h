@@ -47,7 +47,10 @@ class EventLoop {
   void stop();
   // Runs `task` on the loop thread soon. Thread-safe. Once the loop has finished running,
   // tasks are dropped at once (destroyed on the caller's thread), so nothing a task holds
-  // stays alive in a loop that will never run it.
+  // stays alive in a loop that will never run it. While the calling thread has a
+  // BatchScope open, tasks are gathered and handed over together when it closes (one lock,
+  // one wake-up); REQUIRES then that the loop outlives the scope (a task that holds a
+  // connection holds its loop).
   void post(std::function<void()> task) EXCLUDES(mu_);
   // Runs `task` now when called on the loop thread, else posts it.
   void runInLoop(std::function<void()> task);
@@ -64,6 +67,9 @@ class EventLoop {
  private:
   EventLoop(int epollFd, int wakeFd);
   void drainTasks() EXCLUDES(mu_);
+  void postAll(std::vector<std::function<void()>> tasks) EXCLUDES(mu_);
+  // The tasks this thread gathered for this loop in its BatchScope.
+  void handOverGathered() EXCLUDES(mu_);
 
   const int epollFd_;
   const int wakeFd_;

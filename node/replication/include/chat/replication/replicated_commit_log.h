@@ -60,6 +60,8 @@ class ReplicatedCommitLog final : public service::CommitLog {
   ReplicatedCommitLog(const ReplicatedCommitLog&) = delete;  // owns a thread
   ReplicatedCommitLog& operator=(const ReplicatedCommitLog&) = delete;
 
+  // Encodes `op` on the calling thread. While the caller has a BatchScope open (an event
+  // loop's iteration), proposals are gathered and queued together when it closes.
   void propose(storage::Operation op, Done done,
                service::Urgency urgency = service::Urgency::kUrgent, Gate gate = {}) override
       EXCLUDES(mu_);
@@ -89,12 +91,15 @@ class ReplicatedCommitLog final : public service::CommitLog {
   uint64_t lastIndex() const { return lastIndex_.load(); }
   bool storageFailed() const { return storageFailed_.load(); }
 
- private:
-  struct Pending {
+  // A proposal on its way to the replication thread.
+  struct Proposal {
     log::Payload payload;  // the operation, encoded by propose()
     Done done;
     Gate gate;
+    service::Urgency urgency = service::Urgency::kUrgent;
   };
+
+ private:
   // Whether queued proposals should be taken now: an urgent one waits, or the oldest lazy
   // one waited long enough.
   bool proposalsDue(MonoTime now) const REQUIRES(mu_) {
@@ -111,6 +116,9 @@ class ReplicatedCommitLog final : public service::CommitLog {
   void run(const std::stop_token& stop);
   void process(MonoTime now);
   void processOnce(MonoTime now);
+  void enqueue(std::vector<Proposal> proposals) EXCLUDES(mu_);
+  // The proposals this thread gathered for this log in its BatchScope.
+  void handOverGathered() EXCLUDES(mu_);
   void failWaiting(const std::string& why);
   // The operations of committed entries, for the store. Errors: kCorruption.
   static Result<std::vector<storage::Command>> decodeCommitted(
@@ -155,7 +163,7 @@ class ReplicatedCommitLog final : public service::CommitLog {
   Mutex mu_;
   std::condition_variable_any cv_;         // wakes the replication thread
   std::condition_variable_any servingCv_;  // wakes awaitServing()
-  std::deque<Pending> proposals_ GUARDED_BY(mu_);
+  std::deque<Proposal> proposals_ GUARDED_BY(mu_);
   size_t urgentQueued_ GUARDED_BY(mu_) = 0;
   MonoTime lazyDeadline_ GUARDED_BY(mu_){};  // when the oldest lazy proposal is due
   std::deque<Envelope> inbox_ GUARDED_BY(mu_);
