@@ -129,20 +129,32 @@ class ProcessCluster {
     }
     return std::get<protocol::StatusReply>(r->body).status;
   }
-  // Waits (up to `timeout`) until node `id` reports `role`.
+  // Whether node `id` answers a request only a caught-up leader answers (a list of users):
+  // a leader fresh from its election reports its role before it serves (RaftCore::caughtUp).
+  bool serves(size_t id) const {
+    auto c = client::Connection::connect(address(id), std::chrono::milliseconds(1000), {},
+                                         clientTls_.get());
+    if (!c) {
+      return false;
+    }
+    auto r = (*c)->call(protocol::ListRequest{}, std::chrono::milliseconds(1000));
+    return r && r->isOk();
+  }
+  // Waits (up to `timeout`) until node `id` reports `role`; "leader" also waits until it
+  // serves.
   bool waitForRole(size_t id, const std::string& role,
                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       auto s = status(id);
-      if (s && s->role == role) {
+      if (s && s->role == role && (role != "leader" || serves(id))) {
         return true;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return false;
   }
-  // Waits until some node among `among` (all when empty) leads; returns its id or 0.
+  // Waits until some node among `among` (all when empty) leads and serves; returns its id or 0.
   size_t waitForLeader(std::vector<size_t> among = {},
                        std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
     if (among.empty()) {
@@ -154,7 +166,7 @@ class ProcessCluster {
     while (std::chrono::steady_clock::now() < deadline) {
       for (size_t id : among) {
         auto s = status(id);
-        if (s && s->role == "leader") {
+        if (s && s->role == "leader" && serves(id)) {
           return id;
         }
       }

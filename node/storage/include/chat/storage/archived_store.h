@@ -36,8 +36,8 @@ struct ArchiveOptions {
   // a read waits, or the store stops): a few large transactions cost far less per entry than
   // many small ones, and a delivery mark that arrives within the window spares its message
   // an UPDATE and an index entry (it is inserted delivered).
-  std::chrono::milliseconds gatherFor{10};
-  size_t gatherEntries = 4096;
+  std::chrono::milliseconds gatherFor{100};
+  size_t gatherEntries = 16384;
   size_t maxQueued = 65536;  // apply() waits while this many entries wait for the archive
   // The archive is synced (so the log may be trimmed up to it) once this many entries were
   // recorded since the last sync, or when the log asks (syncedIndex()).
