@@ -211,5 +211,19 @@ TEST(Utf8Test, AcceptsAndRejects) {
   EXPECT_FALSE(isValidUtf8("\xE6\x97"));          // truncated
 }
 
+// ASCII is checked eight bytes at a time: a bad byte or a character at any offset, across
+// any word boundary, is judged as the byte-by-byte rules say.
+TEST(Utf8Test, EveryOffsetOfALongTextIsChecked) {
+  for (size_t at = 0; at < 40; ++at) {
+    std::string text(40, 'a');
+    text[at] = '\xFF';
+    EXPECT_FALSE(isValidUtf8(text)) << at;
+    std::string wide(40, 'a');
+    wide.insert(at, "\xF0\x9F\x91\x8D");  // a four-byte character
+    EXPECT_TRUE(isValidUtf8(wide)) << at;
+    EXPECT_FALSE(isValidUtf8(wide.substr(0, at + 3))) << at;  // cut inside it
+  }
+}
+
 }  // namespace
 }  // namespace chat::protocol
