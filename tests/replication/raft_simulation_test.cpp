@@ -373,6 +373,12 @@ class Simulation {
         proposeSomething();  // a new entry lets the leader commit and spread everything
       }
     }
+    // Followers learn the last commit index with the next heartbeat (it rides on appends and
+    // heartbeats, never a message of its own): ten heartbeats with nothing new.
+    dropPercent_ = 0;
+    for (int i = 0; i < 200 && !::testing::Test::HasFatalFailure(); ++i) {
+      step();
+    }
   }
 
   void checkConverged() {

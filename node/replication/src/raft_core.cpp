@@ -391,10 +391,9 @@ void RaftCore::advanceCommit() {
   uint64_t candidate = matches[majority() - 1];
   // Only entries of the leader's own epoch commit by counting (Raft §5.4.2).
   if (candidate > commitIndex_ && epochAt(candidate) == state_.epoch) {
+    // Followers learn it with the next append, or the next heartbeat when none comes: a
+    // message of its own per commit would double the messages of a busy cluster.
     commitIndex_ = candidate;
-    for (auto& [peer, p] : progress_) {
-      p.needsSend = true;  // tell followers the new commit index soon
-    }
   }
 }
 
