@@ -21,6 +21,7 @@
 
 #include "chat/common/kv_log.h"
 #include "chat/cluster/cluster_config.h"
+#include "chat/cluster/cluster_secret.h"
 #include "chat/common/process_info.h"
 #include "chat/service/password_hasher.h"
 #include "node.h"
@@ -214,6 +215,11 @@ int ChatNodeApp::readSettings(NodeSettings& settings) {
     auto loaded = cluster::loadClusterConfig(config().getString("node.cluster"));
     if (!loaded) {
       std::cerr << "chat-node: " << loaded.error().message() << "\n";
+      return EXIT_CONFIG;
+    }
+    // A node never runs with a secret others could know (cluster_secret.h).
+    if (Status secret = cluster::loadClusterSecret(*loaded); !secret.isOk()) {
+      std::cerr << "chat-node: " << secret.message() << "\n";
       return EXIT_CONFIG;
     }
     settings.nodeId = static_cast<uint32_t>(config().getInt("node.id", 0));

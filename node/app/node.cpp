@@ -8,6 +8,7 @@
 #include <Poco/Logger.h>
 
 #include "chat/admin/admin_server.h"
+#include "chat/cluster/cluster_secret.h"
 #include "chat/common/clock.h"
 #include "chat/common/kv_log.h"
 #include "chat/common/process_info.h"
@@ -130,6 +131,9 @@ Status Node::Parts::startPeers(replication::ReplicatedLogOptions& o) {
     noPeers = std::make_unique<replication::NoPeerTransport>();
     return Status::ok();
   }
+  // chat-node checked it when it read the cluster file; a node assembled otherwise (tests)
+  // is held to the same rule.
+  CHAT_RETURN_IF_ERROR(cluster::checkSecretStrength(c->secret, c->source + ": the secret"));
   const cluster::NodeConfig& self = *c->node(settings.nodeId);
   replication::SocketTransportOptions t;
   t.self = settings.nodeId;
@@ -197,7 +201,8 @@ Status Node::Parts::startService() {
   // A reply must always fit the output allowance of the client asking for it.
   options.maxReplyBytes = std::min<size_t>(1024 * 1024, settings.maxOutputBytes / 2);
   if (const cluster::ClusterConfig* c = cluster()) {
-    options.sessionKey = service::sessionKeyFromSecret(c->secret);
+    // Every node derives the same key from the cluster secret, so a token works on any.
+    options.sessionKey = cluster::deriveClusterKey(c->secret, "session tokens");
   } else {
     auto key = loadOrCreateSessionKey(settings.dataDir + "/session.key");
     if (!key) {

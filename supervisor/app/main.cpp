@@ -7,11 +7,13 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "chat/cluster/cluster_config.h"
+#include "chat/cluster/cluster_secret.h"
 #include "chat/launcher/node_launcher.h"
 #include "chat/supervisor/control_socket.h"
 #include "supervisor_host.h"
@@ -115,6 +117,25 @@ int runCtl(int argc, char** argv) {
   return 1;
 }
 
+// The cluster secret, made first when the cluster file names a secret_file that does not
+// exist yet and this supervisor runs every node itself (tools/run, tools/demo): a fresh
+// checkout then just works, with a secret of its own that never was in git. A cluster
+// with nodes elsewhere shares one secret, so there a missing file is an error.
+Status prepareSecret(cluster::ClusterConfig& config, bool watchAll) {
+  bool spawnsAll = !watchAll;
+  for (const auto& n : config.nodes) {
+    spawnsAll = spawnsAll && n.supervise != "watch";
+  }
+  std::error_code ec;
+  if (spawnsAll && !config.secretFile.empty() &&
+      !std::filesystem::exists(config.secretFile, ec)) {
+    CHAT_RETURN_IF_ERROR(cluster::makeSecretFile(config.secretFile));
+    std::cerr << "chat-supervisor: made a new cluster secret in " << config.secretFile
+              << " (readable by you only; every node of this cluster reads it)\n";
+  }
+  return cluster::loadClusterSecret(config);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -202,6 +223,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.config = std::move(config).value();
+  if (Status secret = prepareSecret(o.config, watchAll); !secret.isOk()) {
+    std::cerr << "chat-supervisor: " << secret.message() << "\n";
+    return 2;
+  }
   if (!o.config.tlsCa.empty()) {
     auto tls = tls::TlsContext::client({o.config.tlsCa});
     if (!tls) {

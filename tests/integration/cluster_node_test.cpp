@@ -2,6 +2,9 @@
 // what it commits reaches the others, followers refuse writes naming the leader, and after
 // SIGKILL of the leader the next in line takes over with every acknowledged message intact.
 
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -11,7 +14,11 @@
 #include "chat/client/connection.h"
 #include "chat/replication/socket_peer_transport.h"
 #include "chat/storage/sqlite_archive.h"
+#include "support/cluster_secret.h"
+#include "support/free_ports.h"
 #include "support/process_cluster.h"
+#include "support/run_command.h"
+#include "support/temp_dir.h"
 
 namespace chat {
 namespace {
@@ -158,12 +165,12 @@ TEST(ClusterCampaignTest, AnOperatorMakesTheNextInLineTakeOverWithoutWaitingForT
   ASSERT_EQ(cluster.waitForLeader({}, std::chrono::seconds(20)), 1u);
   std::string node2 = "127.0.0.1:" + std::to_string(cluster.peerPort(2));
   // The wrong secret is refused.
-  EXPECT_FALSE(replication::askToCampaign(node2, "some-other-secret-entirely", 2000ms).isOk());
+  EXPECT_FALSE(replication::askToCampaign(node2, testing::randomSecret(), 2000ms).isOk());
   EXPECT_TRUE(cluster.waitForRole(1, "leader", 100ms));
 
   cluster.node(1).kill(SIGKILL);
   auto killed = std::chrono::steady_clock::now();
-  Status asked = replication::askToCampaign(node2, "integration-test-secret-42", 2000ms);
+  Status asked = replication::askToCampaign(node2, cluster.secret(), 2000ms);
   ASSERT_TRUE(asked.isOk()) << asked.toString();
   ASSERT_TRUE(cluster.waitForRole(2, "leader", 2000ms));
   auto took = std::chrono::steady_clock::now() - killed;
@@ -179,7 +186,7 @@ TEST(ClusterSecretTest, ANodeWithTheWrongSecretIsRefusedAndNeverJoins) {
   ASSERT_TRUE(cluster.node(1).start());
   ASSERT_TRUE(cluster.node(2).start());
   std::string impostorFile = cluster.file("impostor.ini");
-  cluster.writeClusterFile(impostorFile, "not-the-cluster-secret-at-all");
+  cluster.writeClusterFile(impostorFile, testing::randomSecret());
   testing::NodeProcess impostor(cluster.dataDir(3),
                                 {"--cluster", impostorFile, "--id", "3"});
   ASSERT_TRUE(impostor.start());
@@ -199,6 +206,42 @@ TEST(ClusterSecretTest, ANodeWithTheWrongSecretIsRefusedAndNeverJoins) {
   std::ifstream log(cluster.dataDir(1) + "/stdout.log");
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("refused a peer connection"), std::string::npos) << text;
+}
+
+// The secret etc/cluster.ini once shipped opened every node: a node refuses it, any weak
+// secret and a secret file that others may read, before it opens a port, saying what to do.
+TEST(ClusterSecretTest, ANodeRefusesAKnownWeakOrExposedSecretWithWhatToDo) {
+  testing::TempDir dir;
+  auto ports = testing::freePorts(2);
+  auto attempt = [&](const std::string& clusterSection) {
+    std::string file = dir.file("cluster.ini");
+    std::ofstream(file) << "[cluster]\n"
+                        << clusterSection << "[node.1]\nhost = 127.0.0.1\nclient_port = "
+                        << ports[0] << "\npeer_port = " << ports[1]
+                        << "\ndata_dir = " << dir.file("n1") << "\n";
+    // `timeout`: a node that wrongly accepts the secret fails the test instead of hanging it.
+    return testing::runCommand("timeout 10 " + std::string(CHAT_NODE_BINARY) + " --cluster " +
+                               file + " --id 1");
+  };
+  auto shipped = attempt("secret = change-me-a-long-random-string\n");
+  EXPECT_EQ(shipped.exitCode, 78) << shipped.output;  // EX_CONFIG
+  EXPECT_NE(shipped.output.find("[cluster] secret"), std::string::npos) << shipped.output;
+  EXPECT_NE(shipped.output.find("openssl rand -hex 32"), std::string::npos) << shipped.output;
+  auto repeated = attempt("secret = " + std::string(40, 'a') + "\n");
+  EXPECT_EQ(repeated.exitCode, 78) << repeated.output;
+  EXPECT_NE(repeated.output.find("too weak"), std::string::npos) << repeated.output;
+
+  std::string secretFile = dir.file("cluster.secret");
+  ASSERT_TRUE(testing::writePrivateFile(secretFile, testing::randomSecret() + "\n"));
+  ::chmod(secretFile.c_str(), 0644);
+  auto exposed = attempt("secret_file = " + secretFile + "\n");
+  EXPECT_EQ(exposed.exitCode, 78) << exposed.output;
+  EXPECT_NE(exposed.output.find("chmod 600 " + secretFile), std::string::npos) << exposed.output;
+  auto missing = attempt("secret_file = " + dir.file("nowhere.secret") + "\n");
+  EXPECT_EQ(missing.exitCode, 78) << missing.output;
+  EXPECT_NE(missing.output.find("nowhere.secret"), std::string::npos) << missing.output;
+  // None of them ever listened.
+  EXPECT_FALSE(std::filesystem::exists(dir.file("n1/chat.db")));
 }
 
 }  // namespace

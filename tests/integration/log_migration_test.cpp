@@ -8,6 +8,7 @@
 
 #include "chat/replication/sqlite_raft_storage.h"
 #include "chat/storage/sqlite_archive.h"
+#include "support/cluster_secret.h"
 #include "support/free_ports.h"
 #include "support/line_client.h"
 #include "support/node_process.h"
@@ -70,7 +71,7 @@ TEST(LogMigrationTest, AClusterNodesRaftDbMovesToTheLogAndItsUnappliedEntriesApp
   std::string cluster = dir.file("cluster.ini");
   {
     std::ofstream out(cluster);
-    out << "[cluster]\nsecret = migration-test-secret-0123456789abcdef\n[node.1]\n"
+    out << "[cluster]\nsecret = " << testing::randomSecret() << "\n[node.1]\n"
         << "host = 127.0.0.1\nclient_port = " << ports[0] << "\npeer_port = " << ports[1]
         << "\ndata_dir = " << data << "\n";
   }

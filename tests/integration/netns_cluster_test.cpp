@@ -12,6 +12,7 @@
 #include "chat/client/connection.h"
 #include "chat/launcher/node_launcher.h"
 #include "netns_lab.h"
+#include "support/cluster_secret.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
 
@@ -33,7 +34,7 @@ TEST(NetnsClusterTest, ThreeNodesInThreeNamespacesChatAndFailOverForAClientInAFo
   std::string clusterFile = dir.file("cluster.ini");
   {
     std::ofstream f(clusterFile);
-    f << "[cluster]\nsecret = netns-cluster-test-secret\nheartbeat_ms = 50\n"
+    f << "[cluster]\nsecret = " << testing::randomSecret() << "\nheartbeat_ms = 50\n"
          "election_timeout_ms = 300\nelection_step_ms = 100\n";
     for (int i = 1; i <= 3; ++i) {
       f << "[node." << i << "]\nhost = " << lab.address(i)

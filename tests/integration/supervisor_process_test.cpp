@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -17,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "chat/replication/socket_peer_transport.h"
 #include "support/process_cluster.h"
 #include "support/run_command.h"
 #include "support/tmux_session.h"
@@ -143,6 +145,32 @@ TEST(SupervisorProcessTest, BringsTheClusterUpAndKillLeaderFailsOverAtOnce) {
   auto stop = sup.ctl("stop");
   EXPECT_EQ(stop.exitCode, 0) << stop.output;
   EXPECT_TRUE(sup.waitForEvent("node 3 stopped (exit code 0)", 20s)) << sup.events();
+}
+
+// A fresh checkout has no cluster secret (it is never in git): the supervisor that runs every
+// node itself makes one, private to its user, and the nodes start with it.
+TEST(SupervisorProcessTest, MakesAMissingClusterSecretPrivateAndTheNodesUseIt) {
+  testing::ProcessCluster cluster(3);
+  std::string secretFile = cluster.clusterFile() + ".secret";
+  ASSERT_EQ(::unlink(secretFile.c_str()), 0);
+  SupervisorProcess sup(cluster.clusterFile(), cluster.file("run"));
+  ASSERT_TRUE(sup.started());
+  ASSERT_TRUE(sup.waitForEvent("made a new cluster secret in " + secretFile, 10s))
+      << sup.events();
+  ASSERT_TRUE(sup.waitForEvent("leader is node 1", 20s)) << sup.events();
+  struct stat st {};
+  ASSERT_EQ(::stat(secretFile.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ifstream in(secretFile);
+  std::string secret;
+  std::getline(in, secret);
+  EXPECT_EQ(secret.size(), 64u);
+  // The nodes prove that secret to each other: an operator with it is heard.
+  EXPECT_TRUE(replication::askToCampaign("127.0.0.1:" + std::to_string(cluster.peerPort(2)),
+                                         secret, 2000ms)
+                  .isOk());
+  auto stop = sup.ctl("stop");
+  EXPECT_EQ(stop.exitCode, 0) << stop.output;
 }
 
 TEST(SupervisorProcessTest, AKillThatWouldLoseTheMajorityAsksForConfirmation) {

@@ -193,10 +193,10 @@ TEST(TlsClusterTest, ReplicationAndFailoverRunOverTlsAndThePeerPortRefusesTheCle
 
   // The peer port: an operator with the secret and the CA is heard; without TLS it is not.
   std::string peer = "127.0.0.1:" + std::to_string(cluster.peerPort(rest.front()));
-  EXPECT_TRUE(replication::askToCampaign(peer, "integration-test-secret-42", 2000ms,
+  EXPECT_TRUE(replication::askToCampaign(peer, cluster.secret(), 2000ms,
                                          trusted.get())
                   .isOk());
-  EXPECT_FALSE(replication::askToCampaign(peer, "integration-test-secret-42", 1000ms).isOk());
+  EXPECT_FALSE(replication::askToCampaign(peer, cluster.secret(), 1000ms).isOk());
 
   // chat-supervisor watching the cluster reads tls_ca from the cluster file.
   testing::TempDir run;

@@ -10,7 +10,7 @@ using namespace std::chrono_literals;
 constexpr int64_t kNow = 1'700'000'000'000;
 
 TEST(SessionTokensTest, AGenuineTokenNamesItsAccount) {
-  SessionTokens tokens(sessionKeyFromSecret("a cluster secret of some length"), 1h);
+  SessionTokens tokens(randomSessionKey(), 1h);
   std::string token = tokens.issue(42, "alice", kNow);
   auto claim = tokens.verify(token, kNow + 1000);
   ASSERT_TRUE(claim) << claim.error().message();
@@ -24,9 +24,10 @@ TEST(SessionTokensTest, AGenuineTokenNamesItsAccount) {
 }
 
 TEST(SessionTokensTest, EveryNodeOfAClusterAcceptsTheOthersTokens) {
-  SessionTokens node1(sessionKeyFromSecret("shared secret for the cluster"), 1h);
-  SessionTokens node2(sessionKeyFromSecret("shared secret for the cluster"), 1h);
-  SessionTokens otherCluster(sessionKeyFromSecret("another cluster's secret value"), 1h);
+  SessionKey shared = randomSessionKey();
+  SessionTokens node1(shared, 1h);
+  SessionTokens node2(shared, 1h);
+  SessionTokens otherCluster(randomSessionKey(), 1h);
   std::string token = node1.issue(7, "bob", kNow);
   EXPECT_TRUE(node2.verify(token, kNow));
   EXPECT_EQ(otherCluster.verify(token, kNow).error().code(), StatusCode::kInvalidArgument);

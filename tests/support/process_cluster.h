@@ -14,6 +14,7 @@
 
 #include "chat/client/connection.h"
 #include "chat/tls/tls_stream.h"
+#include "support/cluster_secret.h"
 #include "support/free_ports.h"
 #include "support/node_process.h"
 #include "support/temp_dir.h"
@@ -38,8 +39,8 @@ struct ClusterTimings {
 class ProcessCluster {
  public:
   explicit ProcessCluster(size_t size, ClusterTimings timings = {},
-                          std::string secret = "integration-test-secret-42")
-      : size_(size), ports_(freePorts(3 * size)), timings_(timings) {
+                          std::string secret = randomSecret())
+      : size_(size), ports_(freePorts(3 * size)), timings_(timings), secret_(secret) {
     if (!timings.tlsCa.empty()) {
       clientTls_ = tls::TlsContext::client({timings.tlsCa}).value();
     }
@@ -52,11 +53,13 @@ class ProcessCluster {
     }
   }
 
-  // Writes this cluster's file to `path`, with `secret` (another secret makes an impostor).
+  // Writes this cluster's file to `path`, with `secret` in `path`.secret, a file only this
+  // user can read, as a cluster should keep it (another secret makes an impostor).
   void writeClusterFile(const std::string& path, const std::string& secret) const {
     const ClusterTimings& timings = timings_;
+    writePrivateFile(path + ".secret", secret + "\n");
     std::ofstream file(path);
-    file << "[cluster]\nsecret = " << secret << "\nheartbeat_ms = " << timings.heartbeatMs
+    file << "[cluster]\nsecret_file = " << path << ".secret\nheartbeat_ms = " << timings.heartbeatMs
          << "\nelection_timeout_ms = " << timings.electionTimeoutMs
          << "\nelection_step_ms = " << timings.electionStepMs << "\n";
     if (!timings.tlsCa.empty()) {
@@ -115,6 +118,9 @@ class ProcessCluster {
     }
     return out;
   }
+
+  // The cluster secret its nodes share.
+  const std::string& secret() const { return secret_; }
 
   // Node `id`'s status, or nullopt when it does not answer within a second.
   std::optional<protocol::NodeStatus> status(size_t id) const {
@@ -180,6 +186,7 @@ class ProcessCluster {
   size_t size_;
   std::vector<uint16_t> ports_;
   ClusterTimings timings_;
+  std::string secret_;
   std::vector<std::unique_ptr<NodeProcess>> nodes_;
   std::shared_ptr<tls::TlsContext> clientTls_;  // when the cluster speaks TLS
 };

@@ -14,6 +14,7 @@
 #include "chat/client/cluster_client.h"
 #include "chat/client/connection.h"
 #include "chat/cluster/cluster_config.h"
+#include "chat/cluster/cluster_secret.h"
 #include "chat/common/random.h"
 #include "chat/launcher/node_launcher.h"
 #include "chat/replication/socket_peer_transport.h"
@@ -252,6 +253,8 @@ Result<FailoverResult> runFailover(const BenchOptions& o) {
   if (config->nodes.size() < 3) {
     return Status::invalidArgument("failover needs a cluster of at least three nodes");
   }
+  // The secret: for election hints, and checked before nodes that would refuse it start.
+  CHAT_RETURN_IF_ERROR(cluster::loadClusterSecret(*config));
   std::string runDir = o.runDir;
   if (runDir.empty()) {
     char pattern[] = "/tmp/chat-failover-XXXXXX";

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "chat/client/cluster_client.h"
+#include "chat/cluster/cluster_secret.h"
 #include "chat/launcher/free_ports.h"
 #include "chat/launcher/node_launcher.h"
 #include "chat/supervisor/control_socket.h"
@@ -499,10 +500,12 @@ Result<ChaosResult> runChaos(const ChaosOptions& options) {
     return Status::unavailable("no free loopback ports");
   }
   std::string clusterFile = dir + "/cluster.ini";
+  std::string secretFile = dir + "/cluster.secret";  // a fresh random one per run
+  CHAT_RETURN_IF_ERROR(cluster::makeSecretFile(secretFile));
   std::vector<std::string> servers;
   {
     std::ofstream f(clusterFile);
-    f << "[cluster]\nsecret = chat-chaos-secret-" << o.seed << "\n";
+    f << "[cluster]\nsecret_file = " << secretFile << "\n";
     size_t n = static_cast<size_t>(o.nodes);
     for (size_t i = 1; i <= n; ++i) {
       std::string host = lab ? lab->address(static_cast<int>(i)) : "127.0.0.1";

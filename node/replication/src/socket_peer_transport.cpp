@@ -23,6 +23,7 @@
 
 #include "chat/tls/tls_stream.h"
 
+#include "chat/cluster/cluster_secret.h"
 #include "chat/common/mutex.h"
 #include "chat/common/process_info.h"
 #include "chat/replication/peer_codec.h"
@@ -46,10 +47,8 @@ Poco::Logger& logger() {
 using Key = std::array<uint8_t, crypto_auth_hmacsha256_KEYBYTES>;
 
 Key deriveKey(const std::string& secret) {
-  Key key{};
-  crypto_generichash(key.data(), key.size(), reinterpret_cast<const uint8_t*>(secret.data()),
-                     secret.size(), nullptr, 0);
-  return key;
+  static_assert(std::tuple_size_v<cluster::ClusterKey> == crypto_auth_hmacsha256_KEYBYTES);
+  return cluster::deriveClusterKey(secret, "peer authentication");
 }
 
 std::array<uint8_t, kMacBytes> proof(const Key& key, const uint8_t* challenge, NodeId id) {

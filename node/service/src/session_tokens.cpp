@@ -36,20 +36,6 @@ void initSodium() {
 
 }  // namespace
 
-SessionKey sessionKeyFromSecret(std::string_view secret) {
-  initSodium();
-  // A key of its own, not the peer-authentication key: domain-separated by a fixed context.
-  static constexpr std::string_view kContext = "chat session tokens v1";
-  SessionKey key{};
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, nullptr, 0, key.size());
-  crypto_generichash_update(&state, reinterpret_cast<const uint8_t*>(kContext.data()),
-                            kContext.size());
-  crypto_generichash_update(&state, reinterpret_cast<const uint8_t*>(secret.data()), secret.size());
-  crypto_generichash_final(&state, key.data(), key.size());
-  return key;
-}
-
 SessionKey randomSessionKey() {
   initSodium();
   SessionKey key{};

@@ -69,12 +69,14 @@ Result<ClusterConfig> parseClusterConfig(const std::string& text, const std::str
     return Status::invalidArgument(name + ": " + e.displayText());
   }
   ClusterConfig config;
+  config.source = name;
   config.secret = ini->getString("cluster.secret", "");
+  config.secretFile = ini->getString("cluster.secret_file", "");
   config.tlsCa = ini->getString("cluster.tls_ca", "");
-  if (config.secret.size() < 16) {
+  if (!config.secret.empty() && !config.secretFile.empty()) {
     return Status::invalidArgument(name +
-                                   ": [cluster] secret must be at least 16 characters; "
-                                   "nodes prove to each other that they know it");
+                                   ": [cluster] has both secret and secret_file; keep one "
+                                   "(secret_file, a file only the nodes' user can read)");
   }
   auto heartbeat = number(*ini, "cluster.heartbeat_ms", 50, 1, 60000, name);
   auto timeout = number(*ini, "cluster.election_timeout_ms", 300, 10, 600000, name);

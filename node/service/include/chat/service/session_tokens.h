@@ -24,8 +24,6 @@ namespace chat::service {
 
 using SessionKey = std::array<uint8_t, 32>;
 
-// A key for a cluster: the same secret gives the same key on every node.
-SessionKey sessionKeyFromSecret(std::string_view secret);
 // A fresh random key (a standalone node keeps it in its data folder).
 SessionKey randomSessionKey();
 

@@ -3,7 +3,8 @@
 // the replication timings. docs/operations.md documents every key.
 //
 //   [cluster]
-//   secret = ...               ; shared by the nodes; proves a peer belongs
+//   secret_file = var/cluster.secret  ; the shared secret, a private file (cluster_secret.h)
+//   secret = ...               ; or inline, in a cluster file that is itself private
 //   heartbeat_ms = 50
 //   election_timeout_ms = 300  ; the first node in order; later ones a step more each
 //   election_step_ms = 100
@@ -64,6 +65,10 @@ struct SupervisorConfig {
 };
 
 struct ClusterConfig {
+  std::string source;      // the file it was read from, for messages
+  std::string secretFile;  // where the secret is (relative: to the working folder)
+  // The shared secret: inline in the file, or read by loadClusterSecret (cluster_secret.h);
+  // programs that only need the addresses (chat-tui) never read it.
   std::string secret;
   std::chrono::milliseconds heartbeat{50};
   std::chrono::milliseconds electionTimeout{300};
