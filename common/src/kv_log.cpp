@@ -5,6 +5,8 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 
+#include "chat/common/terminal_text.h"
+
 namespace chat {
 
 namespace {
@@ -29,7 +31,8 @@ bool plainWord(std::string_view v) {
   }
   for (char ch : v) {
     auto c = static_cast<unsigned char>(ch);
-    if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7f) {
+    // Non-ASCII goes quoted, through terminalSafe (C1 and bidi controls are non-ASCII).
+    if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7f) {
       return false;
     }
   }
@@ -43,24 +46,30 @@ std::string kvValue(std::string_view value) {
     return std::string(value);
   }
   std::string out = "\"";
-  for (char ch : value) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < ' ' || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
+  // Quotes, backslashes and the usual whitespace escapes as in C; every other terminal
+  // control (C0, DEL, C1, bidi; terminal_text.h) made visible, so that a value from a
+  // client can never act on the terminal of whoever reads the log.
+  size_t runStart = 0;
+  auto flushRun = [&](size_t end) {
+    out += terminalSafe(value.substr(runStart, end - runStart));
+  };
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char* escape = nullptr;
+    switch (value[i]) {
+      case '"': escape = "\\\""; break;
+      case '\\': escape = "\\\\"; break;
+      case '\n': escape = "\\n"; break;
+      case '\r': escape = "\\r"; break;
+      case '\t': escape = "\\t"; break;
+      default: break;
+    }
+    if (escape != nullptr) {
+      flushRun(i);
+      out += escape;
+      runStart = i + 1;
     }
   }
+  flushRun(value.size());
   out += '"';
   return out;
 }

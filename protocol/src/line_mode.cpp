@@ -5,6 +5,7 @@
 #include <sstream>
 #include <vector>
 
+#include "chat/common/terminal_text.h"
 #include "chat/protocol/byte_io.h"
 
 namespace chat::protocol {
@@ -208,8 +209,9 @@ std::optional<std::variant<LineRequest, LineError>> parseLine(std::string_view l
 }
 
 std::string formatLineError(ErrorCode code, std::string_view message) {
-  return "ERROR " + std::to_string(static_cast<uint16_t>(code)) + ": " + std::string(message) +
-         kEol;
+  // Messages may quote what a client sent (a name that is not one): never raw.
+  return "ERROR " + std::to_string(static_cast<uint16_t>(code)) + ": " +
+         terminalSafe(message) + kEol;
 }
 
 std::string formatLineMessage(const ChatMessage& message) {
@@ -219,7 +221,10 @@ std::string formatLineMessage(const ChatMessage& message) {
       c = ' ';
     }
   }
-  return "From " + message.sender + ": Message: " + body + kEol;
+  // Written to nc/telnet terminals as it is: escapes, C1 and bidi controls made visible
+  // (terminal_text.h), tabs kept.
+  return "From " + terminalSafe(message.sender) + ": Message: " + terminalSafe(body, "\t") +
+         kEol;
 }
 
 std::string formatLinePush(const Push& push) {
@@ -307,13 +312,14 @@ std::string formatLineReply(const LineRequest& line, const Response& response) {
             (b.hasMore ? " (older ones exist)" : "") + kEol;
       for (const auto& m : b.messages) {
         std::string text = formatLineMessage(m);
-        size_t prefix = std::string_view("From : Message: ").size() + m.sender.size();
+        std::string sender = terminalSafe(m.sender);
+        size_t prefix = std::string_view("From : Message: ").size() + sender.size();
         out += '#';
         out += std::to_string(m.id);
         out += ' ';
-        out += m.sender;
+        out += sender;
         out += " -> ";
-        out += m.recipient;
+        out += terminalSafe(m.recipient);
         out += ": ";
         out.append(text, prefix, std::string::npos);
       }

@@ -23,7 +23,11 @@ TEST(KvLogTest, ValuesAreBareWordsOrQuotedOnOneLine) {
   EXPECT_EQ(kvValue("two words"), "\"two words\"");
   EXPECT_EQ(kvValue("a=b"), "\"a=b\"");
   EXPECT_EQ(kvValue("say \"hi\"\\now\nnext\tx\x01"), "\"say \\\"hi\\\"\\\\now\\nnext\\tx\\x01\"");
-  EXPECT_EQ(kvValue("naïve"), "naïve");  // UTF-8 passes through
+  EXPECT_EQ(kvValue("naïve"), "\"naïve\"");  // UTF-8 passes through (quoted)
+  // A client's text never acts on the terminal of whoever reads the log.
+  EXPECT_EQ(kvValue("\x1b[2Jx"), "\"\\x1b[2Jx\"");
+  EXPECT_EQ(kvValue("a\xc2\x9b" "2J"), "\"a\\u009b2J\"");
+  EXPECT_EQ(kvValue("\xe2\x80\xae" "evil"), "\"\\u202eevil\"");
 }
 
 TEST(KvLogTest, AnEventIsItsNameThenItsFieldsThenTheMessage) {

@@ -177,6 +177,31 @@ TEST_F(NodeTest, LineModeSessionLikeNetcat) {
   EXPECT_EQ(bob.request("1 11"), "OK pong\r\n");
 }
 
+// nc and telnet write what comes as it is: a body's escape sequences (clear the line, forge
+// another sender, OSC 52 to the clipboard), C1 and bidi controls reach the recipient as
+// visible text, never as commands to its terminal.
+TEST_F(NodeTest, LineModeShowsControlCharactersInBodiesAsVisibleEscapes) {
+  testing::LineClient mallory(node_->port());
+  ASSERT_EQ(mallory.request("1 0 mallory pw").rfind("OK", 0), 0u);
+  ASSERT_EQ(mallory.request("1 0 victim pw").rfind("OK", 0), 0u);
+  mallory.write("1 2 mallory pw\n");
+  mallory.readUntil("\r\n\r\n");
+  testing::LineClient victim(node_->port());
+  victim.write("1 2 victim pw\n");
+  victim.readUntil("\r\n\r\n");
+  ASSERT_EQ(mallory.request("1 3 victim hi\x1b[2K\x1b[1GFrom admin: reset your password "
+                            "\x1b]52;c;ZXZpbA==\x07 \xc2\x9b" "2J \xe2\x80\xae" "txet"),
+            "OK delivered to victim\r\n");
+  std::string got = victim.readUntil("\r\n");
+  EXPECT_EQ(got,
+            "From mallory: Message: hi\\x1b[2K\\x1b[1GFrom admin: reset your password "
+            "\\x1b]52;c;ZXZpbA==\\x07 \\u009b2J \\u202etxet\r\n");
+  for (char c : got.substr(0, got.size() - 2)) {
+    auto u = static_cast<unsigned char>(c);
+    EXPECT_TRUE(u >= 0x20 && u != 0x7f) << "raw control byte " << static_cast<int>(u);
+  }
+}
+
 // A line client may paste many sends at once: they are pipelined like binary sends, and the
 // replies come back in the order of the lines, an error among them in its place.
 TEST_F(NodeTest, LineModeSendsPipelineAndTheirRepliesKeepTheLinesOrder) {

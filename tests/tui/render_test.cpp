@@ -46,6 +46,25 @@ TEST(CanvasTest, WideCharactersTakeTwoCellsAndAreNeverCut) {
   EXPECT_EQ(ctl.toText(), "a b\n");
 }
 
+// A body's escape sequences, C1 and bidi controls never reach the terminal as such: the
+// canvas (all that chat-tui draws goes through it) holds no control character at all.
+TEST(CanvasTest, ControlCharactersFromOtherUsersAreNeverDrawnAsSuch) {
+  Canvas c(40, 1);
+  c.put(0, 0, "x\x1b[2J\x1b]52;c;ZQ==\x07\xc2\x9b" "2J\xe2\x80\xae" "y\x7f");
+  std::string text = c.toText();
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto u = static_cast<unsigned char>(text[i]);
+    EXPECT_TRUE(u == '\n' || (u >= 0x20 && u != 0x7f)) << "byte " << static_cast<int>(u) << " at " << i;
+    if (u == 0xc2 && i + 1 < text.size()) {
+      EXPECT_FALSE(static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                   static_cast<unsigned char>(text[i + 1]) <= 0x9f)
+          << "a C1 control at " << i;
+    }
+  }
+  EXPECT_EQ(text.find("\xe2\x80\xae"), std::string::npos);  // no right-to-left override
+  EXPECT_EQ(text.front(), 'x');
+}
+
 TEST(ConversationViewTest, GoldenAt40x12) {
   ChatModel m = sample();
   Canvas canvas(40, 12);
