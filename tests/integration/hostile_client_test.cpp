@@ -143,7 +143,7 @@ TEST_F(HostileClientTest, UserNamesWithControlCharactersOrBrokenUtf8AreRefused) 
         << "accepted a bad name: " << static_cast<int>(r.code);
     EXPECT_FALSE(r.error.empty());
   }
-  auto list = call(*c, protocol::ListRequest{"", 0, 100});
+  auto list = call(*alice_, protocol::ListRequest{"", 0, 100});
   EXPECT_EQ(std::get<protocol::ListReply>(list.body).total, 2u) << "only alice and bob exist";
   // The same through line mode.
   testing::LineClient line(node_->port());

@@ -100,6 +100,9 @@ TEST_F(NodeTest, ListWithPatterns) {
   for (const char* n : {"alice", "albert", "bob", "bill", "carol"}) {
     call(*c, protocol::CreateRequest{n, "pw"});
   }
+  // Only members see who exists.
+  EXPECT_EQ(call(*c, protocol::ListRequest{"", 0, 50}).code, protocol::ErrorCode::kNotLoggedIn);
+  ASSERT_TRUE(call(*c, protocol::LoginRequest{"carol", "pw"}).isOk());
   auto names = [&](const std::string& pattern) {
     auto list = std::get<protocol::ListReply>(call(*c, protocol::ListRequest{pattern, 0, 50}).body);
     std::string out;
@@ -170,7 +173,7 @@ TEST_F(NodeTest, LineModeSessionLikeNetcat) {
   // Nothing is handed over twice.
   bob.write("1 5 bob pw\n");
   EXPECT_EQ(bob.readUntil("\r\n\r\n"), "OK 0 messages, 0 still waiting\r\n\r\n");
-  EXPECT_EQ(bob.request("1 1 a*"), "OK 1 user\r\n");
+  EXPECT_EQ(bob.request("1 1 a*"), "OK 1 user\r\n");  // bob is logged in: members only
   EXPECT_EQ(bob.readUntil("\r\n"), "alice (online)\r\n");
   EXPECT_EQ(bob.request("1 9 1").rfind("ERROR 17:", 0), 0u);
   EXPECT_EQ(bob.request("1 99").rfind("ERROR 11: unknown opcode 99", 0), 0u);

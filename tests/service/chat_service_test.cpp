@@ -366,6 +366,10 @@ TEST_F(ChatServiceTest, ListShowsOnlineStateAndWatchersHearPresence) {
   Client setup = connect();
   call(setup, protocol::CreateRequest{"bob", "pw"});
   call(setup, protocol::CreateRequest{"carol", "pw"});
+  // Not for strangers: a connection without a login learns nothing of who exists.
+  auto stranger = call(setup, protocol::ListRequest{"*", 0, 10});
+  EXPECT_EQ(stranger.code, ErrorCode::kNotLoggedIn);
+  EXPECT_NE(stranger.error.find("log in"), std::string::npos) << stranger.error;
   auto list = std::get<protocol::ListReply>(call(alice, protocol::ListRequest{"*", 0, 10}).body);
   ASSERT_EQ(list.total, 3u);
   EXPECT_TRUE(list.users[0].online);   // alice

@@ -135,8 +135,10 @@ class ProcessCluster {
     }
     return std::get<protocol::StatusReply>(r->body).status;
   }
-  // Whether node `id` answers a request only a caught-up leader answers (a list of users):
-  // a leader fresh from its election reports its role before it serves (RaftCore::caughtUp).
+  // Whether node `id` answers a request only a caught-up leader answers itself (a list of
+  // users, refused there for want of a login; a node that does not serve yet answers "not the
+  // leader"): a leader fresh from its election reports its role before it serves
+  // (RaftCore::caughtUp).
   bool serves(size_t id) const {
     auto c = client::Connection::connect(address(id), std::chrono::milliseconds(1000), {},
                                          clientTls_.get());
@@ -144,7 +146,7 @@ class ProcessCluster {
       return false;
     }
     auto r = (*c)->call(protocol::ListRequest{}, std::chrono::milliseconds(1000));
-    return r && r->isOk();
+    return r && r->code == protocol::ErrorCode::kNotLoggedIn;
   }
   // Waits (up to `timeout`) until node `id` reports `role`; "leader" also waits until it
   // serves.

@@ -171,6 +171,12 @@ void ChatService::create(Request& r, const protocol::CreateRequest& q) {
 }
 
 void ChatService::list(Request& r, const protocol::ListRequest& q) {
+  // Who exists, who is online and when each was last seen is for members, not for anyone
+  // who can open a connection.
+  if (loggedInUser(r.context).empty()) {
+    return r.fail(ErrorCode::kNotLoggedIn, "log in to list users (opcode 2), or create an "
+                                           "account first (opcode 0)");
+  }
   if (Status s = protocol::validatePattern(q.pattern, options_.limits); !s.isOk()) {
     return r.fail(ErrorCode::kMalformed, s.message());
   }
