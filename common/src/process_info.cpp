@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -32,6 +33,14 @@ uint64_t raiseOpenFileLimit() {
 
 void setThreadName(const char* name) {
   pthread_setname_np(pthread_self(), name);
+}
+
+}  // namespace chat
+
+namespace chat {
+
+void keepNewFilesPrivate() {
+  ::umask(077);
 }
 
 }  // namespace chat

@@ -1,6 +1,11 @@
 #include "chat_node_app.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -125,6 +130,16 @@ Status ChatNodeApp::setupLogging() {
   Poco::AutoPtr<Poco::SplitterChannel> splitter(new Poco::SplitterChannel);
   Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel);
   splitter->addChannel(console);
+  // Created here, never through a symbolic link (one planted where the log goes would make
+  // the node write wherever it points); Poco's channel then appends to this file.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int err = errno;
+    return Status::invalidArgument(
+        "log_file " + path + " cannot be opened (" + std::strerror(err) + ")" +
+        (err == ELOOP ? "; it is a symbolic link, which chat-node never writes through" : ""));
+  }
+  ::close(fd);
   Poco::AutoPtr<Poco::FileChannel> file(new Poco::FileChannel);
   std::string setting = "log_level";
   try {

@@ -14,6 +14,7 @@
 
 #include "chat/cluster/cluster_config.h"
 #include "chat/cluster/cluster_secret.h"
+#include "chat/common/process_info.h"
 #include "chat/launcher/node_launcher.h"
 #include "chat/supervisor/control_socket.h"
 #include "supervisor_host.h"
@@ -139,6 +140,7 @@ Status prepareSecret(cluster::ClusterConfig& config, bool watchAll) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  chat::keepNewFilesPrivate();  // umask 077: what we write holds messages and secrets
   if (argc > 1 && std::string(argv[1]) == "ctl") {
     return runCtl(argc, argv);
   }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -319,7 +320,15 @@ int SupervisorHost::run(Frontend& frontend) {
     ::sigaction(s, &sa, nullptr);
   }
   std::error_code ec;
+  // Node logs and the control socket: the run folder is this user's only. One made before
+  // (by an older version, or by hand) is narrowed too, when it is ours and not a shared
+  // folder like /tmp (sticky).
   std::filesystem::create_directories(options_.runDir, ec);
+  struct stat st {};
+  if (::stat(options_.runDir.c_str(), &st) == 0 && st.st_uid == ::geteuid() &&
+      (st.st_mode & S_ISVTX) == 0 && (st.st_mode & 077) != 0) {
+    ::chmod(options_.runDir.c_str(), 0700);
+  }
   auto control = ControlServer::listen(options_.runDir + "/control.sock");
   if (!control) {
     std::fprintf(stderr, "chat-supervisor: %s\n", control.error().message().c_str());

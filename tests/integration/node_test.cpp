@@ -1,10 +1,16 @@
 // chat-node end to end: a real process on 127.0.0.1, an ephemeral port and a temp folder,
 // driven through the binary client library and through text lines.
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 #include <gtest/gtest.h>
 
 #include "chat/client/connection.h"
 #include "support/line_client.h"
+#include "support/run_command.h"
 #include "support/single_node_test.h"
+#include "support/temp_dir.h"
 
 namespace chat {
 namespace {
@@ -203,6 +209,43 @@ TEST_F(NodeTest, LineModeShowsControlCharactersInBodiesAsVisibleEscapes) {
     auto u = static_cast<unsigned char>(c);
     EXPECT_TRUE(u >= 0x20 && u != 0x7f) << "raw control byte " << static_cast<int>(u);
   }
+}
+
+// chat.db, the log, the state file, the session key and the node's log hold messages and
+// password hashes: nothing the node creates may be read by other users of the machine.
+TEST_F(NodeTest, EverythingTheNodeWritesIsPrivateToItsUser) {
+  auto alice = loggedIn("alice");
+  auto bob = loggedIn("bob");
+  ASSERT_TRUE(call(*alice, protocol::SendRequest{"bob", "private"}).isOk());
+  size_t checked = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.file("node"))) {
+    if (entry.path().filename() == "stdout.log") {
+      continue;  // this test's own capture of the node's output
+    }
+    auto perms = entry.symlink_status().permissions();
+    using std::filesystem::perms;
+    EXPECT_EQ(perms & (perms::group_all | perms::others_all), perms::none)
+        << entry.path() << " may be read by others";
+    ++checked;
+  }
+  EXPECT_GE(checked, 6u);  // chat.db and its WAL, the log folder and segment, state, logs
+}
+
+// A symbolic link where the node's log goes would make it write wherever the link points.
+TEST(NodeLogFileTest, ASymbolicLinkInPlaceOfTheLogIsRefused) {
+  testing::TempDir dir;
+  std::string data = dir.file("node");
+  std::filesystem::create_directories(data);
+  std::string target = dir.file("elsewhere");
+  std::ofstream(target) << "untouched\n";
+  std::filesystem::create_symlink(target, data + "/chat-node.log");
+  auto r = testing::runCommand("timeout 10 " + std::string(CHAT_NODE_BINARY) +
+                               " --port 0 --data-dir " + data);
+  EXPECT_EQ(r.exitCode, 78) << r.output;
+  EXPECT_NE(r.output.find("symbolic link"), std::string::npos) << r.output;
+  std::ifstream in(target);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "untouched\n");
 }
 
 // A line client may paste many sends at once: they are pipelined like binary sends, and the

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -169,6 +170,38 @@ TEST(SupervisorProcessTest, MakesAMissingClusterSecretPrivateAndTheNodesUseIt) {
   EXPECT_TRUE(replication::askToCampaign("127.0.0.1:" + std::to_string(cluster.peerPort(2)),
                                          secret, 2000ms)
                   .isOk());
+  auto stop = sup.ctl("stop");
+  EXPECT_EQ(stop.exitCode, 0) << stop.output;
+}
+
+// The control socket kills, pauses and stops nodes: only the supervisor's user (and root)
+// may use it, and its folder, the socket and the node logs are private.
+TEST(SupervisorProcessTest, TheControlSocketAndRunFolderArePrivateToItsUser) {
+  testing::ProcessCluster cluster(3);
+  std::string runDir = cluster.file("run-private");
+  SupervisorProcess sup(cluster.clusterFile(), runDir);
+  ASSERT_TRUE(sup.started());
+  ASSERT_TRUE(sup.waitForEvent("leader is node 1", 20s)) << sup.events();
+  struct stat st {};
+  ASSERT_EQ(::stat(runDir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((runDir + "/control.sock").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((runDir + "/node1.log").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  if (::geteuid() == 0) {
+    // Another user, even past the file's mode (root could chmod it), is refused by its uid.
+    ::chmod(std::filesystem::path(runDir).parent_path().c_str(), 0711);  // the test's folder
+    ::chmod(runDir.c_str(), 0711);
+    ::chmod((runDir + "/control.sock").c_str(), 0666);
+    auto other = testing::runCommand("setpriv --reuid=65534 --regid=65534 --clear-groups " +
+                                     std::string(CHAT_SUPERVISOR_BINARY) + " ctl --run-dir " +
+                                     runDir + " kill 1");
+    EXPECT_NE(other.exitCode, 0) << other.output;
+    EXPECT_NE(other.output.find("only the user who runs chat-supervisor"), std::string::npos)
+        << other.output;
+    EXPECT_TRUE(cluster.waitForRole(1, "leader", 2s)) << "node 1 was killed by another user";
+  }
   auto stop = sup.ctl("stop");
   EXPECT_EQ(stop.exitCode, 0) << stop.output;
 }

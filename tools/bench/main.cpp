@@ -9,6 +9,7 @@
 #include "chat/common/process_info.h"
 
 int main(int argc, char** argv) {
+  chat::keepNewFilesPrivate();  // umask 077: what we write holds messages and secrets
   bool help = false;
   auto options = chat::bench::parseBenchOptions(argc, argv, help);
   if (help) {

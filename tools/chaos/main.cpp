@@ -3,8 +3,10 @@
 
 #include "chaos_options.h"
 #include "chaos_runner.h"
+#include "chat/common/process_info.h"
 
 int main(int argc, char** argv) {
+  chat::keepNewFilesPrivate();  // umask 077: what we write holds messages and secrets
   bool help = false;
   auto options = chat::chaos::parseChaosOptions(argc, argv, help);
   if (help) {

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "chat/common/process_info.h"
 #include "chat/protocol/message_codec.h"
 
 namespace {
@@ -166,6 +167,7 @@ void guess(const Target& t, int rate, Clock::time_point end, std::atomic<long>& 
 }  // namespace
 
 int main(int argc, char** argv) {
+  chat::keepNewFilesPrivate();  // umask 077: what we write holds messages and secrets
   std::string server;
   std::string kind;
   int rate = 500;

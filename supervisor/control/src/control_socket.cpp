@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -51,7 +52,10 @@ Result<ControlServer> ControlServer::listen(const std::string& path) {
     return Status::ioError(std::string("socket: ") + std::strerror(errno));
   }
   ::unlink(path.c_str());  // a socket left by a supervisor that was killed
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&*addr), sizeof *addr) != 0 || ::listen(fd, 16) != 0) {
+  // Connecting takes write permission on the socket file: only this user's (the folder is
+  // private too, and every connection's user is checked in serveOne).
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&*addr), sizeof *addr) != 0 ||
+      ::chmod(path.c_str(), 0600) != 0 || ::listen(fd, 16) != 0) {
     int err = errno;
     ::close(fd);
     return Status::ioError("cannot listen on " + path + ": " + std::strerror(err));
@@ -74,6 +78,16 @@ ControlServer::~ControlServer() {
 void ControlServer::serveOne(const std::function<std::string(const std::string&)>& handle) {
   int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
   if (client < 0) {
+    return;
+  }
+  // Kill, pause and stop are for this supervisor's user (and root), whatever the file's mode.
+  ucred peer{};
+  socklen_t len = sizeof peer;
+  if (::getsockopt(client, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 ||
+      (peer.uid != ::geteuid() && peer.uid != 0)) {
+    (void)writeAll(client, "ERROR only the user who runs chat-supervisor (or root) may control "
+                           "it; run chat-supervisor ctl as that user\n");
+    ::close(client);
     return;
   }
   std::string line;

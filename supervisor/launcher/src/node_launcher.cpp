@@ -37,7 +37,9 @@ ExitInfo fromStatus(int status) {
 }  // namespace
 
 Result<ChildProcess> ChildProcess::spawn(const LaunchSpec& spec) {
-  int log = ::open(spec.logFile.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // Private (node logs name users) and never through a symbolic link.
+  int log = ::open(spec.logFile.c_str(),
+                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (log < 0) {
     return Status::ioError("cannot open the log file " + spec.logFile + ": " +
                            std::strerror(errno));

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "chat/common/process_info.h"
 #include "chat/tui/tui_settings.h"
 #include "tui_loop.h"
 
@@ -38,6 +39,7 @@ int fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  chat::keepNewFilesPrivate();  // umask 077: what we write holds messages and secrets
   std::string config;
   std::string cluster;
   std::string servers;

@@ -14,6 +14,10 @@ uint64_t residentBytes();
 uint64_t raiseOpenFileLimit();
 // Names the calling thread (at most 15 characters show), for top -H, perf and gdb.
 void setThreadName(const char* name);
+// Makes every file and folder this process creates from now on its user's only (umask 077):
+// chat.db, the log, snapshots, logs, the control socket and secrets hold messages and
+// password hashes. Every program of the suite calls it first thing in main().
+void keepNewFilesPrivate();
 
 }  // namespace chat
 
