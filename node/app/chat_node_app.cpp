@@ -77,6 +77,9 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
           "chat.db is rebuilt from it after a crash) or full (chat.db synced too)");
   setting("loops", "N", "network event loops (default: half the cores, at least 1)");
   setting("idle-timeout", "SECONDS", "close connections idle this long (default 1800)");
+  setting("sign-ups-per-minute", "N",
+          "accounts one address may create a minute, after a burst of as many (default 30; "
+          "0: no limit, for benchmarks)");
   setting("max-frame-bytes", "N", "largest frame accepted (default 65536)");
   setting("max-output-bytes", "N",
           "disconnect a client with more unread output than this (default 8388608)");
@@ -306,6 +309,12 @@ int ChatNodeApp::readSettings(NodeSettings& settings) {
     return EXIT_CONFIG;
   }
   settings.idleTimeout = std::chrono::seconds(config().getInt("node.idle_timeout", 1800));
+  int signUps = config().getInt("node.sign_ups_per_minute", 30);
+  if (signUps < 0 || signUps > 1000000) {
+    log.error("sign-ups-per-minute must be between 0 (no limit) and 1000000");
+    return EXIT_CONFIG;
+  }
+  settings.signUpsPerMinute = static_cast<uint32_t>(signUps);
   if (config().has("node.tls_cert") || config().has("node.tls_key")) {
     settings.tlsCert = config().getString("node.tls_cert", "");
     settings.tlsKey = config().getString("node.tls_key", "");

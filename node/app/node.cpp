@@ -195,7 +195,9 @@ Status Node::Parts::openCommitLog() {
 
 Status Node::Parts::startService() {
   hasher = std::make_unique<service::PasswordHasher>(settings.passwordHash);
-  slowWork = std::make_unique<service::ThreadPoolExecutor>(2);
+  // Two hashers; at most 256 logins and sign-ups wait for them (a hash takes tens of ms at
+  // the interactive cost: seconds of waiting), then the next is told the server is busy.
+  slowWork = std::make_unique<service::ThreadPoolExecutor>(2, 256);
   service::ServiceOptions options;
   options.limits = settings.limits;
   // A reply must always fit the output allowance of the client asking for it.
@@ -211,6 +213,7 @@ Status Node::Parts::startService() {
     options.sessionKey = *key;
   }
   options.sessionLifetime = settings.sessionLifetime;
+  options.signUpsPerMinute = settings.signUpsPerMinute;
   chat = std::make_unique<service::ChatService>(clock, *store, *commitLog, *hasher, *slowWork,
                                                 options);
   if (const cluster::ClusterConfig* c = cluster()) {

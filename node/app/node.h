@@ -34,6 +34,7 @@ struct NodeSettings {
   bool syncChatDb = false;  // chat.db synced on every write too (--sync full)
   int loops = 1;
   std::chrono::seconds idleTimeout{1800};
+  uint32_t signUpsPerMinute = 30;  // per address (0: no limit)
   protocol::Limits limits;
   size_t maxOutputBytes = 8 * 1024 * 1024;
   std::chrono::hours sessionLifetime{24};

@@ -44,7 +44,9 @@ class SupervisorProcess {
                                      clusterFile,            "--run-dir",  runDir,
                                      "--node-binary",        CHAT_NODE_BINARY,
                                      "--node-arg",           "--password-hash",
-                                     "--node-arg",           "min"};
+                                     "--node-arg",           "min",
+                                     "--node-arg",           "--sign-ups-per-minute",
+                                     "--node-arg",           "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) {

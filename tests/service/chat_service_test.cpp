@@ -1,7 +1,10 @@
 #include "chat/service/chat_service.h"
 
 #include <condition_variable>
+#include <deque>
 #include <future>
+#include <optional>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -500,6 +503,148 @@ TEST_F(ChatServiceTest, PasswordGuessingIsSlowedPerAccountAndPerAddress) {
   }
   EXPECT_EQ(call(scanner, protocol::LoginRequest{"bob", "pw"}).code, ErrorCode::kTooManyAttempts);
   loggedIn("carol");  // from 10.0.0.1: unaffected
+}
+
+// Password checks and sign-ups wait for the slow hasher: here the hasher's queue is held, so
+// that what the service decides before it (and what it refuses when it is full) shows.
+class HeldExecutor final : public Executor {
+ public:
+  explicit HeldExecutor(size_t capacity) : capacity_(capacity) {}
+  bool post(std::function<void()> task) override {
+    if (tasks_.size() >= capacity_) {
+      return false;
+    }
+    tasks_.push_back(std::move(task));
+    return true;
+  }
+  void runAll() {
+    while (!tasks_.empty()) {
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      task();
+    }
+  }
+  size_t queued() const { return tasks_.size(); }
+
+ private:
+  size_t capacity_;
+  std::deque<std::function<void()>> tasks_;
+};
+
+class SlowWorkTest : public ::testing::Test {
+ protected:
+  SlowWorkTest()
+      : hasher_(HashCost::kMin),
+        executor_(20),
+        log_(store_),
+        service_(clock_, store_, *log_.log, hasher_, executor_, ServiceOptions{}) {}
+
+  // Starts a request; its reply lands in the returned slot (empty until it comes).
+  std::shared_ptr<std::optional<protocol::Response>> start(const std::string& address,
+                                                           const protocol::Request& request) {
+    auto session = std::make_shared<RecordingSession>(true, address);
+    auto context = service_.attach(session);
+    contexts_.push_back(context);
+    auto slot = std::make_shared<std::optional<protocol::Response>>();
+    service_.handle(context, ++nextId_, request,
+                    [slot](protocol::Response r) { *slot = std::move(r); });
+    return slot;
+  }
+  // Runs the hasher's queue and waits for every started request's reply.
+  void finish(const std::vector<std::shared_ptr<std::optional<protocol::Response>>>& slots) {
+    executor_.runAll();
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    for (const auto& slot : slots) {
+      while (!slot->has_value() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(1ms);
+      }
+      ASSERT_TRUE(slot->has_value());
+    }
+  }
+
+  FakeClock clock_;
+  storage::InMemoryMessageStore store_;
+  PasswordHasher hasher_;
+  HeldExecutor executor_;
+  chat::testing::SingleNodeLog log_;
+  ChatService service_;
+  std::vector<ContextPtr> contexts_;
+  uint64_t nextId_ = 0;
+};
+
+TEST_F(SlowWorkTest, ParallelGuessesGetNoMoreTriesThanOneConnection) {
+  auto created = start("10.0.0.1", protocol::CreateRequest{"alice", "right"});
+  finish({created});
+  ASSERT_TRUE((*created)->isOk()) << (*created)->error;
+  // Twelve guesses at once, from twelve addresses: each is counted when it starts, so the
+  // sixth locks the account before any password was checked, and the rest wait.
+  std::vector<std::shared_ptr<std::optional<protocol::Response>>> guesses;
+  for (int i = 0; i < 12; ++i) {
+    guesses.push_back(start("10.1.0." + std::to_string(i), protocol::LoginRequest{"alice", "guess"}));
+  }
+  EXPECT_EQ(executor_.queued(), 6u);
+  finish(guesses);
+  int wrong = 0;
+  int locked = 0;
+  for (const auto& g : guesses) {
+    wrong += (*g)->code == ErrorCode::kWrongPassword ? 1 : 0;
+    locked += (*g)->code == ErrorCode::kTooManyAttempts ? 1 : 0;
+  }
+  EXPECT_EQ(wrong, 6);
+  EXPECT_EQ(locked, 6);
+  // The owner gets in once the lockout has passed; a right password takes its attempt back.
+  clock_.advance(1100ms);
+  auto owner = start("10.2.0.1", protocol::LoginRequest{"alice", "right"});
+  finish({owner});
+  EXPECT_TRUE((*owner)->isOk()) << (*owner)->error;
+}
+
+TEST_F(SlowWorkTest, ABusyHasherRefusesWithBusyInsteadOfQueueingForEver) {
+  std::vector<std::shared_ptr<std::optional<protocol::Response>>> creates;
+  for (int i = 0; i < 21; ++i) {
+    creates.push_back(start("10.3.0." + std::to_string(i),
+                            protocol::CreateRequest{"user" + std::to_string(i), "pw"}));
+  }
+  ASSERT_TRUE(creates.back()->has_value());  // refused at once: the queue holds 20
+  EXPECT_EQ((*creates.back())->code, ErrorCode::kUnavailable);
+  EXPECT_NE((*creates.back())->error.find("busy"), std::string::npos) << (*creates.back())->error;
+  creates.pop_back();
+  finish(creates);
+  for (const auto& c : creates) {
+    EXPECT_TRUE((*c)->isOk());
+  }
+  // A refused login is not counted as a guess: twenty more logins from one address, the
+  // hasher full, then all of them checked, leave that address free.
+  std::vector<std::shared_ptr<std::optional<protocol::Response>>> logins;
+  for (int i = 0; i < 25; ++i) {
+    logins.push_back(start("10.4.0.1", protocol::LoginRequest{"user1", "pw"}));
+  }
+  finish(logins);
+  auto after = start("10.4.0.1", protocol::LoginRequest{"user2", "pw"});
+  finish({after});
+  EXPECT_TRUE((*after)->isOk()) << (*after)->error;
+}
+
+TEST_F(SlowWorkTest, OneAddressCreatesAccountsAtABoundedRate) {
+  std::vector<std::shared_ptr<std::optional<protocol::Response>>> burst;
+  for (int i = 0; i < 30; ++i) {
+    burst.push_back(start("10.5.0.1", protocol::CreateRequest{"b" + std::to_string(i), "pw"}));
+    finish({burst.back()});
+    EXPECT_TRUE((*burst.back())->isOk()) << i << ": " << (*burst.back())->error;
+  }
+  auto refused = start("10.5.0.1", protocol::CreateRequest{"one-more", "pw"});
+  ASSERT_TRUE(refused->has_value());
+  EXPECT_EQ((*refused)->code, ErrorCode::kTooManyAttempts);
+  EXPECT_NE((*refused)->error.find("too many new accounts from this address; wait 2 s"),
+            std::string::npos)
+      << (*refused)->error;
+  auto elsewhere = start("10.5.0.2", protocol::CreateRequest{"elsewhere", "pw"});
+  finish({elsewhere});
+  EXPECT_TRUE((*elsewhere)->isOk());
+  clock_.advance(2s);  // 30 a minute: one every two seconds
+  auto later = start("10.5.0.1", protocol::CreateRequest{"one-more", "pw"});
+  finish({later});
+  EXPECT_TRUE((*later)->isOk()) << (*later)->error;
 }
 
 }  // namespace

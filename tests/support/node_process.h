@@ -39,8 +39,9 @@ class NodeProcess {
     std::filesystem::create_directories(dataDir_);
     std::filesystem::remove(portFile);
     std::vector<std::string> args = {
-        CHAT_NODE_BINARY, "--port",          "0",   "--data-dir",  dataDir_, "--port-file",
-        portFile,         "--password-hash", "min", "--log-level", logLevel_};
+        CHAT_NODE_BINARY, "--port", "0", "--data-dir", dataDir_, "--port-file", portFile,
+        // Cheap hashes and no sign-up limit: tests make many accounts from 127.0.0.1.
+        "--password-hash", "min", "--sign-ups-per-minute", "0", "--log-level", logLevel_};
     args.insert(args.end(), extraArgs_.begin(), extraArgs_.end());
     std::vector<char*> argv;
     for (auto& a : args) {

@@ -535,7 +535,8 @@ Result<ChaosResult> runChaos(const ChaosOptions& options) {
   launcher::LaunchSpec spec;
   spec.binary = supervisorBinary;
   spec.args = {"--headless", "--demo", "--cluster", clusterFile, "--run-dir", dir + "/run",
-               "--node-binary", nodeBinary, "--node-arg", "--password-hash", "--node-arg", "min"};
+               "--node-binary", nodeBinary, "--node-arg", "--password-hash", "--node-arg", "min",
+               "--node-arg", "--sign-ups-per-minute", "--node-arg", "0"};
   spec.logFile = dir + "/supervisor.log";
   auto supervisorProcess = launcher::ChildProcess::spawn(spec);
   if (!supervisorProcess) {

@@ -54,6 +54,8 @@ struct ChatService::Request {
 namespace {
 
 constexpr const char* kLoginFirst = "you are not logged in; log in first (opcode 2)";
+constexpr const char* kHasherBusy =
+    "the server is busy checking passwords; try again in a few seconds";
 
 }  // namespace
 
@@ -67,7 +69,8 @@ ChatService::ChatService(const Clock& clock, storage::MessageStore& store, Commi
       options_(std::move(options)),
       tokens_(options_.sessionKey ? *options_.sessionKey : randomSessionKey(),
               options_.sessionLifetime),
-      throttle_(options_.loginThrottle) {
+      throttle_(options_.loginThrottle),
+      signUpThrottle_(options_.signUpsPerMinute) {
   log_.setObserver(this);
 }
 
@@ -151,8 +154,13 @@ void ChatService::create(Request& r, const protocol::CreateRequest& q) {
   if (Status s = protocol::validatePassword(q.password, options_.limits); !s.isOk()) {
     return r.fail(ErrorCode::kInvalidPassword, s.message());
   }
+  if (auto wait = signUpThrottle_.take(r.context->address, clock_.now()); wait.count() > 0) {
+    return r.fail(ErrorCode::kTooManyAttempts,
+                  "too many new accounts from this address; wait " +
+                      std::to_string((wait.count() + 999) / 1000) + " s, then try again");
+  }
   // Hashing is deliberately slow: do it off the network thread.
-  slowWork_.post([this, r, q] {
+  bool queued = slowWork_.post([this, r, q] {
     auto hash = hasher_.hash(q.password);
     if (!hash) {
       return r.fail(ErrorCode::kUnavailable, hash.error().message());
@@ -168,6 +176,9 @@ void ChatService::create(Request& r, const protocol::CreateRequest& q) {
       r.ok(protocol::EmptyReply{});
     });
   });
+  if (!queued) {
+    r.fail(ErrorCode::kUnavailable, kHasherBusy);
+  }
 }
 
 void ChatService::list(Request& r, const protocol::ListRequest& q) {
@@ -212,32 +223,39 @@ void ChatService::authenticate(const Request& r, const std::string& username,
     return r.fail(ErrorCode::kInvalidPassword, s.message());
   }
   std::string key = nameKey(username);
-  if (auto wait = throttle_.waitFor(key, r.context->address, clock_.now()); wait.count() > 0) {
+  // Counted now, before the slow check: parallel guesses cannot outrun the lockout.
+  if (auto wait = throttle_.begin(key, r.context->address, clock_.now()); wait.count() > 0) {
     metrics_.loginsRefused.add();
     return r.fail(ErrorCode::kTooManyAttempts,
                   "too many wrong passwords for " + username + " or from this address; wait " +
                       std::to_string((wait.count() + 999) / 1000) + " s, then try again");
   }
   // Verifying an Argon2id hash is deliberately slow: do it off the network thread.
-  slowWork_.post([this, r, username, key, password, unknownHint, then = std::move(then)] {
+  bool queued = slowWork_.post([this, r, username, key, password, unknownHint,
+                                then = std::move(then)] {
     auto account = store_.findAccount(username);
     if (!account) {
+      throttle_.abandoned(key, r.context->address);
       return r.storageError(account.error());
     }
     if (!account->has_value()) {
-      throttle_.failed("", r.context->address, clock_.now());
+      throttle_.unknownAccount(key);
       metrics_.loginsRefused.add();
       return r.fail(ErrorCode::kNoSuchUser, "no such user " + username + unknownHint);
     }
     if (!hasher_.verify((*account)->passwordHash, password)) {
-      throttle_.failed(key, r.context->address, clock_.now());
+      throttle_.wrongPassword();
       metrics_.loginsRefused.add();
       return r.fail(ErrorCode::kWrongPassword,
                     "wrong password for " + username + "; check it and try again");
     }
-    throttle_.succeeded(key);
+    throttle_.succeeded(key, r.context->address);
     then(**account);
   });
+  if (!queued) {
+    throttle_.abandoned(key, r.context->address);
+    r.fail(ErrorCode::kUnavailable, kHasherBusy);
+  }
 }
 
 void ChatService::login(Request& r, const protocol::LoginRequest& q) {

@@ -7,7 +7,7 @@
 
 namespace chat::service {
 
-ThreadPoolExecutor::ThreadPoolExecutor(int threads) {
+ThreadPoolExecutor::ThreadPoolExecutor(int threads, size_t maxQueued) : maxQueued_(maxQueued) {
   for (int i = 0; i < threads; ++i) {
     threads_.emplace_back([this] { run(); });
   }
@@ -22,12 +22,16 @@ ThreadPoolExecutor::~ThreadPoolExecutor() {
   threads_.clear();  // joins
 }
 
-void ThreadPoolExecutor::post(std::function<void()> task) {
+bool ThreadPoolExecutor::post(std::function<void()> task) {
   {
     MutexLock lock(mu_);
+    if (tasks_.size() >= maxQueued_) {
+      return false;
+    }
     tasks_.push_back(std::move(task));
   }
   cv_.notify_one();
+  return true;
 }
 
 void ThreadPoolExecutor::run() {

@@ -13,10 +13,41 @@ std::chrono::milliseconds LoginThrottle::remaining(const std::map<std::string, E
   return std::chrono::ceil<std::chrono::milliseconds>(it->second.lockedUntil - now);
 }
 
-std::chrono::milliseconds LoginThrottle::waitFor(const std::string& accountKey,
-                                                 const std::string& address, MonoTime now) {
+std::chrono::milliseconds LoginThrottle::begin(const std::string& accountKey,
+                                               const std::string& address, MonoTime now) {
   MutexLock lock(mu_);
-  return std::max(remaining(accounts_, accountKey, now), remaining(addresses_, address, now));
+  auto wait = std::max(remaining(accounts_, accountKey, now), remaining(addresses_, address, now));
+  if (wait.count() > 0) {
+    return wait;
+  }
+  if (!accountKey.empty()) {
+    count(accounts_, accountKey, options_.freeFailuresPerAccount, now);
+  }
+  if (!address.empty()) {
+    count(addresses_, address, options_.freeFailuresPerAddress, now);
+  }
+  return std::chrono::milliseconds(0);
+}
+
+void LoginThrottle::uncount(std::map<std::string, Entry>& table, const std::string& key,
+                            int free) const {
+  auto it = table.find(key);
+  if (it == table.end()) {
+    return;
+  }
+  Entry& e = it->second;
+  if (--e.failures <= 0) {
+    table.erase(it);
+    return;
+  }
+  // The lockout as it would be without the attempt taken back.
+  int over = e.failures - free;
+  e.lockedUntil = over > 0 ? e.lastFailure + lockoutFor(over) : MonoTime{};
+}
+
+std::chrono::milliseconds LoginThrottle::lockoutFor(int over) const {
+  auto lockout = options_.firstLockout * (int64_t{1} << std::min(over - 1, 30));
+  return std::min<std::chrono::milliseconds>(lockout, options_.longestLockout);
 }
 
 void LoginThrottle::count(std::map<std::string, Entry>& table, const std::string& key, int free,
@@ -36,25 +67,25 @@ void LoginThrottle::count(std::map<std::string, Entry>& table, const std::string
   e.lastFailure = now;
   int over = e.failures - free;
   if (over > 0) {
-    auto lockout = options_.firstLockout * (int64_t{1} << std::min(over - 1, 30));
-    e.lockedUntil = now + std::min<std::chrono::milliseconds>(lockout, options_.longestLockout);
+    e.lockedUntil = now + lockoutFor(over);
   }
 }
 
-void LoginThrottle::failed(const std::string& accountKey, const std::string& address,
-                           MonoTime now) {
+void LoginThrottle::unknownAccount(const std::string& accountKey) {
   MutexLock lock(mu_);
-  if (!accountKey.empty()) {
-    count(accounts_, accountKey, options_.freeFailuresPerAccount, now);
-  }
-  if (!address.empty()) {
-    count(addresses_, address, options_.freeFailuresPerAddress, now);
-  }
+  uncount(accounts_, accountKey, options_.freeFailuresPerAccount);
 }
 
-void LoginThrottle::succeeded(const std::string& accountKey) {
+void LoginThrottle::succeeded(const std::string& accountKey, const std::string& address) {
   MutexLock lock(mu_);
   accounts_.erase(accountKey);
+  uncount(addresses_, address, options_.freeFailuresPerAddress);
+}
+
+void LoginThrottle::abandoned(const std::string& accountKey, const std::string& address) {
+  MutexLock lock(mu_);
+  uncount(accounts_, accountKey, options_.freeFailuresPerAccount);
+  uncount(addresses_, address, options_.freeFailuresPerAddress);
 }
 
 }  // namespace chat::service

@@ -80,16 +80,6 @@ void ControlServer::serveOne(const std::function<std::string(const std::string&)
   if (client < 0) {
     return;
   }
-  // Kill, pause and stop are for this supervisor's user (and root), whatever the file's mode.
-  ucred peer{};
-  socklen_t len = sizeof peer;
-  if (::getsockopt(client, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 ||
-      (peer.uid != ::geteuid() && peer.uid != 0)) {
-    (void)writeAll(client, "ERROR only the user who runs chat-supervisor (or root) may control "
-                           "it; run chat-supervisor ctl as that user\n");
-    ::close(client);
-    return;
-  }
   std::string line;
   char c = 0;
   pollfd p{client, POLLIN, 0};
@@ -102,6 +92,17 @@ void ControlServer::serveOne(const std::function<std::string(const std::string&)
   }
   if (!line.empty() && line.back() == '\r') {
     line.pop_back();
+  }
+  // Kill, pause and stop are for this supervisor's user (and root), whatever the file's mode.
+  // Checked once the request is read, so that the refusal is not lost to a reset.
+  ucred peer{};
+  socklen_t len = sizeof peer;
+  if (::getsockopt(client, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 ||
+      (peer.uid != ::geteuid() && peer.uid != 0)) {
+    (void)writeAll(client, "ERROR only the user who runs chat-supervisor (or root) may control "
+                           "it; run chat-supervisor ctl as that user\n");
+    ::close(client);
+    return;
   }
   (void)writeAll(client, handle(line));
   ::close(client);

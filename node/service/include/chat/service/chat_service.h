@@ -26,6 +26,7 @@
 #include "chat/service/commit_log.h"
 #include "chat/service/executor.h"
 #include "chat/service/login_throttle.h"
+#include "chat/service/sign_up_throttle.h"
 #include "chat/service/password_hasher.h"
 #include "chat/service/session_tokens.h"
 #include "chat/storage/message_store.h"
@@ -51,6 +52,8 @@ struct ServiceOptions {
   std::chrono::milliseconds sessionLifetime = std::chrono::hours(24);
   // Password guessing: lockouts per account and per address (login_throttle.h).
   LoginThrottleOptions loginThrottle;
+  // Accounts one address may create a minute, after a first burst of as many (0: no limit).
+  uint32_t signUpsPerMinute = 30;
 };
 
 // Filled in by the node: what status reports beyond the service's own counters.
@@ -144,7 +147,8 @@ class ChatService final : public ApplyObserver {
   StatusSource statusSource_;
   LeaderCheck leaderCheck_;
   const SessionTokens tokens_;
-  LoginThrottle throttle_;  // thread-safe on its own
+  LoginThrottle throttle_;          // thread-safe on its own
+  SignUpThrottle signUpThrottle_;  // thread-safe on its own
   ServiceMetrics metrics_;  // thread-safe on its own
 
   mutable Mutex mu_;

@@ -1,6 +1,8 @@
 // Executor: where the service runs slow, CPU-bound work (Argon2id hashing) so that it never
-// stalls a network loop. ThreadPoolExecutor runs tasks on its own threads; InlineExecutor
-// runs them at once, for deterministic tests.
+// stalls a network loop. ThreadPoolExecutor runs tasks on its own threads, with a bounded
+// queue: a flood of logins or sign-ups is refused ("busy, try again") instead of queueing
+// without end and delaying everyone behind it; InlineExecutor runs them at once, for
+// deterministic tests.
 // Thread contract: post() is thread-safe.
 #ifndef CHAT_SERVICE_EXECUTOR_H_
 #define CHAT_SERVICE_EXECUTOR_H_
@@ -18,24 +20,29 @@ namespace chat::service {
 class Executor {
  public:
   virtual ~Executor() = default;
-  virtual void post(std::function<void()> task) = 0;
+  // Queues `task`; false (and `task` dropped, never run) when the queue is full.
+  [[nodiscard]] virtual bool post(std::function<void()> task) = 0;
 };
 
 class InlineExecutor final : public Executor {
  public:
-  void post(std::function<void()> task) override { task(); }
+  bool post(std::function<void()> task) override {
+    task();
+    return true;
+  }
 };
 
 class ThreadPoolExecutor final : public Executor {
  public:
-  explicit ThreadPoolExecutor(int threads);
+  ThreadPoolExecutor(int threads, size_t maxQueued);
   ~ThreadPoolExecutor() override;                          // runs what is queued, then joins
   ThreadPoolExecutor(const ThreadPoolExecutor&) = delete;  // owns threads
   ThreadPoolExecutor& operator=(const ThreadPoolExecutor&) = delete;
-  void post(std::function<void()> task) override EXCLUDES(mu_);
+  bool post(std::function<void()> task) override EXCLUDES(mu_);
 
  private:
   void run();
+  const size_t maxQueued_;
   Mutex mu_;
   std::condition_variable_any cv_;
   std::deque<std::function<void()>> tasks_ GUARDED_BY(mu_);

@@ -4,6 +4,9 @@
 // 4 s, ... up to 15 minutes). A right password clears the account's count. Counts are kept
 // per node in memory (not replicated): a guesser who moves to another node starts over
 // there, still throttled per address; a restart forgets them.
+//
+// An attempt is counted when it starts (begin), before the slow password check, and taken
+// back when it turns out right: K parallel connections get no more guesses than one.
 // Thread contract: thread-safe; times come from the caller.
 #ifndef CHAT_SERVICE_LOGIN_THROTTLE_H_
 #define CHAT_SERVICE_LOGIN_THROTTLE_H_
@@ -31,13 +34,19 @@ class LoginThrottle {
  public:
   explicit LoginThrottle(LoginThrottleOptions options = {}) : options_(options) {}
 
-  // How long a login for `accountKey` from `address` must wait; zero when it may go ahead.
-  std::chrono::milliseconds waitFor(const std::string& accountKey, const std::string& address,
-                                    MonoTime now) EXCLUDES(mu_);
-  // A wrong password (or an unknown account: that counts against the address only).
-  void failed(const std::string& accountKey, const std::string& address, MonoTime now)
-      EXCLUDES(mu_);
-  void succeeded(const std::string& accountKey) EXCLUDES(mu_);
+  // Starts a login for `accountKey` from `address`: how long it must wait (nothing counted
+  // then), or zero once the attempt is counted as a failure against both until its outcome
+  // is reported by one of the three calls below.
+  std::chrono::milliseconds begin(const std::string& accountKey, const std::string& address,
+                                  MonoTime now) EXCLUDES(mu_);
+  // A wrong password: the attempt stays counted.
+  void wrongPassword() {}
+  // No such account: it counts against the address only.
+  void unknownAccount(const std::string& accountKey) EXCLUDES(mu_);
+  // The right password: the account's count is cleared, the address's attempt taken back.
+  void succeeded(const std::string& accountKey, const std::string& address) EXCLUDES(mu_);
+  // Not decided (the server was busy or failed): taken back from both.
+  void abandoned(const std::string& accountKey, const std::string& address) EXCLUDES(mu_);
 
  private:
   struct Entry {
@@ -47,6 +56,9 @@ class LoginThrottle {
   };
   void count(std::map<std::string, Entry>& table, const std::string& key, int free, MonoTime now)
       REQUIRES(mu_);
+  void uncount(std::map<std::string, Entry>& table, const std::string& key, int free) const
+      REQUIRES(mu_);
+  std::chrono::milliseconds lockoutFor(int over) const;  // over: failures beyond the free ones
   std::chrono::milliseconds remaining(const std::map<std::string, Entry>& table,
                                       const std::string& key, MonoTime now) const REQUIRES(mu_);
 
