@@ -148,5 +148,36 @@ TEST(RaftCoreTest, AFollowerTruncatesADivergentSuffixButNeverACommittedEntry) {
   EXPECT_TRUE(std::get<AppendReply>(r.messages[0].message).success);
 }
 
+// A peer that proved the secret can still be broken or hostile: what no correct member sends
+// is refused with a reason (the node logs it), changes nothing, and never aborts the node.
+TEST(RaftCoreTest, MessagesNoCorrectMemberSendsAreRefusedNotAsserted) {
+  Random random(3);
+  MonoTime now{};
+  RaftCore core(config(1, 3), HardState{2, kNoNode}, {entry(1, 1), entry(2, 2)}, 2, random, now);
+  (void)core.takeReady();
+  // A vote asked for by node 2 on behalf of node 3.
+  std::string why = core.step(Envelope{2, 1, VoteRequest{9, 3, 5, 5, false, true}}, now);
+  EXPECT_NE(why.find("asked for a vote for node 3"), std::string::npos) << why;
+  EXPECT_EQ(core.epoch(), 2u);
+  EXPECT_TRUE(core.takeReady().empty());
+  // Entries with a gap, entries sent in another's name, a sender outside the cluster.
+  why = core.step(Envelope{2, 1, AppendRequest{3, 2, 2, 2, {entry(3, 3), entry(3, 5)}, 2}}, now);
+  EXPECT_NE(why.find("entry 5 is not at position 4"), std::string::npos) << why;
+  why = core.step(Envelope{2, 1, AppendRequest{3, 3, 2, 2, {entry(3, 3)}, 2}}, now);
+  EXPECT_NE(why.find("as leader 3"), std::string::npos) << why;
+  why = core.step(Envelope{7, 1, AppendRequest{3, 7, 2, 2, {entry(3, 3)}, 2}}, now);
+  EXPECT_NE(why.find("not another member"), std::string::npos) << why;
+  // An entry that contradicts a committed one (index 2 of epoch 2 is committed here): the
+  // core used to CHECK-abort on it.
+  why = core.step(Envelope{2, 1, AppendRequest{3, 2, 1, 1, {entry(3, 2), entry(3, 3)}, 3}}, now);
+  EXPECT_NE(why.find("contradicts a committed entry"), std::string::npos) << why;
+  EXPECT_EQ(core.lastIndex(), 2u);
+  EXPECT_EQ(core.epoch(), 2u);
+  EXPECT_TRUE(core.takeReady().empty());
+  // A well-formed append is still taken.
+  EXPECT_EQ(core.step(Envelope{2, 1, AppendRequest{3, 2, 2, 2, {entry(3, 3)}, 2}}, now), "");
+  EXPECT_EQ(core.lastIndex(), 3u);
+}
+
 }  // namespace
 }  // namespace chat::replication

@@ -397,7 +397,52 @@ void RaftCore::advanceCommit() {
   }
 }
 
-void RaftCore::step(const Envelope& in, MonoTime now) {
+std::string RaftCore::malformed(const Envelope& in) const {
+  if (std::find(config_.members.begin(), config_.members.end(), in.from) == config_.members.end() ||
+      in.from == config_.self) {
+    return "it comes from node " + std::to_string(in.from) + ", not another member";
+  }
+  if (const auto* v = std::get_if<VoteRequest>(&in.message); v && v->candidate != in.from) {
+    return "node " + std::to_string(in.from) + " asked for a vote for node " +
+           std::to_string(v->candidate);
+  }
+  if (const auto* a = std::get_if<AppendRequest>(&in.message)) {
+    if (a->leader != in.from) {
+      return "node " + std::to_string(in.from) + " sent entries as leader " +
+             std::to_string(a->leader);
+    }
+    if (a->prevEpoch > a->epoch) {
+      return "the entries follow one of a later epoch than the leader's";
+    }
+    uint64_t epoch = a->prevEpoch;
+    for (size_t i = 0; i < a->entries.size(); ++i) {
+      const auto& e = a->entries[i];
+      if (e.index != a->prevIndex + 1 + i) {
+        return "entry " + std::to_string(e.index) + " is not at position " +
+               std::to_string(a->prevIndex + 1 + i);
+      }
+      if (e.epoch < epoch || e.epoch > a->epoch) {
+        return "entry " + std::to_string(e.index) + " has epoch " + std::to_string(e.epoch) +
+               " out of order";
+      }
+      epoch = e.epoch;
+      // Committed entries never change (Raft's leader completeness): a leader that says
+      // otherwise is broken, and its entries are not taken.
+      if (a->epoch >= state_.epoch && e.index > snapshot_.index && e.index <= commitIndex_ &&
+          e.index <= lastIndex() && epochAt(e.index) != e.epoch) {
+        return "entry " + std::to_string(e.index) + " contradicts a committed entry";
+      }
+    }
+  }
+  return {};
+}
+
+std::string RaftCore::step(const Envelope& in, MonoTime now) {
+  // A peer proved the secret but may still be broken or hostile: a message no correct node
+  // sends is refused here, never asserted on.
+  if (std::string why = malformed(in); !why.empty()) {
+    return why;
+  }
   std::visit(Overloaded{
                  [&](const VoteRequest& m) { onVoteRequest(in.from, m, now); },
                  [&](const VoteReply& m) { onVoteReply(in.from, m, now); },
@@ -412,6 +457,7 @@ void RaftCore::step(const Envelope& in, MonoTime now) {
                  },
              },
              in.message);
+  return {};
 }
 
 void RaftCore::onVoteRequest(NodeId from, const VoteRequest& m, MonoTime now) {

@@ -222,7 +222,10 @@ void ReplicatedCommitLog::run(const std::stop_token& stop) {
       fetched.reset();
     }
     for (auto& envelope : inbox) {
-      core_->step(envelope, now);
+      if (std::string refused = core_->step(envelope, now); !refused.empty()) {
+        logEvent(Poco::Logger::get("chat.raft"), Poco::Message::PRIO_WARNING, "peer_message_refused",
+                 {{"from", std::to_string(envelope.from)}}, refused);
+      }
     }
     inbox.clear();
     if (campaign) {

@@ -39,6 +39,10 @@ constexpr uint32_t kMaxFrameBytes = 64 * 1024 * 1024;
 const Poco::Timespan kPollInterval(0, 200 * 1000);
 // A TLS handshake on the peer port: generous, it also waits out a paused peer.
 constexpr std::chrono::milliseconds kHandshakeTimeout(2000);
+// Inbound connections: at most this many still proving the secret, and in all (peers,
+// snapshot fetches, operators): a flood of idle connections cannot take every thread.
+constexpr size_t kMaxUnauthenticated = 32;
+constexpr size_t kMaxInbound = 256;
 
 Poco::Logger& logger() {
   return Poco::Logger::get("chat.peer");
@@ -51,14 +55,35 @@ Key deriveKey(const std::string& secret) {
   return cluster::deriveClusterKey(secret, "peer authentication");
 }
 
-std::array<uint8_t, kMacBytes> proof(const Key& key, const uint8_t* challenge, NodeId id) {
-  std::array<uint8_t, kChallengeBytes + 4> message{};
-  std::memcpy(message.data(), challenge, kChallengeBytes);
+void putU32(uint8_t* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) {
-    message[kChallengeBytes + static_cast<size_t>(i)] = static_cast<uint8_t>(id >> (24 - 8 * i));
+    p[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
   }
+}
+
+// Who proves what in the handshake: each side's proof covers both nonces, which side it
+// speaks for and both node ids, so a proof can be neither replayed on another connection,
+// reflected back to its sender, nor relayed to a node other than the one it was made for.
+enum class Side { kConnector, kAcceptor };
+
+std::array<uint8_t, kMacBytes> handshakeProof(const Key& key, Side side, const uint8_t* challenge,
+                                              const uint8_t* nonce, NodeId speaker,
+                                              NodeId listener) {
+  static constexpr std::string_view kConnector = "chat peer handshake v2: connector";
+  static constexpr std::string_view kAcceptor = "chat peer handshake v2: acceptor";
+  std::string_view label = side == Side::kConnector ? kConnector : kAcceptor;
+  std::array<uint8_t, 8> ids{};
+  putU32(ids.data(), speaker);
+  putU32(ids.data() + 4, listener);
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, key.data(), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const uint8_t*>(label.data()),
+                                label.size());
+  crypto_auth_hmacsha256_update(&state, challenge, kChallengeBytes);
+  crypto_auth_hmacsha256_update(&state, nonce, kChallengeBytes);
+  crypto_auth_hmacsha256_update(&state, ids.data(), ids.size());
   std::array<uint8_t, kMacBytes> mac{};
-  crypto_auth_hmacsha256(mac.data(), message.data(), message.size(), key.data());
+  crypto_auth_hmacsha256_final(&state, mac.data());
   return mac;
 }
 
@@ -181,6 +206,44 @@ uint32_t readU32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
 
+// The connector's half of the handshake (the acceptor's is in readLoop):
+//   acceptor  -> u32 its node id, 32-byte challenge
+//   connector -> u32 its node id, 32-byte nonce, proof(connector, challenge, nonce, ids)
+//   acceptor  -> proof(acceptor, challenge, nonce, ids)
+// `expected` is the node dialled (kNoNode: any node, for an operator). Returns the
+// acceptor's id; throws NetException when it is not the node expected, cannot prove the
+// secret, or `late()` comes first — nothing is sent to or taken from such a port.
+template <typename Late>
+NodeId proveAndCheckAcceptor(PeerSocket& s, const Key& key, NodeId self, NodeId expected,
+                             const Late& late) {
+  std::array<uint8_t, 4 + kChallengeBytes> hello{};
+  if (!readUntil(s, hello.data(), hello.size(), late)) {
+    throw Poco::Net::NetException("no challenge (is it a peer port? does it want TLS?)");
+  }
+  NodeId acceptor = readU32(hello.data());
+  if (expected != kNoNode && acceptor != expected) {
+    throw Poco::Net::NetException("it says it is node " + std::to_string(acceptor) +
+                                  ", not node " + std::to_string(expected));
+  }
+  const uint8_t* challenge = hello.data() + 4;
+  std::array<uint8_t, 4 + kChallengeBytes + kMacBytes> answer{};
+  putU32(answer.data(), self);
+  uint8_t* nonce = answer.data() + 4;
+  randombytes_buf(nonce, kChallengeBytes);
+  auto mine = handshakeProof(key, Side::kConnector, challenge, nonce, self, acceptor);
+  std::memcpy(answer.data() + 4 + kChallengeBytes, mine.data(), mine.size());
+  writeAll(s, answer.data(), answer.size());
+  std::array<uint8_t, kMacBytes> theirs{};
+  if (!readUntil(s, theirs.data(), theirs.size(), late)) {
+    throw Poco::Net::NetException("it did not prove the cluster secret (wrong secret?)");
+  }
+  auto expectedProof = handshakeProof(key, Side::kAcceptor, challenge, nonce, acceptor, self);
+  if (sodium_memcmp(expectedProof.data(), theirs.data(), kMacBytes) != 0) {
+    throw Poco::Net::NetException("its proof of the cluster secret is wrong");
+  }
+  return acceptor;
+}
+
 // In place of a frame length: "send me your snapshot". The answer is a u64 size (kNoSnapshot
 // when there is none) and that many bytes, then the acceptor closes the connection.
 constexpr uint32_t kSnapshotRequest = 0xFFFFFFFF;
@@ -231,11 +294,14 @@ struct SocketPeerTransport::Impl {
   struct Reader {
     Poco::Net::StreamSocket socket;
     std::shared_ptr<std::atomic<bool>> finished = std::make_shared<std::atomic<bool>>(false);
+    // Set once the peer proved the secret; until then it counts against the cap below.
+    std::shared_ptr<std::atomic<bool>> authenticated = std::make_shared<std::atomic<bool>>(false);
     std::jthread thread;
   };
   Mutex readersMu;
   std::list<Reader> readers GUARDED_BY(readersMu);
   std::jthread acceptor;
+  std::atomic<bool> overloadLogged_{false};  // one warning per flood, not one per connection
 
   void deliver(Envelope envelope) {
     Handler h;
@@ -259,29 +325,62 @@ struct SocketPeerTransport::Impl {
         MutexLock lock(readersMu);
         // Peers reconnect, operators and snapshot fetches come and go: reap finished readers
         // so their threads do not pile up.
+        size_t unauthenticated = 0;
         for (auto it = readers.begin(); it != readers.end();) {
           if (it->finished->load()) {
             it->thread.join();
             it = readers.erase(it);
           } else {
+            unauthenticated += it->authenticated->load() ? 0 : 1;
             ++it;
           }
         }
+        // A thread per connection, so a bound on both kinds: strangers (each has the
+        // handshake's two seconds) and all of them.
+        if (unauthenticated >= kMaxUnauthenticated || readers.size() >= kMaxInbound) {
+          refused.fetch_add(1);
+          if (overloadLogged_.exchange(true) == false) {
+            logger().warning("refusing peer connections: " + std::to_string(readers.size()) +
+                             " open, " + std::to_string(unauthenticated) +
+                             " not yet authenticated (someone is flooding the peer port?)");
+          }
+          s.close();
+          continue;
+        }
+        overloadLogged_.store(false);
         Reader& r = readers.emplace_back();
         r.socket = s;
-        r.thread = std::jthread([this, s, finished = r.finished]() mutable {
-          readLoop(s);
-          finished->store(true);
-        });
+        try {
+          r.thread = std::jthread(
+              [this, s, finished = r.finished, authenticated = r.authenticated]() mutable {
+                readLoop(s, *authenticated);
+                // Closed now, not when the reader is reaped at some later accept: the list
+                // keeps a copy of the socket until then.
+                try {
+                  s.close();
+                } catch (const Poco::Exception&) {
+                }
+                finished->store(true);
+              });
+        } catch (const std::system_error& e) {
+          // Out of threads: this connection goes, the node stays.
+          logger().warning(std::string("cannot serve a peer connection: ") + e.what());
+          readers.pop_back();
+          s.close();
+        }
       } catch (const Poco::Exception& e) {
         if (!stopping.load()) {
           logger().warning("peer accept failed: " + e.displayText());
+        }
+      } catch (const std::exception& e) {
+        if (!stopping.load()) {
+          logger().warning(std::string("peer accept failed: ") + e.what());
         }
       }
     }
   }
 
-  void readLoop(Poco::Net::StreamSocket socket) {
+  void readLoop(Poco::Net::StreamSocket socket, std::atomic<bool>& authenticated) {
     setThreadName("chat-peer-in");
     std::string from = "unknown";
     PeerSocket s(socket);
@@ -289,17 +388,26 @@ struct SocketPeerTransport::Impl {
       from = socket.peerAddress().toString();
       socket.setReceiveTimeout(kPollInterval);
       s.secure(options.tlsServer.get(), "", kHandshakeTimeout);
-      std::array<uint8_t, kChallengeBytes> challenge{};
-      randombytes_buf(challenge.data(), challenge.size());
-      writeAll(s, challenge.data(), challenge.size());
-      std::array<uint8_t, 4 + kMacBytes> answer{};
-      if (!readExactly(s, answer.data(), answer.size(), stopping)) {
+      // Unauthenticated until the answer checks out, and only for so long.
+      auto deadline = std::chrono::steady_clock::now() + kHandshakeTimeout;
+      auto late = [&] { return stopping.load() || std::chrono::steady_clock::now() > deadline; };
+      std::array<uint8_t, 4 + kChallengeBytes> hello{};
+      putU32(hello.data(), options.self);
+      const uint8_t* challenge = hello.data() + 4;
+      randombytes_buf(hello.data() + 4, kChallengeBytes);
+      writeAll(s, hello.data(), hello.size());
+      std::array<uint8_t, 4 + kChallengeBytes + kMacBytes> answer{};
+      if (!readUntil(s, answer.data(), answer.size(), late)) {
+        logger().information("closed a peer connection from " + from +
+                             " that did not answer the challenge in time");
         return;
       }
       NodeId id = readU32(answer.data());
-      auto expected = proof(key, challenge.data(), id);
+      const uint8_t* nonce = answer.data() + 4;
+      auto expected = handshakeProof(key, Side::kConnector, challenge, nonce, id, options.self);
       bool known = options.peers.contains(id) || id == kOperatorId;
-      if (!known || sodium_memcmp(expected.data(), answer.data() + 4, kMacBytes) != 0) {
+      if (!known ||
+          sodium_memcmp(expected.data(), answer.data() + 4 + kChallengeBytes, kMacBytes) != 0) {
         refused.fetch_add(1);
         logger().warning("refused a peer connection from " + from +
                          ": it does not know the cluster secret or claims unknown node " +
@@ -307,6 +415,9 @@ struct SocketPeerTransport::Impl {
         s.socket().close();
         return;
       }
+      auto mine = handshakeProof(key, Side::kAcceptor, challenge, nonce, options.self, id);
+      writeAll(s, mine.data(), mine.size());
+      authenticated.store(true);
       std::vector<uint8_t> frame;
       for (;;) {
         std::array<uint8_t, 4> length{};
@@ -347,23 +458,16 @@ struct SocketPeerTransport::Impl {
     }
   }
 
-  // Connects to a peer port and proves this node knows the secret. Throws on failure.
-  void connectAsPeer(PeerSocket& s, const std::string& address) {
+  // Connects to peer `peer`'s port; both sides prove the secret (proveAndCheckAcceptor).
+  // Throws on failure.
+  void connectAsPeer(PeerSocket& s, NodeId peer, const std::string& address) {
     s.socket().connect(Poco::Net::SocketAddress(address), Poco::Timespan(1, 0));
     s.socket().setNoDelay(true);
-    s.socket().setReceiveTimeout(Poco::Timespan(2, 0));
+    s.socket().setReceiveTimeout(kPollInterval);
     s.secure(options.tlsClient.get(), tls::serverNameOf(address), kHandshakeTimeout);
-    std::array<uint8_t, kChallengeBytes> challenge{};
-    if (!readExactly(s, challenge.data(), challenge.size(), stopping)) {
-      throw Poco::Net::NetException("no challenge");
-    }
-    std::array<uint8_t, 4 + kMacBytes> answer{};
-    for (int i = 0; i < 4; ++i) {
-      answer[static_cast<size_t>(i)] = static_cast<uint8_t>(options.self >> (24 - 8 * i));
-    }
-    auto mac = proof(key, challenge.data(), options.self);
-    std::memcpy(answer.data() + 4, mac.data(), mac.size());
-    writeAll(s, answer.data(), answer.size());
+    auto deadline = std::chrono::steady_clock::now() + kHandshakeTimeout;
+    auto late = [&] { return stopping.load() || std::chrono::steady_clock::now() > deadline; };
+    proveAndCheckAcceptor(s, key, options.self, peer, late);
   }
 
   // An operator (the supervisor) may only ask this node to stand for election.
@@ -442,7 +546,7 @@ struct SocketPeerTransport::Impl {
       PeerSocket s;
       bool closedByPeer = false;
       try {
-        connectAsPeer(s, out.address);
+        connectAsPeer(s, peer, out.address);
         backoff = std::chrono::milliseconds(50);
         for (;;) {
           if (batch.empty()) {
@@ -605,24 +709,21 @@ Status askToCampaign(const std::string& peerAddress, const std::string& secret,
     s.socket().setNoDelay(true);
     s.socket().setReceiveTimeout(Poco::Timespan(timeout.count() * 1000));
     s.secure(tls, tls::serverNameOf(peerAddress), timeout);
-    std::array<uint8_t, kChallengeBytes> challenge{};
     // The whole exchange keeps to `timeout`: a port that never sends a challenge (a TLS
     // port asked in the clear, or something else entirely) must not hold the caller.
     auto deadline = std::chrono::steady_clock::now() + timeout;
     auto late = [&] { return std::chrono::steady_clock::now() > deadline; };
-    if (!readUntil(s, challenge.data(), challenge.size(), late)) {
-      return Status::unavailable(peerAddress + " sent no challenge within " +
-                                 std::to_string(timeout.count()) +
-                                 " ms (is it a peer port? does it want TLS, [cluster] tls_ca?)");
+    try {
+      proveAndCheckAcceptor(s, key, kOperatorId, kNoNode, late);
+    } catch (const Poco::TimeoutException&) {
+      throw;
+    } catch (const Poco::Exception& e) {
+      return Status::unavailable(peerAddress + " refused: " + e.displayText() +
+                                 " (wrong secret, or not a node of this cluster)");
     }
-    std::array<uint8_t, 4 + kMacBytes + 4> message{};  // id 0, proof, request
-    auto mac = proof(key, challenge.data(), kOperatorId);
-    std::memcpy(message.data() + 4, mac.data(), mac.size());
-    for (int i = 0; i < 4; ++i) {
-      message[4 + kMacBytes + static_cast<size_t>(i)] =
-          static_cast<uint8_t>(kCampaignRequest >> (24 - 8 * i));
-    }
-    writeAll(s, message.data(), message.size());
+    std::array<uint8_t, 4> request{};
+    putU32(request.data(), kCampaignRequest);
+    writeAll(s, request.data(), request.size());
     uint8_t accepted = 0;
     if (s.receiveBytes(&accepted, 1) != 1 || accepted != 1) {
       return Status::unavailable(peerAddress +
@@ -652,7 +753,7 @@ Status SocketPeerTransport::fetchSnapshot(NodeId peer, const std::string& path,
   int fd = -1;
   try {
     PeerSocket s;
-    impl_->connectAsPeer(s, it->second);
+    impl_->connectAsPeer(s, peer, it->second);
     std::array<uint8_t, 4> request{0xFF, 0xFF, 0xFF, 0xFF};
     writeAll(s, request.data(), request.size());
     std::array<uint8_t, 8> header{};

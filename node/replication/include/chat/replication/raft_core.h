@@ -106,7 +106,10 @@ class RaftCore {
       : RaftCore(std::move(config), state, SnapshotMeta{}, std::move(log), applied, random, now) {}
 
   void tick(MonoTime now);
-  void step(const Envelope& in, MonoTime now);
+  // Takes a message from a peer. Returns why it was refused (empty: taken): one that no
+  // correct member sends (from a non-member, a vote asked for someone else, entries out of
+  // order) changes nothing.
+  std::string step(const Envelope& in, MonoTime now);
   // Leader only: appends an entry of `payload` and returns its position; nullopt when not
   // the leader. The core never looks inside a payload; the empty one is its own no-op.
   std::optional<LogPosition> propose(log::Payload payload);
@@ -177,6 +180,7 @@ class RaftCore {
     return log_[static_cast<size_t>(index - snapshot_.index - 1)];
   }
   void onSnapshotNotice(NodeId from, const SnapshotNotice& m, MonoTime now);
+  std::string malformed(const Envelope& in) const;
   bool logUpToDate(uint64_t lastIndex, uint64_t lastEpoch) const;
   bool leaderRecentlyHeard(MonoTime now) const;
   void resetElectionDeadline(MonoTime now);

@@ -1,18 +1,25 @@
 // SocketPeerTransport: PeerTransport over TCP (Poco sockets) between the peer ports of the
 // cluster file. Each node sends on its own outbound connection to every peer and receives on
 // the connections peers open to it, so an inbound connection only ever carries one peer's
-// messages, and that peer must first prove it knows the cluster secret:
+// messages. Both ends first prove they know the cluster secret (key = HKDF of it):
 //
-//   acceptor  -> 32-byte random challenge
-//   connector -> u32 node id, 32-byte HMAC-SHA256(secret, challenge || node id)
+//   acceptor  -> u32 its node id, 32-byte random challenge
+//   connector -> u32 its node id, 32-byte random nonce,
+//                HMAC-SHA256(key, "...connector" || challenge || nonce || its id || acceptor id)
+//   acceptor  -> HMAC-SHA256(key, "...acceptor" || challenge || nonce || its id || connector id)
 //   then frames from connector: u32 length, envelope (peer_codec.h)
 //   or, instead of the first frame, u32 0xFFFFFFFF: a snapshot request; the acceptor answers
 //   u64 size (all ones: none) and the snapshot's bytes, and closes.
 // An operator (the supervisor) connects as node id 0 with the same proof; its one request
 // is u32 0xFFFFFFFE, "stand for election now", answered with the byte 1.
 //
-// A connection that fails the proof, or sends an envelope claiming another sender, is
-// logged and closed. Outbound queues are bounded (Raft resends what is dropped).
+// Each proof covers both nonces, the direction and both ids: it cannot be replayed, reflected,
+// or relayed to another node, and the connector sends nothing (and takes no snapshot) until
+// the acceptor proved itself, so a process squatting on a stopped node's port learns and
+// serves nothing. A connection that fails the proof, does not answer within two seconds, or
+// sends an envelope claiming another sender, is logged and closed; at most 32 connections
+// may be proving themselves at once and 256 be open in all (the rest are refused at once).
+// Outbound queues are bounded (Raft resends what is dropped).
 //
 // Thread contract: send() is thread-safe and never blocks; one thread accepts, one reads
 // each inbound connection, one writes each outbound connection.
