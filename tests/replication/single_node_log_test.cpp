@@ -196,6 +196,59 @@ TEST(SingleNodeLogTest, ServesOnlyAfterApplyingWhatItsLogHolds) {
   EXPECT_GE(node.log->commitIndex(), 4u);  // the three, and the new term's first entry
 }
 
+// chat.db is restored from a leader's snapshot before the log records the snapshot; a node
+// stopped in between used to refuse to start ("the data folder is inconsistent") until its
+// folder was wiped. It records the snapshot at open instead, and serves on from it.
+TEST(SingleNodeLogTest, AStopBetweenRestoringASnapshotAndRecordingItIsFinishedAtOpen) {
+  for (bool logReachesTheSnapshot : {false, true}) {
+    SCOPED_TRACE(logReachesTheSnapshot ? "the log holds another entry at the snapshot's index"
+                                       : "chat.db is ahead of the log");
+    // The node's own storage (segment log and state file), on a file system in memory.
+    chat::testing::MemoryFileSystem fs;
+    log::LogOptions logOptions;
+    logOptions.prepareInBackground = false;
+    {
+      auto first = LogRaftStorage::open(fs, "/data", logOptions);
+      ASSERT_TRUE(first.has_value()) << first.error().toString();
+      Ready before;  // the log as it was: epoch 1, never committed past 3
+      before.hardState = HardState{2, kNoNode};
+      for (uint64_t i = 1; i <= (logReachesTheSnapshot ? 12u : 3u); ++i) {
+        before.append.push_back(log::Entry{1, i, {}});
+      }
+      ASSERT_TRUE((*first)->persist(before).isOk());
+    }
+    // The restart after the stop.
+    auto opened = LogRaftStorage::open(fs, "/data", logOptions);
+    ASSERT_TRUE(opened.has_value()) << opened.error().toString();
+    LogRaftStorage& disk = **opened;
+    // The snapshot restored into the store: the cluster's state up to index 10, epoch 2.
+    storage::InMemoryMessageStore store;
+    std::vector<storage::Command> snapshot = {
+        {2, 1, storage::CreateAccountOp{"a", "h", 1}}, {2, 2, storage::CreateAccountOp{"b", "h", 1}}};
+    for (uint64_t i = 3; i <= 10; ++i) {
+      snapshot.push_back({2, i, storage::StoreMessageOp{"a", "b", std::to_string(i), 1, 0}});
+    }
+    ASSERT_TRUE(store.apply(snapshot).has_value());
+    {
+      SingleNodeLog node(store, &disk);  // CHECKs that it opened
+      ASSERT_TRUE(node.log->awaitServing(std::chrono::seconds(5)));
+      auto sent = proposeAndWait(*node.log, storage::StoreMessageOp{"a", "b", "after", 1, 0});
+      ASSERT_TRUE(sent.has_value());
+      EXPECT_GT(sent->id, 10u);  // the log goes on after the snapshot
+    }
+    EXPECT_EQ(*store.pendingCount("b"), 9u);
+    // What a restart finds: the log starts after the snapshot.
+    opened->reset();
+    auto again = LogRaftStorage::open(fs, "/data", logOptions);
+    ASSERT_TRUE(again.has_value()) << again.error().toString();
+    auto state = (*again)->load();
+    ASSERT_TRUE(state.has_value());
+    EXPECT_EQ(state->snapshot, (SnapshotMeta{10, 2}));
+    ASSERT_FALSE(state->log.empty());
+    EXPECT_EQ(state->log.front().index, 11u);
+  }
+}
+
 TEST(RaftCoreCaughtUpTest, AFreshLeaderIsCaughtUpOnlyOnceItsFirstEntryIsApplied) {
   Random random(7);
   RaftConfig config;

@@ -24,12 +24,7 @@ Result<std::unique_ptr<ReplicatedCommitLog>> ReplicatedCommitLog::open(Replicate
   if (!applied) {
     return applied.error();
   }
-  uint64_t logEnd = persisted->snapshot.index + persisted->log.size();
-  if (applied->index > logEnd) {
-    return Status::corruption("the chat database has applied index " +
-                              std::to_string(applied->index) + " but the replication log ends at " +
-                              std::to_string(logEnd) + "; the data folder is inconsistent");
-  }
+  CHAT_RETURN_IF_ERROR(finishSnapshotRestore(*persisted, *applied, raftStorage));
   if (applied->index < persisted->snapshot.index) {
     return Status::corruption("the replication log starts after index " +
                               std::to_string(persisted->snapshot.index) +
@@ -40,6 +35,53 @@ Result<std::unique_ptr<ReplicatedCommitLog>> ReplicatedCommitLog::open(Replicate
   return std::unique_ptr<ReplicatedCommitLog>(
       new ReplicatedCommitLog(std::move(options), store, raftStorage, transport, clock,
                               std::move(persisted).value(), applied->index));
+}
+
+Status ReplicatedCommitLog::finishSnapshotRestore(PersistedRaft& persisted,
+                                                  const storage::AppliedPosition& applied,
+                                                  RaftStorage& raftStorage) {
+  // chat.db is restored from a leader's snapshot (and synced) before the log records the
+  // snapshot as its new start; a node stopped in between finds chat.db ahead of its log, or
+  // holding another entry at its applied index than the log. chat.db is then the snapshot:
+  // record it now, as the core would have, and start the log afresh after it.
+  const SnapshotMeta& start = persisted.snapshot;
+  uint64_t logEnd = start.index + persisted.log.size();
+  bool ahead = applied.index > logEnd;
+  bool otherEntry = applied.index > start.index && applied.index <= logEnd &&
+                    persisted.log[static_cast<size_t>(applied.index - start.index - 1)].epoch !=
+                        applied.epoch;
+  if (!ahead && !otherEntry) {
+    return Status::ok();
+  }
+  Ready ready;
+  if (!persisted.log.empty()) {
+    ready.truncateFrom = start.index + 1;
+  }
+  ready.compacted = SnapshotMeta{applied.index, applied.epoch};
+  if (persisted.hard.epoch < applied.epoch) {
+    // Never below an epoch whose entries it holds (a fetch persists the leader's epoch
+    // first, so only a damaged state file gets here).
+    ready.hardState = HardState{applied.epoch, kNoNode};
+  }
+  Status recorded = raftStorage.persist(ready);
+  if (!recorded.isOk()) {
+    return Status::ioError("the chat database holds a snapshot up to index " +
+                           std::to_string(applied.index) +
+                           " that the replication log has not recorded, and recording it failed: " +
+                           recorded.message());
+  }
+  logEvent(Poco::Logger::get("chat.raft"), Poco::Message::PRIO_WARNING, "snapshot_restore_finished",
+           {{"index", std::to_string(applied.index)},
+            {"epoch", std::to_string(applied.epoch)},
+            {"dropped_log_entries", std::to_string(persisted.log.size())}},
+           "the node stopped between restoring a snapshot into chat.db and recording it in its "
+           "log; recorded it now");
+  persisted.log.clear();
+  persisted.snapshot = SnapshotMeta{applied.index, applied.epoch};
+  if (ready.hardState) {
+    persisted.hard = *ready.hardState;
+  }
+  return Status::ok();
 }
 
 ReplicatedCommitLog::ReplicatedCommitLog(ReplicatedLogOptions options, storage::MessageStore& store,

@@ -116,6 +116,11 @@ class ReplicatedCommitLog final : public service::CommitLog {
   void run(const std::stop_token& stop);
   void process(MonoTime now);
   void processOnce(MonoTime now);
+  // At open: a snapshot restored into chat.db that the log has not recorded yet (a crash
+  // between the two) is recorded now. Errors: kIoError.
+  static Status finishSnapshotRestore(PersistedRaft& persisted,
+                                      const storage::AppliedPosition& applied,
+                                      RaftStorage& raftStorage);
   void enqueue(std::vector<Proposal> proposals) EXCLUDES(mu_);
   // The proposals this thread gathered for this log in its BatchScope.
   void handOverGathered() EXCLUDES(mu_);
