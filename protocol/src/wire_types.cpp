@@ -101,12 +101,14 @@ const char* errorCodeName(ErrorCode code) {
       return "session expired";
     case ErrorCode::kTooManyAttempts:
       return "too many attempts";
+    case ErrorCode::kRecipientFull:
+      return "recipient full";
   }
   return "unknown error";
 }
 
 ErrorCode errorCodeFromWire(uint16_t value) {
-  if (value <= static_cast<uint16_t>(ErrorCode::kTooManyAttempts)) {
+  if (value <= static_cast<uint16_t>(ErrorCode::kRecipientFull)) {
     return static_cast<ErrorCode>(value);
   }
   return ErrorCode::kInternal;

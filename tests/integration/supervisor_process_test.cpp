@@ -168,7 +168,7 @@ TEST(SupervisorProcessTest, MakesAMissingClusterSecretPrivateAndTheNodesUseIt) {
   ASSERT_TRUE(sup.started());
   ASSERT_TRUE(sup.waitForEvent("made a new cluster secret in " + secretFile, 10s))
       << sup.events();
-  ASSERT_TRUE(sup.waitForEvent("leader is node 1", 20s)) << sup.events();
+  ASSERT_TRUE(sup.waitForEvent("leader is node ", 20s)) << sup.events();
   struct stat st {};
   ASSERT_EQ(::stat(secretFile.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -191,7 +191,7 @@ TEST(SupervisorProcessTest, TheControlSocketAndRunFolderArePrivateToItsUser) {
   std::string runDir = cluster.file("run-private");
   SupervisorProcess sup(cluster.clusterFile(), runDir);
   ASSERT_TRUE(sup.started());
-  ASSERT_TRUE(sup.waitForEvent("leader is node 1", 20s)) << sup.events();
+  ASSERT_TRUE(sup.waitForEvent("leader is node ", 20s)) << sup.events();
   struct stat st {};
   ASSERT_EQ(::stat(runDir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
@@ -210,7 +210,8 @@ TEST(SupervisorProcessTest, TheControlSocketAndRunFolderArePrivateToItsUser) {
     EXPECT_NE(other.exitCode, 0) << other.output;
     EXPECT_NE(other.output.find("only the user who runs chat-supervisor"), std::string::npos)
         << other.output;
-    EXPECT_TRUE(cluster.waitForRole(1, "leader", 2s)) << "node 1 was killed by another user";
+    std::this_thread::sleep_for(300ms);
+    EXPECT_TRUE(cluster.status(1).has_value()) << "node 1 was killed by another user";
   }
   auto stop = sup.ctl("stop");
   EXPECT_EQ(stop.exitCode, 0) << stop.output;
@@ -219,7 +220,7 @@ TEST(SupervisorProcessTest, TheControlSocketAndRunFolderArePrivateToItsUser) {
 TEST(SupervisorProcessTest, AKillThatWouldLoseTheMajorityAsksForConfirmation) {
   testing::ProcessCluster cluster(3);
   SupervisorProcess sup(cluster.clusterFile(), cluster.file("run"), {"--demo"});
-  ASSERT_TRUE(sup.waitForEvent("leader is node 1", 20s)) << sup.events();
+  ASSERT_TRUE(sup.waitForEvent("leader is node ", 20s)) << sup.events();
   ASSERT_EQ(sup.ctl("kill 3").exitCode, 0);
   ASSERT_TRUE(sup.waitForEvent("node 3 stays down (demo mode)", 5s)) << sup.events();
   auto refused = sup.ctl("pause 2");
@@ -230,8 +231,8 @@ TEST(SupervisorProcessTest, AKillThatWouldLoseTheMajorityAsksForConfirmation) {
   EXPECT_EQ(sup.ctl("pause 2 --force").exitCode, 0);
   EXPECT_EQ(sup.ctl("resume 2").exitCode, 0);
   EXPECT_EQ(sup.ctl("restart 3").exitCode, 0);
-  // Node 1 alone stepped down while node 2 was paused; a new election and the catch-up come
-  // after: generous, for sanitizer builds on a loaded machine.
+  // The leader alone stepped down while node 2 was paused (or was node 2); a new election and
+  // the catch-up come after: generous, for sanitizer builds on a loaded machine.
   EXPECT_TRUE(sup.waitForEvent("node 3 caught up", 30s)) << sup.events();
   auto bad = sup.ctl("kill 9");
   EXPECT_EQ(bad.exitCode, 1);
@@ -260,7 +261,7 @@ TEST(SupervisorProcessTest, ANodeThatKeepsFailingIsGivenUpAfterBackoff) {
 TEST(SupervisorProcessTest, SigkillOfTheSupervisorLeavesNoNodeRunning) {
   testing::ProcessCluster cluster(3);
   SupervisorProcess sup(cluster.clusterFile(), cluster.file("run"));
-  ASSERT_TRUE(sup.waitForEvent("leader is node 1", 20s)) << sup.events();
+  ASSERT_TRUE(sup.waitForEvent("leader is node ", 20s)) << sup.events();
   ASSERT_TRUE(cluster.status(1).has_value());
   sup.signal(SIGKILL);
   auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -327,7 +328,7 @@ TEST(SupervisorViewTest, TheScreenShowsTheClusterAndTheKillLeaderKeyChangesRoles
 TEST(SupervisorProcessTest, DetachedNodesOutliveTheSupervisor) {
   testing::ProcessCluster cluster(3);
   SupervisorProcess sup(cluster.clusterFile(), cluster.file("run"), {"--detach"});
-  ASSERT_TRUE(sup.waitForEvent("leader is node 1", 20s)) << sup.events();
+  ASSERT_TRUE(sup.waitForEvent("leader is node ", 20s)) << sup.events();
   sup.signal(SIGKILL);
   std::this_thread::sleep_for(500ms);
   for (size_t id = 1; id <= 3; ++id) {

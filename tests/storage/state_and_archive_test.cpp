@@ -200,5 +200,42 @@ TEST(StateAndArchiveTest, AMessageAckedInTheSameBatchIsStoredDelivered) {
   EXPECT_EQ(*(*reopened)->pendingCount("bob"), 1u);
 }
 
+// One account cannot fill another's inbox without end: past kMaxWaitingPerRecipient waiting
+// messages a send is refused, the refusal stored nowhere (not even its request id, so the
+// same send retried later is stored), and chat.db agrees with memory.
+TEST(StateAndArchiveTest, ARecipientWithTooManyWaitingMessagesRefusesMoreUntilTheyRead) {
+  testing::TempDir dir;
+  auto store = openSqliteStore(dir.file("chat.db"), {}, ArchiveOptions{false});
+  ASSERT_TRUE(store.has_value());
+  uint64_t index = 0;
+  auto apply = [&](Operation op) {
+    Command c{1, ++index, std::move(op)};
+    auto r = (*store)->apply(std::span(&c, 1));
+    EXPECT_TRUE(r.has_value());
+    return r ? r->front() : ApplyResult{};
+  };
+  apply(CreateAccountOp{"mallory", "h", 1});
+  apply(CreateAccountOp{"victim", "h", 1});
+  std::vector<Command> flood;
+  for (size_t i = 0; i < kMaxWaitingPerRecipient; ++i) {
+    flood.push_back(Command{1, ++index, StoreMessageOp{"mallory", "victim", "x", 1, 0}});
+  }
+  auto stored = (*store)->apply(flood);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_TRUE(stored->back().isOk());
+  auto refused = apply(StoreMessageOp{"mallory", "victim", "one too many", 1, 77});
+  EXPECT_EQ(refused.code, protocol::ErrorCode::kRecipientFull);
+  EXPECT_NE(refused.error.find("victim has 10000 messages waiting"), std::string::npos)
+      << refused.error;
+  EXPECT_EQ(*(*store)->pendingCount("victim"), kMaxWaitingPerRecipient);
+  // The victim reads one: the same send, retried with its request id, is stored once.
+  auto read = apply(MarkDeliveredOp{"victim", {3}, 2});
+  EXPECT_EQ(read.delivered.size(), 1u);
+  auto retried = apply(StoreMessageOp{"mallory", "victim", "one too many", 1, 77});
+  EXPECT_TRUE(retried.isOk()) << retried.error;
+  EXPECT_FALSE(retried.duplicate);
+  EXPECT_EQ(*(*store)->pendingCount("victim"), kMaxWaitingPerRecipient);
+}
+
 }  // namespace
 }  // namespace chat::storage

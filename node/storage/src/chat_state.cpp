@@ -118,6 +118,15 @@ ApplyResult ChatState::applyOne(const Command& entry) {
                 r.duplicate = true;
                 return r;
               }
+            }
+            if (recipient->second.waiting.size() >= kMaxWaitingPerRecipient) {
+              return failure(ErrorCode::kRecipientFull,
+                             recipient->second.account.name + " has " +
+                                 std::to_string(kMaxWaitingPerRecipient) +
+                                 " messages waiting, the most one account may hold; try again "
+                                 "once they have read some");
+            }
+            if (op.requestId != 0) {
               recent_.add(senderUid, op.requestId, entry.index, recipient->second.account.uid);
             }
             recipient->second.waiting.insert(entry.index);

@@ -69,6 +69,7 @@ enum class ErrorCode : uint16_t {
   kNotSupported = 17,
   kSessionExpired = 18,
   kTooManyAttempts = 19,  // password guessing slowed down: wait, then try again
+  kRecipientFull = 20,    // the recipient has too many messages waiting: try again later
 };
 
 const char* errorCodeName(ErrorCode code);

@@ -29,6 +29,11 @@ namespace chat::storage {
 // Retried sends are recognised while their first message is among the newest this many log
 // entries (the client retries within its 30 s request timeout, far inside this window).
 inline constexpr uint64_t kRequestWindow = 1 << 18;
+// At most this many messages wait for one recipient; a send beyond it is refused
+// (kRecipientFull) until the recipient reads some. One account cannot fill another's disk
+// and the memory its next login takes. A rule of the state machine, so the same on every
+// node (never a setting).
+inline constexpr size_t kMaxWaitingPerRecipient = 10000;
 
 class ChatState {
  public:
