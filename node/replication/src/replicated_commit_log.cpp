@@ -95,8 +95,7 @@ ReplicatedCommitLog::ReplicatedCommitLog(ReplicatedLogOptions options, storage::
       clock_(clock),
       random_(Random::entropySeed()),
       core_(std::make_unique<RaftCore>(options_.raft, persisted.hard, persisted.snapshot,
-                                       std::move(persisted.log), applied, random_, clock.now())),
-      thread_([this](const std::stop_token& stop) { run(stop); }) {
+                                       std::move(persisted.log), applied, random_, clock.now())) {
   commitIndex_.store(applied);
   epoch_.store(core_->epoch());
   role_.store(core_->role());  // a cluster of one leads from construction
@@ -109,6 +108,10 @@ ReplicatedCommitLog::ReplicatedCommitLog(ReplicatedLogOptions options, storage::
     }
     cv_.notify_one();
   });
+  // Last: the thread publishes the commit index and role itself from now on; started any
+  // earlier, the stores above could overwrite what it already published (a single node
+  // applies its log at once: awaitServing() returned with commitIndex() still 0).
+  thread_ = std::jthread([this](const std::stop_token& stop) { run(stop); });
 }
 
 ReplicatedCommitLog::~ReplicatedCommitLog() {

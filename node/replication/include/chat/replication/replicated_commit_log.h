@@ -177,7 +177,7 @@ class ReplicatedCommitLog final : public service::CommitLog {
   bool stopping_ GUARDED_BY(mu_) = false;
 
   std::atomic<uint64_t> snapshotsServed_{0};
-  std::jthread thread_;  // last: starts once everything above exists
+  std::jthread thread_;  // started at the end of the constructor, once everything exists
 };
 
 }  // namespace chat::replication
