@@ -85,7 +85,8 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
           "disconnect a client with more unread output than this (default 8388608)");
   setting("admin-port", "P",
           "serve HTTP /metrics (Prometheus) and /health on port P (default: off)");
-  setting("admin-host", "HOST", "address of the admin port (default: the client address)");
+  setting("admin-host", "HOST",
+          "address of the admin port (default 127.0.0.1: it has no authentication)");
   setting("tls-cert", "FILE",
           "serve the client port over TLS only, with this certificate chain (PEM)");
   setting("tls-key", "FILE", "the private key of --tls-cert (PEM)");
@@ -329,7 +330,8 @@ int ChatNodeApp::readSettings(NodeSettings& settings) {
     return EXIT_CONFIG;
   }
   settings.adminPort = static_cast<uint16_t>(adminPort);
-  settings.adminHost = config().getString("node.admin_host", settings.host);
+  // Loopback unless asked: /metrics and /health have no authentication.
+  settings.adminHost = config().getString("node.admin_host", "127.0.0.1");
   return EXIT_OK;
 }
 

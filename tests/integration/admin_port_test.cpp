@@ -2,6 +2,9 @@
 // counters move with traffic (received, queued, delivered, commit latency, replication lag,
 // elections), /health says who can serve, and anything else gets a clear refusal.
 
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -186,6 +189,32 @@ TEST(AdminPortAloneTest, ALoneNodeWithoutAClusterIsHealthyAndHasNoReplicationFig
   const auto& s = std::get<PrometheusSamples>(parsed);
   EXPECT_EQ(s.at("chat_role{role=\"standalone\"}"), 1);
   EXPECT_FALSE(s.types.contains("chat_replication_lag_entries"));
+}
+
+// /metrics and /health have no authentication: a node serving clients on every address
+// still keeps its admin port on loopback unless told otherwise.
+TEST(AdminPortAloneTest, TheAdminPortListensOnLoopbackUnlessToldOtherwise) {
+  testing::TempDir dir;
+  uint16_t adminPort = testing::freePorts(1).front();
+  testing::NodeProcess node(dir.file("node"),
+                            {"--host", "0.0.0.0", "--admin-port", std::to_string(adminPort)});
+  ASSERT_TRUE(node.start());
+  // The kernel's table of TCP sockets: local address as hex ip:port, state 0A = listening.
+  char wanted[16];
+  std::snprintf(wanted, sizeof wanted, ":%04X", adminPort);
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::string local;
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string slot, address, remote, state;
+    fields >> slot >> address >> remote >> state;
+    if (state == "0A" && address.size() > 5 && address.substr(address.size() - 5) == wanted) {
+      local = address;
+    }
+  }
+  EXPECT_EQ(local, std::string("0100007F") + wanted) << "the admin port listens on " << local;
+  EXPECT_EQ(testing::httpRequest(adminPort, "/health").status, 200);
 }
 
 }  // namespace
