@@ -80,6 +80,9 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
   setting("sign-ups-per-minute", "N",
           "accounts one address may create a minute, after a burst of as many (default 30; "
           "0: no limit, for benchmarks)");
+  setting("sends-per-second", "N",
+          "messages one account may send a second, after a burst of ten seconds' worth "
+          "(default 50; 0: no limit, for benchmarks)");
   setting("max-frame-bytes", "N", "largest frame accepted (default 65536)");
   setting("max-output-bytes", "N",
           "disconnect a client with more unread output than this (default 8388608)");
@@ -316,6 +319,12 @@ int ChatNodeApp::readSettings(NodeSettings& settings) {
     return EXIT_CONFIG;
   }
   settings.signUpsPerMinute = static_cast<uint32_t>(signUps);
+  int sends = config().getInt("node.sends_per_second", 50);
+  if (sends < 0 || sends > 1000000) {
+    log.error("sends-per-second must be between 0 (no limit) and 1000000");
+    return EXIT_CONFIG;
+  }
+  settings.sendsPerSecond = static_cast<uint32_t>(sends);
   if (config().has("node.tls_cert") || config().has("node.tls_key")) {
     settings.tlsCert = config().getString("node.tls_cert", "");
     settings.tlsKey = config().getString("node.tls_key", "");

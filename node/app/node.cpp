@@ -214,6 +214,7 @@ Status Node::Parts::startService() {
   }
   options.sessionLifetime = settings.sessionLifetime;
   options.signUpsPerMinute = settings.signUpsPerMinute;
+  options.sendsPerSecond = settings.sendsPerSecond;
   chat = std::make_unique<service::ChatService>(clock, *store, *commitLog, *hasher, *slowWork,
                                                 options);
   if (const cluster::ClusterConfig* c = cluster()) {

@@ -35,6 +35,7 @@ struct NodeSettings {
   int loops = 1;
   std::chrono::seconds idleTimeout{1800};
   uint32_t signUpsPerMinute = 30;  // per address (0: no limit)
+  uint32_t sendsPerSecond = 50;    // per account, after a burst of 10 s worth (0: no limit)
   protocol::Limits limits;
   size_t maxOutputBytes = 8 * 1024 * 1024;
   std::chrono::hours sessionLifetime{24};

@@ -49,7 +49,7 @@ TEST(NetnsClusterTest, ThreeNodesInThreeNamespacesChatAndFailOverForAClientInAFo
     // exec keeps the pid, so signals reach the node itself.
     spec.args = {"-c", "exec ip netns exec " + lab.netns(i) + " " + CHAT_NODE_BINARY +
                            " --cluster " + clusterFile + " --id " + std::to_string(i) +
-                           " --password-hash min --sign-ups-per-minute 0 --log-level warning"};
+                           " --password-hash min --sign-ups-per-minute 0 --sends-per-second 0 --log-level warning"};
     spec.logFile = dir.file("node" + std::to_string(i) + ".log");
     auto child = launcher::ChildProcess::spawn(spec);
     ASSERT_TRUE(child.has_value()) << child.error().message();

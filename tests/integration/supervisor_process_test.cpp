@@ -46,6 +46,8 @@ class SupervisorProcess {
                                      "--node-arg",           "--password-hash",
                                      "--node-arg",           "min",
                                      "--node-arg",           "--sign-ups-per-minute",
+                                     "--node-arg",           "0",
+                                     "--node-arg",           "--sends-per-second",
                                      "--node-arg",           "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;

@@ -311,6 +311,114 @@ TEST_F(ChatServiceTest, ResumeRefusesForgedExpiredAndOrphanedTokens) {
   EXPECT_NE(orphan.error.find("deleted"), std::string::npos) << orphan.error;
 }
 
+// A login that got past the password check while the account's deletion was on its way to
+// the log: the deletion, once applied, ends that session (on every node: each applies it), so
+// it can never act as a re-created account of the same name.
+TEST_F(ChatServiceTest, ADeletionEndsASessionThatLoggedInWhileItWasInFlight) {
+  Client owner = loggedIn("alice");
+  holding_.hold();
+  std::promise<protocol::Response> deleted;
+  service_.handle(owner.context, 1000, protocol::DeleteAccountRequest{"alice", "pw"},
+                  [&](protocol::Response r) { deleted.set_value(std::move(r)); });
+  ASSERT_EQ(holding_.heldCount(), 1u);  // the deletion, not yet in the log
+  Client late = connect();
+  // The owner's session is taken over; the password is right and the account still there.
+  ASSERT_TRUE(call(late, protocol::LoginRequest{"alice", "pw"}).isOk());
+  holding_.releaseAll();
+  auto reply = deleted.get_future();
+  ASSERT_EQ(reply.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(reply.get().isOk());
+  EXPECT_NE(late.session->ended().find("the account alice was deleted"), std::string::npos)
+      << late.session->ended();
+  // Someone else creates alice again: the late session acts for nobody.
+  Client stranger = connect();
+  call(stranger, protocol::CreateRequest{"alice", "theirs"});
+  EXPECT_EQ(call(late, protocol::SendRequest{"bob", "x"}).code, ErrorCode::kNotLoggedIn);
+  EXPECT_EQ(call(late, protocol::DeliverRequest{}).code, ErrorCode::kNotLoggedIn);
+  EXPECT_EQ(service_.sessionCount(), 0u);
+}
+
+TEST_F(ChatServiceTest, LogoutRevokesEveryTokenIssuedBefore) {
+  Client c = connect();
+  call(c, protocol::CreateRequest{"frank", "pw"});
+  auto login = call(c, protocol::LoginRequest{"frank", "pw"});
+  std::string first = std::get<protocol::LoginReply>(login.body).sessionToken;
+  // A resume hands out another token; both descend from the same login.
+  Client other = connect();
+  auto resumed = call(other, protocol::ResumeRequest{first});
+  ASSERT_TRUE(resumed.isOk()) << resumed.error;
+  std::string second = std::get<protocol::LoginReply>(resumed.body).sessionToken;
+  ASSERT_TRUE(call(other, protocol::LogoutRequest{}).isOk());
+  for (const std::string& token : {first, second}) {
+    auto refused = call(connect(), protocol::ResumeRequest{token});
+    EXPECT_EQ(refused.code, ErrorCode::kSessionExpired);
+    EXPECT_NE(refused.error.find("logged out"), std::string::npos) << refused.error;
+  }
+  // A new password login works, and its token resumes.
+  auto again = call(connect(), protocol::LoginRequest{"frank", "pw"});
+  ASSERT_TRUE(again.isOk());
+  std::string fresh = std::get<protocol::LoginReply>(again.body).sessionToken;
+  EXPECT_TRUE(call(connect(), protocol::ResumeRequest{fresh}).isOk());
+}
+
+// A resume that got in with a token while the logout revoking it was on its way to the log is
+// ended when the logout applies.
+TEST_F(ChatServiceTest, AResumeRacingALogoutIsEndedByIt) {
+  Client c = connect();
+  call(c, protocol::CreateRequest{"gina", "pw"});
+  auto login = call(c, protocol::LoginRequest{"gina", "pw"});
+  std::string token = std::get<protocol::LoginReply>(login.body).sessionToken;
+  holding_.hold();
+  std::promise<protocol::Response> loggedOut;
+  service_.handle(c.context, 1000, protocol::LogoutRequest{},
+                  [&](protocol::Response r) { loggedOut.set_value(std::move(r)); });
+  Client thief = connect();
+  ASSERT_TRUE(call(thief, protocol::ResumeRequest{token}).isOk());
+  holding_.releaseAll();
+  auto reply = loggedOut.get_future();
+  ASSERT_EQ(reply.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(reply.get().isOk());
+  EXPECT_NE(thief.session->ended().find("logged out"), std::string::npos);
+  EXPECT_EQ(call(thief, protocol::SendRequest{"gina", "x"}).code, ErrorCode::kNotLoggedIn);
+  EXPECT_EQ(call(connect(), protocol::ResumeRequest{token}).code, ErrorCode::kSessionExpired);
+}
+
+TEST_F(ChatServiceTest, ResumingCannotStretchASessionPastItsLifetime) {
+  Client c = connect();
+  call(c, protocol::CreateRequest{"hal", "pw"});
+  auto login = call(c, protocol::LoginRequest{"hal", "pw"});
+  std::string token = std::get<protocol::LoginReply>(login.body).sessionToken;
+  // Every 20 hours a resume hands out a fresh token; the session still ends 24 h after the
+  // password login.
+  clock_.advance(20h);
+  auto resumed = call(connect(), protocol::ResumeRequest{token});
+  ASSERT_TRUE(resumed.isOk()) << resumed.error;
+  token = std::get<protocol::LoginReply>(resumed.body).sessionToken;
+  clock_.advance(5h);
+  auto expired = call(connect(), protocol::ResumeRequest{token});
+  EXPECT_EQ(expired.code, ErrorCode::kSessionExpired);
+  EXPECT_NE(expired.error.find("24 h from its password login"), std::string::npos)
+      << expired.error;
+}
+
+TEST_F(ChatServiceTest, OneAccountSendsAtABoundedRate) {
+  Client ivy = loggedIn("ivy");
+  loggedIn("jack");
+  // A burst of ten seconds' worth (500) goes through; the next waits for the bucket.
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_TRUE(call(ivy, protocol::SendRequest{"jack", "m" + std::to_string(i)}).isOk()) << i;
+  }
+  auto refused = call(ivy, protocol::SendRequest{"jack", "one too fast"});
+  EXPECT_EQ(refused.code, ErrorCode::kTooManyAttempts);
+  EXPECT_NE(refused.error.find("faster than 50 messages a second; wait 20 ms"), std::string::npos)
+      << refused.error;
+  // Another account is not slowed by ivy's flood.
+  Client kim = loggedIn("kim");
+  EXPECT_TRUE(call(kim, protocol::SendRequest{"jack", "hello"}).isOk());
+  clock_.advance(20ms);
+  EXPECT_TRUE(call(ivy, protocol::SendRequest{"jack", "one too fast"}).isOk());
+}
+
 TEST_F(ChatServiceTest, LineClientsGetNoToken) {
   Client line = connect(false);
   call(line, protocol::CreateRequest{"erin", "pw"});

@@ -4,6 +4,7 @@
 #include <thread>
 #include <functional>
 
+#include <Poco/Data/Session.h>
 #include <gtest/gtest.h>
 
 #include "chat/storage/archived_store.h"
@@ -200,6 +201,31 @@ TEST(SqliteStoreTest, ReopensWithStateAndRejectsNewerSchema) {
     Command e{1, 2, CreateAccountOp{"alice", "h", 1}};
     EXPECT_EQ((*(*store)->apply(std::span(&e, 1)))[0].code, ErrorCode::kUsernameTaken);
   }
+}
+
+// A chat.db of schema 1 (before token generations) opens, gains the column, keeps its accounts.
+TEST(SqliteStoreTest, ASchemaOneDatabaseGainsTokenGenerations) {
+  chat::testing::TempDir dir;
+  std::string path = dir.file("chat.db");
+  {
+    auto store = openSqliteStore(path, {});
+    ASSERT_TRUE(store.has_value());
+    Command e{1, 1, CreateAccountOp{"alice", "h", 1}};
+    ASSERT_TRUE((*store)->apply(std::span(&e, 1)).has_value());
+  }
+  {
+    Poco::Data::Session old("SQLite", path);
+    old << "ALTER TABLE accounts DROP COLUMN token_generation", Poco::Data::Keywords::now;
+    old << "PRAGMA user_version = 1", Poco::Data::Keywords::now;
+  }
+  auto store = openSqliteStore(path, {});
+  ASSERT_TRUE(store.has_value()) << store.error().toString();
+  auto alice = (*store)->findAccount("alice");
+  ASSERT_TRUE(alice.has_value() && alice->has_value());
+  EXPECT_EQ((*alice)->tokenGeneration, 0u);
+  Command logout{1, 2, EndSessionsOp{"alice", 1, 5}};
+  ASSERT_TRUE((*store)->apply(std::span(&logout, 1)).has_value());
+  EXPECT_EQ((*(*store)->findAccount("alice"))->tokenGeneration, 1u);
 }
 
 TEST(SqliteStoreTest, ASnapshotCarriesTheWholeStateToAnotherStore) {

@@ -23,28 +23,34 @@ class RandomTraffic {
   Operation next(uint64_t index) {
     std::string a = name();
     std::string b = name();
+    // Records of sessions name their account's uid, or 0 (older records): a random earlier
+    // index is mostly not the uid, as for a session of an account deleted since.
+    uint64_t uid = pick(2) == 0 ? 0 : static_cast<uint64_t>(pick(static_cast<int>(index))) + 1;
     int kind = pick(100);
     if (kind < 10) {
       return CreateAccountOp{a, "hash-" + a, static_cast<int64_t>(index)};
     }
     if (kind < 13) {
-      return DeleteAccountOp{a};
+      return DeleteAccountOp{a, uid};
     }
     if (kind < 60) {
       // Request ids repeat now and then: retried sends.
       uint64_t request = pick(4) == 0 ? 0 : static_cast<uint64_t>(pick(40)) + 1;
-      return StoreMessageOp{a, b, "body " + std::to_string(index), static_cast<int64_t>(index),
-                            request};
+      return StoreMessageOp{a, b, std::string(pick(3) + 1, 'x') + std::to_string(index),
+                            static_cast<int64_t>(index), request, uid};
     }
     if (kind < 90) {
-      MarkDeliveredOp op{a, {}, static_cast<int64_t>(index)};
+      MarkDeliveredOp op{a, {}, static_cast<int64_t>(index), uid};
       for (int i = pick(4); i >= 0; --i) {
         op.ids.push_back(index > 1 ? static_cast<uint64_t>(pick(static_cast<int>(index))) + 1 : 1);
       }
       return op;
     }
-    if (kind < 97) {
-      return SetLastSeenOp{a, static_cast<int64_t>(index)};
+    if (kind < 95) {
+      return SetLastSeenOp{a, static_cast<int64_t>(index), uid};
+    }
+    if (kind < 98) {
+      return EndSessionsOp{a, uid, static_cast<int64_t>(index)};
     }
     return NoOp{};
   }
@@ -76,6 +82,8 @@ void expectSameAnswers(MessageStore& a, MessageStore& b) {
     if (fa->has_value()) {
       EXPECT_EQ((*fa)->uid, (*fb)->uid);
       EXPECT_EQ((*fa)->passwordHash, (*fb)->passwordHash);
+      EXPECT_EQ((*fa)->tokenGeneration, (*fb)->tokenGeneration);
+      EXPECT_EQ((*fa)->lastSeenMillis, (*fb)->lastSeenMillis);
     }
     EXPECT_EQ(*a.pendingCount(user), *b.pendingCount(user));
     auto pa = a.pendingMessages(user, 0);
@@ -235,6 +243,102 @@ TEST(StateAndArchiveTest, ARecipientWithTooManyWaitingMessagesRefusesMoreUntilTh
   EXPECT_TRUE(retried.isOk()) << retried.error;
   EXPECT_FALSE(retried.duplicate);
   EXPECT_EQ(*(*store)->pendingCount("victim"), kMaxWaitingPerRecipient);
+}
+
+// Past kMaxWaitingBytesPerRecipient bytes of waiting bodies a send is refused too, and a
+// deliver reads no more than its byte budget, however much waits; the byte count rebuilt
+// from chat.db at a restart is the one the log built.
+TEST(StateAndArchiveTest, WaitingBytesAreCappedPerRecipientAndReadWithinABudget) {
+  testing::TempDir dir;
+  auto store = openSqliteStore(dir.file("chat.db"), {}, ArchiveOptions{false});
+  ASSERT_TRUE(store.has_value());
+  uint64_t index = 0;
+  auto apply = [&](Operation op) {
+    Command c{1, ++index, std::move(op)};
+    auto r = (*store)->apply(std::span(&c, 1));
+    EXPECT_TRUE(r.has_value());
+    return r ? r->front() : ApplyResult{};
+  };
+  apply(CreateAccountOp{"mallory", "h", 1});
+  apply(CreateAccountOp{"victim", "h", 1});
+  std::string body(4000, 'z');
+  size_t fits = kMaxWaitingBytesPerRecipient / body.size();
+  std::vector<Command> flood;
+  for (size_t i = 0; i < fits; ++i) {
+    flood.push_back(Command{1, ++index, StoreMessageOp{"mallory", "victim", body, 1, 0}});
+  }
+  ASSERT_TRUE((*store)->apply(flood).has_value());
+  auto refused = apply(StoreMessageOp{"mallory", "victim", body, 1, 0});
+  EXPECT_EQ(refused.code, protocol::ErrorCode::kRecipientFull);
+  EXPECT_NE(refused.error.find("16 MiB of messages waiting"), std::string::npos) << refused.error;
+  // A small one still fits in what is left.
+  EXPECT_TRUE(apply(StoreMessageOp{"mallory", "victim", "short", 1, 0}).isOk());
+
+  auto page = (*store)->pendingMessages("victim", 0, 100'000);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->size(), 25u);  // 25 x 4000 bytes fit in 100,000
+  EXPECT_EQ((*store)->pendingMessages("victim", 0, 10)->size(), 1u);  // the first always comes
+
+  uint64_t digest = (*store)->stateDigest();
+  store->reset();
+  auto reopened = openSqliteStore(dir.file("chat.db"), {});
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_EQ((*reopened)->stateDigest(), digest);
+  store = std::move(reopened);
+  EXPECT_EQ(apply(StoreMessageOp{"mallory", "victim", body, 1, 0}).code,
+            protocol::ErrorCode::kRecipientFull);
+  // Reading frees the bytes.
+  EXPECT_EQ(apply(MarkDeliveredOp{"victim", {3, 4}, 2}).delivered.size(), 2u);
+  EXPECT_TRUE(apply(StoreMessageOp{"mallory", "victim", body, 1, 0}).isOk());
+}
+
+// A record made by a session names its account's uid: once the account is deleted and its
+// name created again by someone else, what the old session does reaches nobody.
+TEST(StateAndArchiveTest, RecordsOfASessionWhoseAccountWasReCreatedAreRefused) {
+  testing::TempDir dir;
+  auto store = openSqliteStore(dir.file("chat.db"), {}, ArchiveOptions{false});
+  ASSERT_TRUE(store.has_value());
+  uint64_t index = 0;
+  auto apply = [&](Operation op) {
+    Command c{1, ++index, std::move(op)};
+    auto r = (*store)->apply(std::span(&c, 1));
+    EXPECT_TRUE(r.has_value());
+    return r ? r->front() : ApplyResult{};
+  };
+  apply(CreateAccountOp{"alice", "old", 1});  // uid 1
+  apply(CreateAccountOp{"bob", "h", 1});      // uid 2
+  apply(StoreMessageOp{"bob", "alice", "for the first alice", 1, 0, 2});
+  EXPECT_TRUE(apply(DeleteAccountOp{"alice", 1}).isOk());
+  EXPECT_EQ(apply(CreateAccountOp{"alice", "new", 1}).id, 5u);
+  apply(StoreMessageOp{"bob", "alice", "for the second alice", 1, 0, 2});  // id 6
+
+  auto stale = apply(StoreMessageOp{"alice", "bob", "from the old session", 1, 0, 1});
+  EXPECT_EQ(stale.code, protocol::ErrorCode::kSessionExpired);
+  EXPECT_NE(stale.error.find("was deleted"), std::string::npos) << stale.error;
+  EXPECT_EQ(apply(MarkDeliveredOp{"alice", {6}, 3, 1}).code, protocol::ErrorCode::kNoSuchUser);
+  EXPECT_EQ(apply(SetLastSeenOp{"alice", 99, 1}).code, protocol::ErrorCode::kNoSuchUser);
+  EXPECT_EQ(apply(EndSessionsOp{"alice", 1, 99}).code, protocol::ErrorCode::kNoSuchUser);
+  EXPECT_EQ(apply(DeleteAccountOp{"alice", 1}).code, protocol::ErrorCode::kNoSuchUser);
+  auto alice = (*store)->findAccount("alice");
+  ASSERT_TRUE(alice.has_value() && alice->has_value());
+  EXPECT_EQ((*alice)->uid, 5u);
+  EXPECT_EQ((*alice)->lastSeenMillis, 0);
+  EXPECT_EQ((*alice)->tokenGeneration, 0u);
+  EXPECT_EQ(*(*store)->pendingCount("alice"), 1u);
+
+  // The new account's own records work, and a logout moves its token generation on.
+  EXPECT_TRUE(apply(StoreMessageOp{"alice", "bob", "hello", 1, 0, 5}).isOk());
+  EXPECT_TRUE(apply(EndSessionsOp{"alice", 5, 42}).isOk());
+  EXPECT_TRUE(apply(EndSessionsOp{"alice", 0, 43}).isOk());  // an older record: by name
+  alice = (*store)->findAccount("alice");
+  EXPECT_EQ((*alice)->tokenGeneration, 2u);
+  EXPECT_EQ((*alice)->lastSeenMillis, 43);
+  uint64_t digest = (*store)->stateDigest();
+  store->reset();
+  auto reopened = openSqliteStore(dir.file("chat.db"), {});
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_EQ((*reopened)->stateDigest(), digest);
+  EXPECT_EQ((*(*reopened)->findAccount("alice"))->tokenGeneration, 2u);
 }
 
 }  // namespace

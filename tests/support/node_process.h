@@ -41,7 +41,7 @@ class NodeProcess {
     std::vector<std::string> args = {
         CHAT_NODE_BINARY, "--port", "0", "--data-dir", dataDir_, "--port-file", portFile,
         // Cheap hashes and no sign-up limit: tests make many accounts from 127.0.0.1.
-        "--password-hash", "min", "--sign-ups-per-minute", "0", "--log-level", logLevel_};
+        "--password-hash", "min", "--sign-ups-per-minute", "0", "--sends-per-second", "0", "--log-level", logLevel_};
     args.insert(args.end(), extraArgs_.begin(), extraArgs_.end());
     std::vector<char*> argv;
     for (auto& a : args) {

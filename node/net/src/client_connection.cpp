@@ -301,7 +301,10 @@ void ClientConnection::processPending() {
   processing_ = true;
   while (!pending_.empty() && !closed_ && !closing_) {
     Pending& next = pending_.front();
-    if (barrier_ || (!next.pipelined && inFlight_ > 0)) {
+    // Sends pipeline, but no more than maxPendingRequests of them are in the service at
+    // once: beyond that they wait here, and once this queue is full too, reading stops.
+    if (barrier_ || (!next.pipelined && inFlight_ > 0) ||
+        inFlight_ >= options_.maxPendingRequests) {
       break;
     }
     Pending p = std::move(next);

@@ -29,8 +29,10 @@ class Context {
   // Guarded by the service's mu_
   std::string user;  // display name; empty when not logged in
   std::string userKey;
+  uint64_t uid = 0;  // the account the session acts for (a name can be re-created)
   std::set<std::string> watching;
   bool detached = false;
+  bool deleting = false;  // its own account's deletion is in flight: ended by it without a push
 };
 
 struct ChatService::Request {
@@ -70,7 +72,8 @@ ChatService::ChatService(const Clock& clock, storage::MessageStore& store, Commi
       tokens_(options_.sessionKey ? *options_.sessionKey : randomSessionKey(),
               options_.sessionLifetime),
       throttle_(options_.loginThrottle),
-      signUpThrottle_(options_.signUpsPerMinute) {
+      signUpRate_(options_.signUpsPerMinute / 60.0, options_.signUpsPerMinute),
+      sendRate_(options_.sendsPerSecond, options_.sendsPerSecond * 10.0) {
   log_.setObserver(this);
 }
 
@@ -90,9 +93,14 @@ size_t ChatService::sessionCount() const {
   return online_.size();
 }
 
-std::string ChatService::loggedInUser(const ContextPtr& context) const {
+ChatService::Identity ChatService::loggedIn(const ContextPtr& context) const {
   MutexLock lock(mu_);
-  return context->user;
+  return Identity{context->user, context->uid};
+}
+
+bool ChatService::stillExists(const Identity& who) {
+  auto account = store_.findAccount(who.name);
+  return account && account->has_value() && (*account)->uid == who.uid;
 }
 
 void ChatService::handle(const ContextPtr& context, uint64_t requestId,
@@ -154,7 +162,7 @@ void ChatService::create(Request& r, const protocol::CreateRequest& q) {
   if (Status s = protocol::validatePassword(q.password, options_.limits); !s.isOk()) {
     return r.fail(ErrorCode::kInvalidPassword, s.message());
   }
-  if (auto wait = signUpThrottle_.take(r.context->address, clock_.now()); wait.count() > 0) {
+  if (auto wait = signUpRate_.take(r.context->address, clock_.now()); wait.count() > 0) {
     return r.fail(ErrorCode::kTooManyAttempts,
                   "too many new accounts from this address; wait " +
                       std::to_string((wait.count() + 999) / 1000) + " s, then try again");
@@ -184,7 +192,7 @@ void ChatService::create(Request& r, const protocol::CreateRequest& q) {
 void ChatService::list(Request& r, const protocol::ListRequest& q) {
   // Who exists, who is online and when each was last seen is for members, not for anyone
   // who can open a connection.
-  if (loggedInUser(r.context).empty()) {
+  if (!loggedIn(r.context).isLoggedIn()) {
     return r.fail(ErrorCode::kNotLoggedIn, "log in to list users (opcode 2), or create an "
                                            "account first (opcode 0)");
   }
@@ -259,64 +267,82 @@ void ChatService::authenticate(const Request& r, const std::string& username,
 }
 
 void ChatService::login(Request& r, const protocol::LoginRequest& q) {
-  if (std::string current = loggedInUser(r.context); !current.empty()) {
+  if (Identity current = loggedIn(r.context); current.isLoggedIn()) {
     return r.fail(ErrorCode::kAlreadyLoggedIn, "this connection is already logged in as " +
-                                                   current + "; log out first (opcode 7)");
+                                                   current.name + "; log out first (opcode 7)");
   }
   authenticate(r, q.username, q.password, "; create the account first (opcode 0)",
                [this, r](const storage::Account& account) {
-                 finishLogin(r.context, account, r.id, r.opcode,
-                             [this, r, name = account.name](Response response) {
+                 // A password login starts a session's lifetime; resumes keep its start.
+                 SessionClaim claim{account.uid, account.name, clock_.wallMillis(),
+                                    account.tokenGeneration};
+                 finishLogin(r.context, claim, false, r.id, r.opcode,
+                             [this, r, who = Identity{account.name, account.uid}](
+                                 Response response) {
                                if (!response.isOk() || r.context->acksMessages) {
                                  return r.reply(std::move(response));
                                }
                                // A line client gets its waiting messages in the login reply
                                // (the original protocol).
-                               handOver(r.context, name, 0, r.reply, r.id, Opcode::kLogin);
+                               handOver(r.context, who, 0, r.reply, r.id, Opcode::kLogin);
                              });
                });
 }
 
 void ChatService::resume(Request& r, const protocol::ResumeRequest& q) {
-  if (std::string current = loggedInUser(r.context); !current.empty()) {
+  if (Identity current = loggedIn(r.context); current.isLoggedIn()) {
     return r.fail(ErrorCode::kAlreadyLoggedIn, "this connection is already logged in as " +
-                                                   current + "; log out first (opcode 7)");
+                                                   current.name + "; log out first (opcode 7)");
   }
   auto claim = tokens_.verify(q.token, clock_.wallMillis());
   if (!claim) {
     return r.fail(ErrorCode::kSessionExpired,
                   claim.error().message() + "; log in with your password (opcode 2)");
   }
-  auto account = store_.findAccount(claim->name);
-  if (!account) {
-    return r.storageError(account.error());
-  }
-  // The uid tells a re-created account of the same name from the one the token was for.
-  if (!account->has_value() || (*account)->uid != claim->uid) {
-    return r.fail(ErrorCode::kSessionExpired, "the account " + claim->name +
-                                                  " was deleted since this session began; "
-                                                  "create it again or log in as another user");
-  }
-  finishLogin(r.context, **account, r.id, r.opcode, r.reply);
+  finishLogin(r.context, *claim, true, r.id, r.opcode, r.reply);
 }
 
-void ChatService::finishLogin(const ContextPtr& context, const storage::Account& account,
-                              uint64_t requestId, Opcode opcode, const Reply& reply) {
-  std::string key = nameKey(account.name);
+void ChatService::finishLogin(const ContextPtr& context, const SessionClaim& claim,
+                              bool resuming, uint64_t requestId, Opcode opcode,
+                              const Reply& reply) {
+  auto refuse = [&](ErrorCode code, std::string message) {
+    reply(Response::failure(requestId, opcode, code, std::move(message)));
+  };
+  std::string key = nameKey(claim.name);
   std::shared_ptr<ClientSession> displaced;
+  storage::Account account;
   {
     MutexLock lock(mu_);
     if (context->detached) {
       // The connection closed while the password was being checked; nobody reads a reply.
-      reply(Response::failure(requestId, opcode, ErrorCode::kUnavailable,
-                              "the connection closed during login"));
-      return;
+      return refuse(ErrorCode::kUnavailable, "the connection closed during login");
     }
     if (!context->user.empty()) {
-      reply(Response::failure(requestId, opcode, ErrorCode::kAlreadyLoggedIn,
-                              "this connection is already logged in as " + context->user));
-      return;
+      return refuse(ErrorCode::kAlreadyLoggedIn,
+                    "this connection is already logged in as " + context->user);
     }
+    // The account is read again here, under mu_: a deletion or logout applied from now on
+    // finds this session in online_ and ends it (onApplied), and one applied before shows
+    // here. So no session outlives its account or a logout, however the two interleave.
+    auto current = store_.findAccount(claim.name);
+    if (!current) {
+      return refuse(ErrorCode::kUnavailable, "the server could not read its storage (" +
+                                                 current.error().message() +
+                                                 "); try again shortly");
+    }
+    // The uid tells a re-created account of the same name from the one the claim is for.
+    if (!current->has_value() || (*current)->uid != claim.uid) {
+      return refuse(resuming ? ErrorCode::kSessionExpired : ErrorCode::kNoSuchUser,
+                    "the account " + claim.name +
+                        (resuming ? " was deleted since this session began"
+                                  : " was deleted while its password was being checked") +
+                        "; create it again or log in as another user");
+    }
+    if (resuming && (*current)->tokenGeneration != claim.generation) {
+      return refuse(ErrorCode::kSessionExpired,
+                    "this session was logged out; log in with your password (opcode 2)");
+    }
+    account = **current;
     // One session per account: a new login with the right password takes the account over,
     // so a connection that died unnoticed never locks its owner out.
     auto it = online_.find(key);
@@ -324,9 +350,11 @@ void ChatService::finishLogin(const ContextPtr& context, const storage::Account&
       displaced = it->second->session.lock();
       it->second->user.clear();
       it->second->userKey.clear();
+      it->second->uid = 0;
     }
     context->user = account.name;
     context->userKey = key;
+    context->uid = account.uid;
     online_[key] = context;
   }
   if (displaced) {
@@ -341,15 +369,16 @@ void ChatService::finishLogin(const ContextPtr& context, const storage::Account&
   protocol::LoginReply body{waiting ? *waiting : 0, ""};
   // Line clients cannot resume; the original protocol's reply has no place for a token.
   if (context->acksMessages) {
-    body.sessionToken = tokens_.issue(account.uid, account.name, clock_.wallMillis());
+    body.sessionToken = tokens_.issue(
+        SessionClaim{account.uid, account.name, claim.loginAtMillis, account.tokenGeneration});
   }
   response.body = std::move(body);
   reply(std::move(response));
 }
 
 void ChatService::send(Request& r, const protocol::SendRequest& q) {
-  std::string sender = loggedInUser(r.context);
-  if (sender.empty()) {
+  Identity sender = loggedIn(r.context);
+  if (!sender.isLoggedIn()) {
     return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
   }
   if (Status s = protocol::validateUsername(q.recipient, options_.limits); !s.isOk()) {
@@ -359,13 +388,21 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
   if (Status s = protocol::validateBody(q.body, options_.limits); !s.isOk()) {
     return r.fail(ErrorCode::kInvalidMessage, s.message());
   }
+  if (auto wait = sendRate_.take(sender.uid, clock_.now()); wait.count() > 0) {
+    metrics_.sendsRefused.add();
+    return r.fail(ErrorCode::kTooManyAttempts,
+                  "you are sending faster than " + std::to_string(options_.sendsPerSecond) +
+                      " messages a second; wait " + std::to_string(wait.count()) +
+                      " ms, then send it again");
+  }
   {
     MutexLock lock(mu_);
     watch(r.context, q.recipient);
   }
   // Line clients have no request ids of their own; their sends are not deduplicated.
   uint64_t requestKey = r.context->acksMessages ? r.id : 0;
-  storage::StoreMessageOp op{sender, q.recipient, q.body, clock_.wallMillis(), requestKey};
+  storage::StoreMessageOp op{sender.name, q.recipient, q.body, clock_.wallMillis(), requestKey,
+                             sender.uid};
   int64_t sentAt = op.sentAtMillis;
   // The gate withdraws this send if one before it on the connection failed in the meantime
   // (the failure reaches us only after this send was queued behind it).
@@ -409,9 +446,17 @@ void ChatService::deleteAuthenticated(const Request& r, const storage::Account& 
                         "delete the account");
     }
   }
-  auto doDelete = [this, r, name = account.name](const Reply& reply) {
-    log_.propose(storage::DeleteAccountOp{name},
+  auto doDelete = [this, r, name = account.name, uid = account.uid](const Reply& reply) {
+    {
+      MutexLock lock(mu_);
+      r.context->deleting = true;
+    }
+    log_.propose(storage::DeleteAccountOp{name, uid},
                  [this, r, reply](Result<storage::ApplyResult> result) {
+                   {
+                     MutexLock lock(mu_);
+                     r.context->deleting = false;
+                   }
                    if (!result) {
                      return reply(Response::failure(r.id, r.opcode, ErrorCode::kUnavailable,
                                                     result.error().message()));
@@ -430,7 +475,7 @@ void ChatService::deleteAuthenticated(const Request& r, const storage::Account& 
   // The original text protocol hands a line client its waiting messages before the account
   // goes, in the same reply.
   handOver(
-      r.context, account.name, 0,
+      r.context, Identity{account.name, account.uid}, 0,
       [r, doDelete](Response handed) {
         if (!handed.isOk()) {
           return r.reply(std::move(handed));
@@ -447,19 +492,19 @@ void ChatService::deleteAuthenticated(const Request& r, const storage::Account& 
 
 void ChatService::deliver(Request& r, const protocol::DeliverRequest& q) {
   if (q.username.empty()) {
-    std::string user = loggedInUser(r.context);
-    if (user.empty()) {
+    Identity user = loggedIn(r.context);
+    if (!user.isLoggedIn()) {
       return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
     }
     return handOver(r.context, user, q.max, r.reply, r.id, r.opcode);
   }
   // Line mode: the original protocol names the account and its password on each deliver.
   authenticate(r, q.username, q.password, "", [this, r, max = q.max](const storage::Account& a) {
-    handOver(r.context, a.name, max, r.reply, r.id, r.opcode);
+    handOver(r.context, Identity{a.name, a.uid}, max, r.reply, r.id, r.opcode);
   });
 }
 
-void ChatService::handOver(const ContextPtr& context, const std::string& user, uint32_t max,
+void ChatService::handOver(const ContextPtr& context, const Identity& user, uint32_t max,
                            const Reply& reply, uint64_t requestId, Opcode opcode) {
   // Message bodies come from the archive behind the state machine: read them once it holds
   // everything applied by now, so a message acknowledged to its sender is never missing.
@@ -474,9 +519,16 @@ void ChatService::handOver(const ContextPtr& context, const std::string& user, u
   });
 }
 
-void ChatService::handOverNow(const ContextPtr& context, const std::string& user, uint32_t max,
+void ChatService::handOverNow(const ContextPtr& context, const Identity& who, uint32_t max,
                               const Reply& reply, uint64_t requestId, Opcode opcode) {
-  auto messages = store_.pendingMessages(user, max);
+  if (!stillExists(who)) {
+    reply(Response::failure(requestId, opcode, ErrorCode::kSessionExpired,
+                            "the account " + who.name + " was deleted; log in again"));
+    return;
+  }
+  const std::string& user = who.name;
+  // Only what the reply's budget holds is read, however much waits.
+  auto messages = store_.pendingMessages(user, max, options_.maxReplyBytes);
   auto total = store_.pendingCount(user);
   if (!messages || !total) {
     reply(Response::failure(requestId, opcode, ErrorCode::kUnavailable,
@@ -513,48 +565,89 @@ void ChatService::handOverNow(const ContextPtr& context, const std::string& user
   }
   // A line client cannot ack: record the hand-over first, then write, so that a following
   // deliver never hands the same messages over again.
-  log_.propose(storage::MarkDeliveredOp{user, std::move(ids), clock_.wallMillis()},
+  log_.propose(storage::MarkDeliveredOp{user, std::move(ids), clock_.wallMillis(), who.uid},
                [reply, response = std::move(response)](Result<storage::ApplyResult>) mutable {
                  reply(std::move(response));
                });
 }
 
 void ChatService::logout(Request& r) {
-  std::string user = endSession(r.context, true);
-  if (user.empty()) {
+  Identity user = endSession(r.context, false);
+  if (!user.isLoggedIn()) {
     return r.fail(ErrorCode::kNotLoggedIn, "you are not logged in");
   }
-  r.ok(protocol::EmptyReply{});
+  // Recorded in the log before the reply: every token issued so far is then worthless on
+  // every node, and a session resumed with one meanwhile is ended (onApplied).
+  log_.propose(
+      storage::EndSessionsOp{user.name, user.uid, clock_.wallMillis()},
+      [r](Result<storage::ApplyResult> result) {
+        if (!result) {
+          return r.fail(ErrorCode::kUnavailable,
+                        "you are logged out on this connection, but the logout could not be "
+                        "recorded (" + result.error().message() +
+                            "), so a session token issued before may still resume until it "
+                            "expires; log in and out again to revoke it");
+        }
+        r.ok(protocol::EmptyReply{});
+      });
 }
 
-std::string ChatService::endSession(const ContextPtr& context, bool recordLastSeen) {
-  std::string user;
+ChatService::Identity ChatService::endSession(const ContextPtr& context, bool recordLastSeen) {
+  Identity user;
   {
     MutexLock lock(mu_);
     if (context->user.empty()) {
       return {};
     }
-    user = context->user;
+    user = Identity{context->user, context->uid};
     auto it = online_.find(context->userKey);
     if (it != online_.end() && it->second == context) {
       online_.erase(it);
     }
     context->user.clear();
     context->userKey.clear();
+    context->uid = 0;
     unwatchAll(*context);
   }
   if (recordLastSeen) {
     log_.propose(
-        storage::SetLastSeenOp{user, clock_.wallMillis()},
+        storage::SetLastSeenOp{user.name, clock_.wallMillis(), user.uid},
         [](const Result<storage::ApplyResult>&) {}, Urgency::kLazy);
   }
-  notifyPresence(user, false);
+  notifyPresence(user.name, false);
   return user;
 }
 
+void ChatService::endSessionsOf(const std::string& name, uint64_t uid,
+                                const std::string& reason) {
+  std::shared_ptr<ClientSession> ended;
+  std::string user;
+  {
+    MutexLock lock(mu_);
+    auto it = online_.find(nameKey(name));
+    if (it == online_.end() || (uid != 0 && it->second->uid != uid)) {
+      return;
+    }
+    Context& context = *it->second;
+    user = context.user;
+    if (!context.deleting) {
+      ended = context.session.lock();  // the deleting session learns it from its reply
+    }
+    context.user.clear();
+    context.userKey.clear();
+    context.uid = 0;
+    unwatchAll(context);
+    online_.erase(it);
+  }
+  if (ended) {
+    ended->endSession(reason);
+  }
+  notifyPresence(user, false);
+}
+
 void ChatService::history(Request& r, const protocol::HistoryRequest& q) {
-  std::string user = loggedInUser(r.context);
-  if (user.empty()) {
+  Identity who = loggedIn(r.context);
+  if (!who.isLoggedIn()) {
     return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
   }
   if (Status s = protocol::validateUsername(q.peer, options_.limits); !s.isOk()) {
@@ -568,11 +661,15 @@ void ChatService::history(Request& r, const protocol::HistoryRequest& q) {
   }
   // History comes from the archive: read it once it holds everything applied by now (a
   // message acknowledged a moment ago is in it).
-  store_.whenReadable([this, r, user, q, limit](const Status& ready) {
+  store_.whenReadable([this, r, who, q, limit](const Status& ready) {
     if (!ready.isOk()) {
       return r.storageError(ready);
     }
-    auto page = store_.history(user, q.peer, q.beforeId, limit);
+    if (!stillExists(who)) {
+      return r.fail(ErrorCode::kSessionExpired,
+                    "the account " + who.name + " was deleted; log in again");
+    }
+    auto page = store_.history(who.name, q.peer, q.beforeId, limit);
     if (!page) {
       return r.storageError(page.error());
     }
@@ -596,15 +693,15 @@ void ChatService::history(Request& r, const protocol::HistoryRequest& q) {
 }
 
 void ChatService::ack(Request& r, const protocol::AckRequest& q) {
-  std::string user = loggedInUser(r.context);
-  if (user.empty()) {
+  Identity user = loggedIn(r.context);
+  if (!user.isLoggedIn()) {
     return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
   }
   if (q.ids.empty()) {
     return r.ok(protocol::AckReply{0});
   }
   log_.propose(
-      storage::MarkDeliveredOp{user, q.ids, clock_.wallMillis()},
+      storage::MarkDeliveredOp{user.name, q.ids, clock_.wallMillis(), user.uid},
       [r](Result<storage::ApplyResult> result) {
         if (!result) {
           return r.fail(ErrorCode::kUnavailable, result.error().message());
@@ -672,6 +769,15 @@ void ChatService::onApplied(const storage::Command& entry, const storage::ApplyR
                      });
       }
     }
+    return;
+  }
+  if (const auto* op = std::get_if<storage::DeleteAccountOp>(&entry.op)) {
+    endSessionsOf(op->username, op->uid, "the account " + op->username + " was deleted");
+    return;
+  }
+  if (const auto* op = std::get_if<storage::EndSessionsOp>(&entry.op)) {
+    endSessionsOf(op->username, op->uid,
+                  "you logged out of " + op->username + " on another connection");
     return;
   }
   if (const auto* op = std::get_if<storage::MarkDeliveredOp>(&entry.op)) {

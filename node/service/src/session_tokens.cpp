@@ -10,9 +10,9 @@
 namespace chat::service {
 namespace {
 
-constexpr uint8_t kFormat = 1;
+constexpr uint8_t kFormat = 2;  // 1 had no generation; its tokens are refused
 constexpr size_t kMacBytes = crypto_auth_hmacsha256_BYTES;
-constexpr size_t kFixedBytes = 1 + 8 + 8 + 1;
+constexpr size_t kFixedBytes = 1 + 8 + 8 + 8 + 1;
 constexpr int kBase64 = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
 // Names are at most 32 bytes (protocol limits); a token is far below this.
 constexpr size_t kMaxTokenChars = 256;
@@ -43,13 +43,14 @@ SessionKey randomSessionKey() {
   return key;
 }
 
-std::string SessionTokens::issue(uint64_t uid, std::string_view name, int64_t nowMillis) const {
+std::string SessionTokens::issue(const SessionClaim& claim) const {
   std::vector<uint8_t> raw;
   raw.push_back(kFormat);
-  putU64(raw, uid);
-  putU64(raw, static_cast<uint64_t>(nowMillis));
-  raw.push_back(static_cast<uint8_t>(std::min<size_t>(name.size(), 255)));
-  raw.insert(raw.end(), name.begin(), name.begin() + raw.back());
+  putU64(raw, claim.uid);
+  putU64(raw, static_cast<uint64_t>(claim.loginAtMillis));
+  putU64(raw, claim.generation);
+  raw.push_back(static_cast<uint8_t>(std::min<size_t>(claim.name.size(), 255)));
+  raw.insert(raw.end(), claim.name.begin(), claim.name.begin() + raw.back());
   std::array<uint8_t, kMacBytes> mac{};
   crypto_auth_hmacsha256(mac.data(), raw.data(), raw.size(), key_.data());
   raw.insert(raw.end(), mac.begin(), mac.end());
@@ -84,10 +85,13 @@ Result<SessionClaim> SessionTokens::verify(std::string_view token, int64_t nowMi
   }
   SessionClaim claim;
   claim.uid = getU64(raw.data() + 1);
-  claim.issuedAtMillis = static_cast<int64_t>(getU64(raw.data() + 9));
+  claim.loginAtMillis = static_cast<int64_t>(getU64(raw.data() + 9));
+  claim.generation = getU64(raw.data() + 17);
   claim.name.assign(reinterpret_cast<const char*>(raw.data() + kFixedBytes), nameLength);
-  if (nowMillis - claim.issuedAtMillis > lifetime_.count()) {
-    return Status::timeout("the session token expired");
+  if (nowMillis - claim.loginAtMillis > lifetime_.count()) {
+    return Status::timeout("the session token expired (a session lasts " +
+                           std::to_string(lifetime_.count() / 3'600'000) +
+                           " h from its password login)");
   }
   return claim;
 }

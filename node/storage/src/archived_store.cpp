@@ -200,8 +200,8 @@ Status ArchivedStore::waitArchived(uint64_t index) {
 }
 
 Result<std::vector<protocol::ChatMessage>> ArchivedStore::pendingMessages(
-    std::string_view username, uint32_t limit) {
-  std::vector<uint64_t> ids = state_.pendingIds(username, limit);
+    std::string_view username, uint32_t limit, uint64_t maxBodyBytes) {
+  std::vector<uint64_t> ids = state_.pendingIds(username, limit, maxBodyBytes);
   if (ids.empty()) {
     return std::vector<protocol::ChatMessage>();
   }

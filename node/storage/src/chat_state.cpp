@@ -63,6 +63,14 @@ ChatState::AccountState* ChatState::accountByUid(uint64_t uid) {
   return it == accounts_.end() ? nullptr : &it->second;
 }
 
+ChatState::AccountIt ChatState::findActing(const std::string& name, uint64_t uid) {
+  auto it = accounts_.find(nameKey(name));
+  if (it != accounts_.end() && uid != 0 && it->second.account.uid != uid) {
+    return accounts_.end();  // the name belongs to another account now
+  }
+  return it;
+}
+
 ApplyResult ChatState::applyOne(const Command& entry) {
   return std::visit(
       Overloaded{
@@ -76,7 +84,7 @@ ApplyResult ChatState::applyOne(const Command& entry) {
             // The uid is the record's index: unique for ever, so a name deleted and created
             // again is a different account.
             accounts_[key].account =
-                Account{entry.index, op.username, op.passwordHash, op.createdAtMillis, 0};
+                Account{entry.index, op.username, op.passwordHash, op.createdAtMillis, 0, 0};
             keyByUid_[entry.index] = key;
             ApplyResult r;
             r.id = entry.index;
@@ -84,7 +92,7 @@ ApplyResult ChatState::applyOne(const Command& entry) {
           },
           [&](const DeleteAccountOp& op) {
             mu_.assertHeld();
-            auto it = accounts_.find(nameKey(op.username));
+            auto it = findActing(op.username, op.uid);
             if (it == accounts_.end()) {
               return failure(ErrorCode::kNoSuchUser, "no such user " + op.username);
             }
@@ -101,10 +109,11 @@ ApplyResult ChatState::applyOne(const Command& entry) {
           },
           [&](const StoreMessageOp& op) {
             mu_.assertHeld();
-            auto sender = accounts_.find(nameKey(op.sender));
+            auto sender = findActing(op.sender, op.senderUid);
             if (sender == accounts_.end()) {
-              return failure(ErrorCode::kNoSuchUser,
-                             "the sending account " + op.sender + " no longer exists");
+              return failure(ErrorCode::kSessionExpired,
+                             "your account " + op.sender +
+                                 " was deleted, so this session has ended; log in again");
             }
             auto recipient = accounts_.find(nameKey(op.recipient));
             if (recipient == accounts_.end()) {
@@ -126,18 +135,27 @@ ApplyResult ChatState::applyOne(const Command& entry) {
                                  " messages waiting, the most one account may hold; try again "
                                  "once they have read some");
             }
+            uint32_t bodyBytes = static_cast<uint32_t>(op.body.size());
+            if (recipient->second.waitingBytes + bodyBytes > kMaxWaitingBytesPerRecipient) {
+              return failure(ErrorCode::kRecipientFull,
+                             recipient->second.account.name + " has " +
+                                 std::to_string(kMaxWaitingBytesPerRecipient >> 20) +
+                                 " MiB of messages waiting, the most one account may hold; try "
+                                 "again once they have read some");
+            }
             if (op.requestId != 0) {
               recent_.add(senderUid, op.requestId, entry.index, recipient->second.account.uid);
             }
             recipient->second.waiting.insert(entry.index);
+            recipient->second.waitingBytes += bodyBytes;
             waiting_[entry.index] = Waiting{sender->second.account.name,
-                                            recipient->second.account.uid};
+                                            recipient->second.account.uid, bodyBytes};
             r.id = entry.index;
             return r;
           },
           [&](const MarkDeliveredOp& op) {
             mu_.assertHeld();
-            auto recipient = accounts_.find(nameKey(op.recipient));
+            auto recipient = findActing(op.recipient, op.recipientUid);
             if (recipient == accounts_.end()) {
               return failure(ErrorCode::kNoSuchUser, "no such user " + op.recipient);
             }
@@ -148,6 +166,7 @@ ApplyResult ChatState::applyOne(const Command& entry) {
               if (w != waiting_.end() && w->second.recipientUid == recipient->second.account.uid) {
                 r.delivered.emplace_back(id, std::move(w->second.sender));
                 recipient->second.waiting.erase(id);
+                recipient->second.waitingBytes -= w->second.bodyBytes;
                 waiting_.erase(w);
               }
             }
@@ -155,13 +174,25 @@ ApplyResult ChatState::applyOne(const Command& entry) {
           },
           [&](const SetLastSeenOp& op) {
             mu_.assertHeld();
-            auto it = accounts_.find(nameKey(op.username));
-            if (it != accounts_.end()) {
-              it->second.account.lastSeenMillis = op.atMillis;
+            auto it = findActing(op.username, op.uid);
+            if (it == accounts_.end()) {
+              // Refused, so the archive does not record it either.
+              return failure(ErrorCode::kNoSuchUser, "no such user " + op.username);
             }
+            it->second.account.lastSeenMillis = op.atMillis;
             return ApplyResult{};
           },
           [&](const NoOp&) { return ApplyResult{}; },
+          [&](const EndSessionsOp& op) {
+            mu_.assertHeld();
+            auto it = findActing(op.username, op.uid);
+            if (it == accounts_.end()) {
+              return failure(ErrorCode::kNoSuchUser, "no such user " + op.username);
+            }
+            ++it->second.account.tokenGeneration;
+            it->second.account.lastSeenMillis = op.atMillis;
+            return ApplyResult{};
+          },
       },
       entry.op);
 }
@@ -205,15 +236,21 @@ uint32_t ChatState::pendingCount(std::string_view username) const {
   return it == accounts_.end() ? 0 : static_cast<uint32_t>(it->second.waiting.size());
 }
 
-std::vector<uint64_t> ChatState::pendingIds(std::string_view username, uint32_t limit) const {
+std::vector<uint64_t> ChatState::pendingIds(std::string_view username, uint32_t limit,
+                                            uint64_t maxBytes) const {
   MutexLock lock(mu_);
   std::vector<uint64_t> ids;
   auto it = accounts_.find(nameKey(username));
   if (it == accounts_.end()) {
     return ids;
   }
+  uint64_t bytes = 0;
   for (uint64_t id : it->second.waiting) {
     if (limit != 0 && ids.size() >= limit) {
+      break;
+    }
+    bytes += waiting_.at(id).bodyBytes;
+    if (!ids.empty() && bytes > maxBytes) {
       break;
     }
     ids.push_back(id);
@@ -238,6 +275,8 @@ uint64_t ChatState::digest() const {
     d.add(a.passwordHash);
     d.add(static_cast<uint64_t>(a.createdAtMillis));
     d.add(static_cast<uint64_t>(a.lastSeenMillis));
+    d.add(a.tokenGeneration);
+    d.add(state.waitingBytes);
     for (uint64_t id : state.waiting) {
       d.add(id);
       d.add(waiting_.at(id).sender);
@@ -272,14 +311,17 @@ void ChatState::loadAccount(const Account& account) {
   keyByUid_[account.uid] = key;
 }
 
-void ChatState::loadWaiting(uint64_t id, const std::string& sender, uint64_t recipientUid) {
+void ChatState::loadWaiting(uint64_t id, const std::string& sender, uint64_t recipientUid,
+                            uint32_t bodyBytes) {
   MutexLock lock(mu_);
   AccountState* recipient = accountByUid(recipientUid);
   if (recipient == nullptr) {
     return;  // never written so (a deletion takes its messages), but disk data is not trusted
   }
-  recipient->waiting.insert(id);
-  waiting_[id] = Waiting{sender, recipientUid};
+  if (recipient->waiting.insert(id).second) {
+    recipient->waitingBytes += bodyBytes;
+  }
+  waiting_[id] = Waiting{sender, recipientUid, bodyBytes};
 }
 
 void ChatState::loadRequest(uint64_t senderUid, uint64_t requestId, uint64_t messageId,

@@ -27,7 +27,7 @@ Status InMemoryArchive::record(std::span<const Command> entries,
               [&](const CreateAccountOp& op) {
                 mu_.assertHeld();
                 accounts_[entry.index] =
-                    Account{entry.index, op.username, op.passwordHash, op.createdAtMillis, 0};
+                    Account{entry.index, op.username, op.passwordHash, op.createdAtMillis, 0, 0};
               },
               [&](const DeleteAccountOp& op) {
                 mu_.assertHeld();
@@ -73,6 +73,16 @@ Status InMemoryArchive::record(std::span<const Command> entries,
                 }
               },
               [&](const NoOp&) {},
+              [&](const EndSessionsOp& op) {
+                mu_.assertHeld();
+                std::string key = nameKey(op.username);
+                for (auto& [uid, a] : accounts_) {
+                  if (nameKey(a.name) == key) {
+                    ++a.tokenGeneration;
+                    a.lastSeenMillis = op.atMillis;
+                  }
+                }
+              },
           },
           entry.op);
     }
@@ -93,7 +103,8 @@ Status InMemoryArchive::loadInto(ChatState& state) {
   }
   for (const auto& [id, m] : messages_) {
     if (!m.message.delivered) {
-      state.loadWaiting(id, m.message.sender, m.recipientUid);
+      state.loadWaiting(id, m.message.sender, m.recipientUid,
+                        static_cast<uint32_t>(m.message.body.size()));
     }
     if (m.requestId != 0 && id + kRequestWindow > applied_.index) {
       state.loadRequest(m.senderUid, m.requestId, id, m.recipientUid);

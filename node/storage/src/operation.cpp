@@ -22,6 +22,7 @@ enum class OperationKind : uint8_t {
   kMarkDelivered = 3,
   kSetLastSeen = 4,
   kNoOp = 5,
+  kEndSessions = 6,
 };
 
 OperationKind kindOf(const Operation& op) {
@@ -32,10 +33,11 @@ OperationKind kindOf(const Operation& op) {
                         [](const MarkDeliveredOp&) { return OperationKind::kMarkDelivered; },
                         [](const SetLastSeenOp&) { return OperationKind::kSetLastSeen; },
                         [](const NoOp&) { return OperationKind::kNoOp; },
+                        [](const EndSessionsOp&) { return OperationKind::kEndSessions; },
                     },
                     op);
 }
-static_assert(std::variant_size_v<Operation> == 6,
+static_assert(std::variant_size_v<Operation> == 7,
               "a new operation needs an OperationKind of its own (and a decoder case)");
 
 #define CHAT_TRY_ASSIGN(lhs, expr) \
@@ -46,6 +48,14 @@ static_assert(std::variant_size_v<Operation> == 6,
     }                              \
     lhs = std::move(r_).value();   \
   } while (false)
+
+// A field added to a kind after its first release: absent (0) in records written before it.
+Result<uint64_t> optionalU64(ByteReader& r) {
+  if (r.atEnd()) {
+    return uint64_t{0};
+  }
+  return r.u64();
+}
 
 Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
   switch (static_cast<OperationKind>(kind)) {
@@ -59,6 +69,7 @@ Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
     case OperationKind::kDeleteAccount: {
       DeleteAccountOp op;
       CHAT_TRY_ASSIGN(op.username, r.str(kMaxField, "username"));
+      CHAT_TRY_ASSIGN(op.uid, optionalU64(r));
       return Operation{op};
     }
     case OperationKind::kStoreMessage: {
@@ -68,6 +79,7 @@ Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
       CHAT_TRY_ASSIGN(op.body, r.str(kMaxField, "body"));
       CHAT_TRY_ASSIGN(op.sentAtMillis, r.i64());
       CHAT_TRY_ASSIGN(op.requestId, r.u64());
+      CHAT_TRY_ASSIGN(op.senderUid, optionalU64(r));
       return Operation{op};
     }
     case OperationKind::kMarkDelivered: {
@@ -85,16 +97,25 @@ Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
         op.ids.push_back(id);
       }
       CHAT_TRY_ASSIGN(op.atMillis, r.i64());
+      CHAT_TRY_ASSIGN(op.recipientUid, optionalU64(r));
       return Operation{op};
     }
     case OperationKind::kSetLastSeen: {
       SetLastSeenOp op;
       CHAT_TRY_ASSIGN(op.username, r.str(kMaxField, "username"));
       CHAT_TRY_ASSIGN(op.atMillis, r.i64());
+      CHAT_TRY_ASSIGN(op.uid, optionalU64(r));
       return Operation{op};
     }
     case OperationKind::kNoOp:
       return Operation{NoOp{}};
+    case OperationKind::kEndSessions: {
+      EndSessionsOp op;
+      CHAT_TRY_ASSIGN(op.username, r.str(kMaxField, "username"));
+      CHAT_TRY_ASSIGN(op.uid, r.u64());
+      CHAT_TRY_ASSIGN(op.atMillis, r.i64());
+      return Operation{op};
+    }
   }
   return Status::corruption("unknown operation kind " + std::to_string(kind));
 }
@@ -107,13 +128,17 @@ void putOperation(ByteWriter& w, const Operation& op) {
                    w.str(o.passwordHash);
                    w.i64(o.createdAtMillis);
                  },
-                 [&](const DeleteAccountOp& o) { w.str(o.username); },
+                 [&](const DeleteAccountOp& o) {
+                   w.str(o.username);
+                   w.u64(o.uid);
+                 },
                  [&](const StoreMessageOp& o) {
                    w.str(o.sender);
                    w.str(o.recipient);
                    w.str(o.body);
                    w.i64(o.sentAtMillis);
                    w.u64(o.requestId);
+                   w.u64(o.senderUid);
                  },
                  [&](const MarkDeliveredOp& o) {
                    w.str(o.recipient);
@@ -122,12 +147,19 @@ void putOperation(ByteWriter& w, const Operation& op) {
                      w.u64(id);
                    }
                    w.i64(o.atMillis);
+                   w.u64(o.recipientUid);
                  },
                  [&](const SetLastSeenOp& o) {
                    w.str(o.username);
                    w.i64(o.atMillis);
+                   w.u64(o.uid);
                  },
                  [&](const NoOp&) {},
+                 [&](const EndSessionsOp& o) {
+                   w.str(o.username);
+                   w.u64(o.uid);
+                   w.i64(o.atMillis);
+                 },
              },
              op);
 }
@@ -169,6 +201,8 @@ const char* operationName(const Operation& op) {
       return "set-last-seen";
     case OperationKind::kNoOp:
       return "no-op";
+    case OperationKind::kEndSessions:
+      return "end-sessions";
   }
   return "unknown";
 }

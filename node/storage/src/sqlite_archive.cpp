@@ -49,7 +49,8 @@ constexpr const char* kSchema[] = {
     "  name_key TEXT NOT NULL UNIQUE,"
     "  password_hash TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL,"
-    "  last_seen INTEGER NOT NULL DEFAULT 0)",
+    "  last_seen INTEGER NOT NULL DEFAULT 0,"
+    "  token_generation INTEGER NOT NULL DEFAULT 0)",
     // conv is "<lower name a>/<lower name b>" with a < b: one index serves history both ways.
     // delivered_at = 0 means waiting for the recipient.
     "CREATE TABLE IF NOT EXISTS messages ("
@@ -203,6 +204,7 @@ struct SqliteArchive::Impl {
   NativeStatement insertMessage;
   NativeStatement markDelivered;
   NativeStatement setLastSeen;
+  NativeStatement endSessions;
   NativeStatement setApplied;
 
   void prepareHotStatements() {
@@ -213,6 +215,9 @@ struct SqliteArchive::Impl {
                           "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     markDelivered.prepare(db, "UPDATE messages SET delivered_at = ? WHERE id = ?");
     setLastSeen.prepare(db, "UPDATE accounts SET last_seen = ? WHERE name_key = ?");
+    endSessions.prepare(db,
+                        "UPDATE accounts SET token_generation = token_generation + 1, "
+                        "last_seen = ? WHERE name_key = ?");
     setApplied.prepare(db, "UPDATE meta SET value = ? WHERE key = ?");
   }
 
@@ -341,6 +346,12 @@ struct SqliteArchive::Impl {
               setLastSeen.reset();
             },
             [&](const NoOp&) {},
+            [&](const EndSessionsOp& op) {
+              endSessions.bind(1, op.atMillis);
+              endSessions.bind(2, nameKey(op.username));
+              endSessions.step();
+              endSessions.reset();
+            },
         },
         entry.op);
   }
@@ -387,6 +398,14 @@ Result<std::unique_ptr<SqliteArchive>> SqliteArchive::open(const std::string& pa
     s.begin();
     for (const char* sql : kSchema) {
       s << sql, now;
+    }
+    // Schema 1 (before token generations) gains its column; CREATE TABLE above made it for a
+    // new database.
+    int hasGeneration = 0;
+    s << "SELECT count(*) FROM pragma_table_info('accounts') WHERE name = 'token_generation'",
+        into(hasGeneration), now;
+    if (hasGeneration == 0) {
+      s << "ALTER TABLE accounts ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0", now;
     }
     s << "INSERT OR IGNORE INTO meta(key, value) VALUES('applied_index', 0)", now;
     s << "INSERT OR IGNORE INTO meta(key, value) VALUES('applied_epoch', 0)", now;
@@ -468,21 +487,23 @@ Status SqliteArchive::loadInto(ChatState& state) {
     Session& s = *reader;
     // One read transaction: accounts, waiting messages and position of one committed state.
     s.begin();
-    std::vector<Poco::Tuple<Int64, std::string, std::string, Int64, Int64>> accounts;
-    s << "SELECT uid, name, password_hash, created_at, last_seen FROM accounts", into(accounts),
-        now;
+    std::vector<Poco::Tuple<Int64, std::string, std::string, Int64, Int64, Int64>> accounts;
+    s << "SELECT uid, name, password_hash, created_at, last_seen, token_generation "
+         "FROM accounts",
+        into(accounts), now;
     for (const auto& a : accounts) {
       state.loadAccount(Account{static_cast<uint64_t>(a.get<0>()), a.get<1>(), a.get<2>(),
-                                a.get<3>(), a.get<4>()});
+                                a.get<3>(), a.get<4>(), static_cast<uint64_t>(a.get<5>())});
     }
-    // The partial index messages_wait holds exactly the waiting messages.
-    std::vector<Poco::Tuple<Int64, std::string, Int64>> waiting;
-    s << "SELECT id, sender, recipient_uid FROM messages INDEXED BY messages_wait "
-         "WHERE delivered_at = 0 ORDER BY recipient_uid, id",
+    // The partial index messages_wait holds exactly the waiting messages. Their size in bytes
+    // (length() of a BLOB), not characters, is what the per-recipient quota counts.
+    std::vector<Poco::Tuple<Int64, std::string, Int64, Int64>> waiting;
+    s << "SELECT id, sender, recipient_uid, length(CAST(body AS BLOB)) FROM messages "
+         "INDEXED BY messages_wait WHERE delivered_at = 0 ORDER BY recipient_uid, id",
         into(waiting), now;
     for (const auto& w : waiting) {
       state.loadWaiting(static_cast<uint64_t>(w.get<0>()), w.get<1>(),
-                        static_cast<uint64_t>(w.get<2>()));
+                        static_cast<uint64_t>(w.get<2>()), static_cast<uint32_t>(w.get<3>()));
     }
     Int64 index = 0;
     Int64 epoch = 0;

@@ -30,7 +30,9 @@ struct ListenerOptions {
   int loops = 2;
   std::chrono::seconds idleTimeout{1800};
   size_t maxOutputBytes = 8 * 1024 * 1024;  // a client this far behind is disconnected
-  size_t maxPendingRequests = 256;          // reading pauses beyond this many queued requests
+  // Requests of one connection in the service at once (pipelined sends), and queued behind
+  // them: beyond that reading pauses, so a connection holds a bounded amount of the node.
+  size_t maxPendingRequests = 256;
   protocol::Limits limits;
   std::shared_ptr<tls::TlsContext> tls;  // set: the port speaks TLS only
 };

@@ -26,8 +26,8 @@
 #include "chat/service/commit_log.h"
 #include "chat/service/executor.h"
 #include "chat/service/login_throttle.h"
-#include "chat/service/sign_up_throttle.h"
 #include "chat/service/password_hasher.h"
+#include "chat/service/rate_limiter.h"
 #include "chat/service/session_tokens.h"
 #include "chat/storage/message_store.h"
 
@@ -48,12 +48,16 @@ struct ServiceOptions {
   // Signs session tokens; every node of a cluster needs the same key. Unset: a random key,
   // so tokens die with the process.
   std::optional<SessionKey> sessionKey;
-  // A token resumes its session this long after the login (or resume) that issued it.
+  // A token resumes its session until this long after the password login the session began
+  // with (a resume does not extend it).
   std::chrono::milliseconds sessionLifetime = std::chrono::hours(24);
   // Password guessing: lockouts per account and per address (login_throttle.h).
   LoginThrottleOptions loginThrottle;
   // Accounts one address may create a minute, after a first burst of as many (0: no limit).
   uint32_t signUpsPerMinute = 30;
+  // Messages one account may send a second, after a first burst of ten seconds' worth (0: no
+  // limit). Far above typing and pasting; keeps one account from taking the log's throughput.
+  uint32_t sendsPerSecond = 50;
 };
 
 // Filled in by the node: what status reports beyond the service's own counters.
@@ -102,6 +106,12 @@ class ChatService final : public ApplyObserver {
  private:
   using Response = protocol::Response;
   struct Request;  // the request being handled, with its reply
+  // Who a session acts for: the account by uid (a name can be deleted and re-created).
+  struct Identity {
+    std::string name;
+    uint64_t uid = 0;  // 0: not logged in (uids are log indexes, from 1)
+    bool isLoggedIn() const { return uid != 0; }
+  };
 
   void create(Request& r, const protocol::CreateRequest& q);
   void list(Request& r, const protocol::ListRequest& q) EXCLUDES(mu_);
@@ -120,22 +130,30 @@ class ChatService final : public ApplyObserver {
   void authenticate(const Request& r, const std::string& username, const std::string& password,
                     const char* unknownHint, std::function<void(const storage::Account&)> then);
   void deleteAuthenticated(const Request& r, const storage::Account& account) EXCLUDES(mu_);
-  // Starts the session (taking the account over from any other connection) and replies
-  // with a LoginReply under `opcode` (login or resume).
-  void finishLogin(const ContextPtr& context, const storage::Account& account, uint64_t requestId,
-                   protocol::Opcode opcode, const Reply& reply) EXCLUDES(mu_);
+  // Starts the session for the account `claim` names, if it still exists (and, `resuming`,
+  // was not logged out since), taking it over from any other connection; replies with a
+  // LoginReply under `opcode` (login or resume) whose token carries the claim's login time.
+  void finishLogin(const ContextPtr& context, const SessionClaim& claim, bool resuming,
+                   uint64_t requestId, protocol::Opcode opcode, const Reply& reply)
+      EXCLUDES(mu_);
   // Hands the waiting messages over once the store can read them (MessageStore::whenReadable).
-  void handOver(const ContextPtr& context, const std::string& user, uint32_t max,
+  void handOver(const ContextPtr& context, const Identity& user, uint32_t max,
                 const Reply& reply, uint64_t requestId, protocol::Opcode opcode);
-  void handOverNow(const ContextPtr& context, const std::string& user, uint32_t max,
+  void handOverNow(const ContextPtr& context, const Identity& user, uint32_t max,
                    const Reply& reply, uint64_t requestId, protocol::Opcode opcode);
-  // Ends the context's session, if any (logout, disconnect, deletion). Returns the user.
-  std::string endSession(const ContextPtr& context, bool recordLastSeen) EXCLUDES(mu_);
+  // Ends the context's session, if any (logout, disconnect, deletion). Returns who it was.
+  Identity endSession(const ContextPtr& context, bool recordLastSeen) EXCLUDES(mu_);
+  // Ends this node's session of account `uid` (0: of whichever account) named `name`, telling
+  // its client `reason`: the account was deleted or logged out, on this node or another.
+  void endSessionsOf(const std::string& name, uint64_t uid, const std::string& reason)
+      EXCLUDES(mu_);
+  // True while `who`'s account exists (not deleted, not re-created under its name).
+  bool stillExists(const Identity& who);
   void watch(const ContextPtr& context, const std::string& name) REQUIRES(mu_);
   void unwatchAll(Context& context) REQUIRES(mu_);
   void notifyPresence(const std::string& user, bool online) EXCLUDES(mu_);
   std::shared_ptr<ClientSession> onlineSession(const std::string& nameKey) EXCLUDES(mu_);
-  std::string loggedInUser(const ContextPtr& context) const EXCLUDES(mu_);
+  Identity loggedIn(const ContextPtr& context) const EXCLUDES(mu_);
 
   // Immutable after construction
   const Clock& clock_;
@@ -148,7 +166,8 @@ class ChatService final : public ApplyObserver {
   LeaderCheck leaderCheck_;
   const SessionTokens tokens_;
   LoginThrottle throttle_;          // thread-safe on its own
-  SignUpThrottle signUpThrottle_;  // thread-safe on its own
+  RateLimiter<std::string> signUpRate_;  // per address; thread-safe on its own
+  RateLimiter<uint64_t> sendRate_;       // per account uid; thread-safe on its own
   ServiceMetrics metrics_;  // thread-safe on its own
 
   mutable Mutex mu_;

@@ -71,8 +71,8 @@ class ArchivedStore : public MessageStore {
   void whenReadable(std::function<void(Status)> fn) override EXCLUDES(mu_);
   // The archived reads wait until the archive holds what was applied when they were called
   // (not when called from a whenReadable() callback, which runs once it does).
-  Result<std::vector<protocol::ChatMessage>> pendingMessages(std::string_view username,
-                                                             uint32_t limit) override
+  Result<std::vector<protocol::ChatMessage>> pendingMessages(
+      std::string_view username, uint32_t limit, uint64_t maxBodyBytes = UINT64_MAX) override
       EXCLUDES(mu_);
   Result<HistoryPage> history(std::string_view username, std::string_view peer, uint64_t beforeId,
                               uint32_t limit) override EXCLUDES(mu_);

@@ -34,6 +34,8 @@ inline constexpr uint64_t kRequestWindow = 1 << 18;
 // and the memory its next login takes. A rule of the state machine, so the same on every
 // node (never a setting).
 inline constexpr size_t kMaxWaitingPerRecipient = 10000;
+// And at most this many body bytes (a full count of the largest bodies would be 40 MB).
+inline constexpr uint64_t kMaxWaitingBytesPerRecipient = 16 * 1024 * 1024;
 
 class ChatState {
  public:
@@ -49,9 +51,10 @@ class ChatState {
   AccountPage listAccounts(std::string_view pattern, uint32_t offset, uint32_t limit) const
       EXCLUDES(mu_);
   uint32_t pendingCount(std::string_view username) const EXCLUDES(mu_);
-  // The ids of the messages waiting for `username`, oldest first, at most `limit` (0: all).
-  std::vector<uint64_t> pendingIds(std::string_view username, uint32_t limit) const
-      EXCLUDES(mu_);
+  // The ids of the messages waiting for `username`, oldest first, at most `limit` (0: all),
+  // and no more than fit in `maxBytes` of body (the first always counts, whatever its size).
+  std::vector<uint64_t> pendingIds(std::string_view username, uint32_t limit,
+                                   uint64_t maxBytes = UINT64_MAX) const EXCLUDES(mu_);
   uint64_t pendingTotal() const EXCLUDES(mu_);
   // A digest of the whole state (FNV-1a over a canonical listing): equal on nodes that
   // applied the same log to the same index.
@@ -61,7 +64,8 @@ class ChatState {
   void clear() EXCLUDES(mu_);
   void loadAccount(const Account& account) EXCLUDES(mu_);
   // A message that waits for its recipient. REQUIRES: the recipient's account is loaded.
-  void loadWaiting(uint64_t id, const std::string& sender, uint64_t recipientUid) EXCLUDES(mu_);
+  void loadWaiting(uint64_t id, const std::string& sender, uint64_t recipientUid,
+                   uint32_t bodyBytes) EXCLUDES(mu_);
   // A recent send's request id. REQUIRES: loaded in increasing message id order.
   void loadRequest(uint64_t senderUid, uint64_t requestId, uint64_t messageId,
                    uint64_t recipientUid) EXCLUDES(mu_);
@@ -71,13 +75,18 @@ class ChatState {
   struct AccountState {
     Account account;
     std::set<uint64_t> waiting;  // ids of the messages waiting for it
+    uint64_t waitingBytes = 0;   // their bodies' bytes
   };
   struct Waiting {
     std::string sender;  // display name, kept: the sender's account may be gone
     uint64_t recipientUid = 0;
+    uint32_t bodyBytes = 0;
   };
+  using AccountIt = std::map<std::string, AccountState>::iterator;
 
   ApplyResult applyOne(const Command& entry) REQUIRES(mu_);
+  // The account named `name`, if it is the account `uid` (0: whichever has the name).
+  AccountIt findActing(const std::string& name, uint64_t uid) REQUIRES(mu_);
   AccountState* accountByUid(uint64_t uid) REQUIRES(mu_);
 
   mutable Mutex mu_;

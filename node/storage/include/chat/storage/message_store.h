@@ -29,6 +29,9 @@ struct Account {
   std::string passwordHash;
   int64_t createdAtMillis = 0;
   int64_t lastSeenMillis = 0;
+  // Moves on at every logout (EndSessionsOp): a session token names the generation it was
+  // issued in and is worthless once the account's has moved on.
+  uint64_t tokenGeneration = 0;
 };
 
 struct AccountPage {
@@ -67,9 +70,11 @@ class MessageStore {
   // applied when this was called: at once, or on the store's own thread later; with an
   // error if the store failed. `fn` must not block.
   virtual void whenReadable(std::function<void(Status)> fn) { fn(Status::ok()); }
-  // Undelivered messages addressed to `username`, oldest first, at most `limit` (0 = all).
-  virtual Result<std::vector<protocol::ChatMessage>> pendingMessages(std::string_view username,
-                                                                     uint32_t limit) = 0;
+  // Undelivered messages addressed to `username`, oldest first, at most `limit` (0 = all) and
+  // no more than fit in `maxBodyBytes` of bodies (the first always comes): a reply's budget
+  // bounds what is read, however much waits.
+  virtual Result<std::vector<protocol::ChatMessage>> pendingMessages(
+      std::string_view username, uint32_t limit, uint64_t maxBodyBytes = UINT64_MAX) = 0;
   virtual Result<uint32_t> pendingCount(std::string_view username) = 0;
   // Undelivered messages of every account: the queue depth /metrics reports.
   virtual Result<uint64_t> pendingTotal() = 0;

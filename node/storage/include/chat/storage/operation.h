@@ -7,7 +7,13 @@
 // record is the account's uid.
 //
 // Encoding (docs/protocol.md, "Operation records"): u8 kind, then the kind's fields with the
-// primitives of protocol/byte_io.h. An empty payload is a leader's no-op (NoOp).
+// primitives of protocol/byte_io.h. An empty payload is a leader's no-op (NoOp). Fields added
+// to a kind later go at its end and are optional: a record written before them (an older log)
+// ends earlier and reads them as 0. A uid of 0 means "by name" (those older records).
+//
+// Sessions act for an account, not a name: records a session makes carry the account's uid,
+// and a record whose uid no longer matches the name (the account was deleted, perhaps created
+// again by someone else) is refused, identically on every node.
 // Thread contract: plain values.
 #ifndef CHAT_STORAGE_OPERATION_H_
 #define CHAT_STORAGE_OPERATION_H_
@@ -34,6 +40,7 @@ struct CreateAccountOp {
 // Messages it sent stay with their recipients.
 struct DeleteAccountOp {
   std::string username;
+  uint64_t uid = 0;
   bool operator==(const DeleteAccountOp&) const = default;
 };
 
@@ -45,6 +52,7 @@ struct StoreMessageOp {
   std::string body;
   int64_t sentAtMillis = 0;
   uint64_t requestId = 0;
+  uint64_t senderUid = 0;
   bool operator==(const StoreMessageOp&) const = default;
 };
 
@@ -53,14 +61,25 @@ struct MarkDeliveredOp {
   std::string recipient;
   std::vector<uint64_t> ids;
   int64_t atMillis = 0;
+  uint64_t recipientUid = 0;
   bool operator==(const MarkDeliveredOp&) const = default;
 };
 
-// Records when an account was last seen online (logout or disconnect).
+// Records when an account was last seen online (a disconnect).
 struct SetLastSeenOp {
   std::string username;
   int64_t atMillis = 0;
+  uint64_t uid = 0;
   bool operator==(const SetLastSeenOp&) const = default;
+};
+
+// Ends every session of the account on every node and makes every session token issued so far
+// worthless (its token generation moves on); records when it was last seen. A logout.
+struct EndSessionsOp {
+  std::string username;
+  uint64_t uid = 0;
+  int64_t atMillis = 0;
+  bool operator==(const EndSessionsOp&) const = default;
 };
 
 // Changes nothing. A new leader appends one so that it can commit entries of its
@@ -70,7 +89,7 @@ struct NoOp {
 };
 
 using Operation = std::variant<CreateAccountOp, DeleteAccountOp, StoreMessageOp, MarkDeliveredOp,
-                               SetLastSeenOp, NoOp>;
+                               SetLastSeenOp, NoOp, EndSessionsOp>;
 
 // An operation at the log position it committed at: what the store applies.
 struct Command {

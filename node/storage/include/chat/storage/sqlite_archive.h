@@ -58,7 +58,7 @@ class SqliteArchive final : public MessageArchive {
   Status syncToDisk() override;
 
   // The current schema version written by open().
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;  // 2: accounts.token_generation
 
  private:
   struct Impl;
