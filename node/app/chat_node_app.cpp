@@ -77,6 +77,12 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
           "chat.db is rebuilt from it after a crash) or full (chat.db synced too)");
   setting("loops", "N", "network event loops (default: half the cores, at least 1)");
   setting("idle-timeout", "SECONDS", "close connections idle this long (default 1800)");
+  setting("login-timeout", "SECONDS",
+          "close a connection not logged in that completes no request this long (default 60)");
+  setting("max-connections", "N",
+          "client connections in all (default: the open-file limit less 256)");
+  setting("max-connections-per-address", "N",
+          "client connections from one address (default 256; 0: no cap)");
   setting("sign-ups-per-minute", "N",
           "accounts one address may create a minute, after a burst of as many (default 30; "
           "0: no limit, for benchmarks)");
@@ -313,6 +319,20 @@ int ChatNodeApp::readSettings(NodeSettings& settings) {
     return EXIT_CONFIG;
   }
   settings.idleTimeout = std::chrono::seconds(config().getInt("node.idle_timeout", 1800));
+  int loginTimeout = config().getInt("node.login_timeout", 60);
+  int maxConnections = config().getInt("node.max_connections", 0);
+  int perAddress = config().getInt("node.max_connections_per_address", 256);
+  if (loginTimeout < 1 || loginTimeout > 86400) {
+    log.error("login-timeout must be between 1 and 86400 seconds");
+    return EXIT_CONFIG;
+  }
+  if (maxConnections < 0 || perAddress < 0) {
+    log.error("max-connections and max-connections-per-address must be 0 or more");
+    return EXIT_CONFIG;
+  }
+  settings.loginTimeout = std::chrono::seconds(loginTimeout);
+  settings.maxConnections = static_cast<size_t>(maxConnections);
+  settings.maxConnectionsPerAddress = static_cast<size_t>(perAddress);
   int signUps = config().getInt("node.sign_ups_per_minute", 30);
   if (signUps < 0 || signUps > 1000000) {
     log.error("sign-ups-per-minute must be between 0 (no limit) and 1000000");

@@ -1,5 +1,6 @@
 #include "node.h"
 
+#include <sys/resource.h>
 #include <sysexits.h>
 
 #include <atomic>
@@ -296,6 +297,16 @@ Status Node::Parts::startListener() {
   options.port = settings.port;
   options.loops = settings.loops;
   options.idleTimeout = settings.idleTimeout;
+  options.loginTimeout = settings.loginTimeout;
+  options.maxConnectionsPerAddress = settings.maxConnectionsPerAddress;
+  options.maxConnections = settings.maxConnections;
+  if (options.maxConnections == 0) {
+    // Past the open-file limit accept() fails anyway; stopping short of it keeps descriptors
+    // for the log, chat.db, snapshots and peers, and refuses with a reason instead.
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    options.maxConnections = files.rlim_cur > 320 ? files.rlim_cur - 256 : 64;
+  }
   options.limits = settings.limits;
   options.maxOutputBytes = settings.maxOutputBytes;
   if (!settings.tlsCert.empty() || !settings.tlsKey.empty()) {

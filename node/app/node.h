@@ -34,6 +34,9 @@ struct NodeSettings {
   bool syncChatDb = false;  // chat.db synced on every write too (--sync full)
   int loops = 1;
   std::chrono::seconds idleTimeout{1800};
+  std::chrono::seconds loginTimeout{60};  // before a login, a request at least this often
+  size_t maxConnections = 0;              // 0: the open-file limit less 256 (log, db, peers)
+  size_t maxConnectionsPerAddress = 256;  // 0: no cap
   uint32_t signUpsPerMinute = 30;  // per address (0: no limit)
   uint32_t sendsPerSecond = 50;    // per account, after a burst of 10 s worth (0: no limit)
   protocol::Limits limits;

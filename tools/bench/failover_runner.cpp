@@ -48,7 +48,7 @@ class Cluster {
   Status start(uint32_t id) {
     launcher::LaunchSpec spec;
     spec.binary = binary_;
-    spec.args = {"--cluster", clusterFile_, "--id", std::to_string(id), "--password-hash", "min", "--sign-ups-per-minute", "0", "--sends-per-second", "0",
+    spec.args = {"--cluster", clusterFile_, "--id", std::to_string(id), "--password-hash", "min", "--sign-ups-per-minute", "0", "--sends-per-second", "0", "--max-connections-per-address", "0",
                  "--log-level", logLevel_};
     spec.logFile = runDir_ + "/node" + std::to_string(id) + ".log";
     auto child = launcher::ChildProcess::spawn(spec);

@@ -537,7 +537,8 @@ Result<ChaosResult> runChaos(const ChaosOptions& options) {
   spec.args = {"--headless", "--demo", "--cluster", clusterFile, "--run-dir", dir + "/run",
                "--node-binary", nodeBinary, "--node-arg", "--password-hash", "--node-arg", "min",
                "--node-arg", "--sign-ups-per-minute", "--node-arg", "0",
-               "--node-arg", "--sends-per-second", "--node-arg", "0"};
+               "--node-arg", "--sends-per-second", "--node-arg", "0",
+               "--node-arg", "--max-connections-per-address", "--node-arg", "0"};
   spec.logFile = dir + "/supervisor.log";
   auto supervisorProcess = launcher::ChildProcess::spawn(spec);
   if (!supervisorProcess) {

@@ -27,8 +27,34 @@ bool isPipelined(const protocol::Request& r) {
 
 }  // namespace
 
+std::optional<std::string> ConnectionCounters::admit(const std::string& address,
+                                                      const ListenerOptions& options) {
+  MutexLock lock(mu);
+  if (open.load() >= options.maxConnections) {
+    return "the server has " + std::to_string(options.maxConnections) +
+           " connections, the most it takes; try again later";
+  }
+  size_t& mine = byAddress[address];
+  if (options.maxConnectionsPerAddress != 0 && mine >= options.maxConnectionsPerAddress) {
+    return "your address " + address + " has " + std::to_string(mine) +
+           " connections open, the most one address may; close some and try again";
+  }
+  ++mine;
+  open.fetch_add(1);
+  return std::nullopt;
+}
+
+void ConnectionCounters::release(const std::string& address) {
+  MutexLock lock(mu);
+  auto it = byAddress.find(address);
+  if (it != byAddress.end() && --it->second == 0) {
+    byAddress.erase(it);
+  }
+  open.fetch_sub(1);
+}
+
 ClientConnection::ClientConnection(std::shared_ptr<EventLoop> loop, Poco::Net::StreamSocket socket,
-                                   service::ChatService& service,
+                                   std::string address, service::ChatService& service,
                                    std::shared_ptr<const ListenerOptions> options,
                                    std::shared_ptr<ConnectionCounters> counters)
     : loopOwner_(std::move(loop)),
@@ -39,19 +65,19 @@ ClientConnection::ClientConnection(std::shared_ptr<EventLoop> loop, Poco::Net::S
       optionsOwner_(std::move(options)),
       options_(*optionsOwner_),
       counters_(std::move(counters)),
+      peerHost_(std::move(address)),
       decoder_(options_.limits.maxFrameBytes),
-      lastActivity_(std::chrono::steady_clock::now()) {
+      lastActivity_(std::chrono::steady_clock::now()),
+      lastRequest_(lastActivity_) {
   try {
     peer_ = socket_.peerAddress().toString();
-    peerHost_ = socket_.peerAddress().host().toString();
   } catch (const Poco::Exception& e) {
     peer_ = "unknown peer (" + e.displayText() + ")";
   }
-  counters_->open.fetch_add(1);
 }
 
 ClientConnection::~ClientConnection() {
-  counters_->open.fetch_sub(1);
+  counters_->release(peerHost_);
 }
 
 void ClientConnection::start() {
@@ -321,6 +347,7 @@ void ClientConnection::processPending() {
       continue;
     }
     ++inFlight_;
+    lastRequest_ = std::chrono::steady_clock::now();
     if (!p.pipelined) {
       barrier_ = true;
     }
@@ -468,23 +495,32 @@ void ClientConnection::updateInterest() {
 }
 
 void ClientConnection::onTick() {
-  if (closed_) {
+  if (closed_ || closing_) {
     return;
   }
-  auto idle = std::chrono::steady_clock::now() - lastActivity_;
-  if (idle > options_.idleTimeout) {
-    if (mode_.load() == Mode::kLine) {
-      appendText(protocol::formatLineError(protocol::ErrorCode::kUnavailable,
-                                           "idle for too long; connection closed"));
-    } else if (mode_.load() == Mode::kBinary) {
-      std::vector<uint8_t> bytes;
-      protocol::appendPushFrame(protocol::SessionEndedPush{"idle for too long; connection closed"},
-                                bytes);
-      append(bytes.data(), bytes.size());
-    }
-    closeAfterFlush();
-    flush();
+  auto now = std::chrono::steady_clock::now();
+  if (now - lastActivity_ > options_.idleTimeout) {
+    return closeWithReason("idle for too long; connection closed");
   }
+  // Before a login, bytes alone do not keep a connection: it must finish requests.
+  if (now - lastRequest_ > options_.loginTimeout &&
+      (!context_ || !service_.isLoggedIn(context_))) {
+    closeWithReason("not logged in and no request for " +
+                    std::to_string(options_.loginTimeout.count()) +
+                    " s; connection closed (log in soon after connecting)");
+  }
+}
+
+void ClientConnection::closeWithReason(const std::string& reason) {
+  if (mode_.load() == Mode::kLine) {
+    appendText(protocol::formatLineError(protocol::ErrorCode::kUnavailable, reason));
+  } else if (mode_.load() == Mode::kBinary) {
+    std::vector<uint8_t> bytes;
+    protocol::appendPushFrame(protocol::SessionEndedPush{reason}, bytes);
+    append(bytes.data(), bytes.size());
+  }
+  closeAfterFlush();
+  flush();
 }
 
 void ClientConnection::push(const protocol::Push& push) {

@@ -20,10 +20,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <Poco/Net/StreamSocket.h>
 
+#include "chat/common/mutex.h"
 #include "chat/net/client_listener.h"
 #include "chat/net/event_loop.h"
 #include "chat/protocol/frame.h"
@@ -33,8 +35,18 @@
 
 namespace chat::net {
 
+// Open connections, in all and by source address, for the listener's caps. Shared by the
+// listener and its connections (a connection may outlive the listener).
+// Thread contract: thread-safe.
 struct ConnectionCounters {
   std::atomic<size_t> open{0};
+  // Counts a connection from `address`, or says why it is refused (a cap is reached).
+  std::optional<std::string> admit(const std::string& address, const ListenerOptions& options)
+      EXCLUDES(mu);
+  void release(const std::string& address) EXCLUDES(mu);
+
+  Mutex mu;
+  std::unordered_map<std::string, size_t> byAddress GUARDED_BY(mu);
 };
 
 class ClientConnection final : public LoopHandler,
@@ -44,8 +56,11 @@ class ClientConnection final : public LoopHandler,
   // The connection shares ownership of its loop, options and counters, so that it may
   // outlive the listener (a commit callback can hold the last reference) without dangling.
   // REQUIRES: `service` outlives every connection's use of it, which ends when its loop stops.
+  // `address` is the source address the connection was admitted under (counters->admit),
+  // released when it ends.
   ClientConnection(std::shared_ptr<EventLoop> loop, Poco::Net::StreamSocket socket,
-                   service::ChatService& service, std::shared_ptr<const ListenerOptions> options,
+                   std::string address, service::ChatService& service,
+                   std::shared_ptr<const ListenerOptions> options,
                    std::shared_ptr<ConnectionCounters> counters);
   ~ClientConnection() override;
   ClientConnection(const ClientConnection&) = delete;  // owns a socket
@@ -99,6 +114,8 @@ class ClientConnection final : public LoopHandler,
   void append(const void* data, size_t n);
   void appendText(const std::string& text) { append(text.data(), text.size()); }
   void closeAfterFlush();
+  // Tells the client `reason` in its mode (a line, or a session-ended push) and closes.
+  void closeWithReason(const std::string& reason);
   void closeIfPeerDone();
   void close(const char* why);
   void updateInterest();
@@ -113,7 +130,7 @@ class ClientConnection final : public LoopHandler,
   const ListenerOptions& options_;
   const std::shared_ptr<ConnectionCounters> counters_;
   std::string peer_;
-  std::string peerHost_;  // without the port: what password guessing is throttled by
+  const std::string peerHost_;  // without the port: what caps and throttles count by
 
   std::atomic<Mode> mode_{Mode::kUnknown};
   // Owned by the loop thread
@@ -141,6 +158,7 @@ class ClientConnection final : public LoopHandler,
   bool peerDone_ = false;  // the client shut down its sending side; finish, then close
   bool wantWrite_ = false;
   std::chrono::steady_clock::time_point lastActivity_;
+  std::chrono::steady_clock::time_point lastRequest_;  // the last request handed to the service
 };
 
 }  // namespace chat::net

@@ -110,6 +110,23 @@ Status Connection::readAvailable() {
   for (;;) {
     tls::IoResult r = stream_->read(buffer, sizeof buffer);
     if (r.kind == tls::IoResult::Kind::kOk) {
+      if (!heardFromServer_) {
+        heardFromServer_ = true;
+        // A node that refuses a connection before knowing its mode (too many connections)
+        // says why in a line; a frame never starts so (its first byte is 0).
+        std::string_view start(reinterpret_cast<const char*>(buffer), r.bytes);
+        if (start.starts_with("ERROR ")) {
+          std::string_view line = start.substr(0, start.find('\n'));
+          if (line.ends_with('\r')) {
+            line.remove_suffix(1);
+          }
+          size_t text = line.find(": ");
+          close();
+          lost_ = "the server at " + address_ + " refused the connection: " +
+                  std::string(text == std::string_view::npos ? line : line.substr(text + 2));
+          return Status::unavailable(lost_);
+        }
+      }
       decoder_.feed({buffer, r.bytes});
       fed = true;
       continue;  // until the socket (and TLS) hold nothing more

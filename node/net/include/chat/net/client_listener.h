@@ -1,7 +1,9 @@
-// ClientListener: the client port. Poco's TCPServer accepts connections; each accepted
-// socket is handed at once to one of a few EventLoops (round-robin), where a
-// ClientConnection serves it for its whole life, in binary or line mode, told apart by the
-// first byte. The TCPServer's pooled threads therefore only ever run the hand-off.
+// ClientListener: the client port. Every EventLoop watches the one listening socket
+// (EPOLLEXCLUSIVE: the kernel wakes one of them per connection) and accepts on its own
+// thread, so a flood of connects is spread over the loops instead of queueing behind one
+// dispatcher; a ClientConnection then serves the socket for its whole life on that loop, in
+// binary or line mode, told apart by the first byte. Connections beyond the caps (in all,
+// from one address) are answered with a line saying why and closed at once.
 //
 // Thread contract: start() and stop() from one controlling thread; counters from any.
 #ifndef CHAT_NET_CLIENT_LISTENER_H_
@@ -29,6 +31,11 @@ struct ListenerOptions {
   uint16_t port = 0;  // 0 picks a free port; see ClientListener::port()
   int loops = 2;
   std::chrono::seconds idleTimeout{1800};
+  // A connection not logged in must complete a request at least this often (a login, or a
+  // status probe's next one): one that only trickles bytes or sits silent is closed.
+  std::chrono::seconds loginTimeout{60};
+  size_t maxConnections = 20000;          // in all; beyond it new ones are refused
+  size_t maxConnectionsPerAddress = 256;  // from one source address (0: no cap)
   size_t maxOutputBytes = 8 * 1024 * 1024;  // a client this far behind is disconnected
   // Requests of one connection in the service at once (pipelined sends), and queued behind
   // them: beyond that reading pauses, so a connection holds a bounded amount of the node.

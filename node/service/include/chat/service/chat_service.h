@@ -97,6 +97,10 @@ class ChatService final : public ApplyObserver {
   // REQUIRES: set before the first request. Without one, the node serves everything.
   void setLeaderCheck(LeaderCheck check) { leaderCheck_ = std::move(check); }
   size_t sessionCount() const EXCLUDES(mu_);
+  // True while the connection's session is logged in.
+  bool isLoggedIn(const ContextPtr& context) const EXCLUDES(mu_) {
+    return loggedIn(context).isLoggedIn();
+  }
   const ServiceMetrics& metrics() const { return metrics_; }
 
   // ApplyObserver: pushes for records applied by the log.

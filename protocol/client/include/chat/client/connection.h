@@ -77,6 +77,7 @@ class Connection {
   std::unique_ptr<tls::Stream> stream_;  // over fd_: in the clear or TLS
   std::string address_;
   std::string lost_;  // why the server side closed, once it did
+  bool heardFromServer_ = false;  // a refusal line can only be the first thing it sends
   protocol::Limits limits_;
   protocol::FrameDecoder decoder_;
   std::vector<uint8_t> out_;
