@@ -2,6 +2,7 @@
 // counters move with traffic (received, queued, delivered, commit latency, replication lag,
 // elections), /health says who can serve, and anything else gets a clear refusal.
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,7 @@
 
 #include "chat/client/connection.h"
 #include "support/http_get.h"
+#include "support/line_client.h"
 #include "support/process_cluster.h"
 #include "support/prometheus_text.h"
 
@@ -215,6 +217,43 @@ TEST(AdminPortAloneTest, TheAdminPortListensOnLoopbackUnlessToldOtherwise) {
   }
   EXPECT_EQ(local, std::string("0100007F") + wanted) << "the admin port listens on " << local;
   EXPECT_EQ(testing::httpRequest(adminPort, "/health").status, 200);
+}
+
+// Slow clients (a header trickled a byte at a time) cannot hold the admin port's threads:
+// each connection ends 2 s after it was accepted, so /health answers meanwhile, late by at
+// most that deadline.
+TEST(AdminPortAloneTest, ClientsTricklingTheirRequestsAreCutOffAndHealthStillAnswers) {
+  testing::TempDir dir;
+  uint16_t adminPort = testing::freePorts(1).front();
+  testing::NodeProcess node(dir.file("node"), {"--admin-port", std::to_string(adminPort)});
+  ASSERT_TRUE(node.start());
+  std::vector<std::unique_ptr<testing::LineClient>> slow;
+  for (int i = 0; i < 8; ++i) {  // twice the admin port's threads
+    slow.push_back(std::make_unique<testing::LineClient>(adminPort));
+    ASSERT_TRUE(slow.back()->connected());
+    slow.back()->write("GET /health HTTP/1.1\r\nX-Slow: ");
+  }
+  std::atomic<bool> trickling{true};
+  std::thread trickle([&] {
+    while (trickling) {
+      for (auto& c : slow) {
+        c->write("a");
+      }
+      std::this_thread::sleep_for(200ms);
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  auto asked = std::chrono::steady_clock::now();
+  auto health = testing::httpRequest(adminPort, "/health");
+  auto took = std::chrono::steady_clock::now() - asked;
+  EXPECT_EQ(health.status, 200);
+  EXPECT_LT(took, 4s) << "/health waited behind the slow clients";
+  // Every slow client was cut off: the node closed them (a read sees the end).
+  for (auto& c : slow) {
+    EXPECT_TRUE(c->closedByServer(3000ms)) << "a trickling client still holds a connection";
+  }
+  trickling = false;
+  trickle.join();
 }
 
 }  // namespace

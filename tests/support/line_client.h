@@ -84,8 +84,9 @@ class LineClient {
     write(line + "\n");
     return readUntil("\r\n");
   }
-  bool closedByServer() {
-    readUntil("\x01never", std::chrono::milliseconds(2000));
+  // True once the server closed the connection, waiting up to `within` for it.
+  bool closedByServer(std::chrono::milliseconds within = std::chrono::milliseconds(2000)) {
+    readUntil("\x01never", within);
     return closed_;
   }
 

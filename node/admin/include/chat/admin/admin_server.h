@@ -1,7 +1,8 @@
 // AdminServer: a node's admin HTTP port (off unless configured): GET /metrics in the
 // Prometheus text format and GET /health for load balancers, systemd checks and people.
 // The pages come from callbacks, so this holds only the HTTP side (Poco's HTTPServer with
-// a couple of threads, no keep-alive, short timeouts: a scraper, not a public site).
+// four threads, no keep-alive, every request over within 2 s of its connection: a scraper,
+// not a public site; a client that trickles its request is cut off at the deadline).
 //
 // Thread contract: start() and the destructor from one thread; the callbacks run on the
 // server's threads, possibly two at once, and must be thread-safe.
