@@ -219,16 +219,16 @@ TEST(AdminPortAloneTest, TheAdminPortListensOnLoopbackUnlessToldOtherwise) {
   EXPECT_EQ(testing::httpRequest(adminPort, "/health").status, 200);
 }
 
-// Slow clients (a header trickled a byte at a time) cannot hold the admin port's threads:
-// each connection ends 2 s after it was accepted, so /health answers meanwhile, late by at
-// most that deadline.
+// Slow clients (a header trickled a byte at a time) hold nothing the admin port needs: it
+// reads request heads on an event loop, so /health answers at once beside two hundred of
+// them, and each is cut off 2 s (plus a tick) after its accept.
 TEST(AdminPortAloneTest, ClientsTricklingTheirRequestsAreCutOffAndHealthStillAnswers) {
   testing::TempDir dir;
   uint16_t adminPort = testing::freePorts(1).front();
   testing::NodeProcess node(dir.file("node"), {"--admin-port", std::to_string(adminPort)});
   ASSERT_TRUE(node.start());
   std::vector<std::unique_ptr<testing::LineClient>> slow;
-  for (int i = 0; i < 8; ++i) {  // twice the admin port's threads
+  for (int i = 0; i < 200; ++i) {
     slow.push_back(std::make_unique<testing::LineClient>(adminPort));
     ASSERT_TRUE(slow.back()->connected());
     slow.back()->write("GET /health HTTP/1.1\r\nX-Slow: ");
@@ -247,10 +247,10 @@ TEST(AdminPortAloneTest, ClientsTricklingTheirRequestsAreCutOffAndHealthStillAns
   auto health = testing::httpRequest(adminPort, "/health");
   auto took = std::chrono::steady_clock::now() - asked;
   EXPECT_EQ(health.status, 200);
-  EXPECT_LT(took, 4s) << "/health waited behind the slow clients";
+  EXPECT_LT(took, 1s) << "/health waited behind the slow clients";
   // Every slow client was cut off: the node closed them (a read sees the end).
   for (auto& c : slow) {
-    EXPECT_TRUE(c->closedByServer(3000ms)) << "a trickling client still holds a connection";
+    EXPECT_TRUE(c->closedByServer(4000ms)) << "a trickling client still holds a connection";
   }
   trickling = false;
   trickle.join();

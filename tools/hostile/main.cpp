@@ -2,14 +2,15 @@
 // long as asked and at a chosen rate, so that chat-bench can measure what the node's other
 // clients see meanwhile (docs/benchmarks.md, "Under attack").
 //
-//   chat-hostile --server HOST:PORT --kind garbage|half|churn|guess|all [--rate R]
-//                [--seconds S] [--connections N]
+//   chat-hostile --server HOST:PORT --kind K[,K...] [--rate R] [--seconds S]
+//                [--connections N] [--from ADDRESS] [--peer HOST:PORT] [--admin HOST:PORT]
 #include <netdb.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -17,8 +18,10 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include "chat/client/connection.h"
 #include "chat/common/process_info.h"
 #include "chat/protocol/message_codec.h"
 
@@ -28,16 +31,25 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr const char* kUsage =
-    "usage: chat-hostile --server HOST:PORT --kind garbage|half|churn|guess|all\n"
-    "                    [--rate R] [--seconds S] [--connections N] [--from ADDRESS]\n"
+    "usage: chat-hostile --server HOST:PORT --kind K[,K...] [--rate R] [--seconds S]\n"
+    "                    [--connections N] [--from ADDRESS] [--peer HOST:PORT]\n"
+    "                    [--admin HOST:PORT]\n"
     "  garbage      R connections a second, each sending 1-4096 random bytes, then closing\n"
     "  half         N connections (default 1000) that announce a huge frame or send half a\n"
     "               frame and then say nothing; reopened when the node closes them\n"
     "  churn        R connections a second opened and dropped at once\n"
     "  guess        R logins a second with wrong passwords for existing and made-up users\n"
-    "  all          every kind at once\n"
+    "  queue        a logged-in account sends to one victim R times a second, pipelined,\n"
+    "               never reading its replies until the end (quotas, rates, bounded queues)\n"
+    "  peer         R connections a second to the peer port (--peer) that send random bytes\n"
+    "               and then stay silent, up to N held\n"
+    "  slow-admin   N connections to the admin port (--admin), each trickling a request a\n"
+    "               byte every 500 ms; reopened when the node closes them\n"
+    "  all          every kind at once (peer and slow-admin when their port is given)\n"
     "  --rate R     operations a second per kind (default 500)\n"
     "  --seconds S  how long (default 30)\n"
+    "  --peer H:P   a node's peer port, for peer\n"
+    "  --admin H:P  a node's admin port, for slow-admin\n"
     "  --from A     connect from local address A (e.g. 127.0.0.2), so that the node's\n"
     "               per-address lockout of guessers does not also hit a benchmark running\n"
     "               from 127.0.0.1\n";
@@ -48,6 +60,33 @@ struct Target {
   bool bindFrom = false;
   std::string hostPort;
 };
+
+// HOST:PORT as an IPv4 address, or a message saying what is wrong with it.
+std::string resolve(const std::string& hostPort, sockaddr_in& out) {
+  size_t colon = hostPort.rfind(':');
+  if (colon == std::string::npos) {
+    return "give HOST:PORT, not '" + hostPort + "'";
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(hostPort.substr(0, colon).c_str(), hostPort.substr(colon + 1).c_str(), &hints,
+                    &found) != 0 ||
+      found == nullptr) {
+    return "cannot resolve " + hostPort;
+  }
+  std::memcpy(&out, found->ai_addr, sizeof out);
+  ::freeaddrinfo(found);
+  return {};
+}
+
+// True once the peer closed `fd` (or it failed); never blocks.
+bool closedByPeer(int fd) {
+  char b;
+  ssize_t n = ::recv(fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
 
 int open(const Target& t) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -140,6 +179,120 @@ void half(const Target& t, int connections, Clock::time_point end, std::atomic<l
   }
 }
 
+// Holds up to `connections` to a node's peer port, opening `rate` a second: each sends 64
+// random bytes (no valid handshake) and then nothing. The node must drop them within its
+// handshake deadline and keep replicating.
+void peer(const Target& t, int rate, int connections, Clock::time_point end,
+          std::atomic<long>& done) {
+  std::mt19937 random(2);
+  std::vector<int> held;
+  paced(rate, end, [&] {
+    std::erase_if(held, [](int fd) {
+      if (closedByPeer(fd)) {
+        ::close(fd);
+        return true;
+      }
+      return false;
+    });
+    if (static_cast<int>(held.size()) >= connections) {
+      return;
+    }
+    int fd = open(t);
+    if (fd < 0) {
+      return;
+    }
+    std::string junk(64, '\0');
+    for (char& c : junk) {
+      c = static_cast<char>(random());
+    }
+    (void)!::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    held.push_back(fd);
+    ++done;
+  });
+  for (int fd : held) {
+    ::close(fd);
+  }
+}
+
+// Slowloris on the admin port: `connections` requests, each trickled a byte every 500 ms.
+void slowAdmin(const Target& t, int connections, Clock::time_point end, std::atomic<long>& done) {
+  std::vector<int> held;
+  while (Clock::now() < end) {
+    std::erase_if(held, [](int fd) {
+      if (closedByPeer(fd)) {
+        ::close(fd);
+        return true;
+      }
+      return false;
+    });
+    while (static_cast<int>(held.size()) < connections) {
+      int fd = open(t);
+      if (fd < 0) {
+        break;
+      }
+      static const std::string kStart = "GET /metrics HTTP/1.1\r\nX-Slow: ";
+      (void)!::send(fd, kStart.data(), kStart.size(), MSG_NOSIGNAL);
+      held.push_back(fd);
+      ++done;
+    }
+    for (int fd : held) {
+      (void)!::send(fd, "a", 1, MSG_NOSIGNAL);
+    }
+    std::this_thread::sleep_for(500ms);
+  }
+  for (int fd : held) {
+    ::close(fd);
+  }
+}
+
+// A logged-in account floods one victim: `rate` sends a second, pipelined, replies read only
+// at the end. The node must refuse what is beyond the per-sender rate and the victim's quota,
+// hold no more of the connection's requests than its bound, and serve everyone else.
+void queueFlood(const Target& t, int rate, Clock::time_point end, std::atomic<long>& done) {
+  std::string suffix = std::to_string(::getpid());
+  std::string attacker = "mallory" + suffix;
+  std::string victim = "victim" + suffix;
+  auto c = chat::client::Connection::connect(t.hostPort, std::chrono::milliseconds(5000));
+  if (!c) {
+    std::fprintf(stderr, "chat-hostile: queue: %s\n", c.error().message().c_str());
+    return;
+  }
+  auto& conn = **c;
+  for (const auto& name : {attacker, victim}) {
+    (void)conn.call(chat::protocol::CreateRequest{name, "pw-" + name},
+                    std::chrono::milliseconds(10000));
+  }
+  auto login = conn.call(chat::protocol::LoginRequest{attacker, "pw-" + attacker},
+                         std::chrono::milliseconds(10000));
+  if (!login || !login->isOk()) {
+    std::fprintf(stderr, "chat-hostile: queue: cannot log in as %s: %s\n", attacker.c_str(),
+                 login ? login->error.c_str() : login.error().message().c_str());
+    return;
+  }
+  std::string body(4000, 'q');
+  paced(rate, end, [&] {
+    conn.queueRequest(conn.nextRequestId(), chat::protocol::SendRequest{victim, body});
+    (void)conn.flush(std::chrono::milliseconds(0));  // what the socket takes; never waits
+    ++done;
+  });
+  // Now read what came back: how much was stored and how much refused, and why.
+  long stored = 0;
+  long refused = 0;
+  auto deadline = Clock::now() + 5s;
+  while (Clock::now() < deadline) {
+    (void)conn.flush(std::chrono::milliseconds(100));
+    auto m = conn.receive(std::chrono::milliseconds(500));
+    if (!m || !m->has_value()) {
+      break;
+    }
+    if (auto* r = std::get_if<chat::protocol::Response>(&**m)) {
+      (r->isOk() ? stored : refused) += 1;
+    }
+  }
+  std::printf("chat-hostile: queue: %ld sends queued, %ld stored, %ld refused\n", done.load(),
+              stored, refused);
+}
+
 void guess(const Target& t, int rate, Clock::time_point end, std::atomic<long>& done) {
   int fd = open(t);
   if (fd < 0) {
@@ -174,6 +327,8 @@ int main(int argc, char** argv) {
   int seconds = 30;
   int connections = 1000;
   std::string from;
+  std::string peerServer;
+  std::string adminServer;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -196,6 +351,10 @@ int main(int argc, char** argv) {
         seconds = std::stoi(v);
       } else if (a == "--from") {
         from = v;
+      } else if (a == "--peer") {
+        peerServer = v;
+      } else if (a == "--admin") {
+        adminServer = v;
       } else if (a == "--connections") {
         connections = std::stoi(v);
       } else {
@@ -207,26 +366,60 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  bool known = kind == "garbage" || kind == "half" || kind == "churn" || kind == "guess" ||
-               kind == "all";
-  size_t colon = server.rfind(':');
-  if (!known || colon == std::string::npos || rate <= 0 || seconds <= 0 || connections <= 0) {
+  // Kinds, comma-separated; "all" is every kind whose target was given.
+  std::vector<std::string> kinds;
+  for (size_t at = 0; at <= kind.size();) {
+    size_t comma = kind.find(',', at);
+    std::string k = kind.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    if (k == "all") {
+      kinds.insert(kinds.end(), {"garbage", "half", "churn", "guess", "queue"});
+      if (!peerServer.empty()) {
+        kinds.push_back("peer");
+      }
+      if (!adminServer.empty()) {
+        kinds.push_back("slow-admin");
+      }
+    } else if (k == "garbage" || k == "half" || k == "churn" || k == "guess" || k == "queue" ||
+               k == "peer" || k == "slow-admin") {
+      kinds.push_back(k);
+    } else {
+      std::fprintf(stderr, "chat-hostile: unknown kind '%s'\n%s", k.c_str(), kUsage);
+      return 2;
+    }
+    if (comma == std::string::npos) {
+      break;
+    }
+    at = comma + 1;
+  }
+  auto wants = [&](const char* k) { return std::find(kinds.begin(), kinds.end(), k) != kinds.end(); };
+  if (kinds.empty() || server.empty() || rate <= 0 || seconds <= 0 || connections <= 0) {
     std::fprintf(stderr, "chat-hostile: give --server HOST:PORT and a --kind\n%s", kUsage);
+    return 2;
+  }
+  if ((wants("peer") && peerServer.empty()) || (wants("slow-admin") && adminServer.empty())) {
+    std::fprintf(stderr, "chat-hostile: peer needs --peer HOST:PORT and slow-admin needs --admin "
+                         "HOST:PORT\n");
     return 2;
   }
   Target t;
   t.hostPort = server;
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (::getaddrinfo(server.substr(0, colon).c_str(), server.substr(colon + 1).c_str(), &hints,
-                    &found) != 0 || found == nullptr) {
-    std::fprintf(stderr, "chat-hostile: cannot resolve %s\n", server.c_str());
+  if (std::string why = resolve(server, t.addr); !why.empty()) {
+    std::fprintf(stderr, "chat-hostile: --server: %s\n", why.c_str());
     return 2;
   }
-  std::memcpy(&t.addr, found->ai_addr, sizeof t.addr);
-  ::freeaddrinfo(found);
+  Target peerTarget;
+  Target adminTarget;
+  for (auto [name, text, target] : {std::tuple{"--peer", &peerServer, &peerTarget},
+                                    std::tuple{"--admin", &adminServer, &adminTarget}}) {
+    if (text->empty()) {
+      continue;
+    }
+    target->hostPort = *text;
+    if (std::string why = resolve(*text, target->addr); !why.empty()) {
+      std::fprintf(stderr, "chat-hostile: %s: %s\n", name, why.c_str());
+      return 2;
+    }
+  }
   if (!from.empty()) {
     t.bindFrom = true;
     t.from.sin_family = AF_INET;
@@ -234,25 +427,38 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "chat-hostile: --from takes an IPv4 address, not '%s'\n", from.c_str());
       return 2;
     }
+    peerTarget.bindFrom = adminTarget.bindFrom = true;
+    peerTarget.from = adminTarget.from = t.from;
   }
   auto end = Clock::now() + std::chrono::seconds(seconds);
   std::atomic<long> done{0};
   std::vector<std::thread> threads;
-  if (kind == "garbage" || kind == "all") {
+  if (wants("garbage")) {
     threads.emplace_back([&] { garbage(t, rate, end, done); });
   }
-  if (kind == "half" || kind == "all") {
+  if (wants("half")) {
     threads.emplace_back([&] { half(t, connections, end, done); });
   }
-  if (kind == "churn" || kind == "all") {
+  if (wants("churn")) {
     threads.emplace_back([&] { churn(t, rate, end, done); });
   }
-  if (kind == "guess" || kind == "all") {
+  if (wants("guess")) {
     threads.emplace_back([&] { guess(t, rate, end, done); });
+  }
+  std::atomic<long> queued{0};
+  if (wants("queue")) {
+    threads.emplace_back([&] { queueFlood(t, rate, end, queued); });
+  }
+  if (wants("peer")) {
+    threads.emplace_back([&] { peer(peerTarget, rate, connections, end, done); });
+  }
+  if (wants("slow-admin")) {
+    threads.emplace_back([&] { slowAdmin(adminTarget, connections, end, done); });
   }
   for (auto& th : threads) {
     th.join();
   }
-  std::printf("chat-hostile: %s for %d s: %ld operations\n", kind.c_str(), seconds, done.load());
+  std::printf("chat-hostile: %s for %d s: %ld operations\n", kind.c_str(), seconds,
+              done.load() + queued.load());
   return 0;
 }

@@ -1,256 +1,280 @@
 #include "chat/admin/admin_server.h"
 
-#include <chrono>
-#include <condition_variable>
-#include <list>
-#include <mutex>
-#include <thread>
-#include <unordered_map>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServerConnection.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
+#include <cerrno>
+#include <chrono>
+#include <optional>
+#include <thread>
+
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
-#include <Poco/Net/TCPServer.h>
-#include <Poco/Net/TCPServerConnectionFactory.h>
-#include <Poco/ThreadPool.h>
-#include <Poco/URI.h>
+
+#include "chat/common/process_info.h"
+#include "chat/net/event_loop.h"
 
 namespace chat::admin {
 
 namespace {
 
-using Poco::Net::HTTPResponse;
-using Poco::Net::HTTPServerRequest;
-using Poco::Net::HTTPServerResponse;
+using Clock = std::chrono::steady_clock;
 
-void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
-          const std::string& contentType, const std::string& body, bool withBody) {
-  response.setStatusAndReason(status);
-  response.setContentType(contentType);
-  response.setContentLength(static_cast<std::streamsize>(body.size()));
-  response.set("Cache-Control", "no-store");
-  std::ostream& out = response.send();
+// A request head larger than this is not a scraper's.
+constexpr size_t kMaxHeadBytes = 8 * 1024;
+// Connections at once; beyond it a new one is told "busy" and closed.
+constexpr size_t kMaxConnections = 1024;
+
+struct Reply {
+  int status = 200;
+  std::string reason = "OK";
+  std::string contentType = "text/plain; charset=utf-8";
+  std::string body;
+  std::string extraHeaders;  // "Name: value\r\n" lines
+};
+
+std::string render(const Reply& r, bool withBody) {
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + r.reason +
+                    "\r\nContent-Type: " + r.contentType +
+                    "\r\nContent-Length: " + std::to_string(r.body.size()) +
+                    "\r\nCache-Control: no-store\r\nConnection: close\r\nServer: chat-node\r\n" +
+                    r.extraHeaders + "\r\n";
   if (withBody) {
-    out << body;
+    out += r.body;
   }
+  return out;
 }
 
-class PageHandler final : public Poco::Net::HTTPRequestHandler {
+// The reply to a complete request head (up to its blank line).
+std::string answer(std::string_view head, const AdminPages& pages) {
+  std::string_view line = head.substr(0, head.find_first_of("\r\n"));
+  size_t space1 = line.find(' ');
+  size_t space2 = space1 == std::string_view::npos ? space1 : line.find(' ', space1 + 1);
+  if (space2 == std::string_view::npos || !line.substr(space2 + 1).starts_with("HTTP/1.")) {
+    return render({400, "Bad Request", "text/plain; charset=utf-8",
+                   "not an HTTP/1 request; try GET /metrics or GET /health\n", ""},
+                  true);
+  }
+  std::string_view method = line.substr(0, space1);
+  std::string_view target = line.substr(space1 + 1, space2 - space1 - 1);
+  bool headOnly = method == "HEAD";
+  if (method != "GET" && !headOnly) {
+    return render({405, "Method Not Allowed", "text/plain; charset=utf-8",
+                   "only GET and HEAD are served here; try GET /metrics or GET /health\n",
+                   "Allow: GET, HEAD\r\n"},
+                  true);
+  }
+  std::string_view path = target.substr(0, target.find_first_of("?#"));
+  if (!path.starts_with('/')) {
+    return render({400, "Bad Request", "text/plain; charset=utf-8",
+                   "the request path is not a valid URI; try /metrics or /health\n", ""},
+                  true);
+  }
+  if (path == "/metrics") {
+    return render({200, "OK", "text/plain; version=0.0.4; charset=utf-8", pages.metrics(), ""},
+                  !headOnly);
+  }
+  if (path == "/health") {
+    HealthReport report = pages.health();
+    return render({report.healthy ? 200 : 503, report.healthy ? "OK" : "Service Unavailable",
+                   "application/json", report.json + "\n", ""},
+                  !headOnly);
+  }
+  // The path is echoed: printable ASCII only, so a log or terminal shows nothing else.
+  std::string shown;
+  for (char c : path.substr(0, 200)) {
+    shown += (c > 0x20 && c < 0x7f) ? c : '?';
+  }
+  return render({404, "Not Found", "text/plain; charset=utf-8",
+                 "no page " + shown + " here; the admin port serves /metrics and /health\n", ""},
+                !headOnly);
+}
+
+// One admin connection: reads a request head, answers, closes. It lives at most `deadline`
+// from its accept, however slowly its request trickles in.
+class AdminConnection final : public net::LoopHandler,
+                              public std::enable_shared_from_this<AdminConnection> {
  public:
-  explicit PageHandler(const AdminPages& pages) : pages_(pages) {}
-
-  void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
-    const std::string& method = request.getMethod();
-    bool head = method == Poco::Net::HTTPRequest::HTTP_HEAD;
-    if (method != Poco::Net::HTTPRequest::HTTP_GET && !head) {
-      response.set("Allow", "GET, HEAD");
-      return send(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
-                  "only GET and HEAD are served here; try GET /metrics or GET /health\n", true);
-    }
-    std::string path;
-    try {
-      path = Poco::URI(request.getURI()).getPath();
-    } catch (const Poco::Exception&) {
-      return send(response, HTTPResponse::HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
-                  "the request path is not a valid URI; try /metrics or /health\n", true);
-    }
-    if (path == "/metrics") {
-      return send(response, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-                  pages_.metrics(), !head);
-    }
-    if (path == "/health") {
-      HealthReport report = pages_.health();
-      return send(response,
-                  report.healthy ? HTTPResponse::HTTP_OK : HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
-                  "application/json", report.json + "\n", !head);
-    }
-    send(response, HTTPResponse::HTTP_NOT_FOUND, "text/plain; charset=utf-8",
-         "no page " + path.substr(0, 200) + " here; the admin port serves /metrics and /health\n",
-         !head);
+  AdminConnection(net::EventLoop& loop, int fd, const AdminPages& pages, size_t& open,
+                  std::chrono::milliseconds deadline)
+      : loop_(loop), fd_(fd), pages_(pages), open_(open), until_(Clock::now() + deadline) {
+    ++open_;
   }
-
- private:
-  const AdminPages& pages_;
-};
-
-class PageFactory final : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit PageFactory(const AdminPages& pages) : pages_(pages) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-    return new PageHandler(pages_);
+  ~AdminConnection() override {
+    ::close(fd_);
+    --open_;
   }
+  AdminConnection(const AdminConnection&) = delete;  // owns a socket
+  AdminConnection& operator=(const AdminConnection&) = delete;
 
- private:
-  const AdminPages& pages_;
-};
-
-// Poco's HTTP server times out each read, not a request: a client that trickles a header a
-// byte at a time holds one of the few threads for as long as it likes. This ends every
-// connection a fixed time after it was accepted (registered by the server's connection
-// filter, which runs at accept), by shutting its socket down, which makes a blocked read
-// return; a connection still queued for a thread then ends at once when it gets one.
-class DeadlineWatch final : public Poco::Net::TCPServerConnectionFilter {
- public:
-  explicit DeadlineWatch(std::chrono::milliseconds deadline)
-      : deadline_(deadline), thread_([this](std::stop_token stop) { run(stop); }) {}
-  ~DeadlineWatch() override {
-    thread_.request_stop();
-    cv_.notify_all();
+  void onEvents(uint32_t events) override {
+    if ((events & EPOLLIN) != 0 && out_.empty()) {
+      read();
+    }
+    if (!out_.empty()) {
+      write();
+    } else if ((events & (EPOLLHUP | EPOLLERR)) != 0) {
+      finish();
+    }
   }
-  DeadlineWatch(const DeadlineWatch&) = delete;  // owns a thread
-  DeadlineWatch& operator=(const DeadlineWatch&) = delete;
-
-  // TCPServerConnectionFilter: called by the server's accepting thread for each connection.
-  bool accept(const Poco::Net::StreamSocket& socket) override {
-    std::lock_guard lock(mu_);
-    auto at = entries_.insert(entries_.end(),
-                              Entry{socket, std::chrono::steady_clock::now() + deadline_});
-    byImpl_[socket.impl()] = at;
-    return true;
-  }
-  // The connection is over.
-  void done(const Poco::Net::StreamSocket& socket) {
-    std::lock_guard lock(mu_);
-    auto it = byImpl_.find(socket.impl());
-    if (it != byImpl_.end()) {
-      entries_.erase(it->second);
-      byImpl_.erase(it);
+  void flush() override {}
+  void onTick() override {
+    if (Clock::now() >= until_) {
+      finish();  // a request that did not come in time gets no answer
     }
   }
 
  private:
-  struct Entry {
-    Poco::Net::StreamSocket socket;
-    std::chrono::steady_clock::time_point until;
-    bool shut = false;
-  };
-
-  void run(const std::stop_token& stop) {
-    // A connection Poco dropped without running it (its queue full) never calls done(): its
-    // entry goes this long after its deadline.
-    constexpr auto kForget = std::chrono::seconds(10);
-    std::unique_lock lock(mu_);
-    while (!stop.stop_requested()) {
-      auto now = std::chrono::steady_clock::now();
-      // In accept order, so in deadline order.
-      for (auto it = entries_.begin(); it != entries_.end() && it->until <= now;) {
-        if (!it->shut) {
-          it->shut = true;
-          try {
-            it->socket.shutdown();
-          } catch (const Poco::Exception&) {
-            // closed by the peer already: nothing left to end
-          }
+  void read() {
+    char buffer[4096];
+    for (;;) {
+      ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n > 0) {
+        in_.append(buffer, static_cast<size_t>(n));
+        if (in_.size() > kMaxHeadBytes) {
+          return respond(render({431, "Request Header Fields Too Large",
+                                 "text/plain; charset=utf-8",
+                                 "the request head is over 8 KiB; a scraper's is far smaller\n",
+                                 ""},
+                                true));
         }
-        if (now - it->until >= kForget) {
-          byImpl_.erase(it->socket.impl());
-          it = entries_.erase(it);
-        } else {
-          ++it;
+        size_t end = in_.find("\r\n\r\n");
+        if (end == std::string::npos) {
+          end = in_.find("\n\n");
         }
+        if (end != std::string::npos) {
+          return respond(answer(in_.substr(0, end), pages_));
+        }
+        continue;
       }
-      cv_.wait_for(lock, std::chrono::milliseconds(100));
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        return;
+      }
+      return finish();  // closed before a whole request, or failed
+    }
+  }
+  void respond(std::string reply) {
+    out_ = std::move(reply);
+    (void)loop_.modify(fd_, EPOLLOUT);
+  }
+  void write() {
+    while (sent_ < out_.size()) {
+      ssize_t n = ::send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        return;
+      }
+      if (n <= 0) {
+        return finish();
+      }
+      sent_ += static_cast<size_t>(n);
+    }
+    finish();
+  }
+  void finish() {
+    if (!finished_) {
+      finished_ = true;
+      loop_.remove(fd_);  // drops the loop's reference; the destructor closes the socket
     }
   }
 
+  net::EventLoop& loop_;
+  const int fd_;
+  const AdminPages& pages_;
+  size_t& open_;  // the server's count, touched on the loop thread only
+  const Clock::time_point until_;
+  std::string in_;
+  std::string out_;
+  size_t sent_ = 0;
+  bool finished_ = false;
+};
+
+// Accepts on the admin port's listening socket, on the admin loop.
+class AdminAcceptor final : public net::LoopHandler {
+ public:
+  AdminAcceptor(net::EventLoop& loop, int listenFd, const AdminPages& pages, size_t& open,
+                std::chrono::milliseconds deadline)
+      : loop_(loop), listenFd_(listenFd), pages_(pages), open_(open), deadline_(deadline) {}
+
+  void onEvents(uint32_t) override {
+    for (int i = 0; i < 64; ++i) {
+      int fd = ::accept4(listenFd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        return;  // none left, or out of descriptors (the next tick tries again)
+      }
+      if (open_ >= kMaxConnections) {
+        std::string busy = render({503, "Service Unavailable", "text/plain; charset=utf-8",
+                                   "too many admin connections at once; try again shortly\n", ""},
+                                  true);
+        (void)!::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        ::close(fd);
+        continue;
+      }
+      auto connection = std::make_shared<AdminConnection>(loop_, fd, pages_, open_, deadline_);
+      if (!loop_.add(fd, EPOLLIN | EPOLLRDHUP, connection).isOk()) {
+        continue;  // the connection's destructor closes it
+      }
+    }
+  }
+  void flush() override {}
+  void onTick() override { onEvents(0); }
+
+ private:
+  net::EventLoop& loop_;
+  const int listenFd_;
+  const AdminPages& pages_;
+  size_t& open_;  // the server's count (it outlives the loop's handlers)
   const std::chrono::milliseconds deadline_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::list<Entry> entries_;                                                // guarded by mu_
-  std::unordered_map<Poco::Net::SocketImpl*, std::list<Entry>::iterator> byImpl_;  // by mu_
-  std::jthread thread_;  // last: starts once the rest is built
-};
-
-// One HTTP connection under the watch's deadline.
-class WatchedConnection final : public Poco::Net::TCPServerConnection {
- public:
-  WatchedConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
-                    Poco::Net::HTTPRequestHandlerFactory::Ptr pages, DeadlineWatch& watch)
-      : TCPServerConnection(socket), params_(std::move(params)), pages_(std::move(pages)),
-        watch_(watch) {}
-  void run() override {
-    try {
-      Poco::Net::HTTPServerConnection http(socket(), params_, pages_);
-      http.run();
-    } catch (const Poco::Exception&) {
-      // a client that was cut off or sent nonsense: nothing to answer
-    }
-    watch_.done(socket());
-  }
-
- private:
-  Poco::Net::HTTPServerParams::Ptr params_;
-  Poco::Net::HTTPRequestHandlerFactory::Ptr pages_;
-  DeadlineWatch& watch_;
-};
-
-class WatchedConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
- public:
-  WatchedConnectionFactory(Poco::Net::HTTPServerParams::Ptr params,
-                           Poco::Net::HTTPRequestHandlerFactory::Ptr pages, DeadlineWatch& watch)
-      : params_(std::move(params)), pages_(std::move(pages)), watch_(watch) {}
-  // Poco takes ownership of the returned connection and deletes it after run().
-  Poco::Net::TCPServerConnection* createConnection(
-      const Poco::Net::StreamSocket& socket) override {
-    return new WatchedConnection(socket, params_, pages_, watch_);
-  }
-
- private:
-  Poco::Net::HTTPServerParams::Ptr params_;
-  Poco::Net::HTTPRequestHandlerFactory::Ptr pages_;
-  DeadlineWatch& watch_;
 };
 
 }  // namespace
 
 struct AdminServer::Impl {
-  explicit Impl(AdminPages p) : pages(std::move(p)), threads(1, kThreads), watch(new DeadlineWatch(kDeadline)) {}
-  // A scraper and a health check or two at once; each request is over within the deadline,
-  // so slow clients delay the others by at most that.
-  static constexpr int kThreads = 4;
-  static constexpr std::chrono::milliseconds kDeadline{2000};
+  explicit Impl(AdminPages p) : pages(std::move(p)) {}
+  ~Impl() {
+    if (loop) {
+      loop->stop();
+    }
+    thread = {};  // joins; the loop drops its connections on the way out
+  }
   AdminPages pages;
-  Poco::ThreadPool threads;  // the server's own: Poco's default pool is shared
-  Poco::AutoPtr<DeadlineWatch> watch;  // shared with the server, which holds it as its filter
-  std::unique_ptr<Poco::Net::TCPServer> server;
+  size_t openConnections = 0;  // touched on the loop thread only
+  std::optional<Poco::Net::ServerSocket> socket;
+  std::unique_ptr<net::EventLoop> loop;
+  std::jthread thread;
   uint16_t port = 0;
 };
 
 AdminServer::AdminServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-AdminServer::~AdminServer() {
-  if (impl_ && impl_->server) {
-    impl_->server->stop();
-    impl_->threads.joinAll();  // requests in progress end within the deadline
-  }
-}
+AdminServer::~AdminServer() = default;
 
 Result<std::unique_ptr<AdminServer>> AdminServer::start(const AdminOptions& options,
                                                         AdminPages pages) {
   auto impl = std::make_unique<Impl>(std::move(pages));
   try {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(options.host, options.port), 16);
-    impl->port = socket.address().port();
-    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(Impl::kThreads);
-    params->setMaxQueued(16);
-    params->setKeepAlive(false);
-    params->setTimeout(Poco::Timespan(2, 0));
-    params->setServerName("chat-node");
-    Poco::Net::HTTPRequestHandlerFactory::Ptr pages = new PageFactory(impl->pages);
-    impl->server = std::make_unique<Poco::Net::TCPServer>(
-        new WatchedConnectionFactory(params, pages, *impl->watch), impl->threads, socket, params);
-    impl->server->setConnectionFilter(impl->watch);
-    impl->server->start();
+    impl->socket.emplace(Poco::Net::SocketAddress(options.host, options.port), 64);
+    impl->socket->setBlocking(false);
+    impl->port = impl->socket->address().port();
   } catch (const Poco::Exception& e) {
     return Status::ioError("cannot open the admin port " + options.host + ":" +
                            std::to_string(options.port) + ": " + e.displayText());
   }
+  auto loop = net::EventLoop::create();
+  if (!loop) {
+    return loop.error();
+  }
+  impl->loop = std::move(loop).value();
+  net::EventLoop* l = impl->loop.get();
+  int listenFd = impl->socket->impl()->sockfd();
+  auto acceptor = std::make_shared<AdminAcceptor>(*l, listenFd, impl->pages,
+                                                  impl->openConnections, options.deadline);
+  impl->thread = std::jthread([l] {
+    setThreadName("chat-admin");
+    l->run();
+  });
+  l->post([l, listenFd, acceptor] { (void)l->add(listenFd, EPOLLIN, acceptor); });
   return std::unique_ptr<AdminServer>(new AdminServer(std::move(impl)));
 }
 

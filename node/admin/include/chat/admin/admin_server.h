@@ -1,14 +1,17 @@
 // AdminServer: a node's admin HTTP port (off unless configured): GET /metrics in the
 // Prometheus text format and GET /health for load balancers, systemd checks and people.
-// The pages come from callbacks, so this holds only the HTTP side (Poco's HTTPServer with
-// four threads, no keep-alive, every request over within 2 s of its connection: a scraper,
-// not a public site; a client that trickles its request is cut off at the deadline).
+// The pages come from callbacks, so this holds only the HTTP side: one event loop thread of
+// its own reads request heads without a thread per client, answers and closes (no
+// keep-alive), and ends every connection `deadline` after its accept however slowly its
+// request trickles in, so slow clients cannot keep /health from answering. At most 1,024
+// connections at once; beyond that a new one gets 503.
 //
 // Thread contract: start() and the destructor from one thread; the callbacks run on the
-// server's threads, possibly two at once, and must be thread-safe.
+// admin loop's thread and must be thread-safe.
 #ifndef CHAT_ADMIN_ADMIN_SERVER_H_
 #define CHAT_ADMIN_ADMIN_SERVER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,6 +24,7 @@ namespace chat::admin {
 struct AdminOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0 picks a free port; see AdminServer::port()
+  std::chrono::milliseconds deadline{2000};  // a connection's whole life, from its accept
 };
 
 // What /health answers: 200 when healthy, 503 otherwise, with a JSON body either way.
