@@ -13,16 +13,6 @@
 
 namespace chat::net {
 
-namespace {
-// Tasks this thread posted to each loop while a BatchScope is open, handed over when it
-// closes (EventLoop::post).
-struct Gathered {
-  EventLoop* loop;
-  std::vector<std::function<void()>> tasks;
-};
-thread_local std::vector<Gathered> tGathered;
-}  // namespace
-
 Result<std::unique_ptr<EventLoop>> EventLoop::create() {
   int ep = ::epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) {
@@ -58,31 +48,9 @@ void EventLoop::stop() {
 }
 
 void EventLoop::post(std::function<void()> task) {
-  if (BatchScope* batch = BatchScope::current()) {
-    auto it = std::find_if(tGathered.begin(), tGathered.end(),
-                           [this](const Gathered& g) { return g.loop == this; });
-    if (it == tGathered.end()) {
-      tGathered.push_back(Gathered{this, {}});
-      it = tGathered.end() - 1;
-      batch->atEnd([this] { handOverGathered(); });
-    }
-    it->tasks.push_back(std::move(task));
-    return;
-  }
-  std::vector<std::function<void()>> one;
-  one.push_back(std::move(task));
-  postAll(std::move(one));
-}
-
-void EventLoop::handOverGathered() {
-  auto it = std::find_if(tGathered.begin(), tGathered.end(),
-                         [this](const Gathered& g) { return g.loop == this; });
-  if (it == tGathered.end()) {
-    return;
-  }
-  std::vector<std::function<void()>> tasks = std::move(it->tasks);
-  tGathered.erase(it);
-  postAll(std::move(tasks));
+  handOverInScope(this, std::move(task), [this](std::vector<std::function<void()>> tasks) {
+    postAll(std::move(tasks));
+  });
 }
 
 void EventLoop::postAll(std::vector<std::function<void()>> tasks) {

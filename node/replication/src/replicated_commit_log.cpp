@@ -138,47 +138,15 @@ ReplicatedCommitLog::~ReplicatedCommitLog() {
   failWaiting("the node is shutting down; the operation may or may not be stored");
 }
 
-namespace {
-// Proposals this thread made to each log while a BatchScope is open (an event loop's
-// iteration), handed over together when it closes.
-struct GatheredProposals {
-  ReplicatedCommitLog* log;
-  std::vector<ReplicatedCommitLog::Proposal> proposals;
-};
-thread_local std::vector<GatheredProposals> tGathered;
-}  // namespace
-
 void ReplicatedCommitLog::propose(storage::Operation op, Done done, service::Urgency urgency,
                                   Gate gate) {
   // Encoded here, on the proposer's thread, once: the log, every follower and the apply
   // below all use these bytes.
   Proposal p{log::Payload(storage::encodeOperation(op)), std::move(done), std::move(gate),
              urgency};
-  if (BatchScope* batch = BatchScope::current()) {
-    auto it = std::find_if(tGathered.begin(), tGathered.end(),
-                           [this](const GatheredProposals& g) { return g.log == this; });
-    if (it == tGathered.end()) {
-      tGathered.push_back(GatheredProposals{this, {}});
-      it = tGathered.end() - 1;
-      batch->atEnd([this] { handOverGathered(); });
-    }
-    it->proposals.push_back(std::move(p));
-    return;
-  }
-  std::vector<Proposal> one;
-  one.push_back(std::move(p));
-  enqueue(std::move(one));
-}
-
-void ReplicatedCommitLog::handOverGathered() {
-  auto it = std::find_if(tGathered.begin(), tGathered.end(),
-                         [this](const GatheredProposals& g) { return g.log == this; });
-  if (it == tGathered.end()) {
-    return;
-  }
-  std::vector<Proposal> proposals = std::move(it->proposals);
-  tGathered.erase(it);
-  enqueue(std::move(proposals));
+  // In an event loop's iteration, every proposal of it reaches the log at once (BatchScope).
+  handOverInScope(this, std::move(p),
+                  [this](std::vector<Proposal> proposals) { enqueue(std::move(proposals)); });
 }
 
 void ReplicatedCommitLog::enqueue(std::vector<Proposal> proposals) {

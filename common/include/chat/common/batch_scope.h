@@ -6,9 +6,9 @@
 // thread's handing out of a commit group (every reply and push of the group reaches each
 // event loop at once).
 //
-// A component that supports gathering checks current() when asked to hand something over;
-// while a scope is open it keeps the item in a list of its own for this thread and registers
-// a flush with atEnd() the first time. Nested scopes join the outermost one.
+// A component that supports gathering hands items over through handOverInScope() (below):
+// while a scope is open it keeps each item in a list of this thread's for its target and
+// registers a flush with atEnd() the first time. Nested scopes join the outermost one.
 //
 // Thread contract: a scope belongs to the thread that opened it; flushes run on that thread,
 // in the order they were registered, when the outermost scope closes. Whatever a flush
@@ -16,6 +16,7 @@
 #ifndef CHAT_COMMON_BATCH_SCOPE_H_
 #define CHAT_COMMON_BATCH_SCOPE_H_
 
+#include <algorithm>
 #include <functional>
 #include <vector>
 
@@ -38,6 +39,46 @@ class BatchScope {
   bool outermost_;
   std::vector<std::function<void()>> flushes_;
 };
+
+// Hands `item` over to `target` by calling `handOver(std::vector<Item>)`: at once when this
+// thread has no scope open; else kept in this thread's list for `target` and handed over with
+// everything else gathered for it in one call when the outermost scope closes. `handOver` is
+// copied into the scope's flush: whatever it touches (the target) must outlive the scope.
+template <typename Target, typename Item, typename HandOver>
+void handOverInScope(Target* target, Item item, const HandOver& handOver) {
+  struct Gathered {
+    Target* target;
+    std::vector<Item> items;
+  };
+  // One list per thread and per kind of hand-over (each instantiation has its own).
+  thread_local std::vector<Gathered> gathered;
+  auto findTarget = [target] {
+    return std::find_if(gathered.begin(), gathered.end(),
+                        [target](const Gathered& g) { return g.target == target; });
+  };
+  BatchScope* batch = BatchScope::current();
+  if (batch == nullptr) {
+    std::vector<Item> one;
+    one.push_back(std::move(item));
+    handOver(std::move(one));
+    return;
+  }
+  auto it = findTarget();
+  if (it == gathered.end()) {
+    gathered.push_back(Gathered{target, {}});
+    it = gathered.end() - 1;
+    batch->atEnd([findTarget, handOver] {
+      auto found = findTarget();
+      if (found == gathered.end()) {
+        return;
+      }
+      std::vector<Item> items = std::move(found->items);
+      gathered.erase(found);
+      handOver(std::move(items));
+    });
+  }
+  it->items.push_back(std::move(item));
+}
 
 }  // namespace chat
 

@@ -68,8 +68,6 @@ class EventLoop {
   EventLoop(int epollFd, int wakeFd);
   void drainTasks() EXCLUDES(mu_);
   void postAll(std::vector<std::function<void()>> tasks) EXCLUDES(mu_);
-  // The tasks this thread gathered for this loop in its BatchScope.
-  void handOverGathered() EXCLUDES(mu_);
 
   const int epollFd_;
   const int wakeFd_;

@@ -122,8 +122,6 @@ class ReplicatedCommitLog final : public service::CommitLog {
                                       const storage::AppliedPosition& applied,
                                       RaftStorage& raftStorage);
   void enqueue(std::vector<Proposal> proposals) EXCLUDES(mu_);
-  // The proposals this thread gathered for this log in its BatchScope.
-  void handOverGathered() EXCLUDES(mu_);
   void failWaiting(const std::string& why);
   // The operations of committed entries, for the store. Errors: kCorruption.
   static Result<std::vector<storage::Command>> decodeCommitted(
