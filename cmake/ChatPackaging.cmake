@@ -9,8 +9,19 @@ if(CHAT_BUILD_TOOLS)
   list(APPEND chat_programs chat-bench chat-chaos chat-hostile)
 endif()
 install(TARGETS ${chat_programs} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES etc/chat-node.properties etc/cluster.ini etc/cluster-3.ini etc/tui.ini
-        DESTINATION /etc/chat)
+# The cluster files as installed: the secret is the one the package's postinst makes on this
+# machine (/etc/chat/cluster.secret, 0640 root:chat), and the nodes' data lives in the
+# systemd unit's state folder (/var/lib/chat), not in a var/ beside wherever they start.
+foreach(cluster_file cluster.ini cluster-3.ini)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS etc/${cluster_file})
+  file(READ etc/${cluster_file} text)
+  string(REPLACE "secret_file = var/cluster.secret" "secret_file = /etc/chat/cluster.secret"
+         text "${text}")
+  string(REGEX REPLACE "data_dir = var/" "data_dir = /var/lib/chat/" text "${text}")
+  file(WRITE ${CMAKE_BINARY_DIR}/packaged-etc/${cluster_file} "${text}")
+  install(FILES ${CMAKE_BINARY_DIR}/packaged-etc/${cluster_file} DESTINATION /etc/chat)
+endforeach()
+install(FILES etc/chat-node.properties etc/tui.ini DESTINATION /etc/chat)
 foreach(program ${chat_programs})
   install(FILES docs/man/${program}.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 endforeach()
@@ -31,5 +42,10 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "tmux, iproute2")
+# postinst makes the chat user and this machine's cluster secret; postrm removes the secret
+# on purge (cmake/debian).
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_SOURCE_DIR}/cmake/debian/postinst ${PROJECT_SOURCE_DIR}/cmake/debian/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_GENERATOR DEB)
 include(CPack)
