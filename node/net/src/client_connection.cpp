@@ -255,7 +255,9 @@ void ClientConnection::onBinaryBytes(const uint8_t* data, size_t n) {
     writeResponse(protocol::Response::failure(0, protocol::Opcode::kHelp, error->code,
                                               error->message + "; closing the connection"),
                   false, protocol::Request{});
-    logger().information("closing " + peer_ + ": " + error->message);
+    if (auto more = counters_->badClientLog.admit(std::chrono::steady_clock::now())) {
+      logger().information("closing " + peer_ + ": " + error->message + *more);
+    }
     closeAfterFlush();
   }
 }

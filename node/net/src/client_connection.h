@@ -25,6 +25,7 @@
 
 #include <Poco/Net/StreamSocket.h>
 
+#include "chat/common/log_throttle.h"
 #include "chat/common/mutex.h"
 #include "chat/net/client_listener.h"
 #include "chat/net/event_loop.h"
@@ -47,6 +48,8 @@ struct ConnectionCounters {
 
   Mutex mu;
   std::unordered_map<std::string, size_t> byAddress GUARDED_BY(mu);
+  // Lines about clients that sent garbage or were refused: a flood of them writes a few.
+  LogThrottle badClientLog{20, std::chrono::seconds(60)};
 };
 
 class ClientConnection final : public LoopHandler,

@@ -90,6 +90,10 @@ class Acceptor final : public LoopHandler {
       std::string host = hostOf(address);
       if (auto why = counters_->admit(host, *options_)) {
         refuse(fd, *why);
+        if (auto more = counters_->badClientLog.admit(std::chrono::steady_clock::now())) {
+          Poco::Logger::get("chat.net").information("refused a connection from " + host + ": " +
+                                                    *why + *more);
+        }
         continue;
       }
       try {

@@ -24,6 +24,7 @@
 #include "chat/tls/tls_stream.h"
 
 #include "chat/cluster/cluster_secret.h"
+#include "chat/common/log_throttle.h"
 #include "chat/common/mutex.h"
 #include "chat/common/process_info.h"
 #include "chat/replication/peer_codec.h"
@@ -302,6 +303,8 @@ struct SocketPeerTransport::Impl {
   std::list<Reader> readers GUARDED_BY(readersMu);
   std::jthread acceptor;
   std::atomic<bool> overloadLogged_{false};  // one warning per flood, not one per connection
+  // Lines about strangers on the peer port: a flood of them writes a few a minute.
+  LogThrottle strangerLog{10, std::chrono::seconds(60)};
 
   void deliver(Envelope envelope) {
     Handler h;
@@ -398,8 +401,10 @@ struct SocketPeerTransport::Impl {
       writeAll(s, hello.data(), hello.size());
       std::array<uint8_t, 4 + kChallengeBytes + kMacBytes> answer{};
       if (!readUntil(s, answer.data(), answer.size(), late)) {
-        logger().information("closed a peer connection from " + from +
-                             " that did not answer the challenge in time");
+        if (auto more = strangerLog.admit(std::chrono::steady_clock::now())) {
+          logger().information("closed a peer connection from " + from +
+                               " that did not answer the challenge in time" + *more);
+        }
         return;
       }
       NodeId id = readU32(answer.data());
@@ -409,9 +414,11 @@ struct SocketPeerTransport::Impl {
       if (!known ||
           sodium_memcmp(expected.data(), answer.data() + 4 + kChallengeBytes, kMacBytes) != 0) {
         refused.fetch_add(1);
-        logger().warning("refused a peer connection from " + from +
-                         ": it does not know the cluster secret or claims unknown node " +
-                         std::to_string(id));
+        if (auto more = strangerLog.admit(std::chrono::steady_clock::now())) {
+          logger().warning("refused a peer connection from " + from +
+                           ": it does not know the cluster secret or claims unknown node " +
+                           std::to_string(id) + *more);
+        }
         s.socket().close();
         return;
       }
