@@ -35,6 +35,7 @@ class ReplicatedCommitLogTest : public ::testing::Test {
       o.raft.electionTimeout = 60ms;
       o.raft.electionStep = 30ms;
       o.tickInterval = 2ms;
+      o.maxPendingProposals = 64;
       auto log = ReplicatedCommitLog::open(o, n.store, n.raft, *n.transport, clock_);
       ASSERT_TRUE(log.has_value()) << log.error().toString();
       n.log = std::move(log).value();
@@ -161,6 +162,36 @@ TEST_F(ReplicatedCommitLogTest, TheNextInLineTakesOverAndNothingAcknowledgedIsLo
   EXPECT_NE(nodes_[1].log->role(), Role::kLeader);
   hub_.heal();
   EXPECT_TRUE(allHold("b", 20));
+}
+
+// A leader that cannot commit (its followers are gone) holds no more than its bound of
+// proposals: the rest are refused at once, saying the node is busy, instead of piling up.
+TEST_F(ReplicatedCommitLogTest, ALeaderThatCannotCommitRefusesProposalsBeyondItsBound) {
+  NodeId leader = waitForLeader();
+  ASSERT_EQ(leader, 1u);
+  ASSERT_TRUE(propose(leader, storage::CreateAccountOp{"a", "h", 1})->isOk());
+  ASSERT_TRUE(propose(leader, storage::CreateAccountOp{"b", "h", 1})->isOk());
+  hub_.cut(1);
+  std::atomic<int> busy{0};
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 200; ++i) {
+    nodes_[1].log->propose(storage::StoreMessageOp{"a", "b", std::to_string(i), 1, 0},
+                           [&](Result<storage::ApplyResult> r) {
+                             if (!r && r.error().message().find("the node is busy") !=
+                                           std::string::npos) {
+                               ++busy;
+                             }
+                             ++answered;
+                           });
+  }
+  // Refused at once: at least the 136 beyond the bound of 64 (more, once it steps down).
+  EXPECT_GE(busy.load(), 136);
+  hub_.heal();
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (answered.load() < 200 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(2ms);
+  }
+  EXPECT_EQ(answered.load(), 200) << "every proposal is answered, one way or the other";
 }
 
 }  // namespace

@@ -150,9 +150,23 @@ void ReplicatedCommitLog::propose(storage::Operation op, Done done, service::Urg
 }
 
 void ReplicatedCommitLog::enqueue(std::vector<Proposal> proposals) {
+  std::vector<Proposal> refused;
   {
     MutexLock lock(mu_);
-    if (!stopping_) {
+    // Appended and not committed yet, plus queued: what this node holds for its clients.
+    uint64_t last = lastIndex_.load();
+    uint64_t committed = commitIndex_.load();
+    size_t pending = proposals_.size() + (last > committed ? last - committed : 0);
+    if (pending + proposals.size() > options_.maxPendingProposals) {
+      size_t room = pending < options_.maxPendingProposals
+                        ? options_.maxPendingProposals - pending
+                        : 0;
+      for (size_t i = room; i < proposals.size(); ++i) {
+        refused.push_back(std::move(proposals[i]));
+      }
+      proposals.resize(room);
+    }
+    if (!stopping_ && !proposals.empty()) {
       // Wake the thread for urgent proposals, and for the first lazy one so that it starts
       // waiting for the lazy deadline.
       bool wake = false;
@@ -169,8 +183,13 @@ void ReplicatedCommitLog::enqueue(std::vector<Proposal> proposals) {
       if (wake) {
         cv_.notify_one();
       }
-      return;
+      proposals.clear();
     }
+  }
+  for (auto& p : refused) {
+    p.done(Status::unavailable("the node is busy: " + std::to_string(options_.maxPendingProposals) +
+                               " operations wait to be committed; the operation was not "
+                               "stored, try again shortly"));
   }
   for (auto& p : proposals) {
     p.done(Status::unavailable("the node is shutting down; the operation was not stored"));

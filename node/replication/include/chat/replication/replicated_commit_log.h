@@ -45,6 +45,10 @@ struct ReplicatedLogOptions {
   // (a node that falls further behind catches up from a snapshot).
   uint64_t compactEntries = 10000;
   uint64_t maxLogEntries = 100000;
+  // Proposals queued or appended but not yet committed, at most (a majority gone, or a flood
+  // faster than the disk): beyond it a proposal is refused at once with "busy, retry" rather
+  // than held in memory without end.
+  size_t maxPendingProposals = 65536;
 };
 
 class ReplicatedCommitLog final : public service::CommitLog {
