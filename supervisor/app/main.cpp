@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chat/cluster/cluster_config.h"
+#include "chat/common/terminal_text.h"
 #include "chat/cluster/cluster_secret.h"
 #include "chat/common/process_info.h"
 #include "chat/launcher/node_launcher.h"
@@ -62,8 +63,9 @@ class HeadlessFrontend final : public Frontend {
       ::localtime_r(&t, &tm);
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()) %
                 1000;
+      // Events quote what nodes report (over the network, for watched ones): never raw.
       std::printf("%02d:%02d:%02d.%03d %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(ms.count()), e.text.c_str());
+                  static_cast<int>(ms.count()), chat::terminalSafe(e.text).c_str());
     }
     std::fflush(stdout);
   }

@@ -20,6 +20,7 @@
 
 #include "chat/client/connection.h"
 #include "chat/common/overloaded.h"
+#include "chat/common/terminal_text.h"
 #include "chat/replication/socket_peer_transport.h"
 #include "chat/supervisor/control_socket.h"
 
@@ -278,12 +279,15 @@ std::string SupervisorHost::statusTable() const {
       uptime = std::to_string(r.uptimeMillis / 1000) + "s";
     }
     std::string pid = r.watched ? "remote" : r.pid > 0 ? std::to_string(r.pid) : "-";
+    // The role comes from the node's status reply: shown, never obeyed by the terminal.
+    std::string role = r.role.empty() ? "-" : chat::terminalSafe(r.role);
+    std::string lastExit = r.lastExit.empty() ? "-" : chat::terminalSafe(r.lastExit);
     std::snprintf(line, sizeof line, "%-4u %-8s %-11s %-14s %6llu %8llu %6llu %8s %8d  %s\n", r.id,
                   pid.c_str(), stateName(r.state),
-                  r.role.empty() ? "-" : r.role.c_str(), static_cast<unsigned long long>(r.epoch),
+                  role.c_str(), static_cast<unsigned long long>(r.epoch),
                   static_cast<unsigned long long>(r.commitIndex),
                   static_cast<unsigned long long>(r.lag), uptime.c_str(), r.restarts,
-                  r.lastExit.empty() ? "-" : r.lastExit.c_str());
+                  lastExit.c_str());
     o << line;
   }
   return o.str();
