@@ -78,8 +78,11 @@ TEST(ClientPortLimitsTest, AConnectionThatDoesNotLogInMustKeepCompletingRequests
   testing::TempDir dir;
   testing::NodeProcess node(dir.file("node"), {"--login-timeout", "2"});
   ASSERT_TRUE(node.start());
-  // A slowloris: one byte of a never-finished line every 300 ms.
+  // A slowloris: a ping (so it is a line client, whose lines end in newlines), then one byte
+  // of a never-finished line every 300 ms.
   testing::LineClient trickler(node.port());
+  trickler.write("1 11\n");
+  ASSERT_EQ(trickler.readUntil("\r\n").substr(0, 2), "OK");
   // A monitor: a ping a second, never logged in.
   testing::LineClient monitor(node.port());
   // A user: logged in, then silent.

@@ -1,5 +1,6 @@
 // EventLoop's task queue: posts from another thread run on the loop in order; posts made
-// while a BatchScope is open wait for it to close and then arrive together.
+// while a BatchScope is open wait for it to close and then arrive together; timers run on
+// the loop in deadline order, never before they are due, well before the next tick.
 #include "chat/net/event_loop.h"
 
 #include <atomic>
@@ -80,6 +81,32 @@ TEST(EventLoopTest, PostsInABatchScopeArriveTogetherWhenItCloses) {
   second->post([&] { direct.set_value(); });
   EXPECT_EQ(direct.get_future().wait_for(5s), std::future_status::ready);
   EXPECT_EQ(ran.load(), 100);
+}
+
+TEST(EventLoopTest, TimersRunInDeadlineOrderAndNotBeforeTheyAreDue) {
+  RunningLoop loop;
+  std::vector<int> order;
+  std::vector<std::chrono::steady_clock::duration> late;
+  std::promise<void> done;
+  loop->post([&] {
+    auto start = std::chrono::steady_clock::now();
+    for (int delay : {40, 10, 25}) {
+      loop->runAfter(std::chrono::milliseconds(delay), [&, delay, start] {
+        EXPECT_TRUE(loop->isInLoopThread());
+        order.push_back(delay);
+        late.push_back(std::chrono::steady_clock::now() - start - std::chrono::milliseconds(delay));
+        if (order.size() == 3) {
+          done.set_value();
+        }
+      });
+    }
+  });
+  // Far sooner than the loop's once-a-second tick.
+  ASSERT_EQ(done.get_future().wait_for(900ms), std::future_status::ready);
+  EXPECT_EQ(order, (std::vector<int>{10, 25, 40}));
+  for (auto l : late) {
+    EXPECT_GE(l.count(), 0) << "a timer ran before it was due";
+  }
 }
 
 }  // namespace

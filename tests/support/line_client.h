@@ -36,6 +36,8 @@ class LineClient {
   LineClient& operator=(const LineClient&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  // Ends the sending side (what nc does at the end of its input); replies still arrive.
+  void shutdownWrite() { ::shutdown(fd_, SHUT_WR); }
   void write(const std::string& bytes) {
     size_t sent = 0;
     while (sent < bytes.size()) {

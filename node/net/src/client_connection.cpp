@@ -191,8 +191,15 @@ void ClientConnection::readAvailable() {
       continue;
     }
     if (r.kind == tls::IoResult::Kind::kClosed) {
-      // A half-close (nc at the end of its input): answer what was asked, then close.
+      // A half-close (nc at the end of its input): answer what was asked, then close. A last
+      // line without its newline is still a request.
       peerDone_ = true;
+      if (mode_.load() == Mode::kLine && !lineBuffer_.empty() && !discardingLine_) {
+        std::string last = std::move(lineBuffer_);
+        lineBuffer_.clear();
+        onLine(last);
+        processPending();
+      }
       updateInterest();
       closeIfPeerDone();
       return;
@@ -262,8 +269,18 @@ void ClientConnection::onBinaryBytes(const uint8_t* data, size_t n) {
   }
 }
 
+namespace {
+// How long the bytes of one write may pause before an unterminated request is served: far
+// longer than the gap between the segments of one write, far shorter than a reply's wait.
+constexpr std::chrono::milliseconds kUnterminatedGap{30};
+}  // namespace
+
 void ClientConnection::onLineBytes(const uint8_t* data, size_t n) {
   std::string_view chunk(reinterpret_cast<const char*>(data), n);
+  lineBytesSeen_ += n;
+  if (!sawNewline_ && chunk.find('\n') != std::string_view::npos) {
+    sawNewline_ = true;  // a line client (nc, telnet): lines end with newlines from now on
+  }
   const size_t limit = options_.limits.maxLineBytes;
   auto tooLong = [&] {
     Pending p;
@@ -282,6 +299,13 @@ void ClientConnection::onLineBytes(const uint8_t* data, size_t n) {
           tooLong();
           lineBuffer_.clear();
           discardingLine_ = true;
+        } else if (!sawNewline_) {
+          std::weak_ptr<ClientConnection> weak = shared_from_this();
+          loop_.runAfter(kUnterminatedGap, [weak, seen = lineBytesSeen_] {
+            if (auto self = weak.lock()) {
+              self->serveUnterminated(seen);
+            }
+          });
         }
       }
       return;
@@ -299,6 +323,17 @@ void ClientConnection::onLineBytes(const uint8_t* data, size_t n) {
     }
     chunk.remove_prefix(eol + 1);
   }
+}
+
+void ClientConnection::serveUnterminated(uint64_t bytesSeenThen) {
+  if (closed_ || closing_ || sawNewline_ || lineBytesSeen_ != bytesSeenThen ||
+      lineBuffer_.empty()) {
+    return;  // more bytes came (a later timer decides), or a newline did
+  }
+  std::string request = std::move(lineBuffer_);
+  lineBuffer_.clear();
+  onLine(request);
+  processPending();
 }
 
 void ClientConnection::onLine(std::string_view line) {

@@ -117,6 +117,8 @@ class ClientConnection final : public LoopHandler,
   void append(const void* data, size_t n);
   void appendText(const std::string& text) { append(text.data(), text.size()); }
   void closeAfterFlush();
+  // The original protocol's unterminated request, once its bytes stopped arriving.
+  void serveUnterminated(uint64_t bytesSeenThen);
   // Tells the client `reason` in its mode (a line, or a session-ended push) and closes.
   void closeWithReason(const std::string& reason);
   void closeIfPeerDone();
@@ -145,6 +147,11 @@ class ClientConnection final : public LoopHandler,
   protocol::FrameDecoder decoder_;
   std::string lineBuffer_;
   bool discardingLine_ = false;
+  // Clients of the original protocol send each request as one write with no newline and
+  // wait for the reply. Until a connection has sent a newline, bytes that stop arriving
+  // (kUnterminatedGap with nothing more) are served as one request.
+  bool sawNewline_ = false;
+  uint64_t lineBytesSeen_ = 0;  // tells a quiet gap from more bytes arriving
   uint64_t nextLineId_ = 1;
   uint64_t nextLineReply_ = 1;                  // the line whose reply goes out next
   std::map<uint64_t, std::string> lineReplies_;  // replies waiting for an earlier one

@@ -120,6 +120,10 @@ void EventLoop::markDirty(const std::shared_ptr<LoopHandler>& handler) {
   dirty_.push_back(handler);
 }
 
+void EventLoop::runAfter(std::chrono::milliseconds delay, std::function<void()> task) {
+  timers_.emplace(std::chrono::steady_clock::now() + delay, std::move(task));
+}
+
 void EventLoop::drainTasks() {
   // Clear the eventfd before taking the queue: a post racing with us then either lands in
   // this batch or writes the eventfd again, so no task waits for the next tick.
@@ -144,8 +148,10 @@ void EventLoop::run() {
   auto nextTick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   while (!stopping_.load()) {
     auto now = std::chrono::steady_clock::now();
+    auto wakeAt = timers_.empty() ? nextTick : std::min(nextTick, timers_.begin()->first);
+    // Rounded up, so that a timer never wakes the loop a moment before it is due.
     int timeoutMs = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(nextTick - now).count());
+        std::chrono::ceil<std::chrono::milliseconds>(wakeAt - now).count());
     int n = ::epoll_wait(epollFd_, events, kMaxEvents, std::max(timeoutMs, 0));
     {
       // What the handlers hand to other threads (proposals to the commit log above all)
@@ -164,6 +170,14 @@ void EventLoop::run() {
           handler->onEvents(events[i].events);
         }
       }
+    }
+    // Timers that are due, in deadline order (one may add another: it runs next time round).
+    for (auto due = std::chrono::steady_clock::now();
+         !timers_.empty() && timers_.begin()->first <= due;) {
+      auto task = std::move(timers_.begin()->second);
+      timers_.erase(timers_.begin());
+      BatchScope batch;
+      task();
     }
     // Replies and pushes posted during this iteration are written in one go per connection.
     while (!dirty_.empty()) {
@@ -193,6 +207,7 @@ void EventLoop::run() {
     late.swap(tasks_);
   }
   late.clear();  // posted after the last drain: never run
+  timers_.clear();
   handlers_.clear();
 }
 

@@ -10,8 +10,10 @@
 #define CHAT_NET_EVENT_LOOP_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <thread>
 #include <unordered_map>
@@ -62,6 +64,10 @@ class EventLoop {
   void remove(int fd);
   // Asks for handler->flush() at the end of this iteration (coalesces writes).
   void markDirty(const std::shared_ptr<LoopHandler>& handler);
+  // Runs `task` on the loop thread once `delay` has passed (to the millisecond). REQUIRES:
+  // on the loop thread. A task that holds a handler should hold it weakly, or check that
+  // it still matters: timers are not cancelled.
+  void runAfter(std::chrono::milliseconds delay, std::function<void()> task);
   size_t handlerCount() const { return handlers_.size(); }
 
  private:
@@ -82,6 +88,7 @@ class EventLoop {
   // Owned by the loop thread
   std::unordered_map<int, std::shared_ptr<LoopHandler>> handlers_;
   std::vector<std::shared_ptr<LoopHandler>> dirty_;
+  std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> timers_;
 };
 
 }  // namespace chat::net
