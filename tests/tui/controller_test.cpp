@@ -12,9 +12,10 @@ class ControllerTest : public ::testing::Test {
  protected:
   ControllerTest()
       : controller_(TuiSettings{{"127.0.0.1:1"}, "alice", false, false, true, true, ""},
-                    [this](protocol::Request r) {
+                    [this](protocol::Request r, uint64_t reuseId) {
                       sent_.push_back(std::move(r));
-                      return static_cast<uint64_t>(sent_.size());
+                      ids_.push_back(reuseId != 0 ? reuseId : sent_.size());
+                      return ids_.back();
                     }) {
     controller_.setScreenSize(80, 24);
   }
@@ -42,7 +43,7 @@ class ControllerTest : public ::testing::Test {
   const T* last() const {
     return sent_.empty() ? nullptr : std::get_if<T>(&sent_.back());
   }
-  uint64_t lastId() const { return sent_.size(); }
+  uint64_t lastId() const { return ids_.empty() ? 0 : ids_.back(); }
   // Logs in as alice with nothing waiting.
   void logIn(uint32_t waiting = 0) {
     type("pw\r");
@@ -51,9 +52,17 @@ class ControllerTest : public ::testing::Test {
     ASSERT_EQ(controller_.state().screen, Screen::kChat);
   }
   // The request with this id, as sent.
-  const protocol::Request& request(uint64_t id) const { return sent_.at(id - 1); }
+  const protocol::Request& request(uint64_t id) const {
+    for (size_t i = ids_.size(); i-- > 0;) {
+      if (ids_[i] == id) {
+        return sent_[i];
+      }
+    }
+    return sent_.at(id - 1);  // throws: no request went out under `id`
+  }
 
   std::vector<protocol::Request> sent_;
+  std::vector<uint64_t> ids_;  // the id each request in sent_ went out under
   TuiController controller_;
   int64_t now_ = 1'700'000'000'000;
 };
@@ -144,12 +153,19 @@ TEST_F(ControllerTest, ASendGoesThroughItsDeliveryStatesAndFailuresCanBeRetried)
   uint64_t secondId = lastId();
   fail(secondId, protocol::ErrorCode::kUnavailable, "the cluster did not answer in time");
   EXPECT_EQ(c->messages.back().delivery, Delivery::kFailed);
+  size_t before = sent_.size();
   type("\x1br");  // Alt+R
+  ASSERT_EQ(sent_.size(), before + 1);
   const auto* again = last<protocol::SendRequest>();
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(again->body, "second");
-  EXPECT_GT(lastId(), secondId);
+  // Under the first attempt's id: had that one been stored after all, the cluster answers
+  // with it instead of storing the message twice.
+  EXPECT_EQ(lastId(), secondId);
   EXPECT_EQ(c->messages.back().delivery, Delivery::kSending);
+  reply(secondId, protocol::SendReply{43, false, now_});
+  EXPECT_EQ(c->messages.back().delivery, Delivery::kWaiting);
+  EXPECT_EQ(c->messages.back().id, 43u);
 }
 
 TEST_F(ControllerTest, ConversationsSwitchByAltNumberAndCountUnread) {

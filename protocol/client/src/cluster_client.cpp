@@ -32,7 +32,11 @@ ClusterClient::ClusterClient(ClusterClientOptions options)
 ClusterClient::~ClusterClient() = default;
 
 uint64_t ClusterClient::submit(protocol::Request request) {
-  uint64_t id = nextId();
+  return submitAs(0, std::move(request));
+}
+
+uint64_t ClusterClient::submitAs(uint64_t requestId, protocol::Request request) {
+  uint64_t id = requestId != 0 && !pending_.contains(requestId) ? requestId : nextId();
   auto now = Clock::now();
   if (pending_.empty()) {
     lastHeard_ = now;  // idle time is not silence

@@ -32,8 +32,8 @@ Effects TuiController::takeEffects() {
   return e;
 }
 
-uint64_t TuiController::request(protocol::Request r, PendingRequest p) {
-  uint64_t id = submit_(std::move(r));
+uint64_t TuiController::request(protocol::Request r, PendingRequest p, uint64_t reuseId) {
+  uint64_t id = submit_(std::move(r), reuseId);
   pending_[id] = std::move(p);
   return id;
 }
@@ -362,7 +362,8 @@ void TuiController::submitLine(int64_t now) {
 
 void TuiController::send(const std::string& peer, const std::string& text, int64_t now) {
   uint64_t localId = model_.beginSend(peer, text, now);
-  request(protocol::SendRequest{peer, text}, PendingRequest{Purpose::kSend, localId, peer, now});
+  sendRequestIds_[localId] =
+      request(protocol::SendRequest{peer, text}, PendingRequest{Purpose::kSend, localId, peer, now});
   state_.scrollBack = 0;
   if (const User* u = model_.user(peer); u != nullptr && !u->online) {
     state_.notify(u->name + " is " + lastSeenText(*u, now) + ": it waits for them (◷)", now);
@@ -378,8 +379,11 @@ void TuiController::retryLast(int64_t now) {
     if (it->delivery == Delivery::kFailed) {
       auto again = model_.retry(it->localId);
       if (again) {
-        request(protocol::SendRequest{again->recipient, again->body},
-                PendingRequest{Purpose::kSend, again->localId, again->recipient, now});
+        // Under the first attempt's request id: if that one was stored after all (its reply
+        // timed out), the cluster answers with it instead of storing a second copy.
+        uint64_t& id = sendRequestIds_[again->localId];
+        id = request(protocol::SendRequest{again->recipient, again->body},
+                     PendingRequest{Purpose::kSend, again->localId, again->recipient, now}, id);
         state_.notify("re-sending to " + again->recipient, now);
       }
       return;

@@ -167,6 +167,7 @@ void TuiController::onResponse(const protocol::Response& r, int64_t now) {
         state_.notify("not sent to " + p.name + ": " + r.error + " (Alt+R re-sends)", now, true);
         return;
       }
+      sendRequestIds_.erase(p.localId);  // stored: nothing left to retry
       if (const auto* s = bodyAs<protocol::SendReply>(r)) {
         model_.sendStored(p.localId, *s, now);
         // The reply says whether the recipient is online right now.

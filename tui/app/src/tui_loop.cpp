@@ -66,8 +66,8 @@ int runTui(const TuiSettings& settings) {
   options.connectTimeout = client::Millis(300);
   client::ClusterClient client(options);
   StatusPoller poller(settings.servers, options.tls);
-  TuiController controller(settings, [&client](protocol::Request r) {
-    return client.submit(std::move(r));
+  TuiController controller(settings, [&client](protocol::Request r, uint64_t reuseId) {
+    return client.submitAs(reuseId, std::move(r));
   });
   Terminal terminal(settings.colours, settings.mouse);
   KeyDecoder decoder;

@@ -12,7 +12,8 @@
 // - a message id it has handed out is never handed out again (pushes and deliver replies are
 //   filtered), and duplicates are acked for you.
 // A request the cluster cannot answer within requestTimeout fails with kUnavailable (it may or
-// may not have been applied; a send retried later with a new id could then be stored twice).
+// may not have been applied): a send retried with submitAs() under its first id is stored
+// once either way (while the first is among the cluster's newest 262,144 messages).
 //
 // Use: submit() requests, then either drive it from your own poll/epoll loop (fd(),
 // wantsWrite(), pump(), nextEvent(), timeUntilWork()) or block with waitEvent() / call().
@@ -87,6 +88,10 @@ class ClusterClient {
   // that succeeds is remembered for resuming; a logout or a deletion of the account forgets it.
   // Nothing is written until flush() or pump(), so that a batch goes out in one write.
   uint64_t submit(protocol::Request request);
+  // As submit(), under `requestId`: the id of an earlier request that failed (a send retried
+  // by hand is then recognised by the cluster as the same send). An id still pending is given
+  // a fresh one instead (two requests must never share one).
+  uint64_t submitAs(uint64_t requestId, protocol::Request request);
   // Writes what is queued without blocking.
   void flush();
 

@@ -35,7 +35,9 @@ struct Effects {
 
 class TuiController {
  public:
-  using Submit = std::function<uint64_t(protocol::Request)>;
+  // Sends a request, under `reuseId` when that is not 0 (a failed send retried: the cluster
+  // stores it once), and returns its id.
+  using Submit = std::function<uint64_t(protocol::Request, uint64_t reuseId)>;
   TuiController(TuiSettings settings, Submit submit);
 
   void setScreenSize(int width, int height);
@@ -67,7 +69,7 @@ class TuiController {
     bool quiet = false;  // kList: refresh the users without a notice; kDeliver: after a resume
   };
 
-  uint64_t request(protocol::Request r, PendingRequest p);
+  uint64_t request(protocol::Request r, PendingRequest p, uint64_t reuseId = 0);
   void onLoginKey(const Key& key, const std::string& action, int64_t now);
   void onChatKey(const Key& key, const std::string& action, int64_t now);
   void onPromptKey(const Key& key, const std::string& action, int64_t now);
@@ -100,6 +102,9 @@ class TuiController {
   int width_ = 80;
   int height_ = 24;
   std::map<uint64_t, PendingRequest> pending_;
+  // The request id each message we sent went out under (by local id): Alt+R re-sends a
+  // failed one under it, so a send that was stored after all is not stored twice.
+  std::map<uint64_t, uint64_t> sendRequestIds_;
   std::set<std::string> historyFetched_;  // lower-cased peers
   std::string loginUser_;                 // the user the form asked for
   std::string loginPassword_;             // held only between create and login
