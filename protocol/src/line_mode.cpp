@@ -202,6 +202,9 @@ std::optional<std::variant<LineRequest, LineError>> parseLine(std::string_view l
                        "resume is for binary clients; in line mode log in again with '1 2 "
                        "<user> <password>'",
                        false};
+    case Opcode::kTyping:
+      return LineError{ErrorCode::kNotSupported,
+                       "typing notices are for binary clients (chat-tui)", false};
     default:
       return LineError{ErrorCode::kUnknownOpcode, "unknown opcode", false};
   }

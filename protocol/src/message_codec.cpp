@@ -205,6 +205,7 @@ void putRequest(ByteWriter& w, const Request& request) {
                  [&](const StatusRequest&) {},
                  [&](const PingRequest& r) { w.u64(r.nonce); },
                  [&](const ResumeRequest& r) { w.str(r.token); },
+                 [&](const TypingRequest& r) { w.str(r.peer); },
              },
              request);
 }
@@ -277,6 +278,11 @@ Request getRequest(Opcode op, FieldReader& r) {
     case Opcode::kResume: {
       ResumeRequest q;
       q.token = r.str("session token");
+      return q;
+    }
+    case Opcode::kTyping: {
+      TypingRequest q;
+      q.peer = r.str("peer");
       return q;
     }
     default:
@@ -404,6 +410,8 @@ Push getPush(Opcode op, FieldReader& r) {
     }
     case Opcode::kPushSessionEnded:
       return SessionEndedPush{r.str("reason")};
+    case Opcode::kPushTyping:
+      return TypingPush{r.str("user")};
     default: {
       DeliveredPush p;
       p.messageId = r.u64();
@@ -417,7 +425,7 @@ Push getPush(Opcode op, FieldReader& r) {
 }  // namespace
 
 Opcode requestOpcode(const Request& request) {
-  // The variant's alternatives are declared in opcode order 0..11.
+  // The variant's alternatives are declared in opcode order 0..13.
   return static_cast<Opcode>(request.index());
 }
 
@@ -465,6 +473,7 @@ void appendPushFrame(const Push& push, std::vector<uint8_t>& out) {
                    w.i64(p.atMillis);
                  },
                  [&](const SessionEndedPush& p) { w.str(p.reason); },
+                 [&](const TypingPush& p) { w.str(p.user); },
              },
              push);
   encodeFrame(static_cast<uint16_t>(pushOpcode(push)), 0, w.bytes(), out);

@@ -7,11 +7,11 @@
 namespace chat::protocol {
 
 std::optional<Opcode> opcodeFromWire(uint16_t value) {
-  if (value <= static_cast<uint16_t>(Opcode::kResume)) {
+  if (value <= static_cast<uint16_t>(Opcode::kTyping)) {
     return static_cast<Opcode>(value);
   }
   if (value >= static_cast<uint16_t>(Opcode::kPushMessage) &&
-      value <= static_cast<uint16_t>(Opcode::kPushSessionEnded)) {
+      value <= static_cast<uint16_t>(Opcode::kPushTyping)) {
     return static_cast<Opcode>(value);
   }
   return std::nullopt;
@@ -45,6 +45,8 @@ const char* opcodeName(Opcode op) {
       return "ping";
     case Opcode::kResume:
       return "resume";
+    case Opcode::kTyping:
+      return "typing";
     case Opcode::kPushMessage:
       return "push-message";
     case Opcode::kPushPresence:
@@ -55,6 +57,8 @@ const char* opcodeName(Opcode op) {
       return "push-delivered";
     case Opcode::kPushSessionEnded:
       return "push-session-ended";
+    case Opcode::kPushTyping:
+      return "push-typing";
   }
   return "unknown";
 }

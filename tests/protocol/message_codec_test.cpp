@@ -50,6 +50,7 @@ TEST(MessageCodecTest, EveryRequestRoundTrips) {
   auto login = std::get<LoginRequest>(roundTrip(LoginRequest{"a", "b"}));
   EXPECT_EQ(login.password, "b");
   EXPECT_EQ(std::get<ResumeRequest>(roundTrip(ResumeRequest{"tok-en_1"})).token, "tok-en_1");
+  EXPECT_EQ(std::get<TypingRequest>(roundTrip(TypingRequest{"bob"})).peer, "bob");
 }
 
 ServerMessage decodeServer(const std::vector<uint8_t>& bytes) {
@@ -127,6 +128,7 @@ TEST(MessageCodecTest, PushesRoundTripWithRequestIdZero) {
   appendPushFrame(PresencePush{"a", true, 3}, bytes);
   appendPushFrame(DeliveredPush{1, "b", 4}, bytes);
   appendPushFrame(SessionEndedPush{"bye"}, bytes);
+  appendPushFrame(TypingPush{"carol"}, bytes);
   FrameDecoder decoder(1 << 20);
   decoder.feed(bytes);
   std::vector<Push> pushes;
@@ -135,11 +137,12 @@ TEST(MessageCodecTest, PushesRoundTripWithRequestIdZero) {
     auto decoded = decodeServerFrame(*frame, Limits{});
     pushes.push_back(std::get<Push>(std::get<ServerMessage>(decoded)));
   }
-  ASSERT_EQ(pushes.size(), 4u);
+  ASSERT_EQ(pushes.size(), 5u);
   EXPECT_EQ(std::get<MessagePush>(pushes[0]).message.body, "x");
   EXPECT_TRUE(std::get<PresencePush>(pushes[1]).online);
   EXPECT_EQ(std::get<DeliveredPush>(pushes[2]).recipient, "b");
   EXPECT_EQ(std::get<SessionEndedPush>(pushes[3]).reason, "bye");
+  EXPECT_EQ(std::get<TypingPush>(pushes[4]).user, "carol");
 }
 
 DecodeFailure failureOf(uint16_t opcode, const std::vector<uint8_t>& payload) {

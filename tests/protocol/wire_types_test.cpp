@@ -54,9 +54,11 @@ TEST(OpcodeTest, KnownValues) {
   EXPECT_EQ(opcodeFromWire(6), Opcode::kHelp);
   EXPECT_EQ(opcodeFromWire(11), Opcode::kPing);
   EXPECT_EQ(opcodeFromWire(12), Opcode::kResume);
-  EXPECT_FALSE(opcodeFromWire(13).has_value());
+  EXPECT_EQ(opcodeFromWire(13), Opcode::kTyping);
+  EXPECT_FALSE(opcodeFromWire(14).has_value());
   EXPECT_EQ(opcodeFromWire(132), Opcode::kPushSessionEnded);
-  EXPECT_FALSE(opcodeFromWire(133).has_value());
+  EXPECT_EQ(opcodeFromWire(133), Opcode::kPushTyping);
+  EXPECT_FALSE(opcodeFromWire(134).has_value());
 }
 
 }  // namespace

@@ -419,6 +419,25 @@ TEST_F(ChatServiceTest, OneAccountSendsAtABoundedRate) {
   EXPECT_TRUE(call(ivy, protocol::SendRequest{"jack", "one too fast"}).isOk());
 }
 
+// Typing notices: not stored, pushed to the peer if online (binary clients), at most one a
+// second per session however often the client sends them.
+TEST_F(ChatServiceTest, TypingIsPushedToAnOnlinePeerAtMostOnceASecond) {
+  EXPECT_EQ(call(connect(), protocol::TypingRequest{"bob"}).code, ErrorCode::kNotLoggedIn);
+  Client alice = loggedIn("alice");
+  Client bob = loggedIn("bob");
+  ASSERT_TRUE(call(alice, protocol::TypingRequest{"bob"}).isOk());
+  auto typing = bob.session->waitFor<protocol::TypingPush>();
+  ASSERT_TRUE(typing.has_value());
+  EXPECT_EQ(typing->user, "alice");
+  ASSERT_TRUE(call(alice, protocol::TypingRequest{"bob"}).isOk());  // too soon: not passed on
+  clock_.advance(1s);
+  ASSERT_TRUE(call(alice, protocol::TypingRequest{"bob"}).isOk());
+  EXPECT_TRUE(bob.session->waitFor<protocol::TypingPush>().has_value());
+  EXPECT_EQ(bob.session->count<protocol::TypingPush>(), 0u);
+  // Nobody online to tell: fine, and nothing stored.
+  ASSERT_TRUE(call(alice, protocol::TypingRequest{"nobody"}).isOk());
+}
+
 TEST_F(ChatServiceTest, LineClientsGetNoToken) {
   Client line = connect(false);
   call(line, protocol::CreateRequest{"erin", "pw"});

@@ -168,6 +168,42 @@ TEST_F(ControllerTest, ASendGoesThroughItsDeliveryStatesAndFailuresCanBeRetried)
   EXPECT_EQ(c->messages.back().id, 43u);
 }
 
+TEST_F(ControllerTest, TypingTellsThePeerEveryFewSecondsAndTheirsShowsInTheTitle) {
+  logIn();
+  type("/msg bob hi\r");
+  auto typingSent = [&] {
+    size_t n = 0;
+    for (const auto& r : sent_) {
+      n += std::holds_alternative<protocol::TypingRequest>(r) ? 1 : 0;
+    }
+    return n;
+  };
+  size_t before = typingSent();
+  type("hel");
+  EXPECT_EQ(typingSent(), before + 1);
+  EXPECT_EQ(std::get<protocol::TypingRequest>(request(lastId())).peer, "bob");
+  now_ += 1000;
+  type("lo");
+  EXPECT_EQ(typingSent(), before + 1) << "at most one notice every 3 s";
+  now_ += 2500;
+  type("!");
+  EXPECT_EQ(typingSent(), before + 2);
+  key(KeyCode::kEnter);
+  // A command is not a message being typed.
+  now_ += 5000;
+  type("/wh");
+  EXPECT_EQ(typingSent(), before + 2);
+  key(KeyCode::kEscape);
+
+  const Conversation* c = controller_.model().find("bob");
+  ASSERT_NE(c, nullptr);
+  push(protocol::TypingPush{"bob"});
+  EXPECT_GT(c->typingUntilMillis, now_);
+  // Their message arrives: no longer typing.
+  push(protocol::MessagePush{{77, "bob", "alice", "done typing", now_, false}});
+  EXPECT_EQ(c->typingUntilMillis, 0);
+}
+
 TEST_F(ControllerTest, ConversationsSwitchByAltNumberAndCountUnread) {
   logIn();
   push(protocol::MessagePush{{1, "bob", "alice", "from bob", 1, false}});

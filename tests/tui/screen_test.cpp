@@ -189,5 +189,16 @@ TEST(ScreenTest, OverlaysAndTheTooSmallScreen) {
                              "          39x12, needs 40x12\n\n\n\n\n\n");
 }
 
+TEST(ScreenTest, APeerTypingShowsInTheConversationTitleUntilItExpires) {
+  Scene s = chatScene();
+  s.model.typing("bob", kNow + 5000);
+  std::string screen = draw(s, 80, 24);
+  EXPECT_NE(screen.find("[1] bob · bob is typing…"), std::string::npos) << screen;
+  s.model.typing("bob", kNow - 1);
+  screen = draw(s, 80, 24);
+  EXPECT_EQ(screen.find("is typing"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("[1] bob · online"), std::string::npos) << screen;
+}
+
 }  // namespace
 }  // namespace chat::tui

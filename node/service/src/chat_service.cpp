@@ -32,7 +32,9 @@ class Context {
   uint64_t uid = 0;  // the account the session acts for (a name can be re-created)
   std::set<std::string> watching;
   bool detached = false;
-  bool deleting = false;  // its own account's deletion is in flight: ended by it without a push
+  bool deleting = false;
+  // When this session last caused a typing push: at most one a second.
+  std::optional<MonoTime> lastTypingPush;  // its own account's deletion is in flight: ended by it without a push
 };
 
 struct ChatService::Request {
@@ -46,6 +48,10 @@ struct ChatService::Request {
   }
   void ok(protocol::ReplyBody body) const {
     reply(Response{id, opcode, ErrorCode::kOk, "", std::move(body)});
+  }
+  // A peer named by the request is not a valid name (so no account has it).
+  void failNoSuchUser(const std::string& name, const Status& why) const {
+    fail(ErrorCode::kNoSuchUser, "no such user " + name.substr(0, 64) + " (" + why.message() + ")");
   }
   void storageError(const Status& s) const {
     fail(ErrorCode::kUnavailable,
@@ -151,6 +157,7 @@ void ChatService::handle(const ContextPtr& context, uint64_t requestId,
           [&](const protocol::StatusRequest&) { status(r); },
           [&](const protocol::PingRequest& q) { r.ok(protocol::PingReply{q.nonce}); },
           [&](const protocol::ResumeRequest& q) { resume(r, q); },
+          [&](const protocol::TypingRequest& q) { typing(r, q); },
       },
       request);
 }
@@ -382,8 +389,7 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
     return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
   }
   if (Status s = protocol::validateUsername(q.recipient, options_.limits); !s.isOk()) {
-    return r.fail(ErrorCode::kNoSuchUser,
-                  "no such user " + q.recipient.substr(0, 64) + " (" + s.message() + ")");
+    return r.failNoSuchUser(q.recipient, s);
   }
   if (Status s = protocol::validateBody(q.body, options_.limits); !s.isOk()) {
     return r.fail(ErrorCode::kInvalidMessage, s.message());
@@ -712,6 +718,34 @@ void ChatService::ack(Request& r, const protocol::AckRequest& q) {
         r.ok(protocol::AckReply{static_cast<uint32_t>(result->delivered.size())});
       },
       Urgency::kLazy);
+}
+
+void ChatService::typing(Request& r, const protocol::TypingRequest& q) {
+  Identity who = loggedIn(r.context);
+  if (!who.isLoggedIn()) {
+    return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
+  }
+  if (Status s = protocol::validateUsername(q.peer, options_.limits); !s.isOk()) {
+    return r.failNoSuchUser(q.peer, s);
+  }
+  // Not stored and not replicated: the peer hears it if online here, and a client that
+  // sends more than one a second is not heard more often.
+  bool due = false;
+  {
+    MutexLock lock(mu_);
+    MonoTime now = clock_.now();
+    auto& last = r.context->lastTypingPush;
+    if (!last || now - *last >= std::chrono::seconds(1)) {
+      last = now;
+      due = true;
+    }
+  }
+  if (due && !protocol::sameUsername(q.peer, who.name)) {
+    if (auto peer = onlineSession(nameKey(q.peer)); peer && peer->acksMessages()) {
+      peer->push(protocol::TypingPush{who.name});
+    }
+  }
+  r.ok(protocol::EmptyReply{});
 }
 
 void ChatService::status(Request& r) {

@@ -144,19 +144,28 @@ Status Connection::readAvailable() {
 }
 
 Result<std::optional<protocol::ServerMessage>> Connection::takeBuffered() {
-  auto frame = decoder_.next();
-  if (!frame) {
-    if (decoder_.error()) {
-      return Status::corruption("bad frame from " + address_ + ": " + decoder_.error()->message);
+  for (;;) {
+    auto frame = decoder_.next();
+    if (!frame) {
+      if (decoder_.error()) {
+        return Status::corruption("bad frame from " + address_ + ": " +
+                                  decoder_.error()->message);
+      }
+      return std::optional<protocol::ServerMessage>();
     }
-    return std::optional<protocol::ServerMessage>();
+    auto decoded = protocol::decodeServerFrame(*frame, limits_);
+    if (auto* failure = std::get_if<protocol::DecodeFailure>(&decoded)) {
+      // A push of a kind this client does not know (a newer server's) is skipped: pushes
+      // only inform, and the frame's length keeps the stream in step.
+      if (failure->code == protocol::ErrorCode::kUnknownOpcode &&
+          frame->opcode >= static_cast<uint16_t>(protocol::Opcode::kPushMessage)) {
+        continue;
+      }
+      return Status::corruption("bad frame from " + address_ + ": " + failure->message);
+    }
+    return std::optional<protocol::ServerMessage>(
+        std::move(std::get<protocol::ServerMessage>(decoded)));
   }
-  auto decoded = protocol::decodeServerFrame(*frame, limits_);
-  if (auto* failure = std::get_if<protocol::DecodeFailure>(&decoded)) {
-    return Status::corruption("bad frame from " + address_ + ": " + failure->message);
-  }
-  return std::optional<protocol::ServerMessage>(
-      std::move(std::get<protocol::ServerMessage>(decoded)));
 }
 
 Status Connection::sendRaw(const std::string& bytes) {

@@ -317,8 +317,21 @@ void TuiController::onChatKey(const Key& key, const std::string& action, int64_t
     state_.showUsers = !state_.showUsers;
   } else if (action == "escape") {
     state_.highlightId = 0;
-  } else {
-    edit(state_.input, key, action);
+  } else if (edit(state_.input, key, action) && key.code == KeyCode::kText) {
+    typed(now);
+  }
+}
+
+void TuiController::typed(int64_t now) {
+  const Conversation* c = model_.active();
+  const std::string& text = state_.input.text();
+  if (c == nullptr || text.empty() || text[0] == '/') {
+    return;
+  }
+  int64_t& last = typingSentAt_[c->peer];
+  if (now - last >= kTypingEveryMillis) {
+    last = now;
+    request(protocol::TypingRequest{c->peer}, PendingRequest{Purpose::kTyping});
   }
 }
 

@@ -232,6 +232,7 @@ void TuiController::onResponse(const protocol::Response& r, int64_t now) {
       return;
     case Purpose::kPing:
     case Purpose::kAck:
+    case Purpose::kTyping:  // a courtesy: nothing to show if it did not reach them
       return;
   }
 }
@@ -261,6 +262,8 @@ void TuiController::onPush(const protocol::Push& push, int64_t now) {
     model_.delivered(*d);
   } else if (const auto* e = std::get_if<protocol::SessionEndedPush>(&push)) {
     backToLogin("the server ended the session: " + e->reason, true);
+  } else if (const auto* t = std::get_if<protocol::TypingPush>(&push)) {
+    model_.typing(t->user, now + kTypingShownMillis);
   }
 }
 

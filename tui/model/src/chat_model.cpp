@@ -248,6 +248,7 @@ bool ChatModel::received(const protocol::ChatMessage& in, bool whileAway) {
   insertOrdered(c, std::move(m));
   const Conversation* shown = active();
   if (!ours) {
+    c.typingUntilMillis = 0;  // what they were typing has arrived
     if (shown == &c) {
       c.readUpTo = std::max(c.readUpTo, in.id);
     } else if (in.id > c.readUpTo) {
@@ -278,6 +279,12 @@ void ChatModel::historyPage(const std::string& peer, const protocol::HistoryRepl
     insertOrdered(c, std::move(x));
   }
   c.hasOlder = page.hasMore;
+}
+
+void ChatModel::typing(const std::string& user, int64_t untilMillis) {
+  if (Conversation* c = findMutable(user)) {
+    c->typingUntilMillis = untilMillis;
+  }
 }
 
 void ChatModel::presence(const std::string& name, bool online, int64_t atMillis) {

@@ -198,7 +198,10 @@ void drawTitle(Canvas& c, const ChatModel& model, const ScreenState& s, Rect r,
   const User* u = model.user(conv->peer);
   std::string state;
   Style st;
-  if (u == nullptr) {
+  if (nowMillis < conv->typingUntilMillis) {
+    state = " · " + conv->peer + " is typing…";
+    st.fg = Colour::kGreen;
+  } else if (u == nullptr) {
     state = "";
   } else if (u->online) {
     state = " · online";

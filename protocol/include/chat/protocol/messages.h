@@ -108,11 +108,16 @@ struct PingRequest {
 struct ResumeRequest {
   std::string token;
 };
+// The user is typing to `peer`: the server tells the peer (a typing push) if it is online.
+// Not stored, not replicated; a client sends it at most every few seconds while typing.
+struct TypingRequest {
+  std::string peer;
+};
 
 using Request = std::variant<CreateRequest, ListRequest, LoginRequest, SendRequest,
                              DeleteAccountRequest, DeliverRequest, HelpRequest, LogoutRequest,
                              HistoryRequest, AckRequest, StatusRequest, PingRequest,
-                             ResumeRequest>;
+                             ResumeRequest, TypingRequest>;
 
 Opcode requestOpcode(const Request& request);
 
@@ -208,8 +213,13 @@ struct DeliveredPush {
 struct SessionEndedPush {
   std::string reason;
 };
+// `user` is typing to this client's user (for a few seconds from now).
+struct TypingPush {
+  std::string user;
+};
 
-using Push = std::variant<MessagePush, PresencePush, LeaderPush, DeliveredPush, SessionEndedPush>;
+using Push = std::variant<MessagePush, PresencePush, LeaderPush, DeliveredPush, SessionEndedPush,
+                          TypingPush>;
 
 Opcode pushOpcode(const Push& push);
 

@@ -33,11 +33,13 @@ enum class Opcode : uint16_t {
   kStatus = 10,
   kPing = 11,
   kResume = 12,
+  kTyping = 13,
   kPushMessage = 128,
   kPushPresence = 129,
   kPushLeader = 130,
   kPushDelivered = 131,
   kPushSessionEnded = 132,
+  kPushTyping = 133,
 };
 
 // Known opcode for a wire value, or nullopt.

@@ -128,6 +128,7 @@ class ChatService final : public ApplyObserver {
   void history(Request& r, const protocol::HistoryRequest& q) EXCLUDES(mu_);
   void ack(Request& r, const protocol::AckRequest& q) EXCLUDES(mu_);
   void status(Request& r) EXCLUDES(mu_);
+  void typing(Request& r, const protocol::TypingRequest& q) EXCLUDES(mu_);
 
   // Checks the name and password (on the slow-work executor) and calls `then` with the
   // account, or replies with the error. `unknownHint` is added to a "no such user" reply.

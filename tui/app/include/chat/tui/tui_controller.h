@@ -59,7 +59,7 @@ class TuiController {
  private:
   enum class Purpose {
     kCreate, kLogin, kList, kWhois, kDeliver, kSend, kHistory, kLogout, kDelete, kStatus,
-    kPing, kAck,
+    kPing, kAck, kTyping,
   };
   struct PendingRequest {
     Purpose purpose = Purpose::kPing;
@@ -78,6 +78,8 @@ class TuiController {
   void runCommand(const std::string& line, int64_t now);
   void send(const std::string& peer, const std::string& text, int64_t now);
   void retryLast(int64_t now);
+  // Typing in a conversation: tells the peer, at most every few seconds (not for commands).
+  void typed(int64_t now);
   void openConversation(const std::string& peer);
   void selected();  // after the active conversation changed
   void fetchHistory(const std::string& peer, uint64_t beforeId);
@@ -105,6 +107,11 @@ class TuiController {
   // The request id each message we sent went out under (by local id): Alt+R re-sends a
   // failed one under it, so a send that was stored after all is not stored twice.
   std::map<uint64_t, uint64_t> sendRequestIds_;
+  // When we last told each peer we were typing (ms): at most one notice every 3 s; the peer
+  // shows it for 5 s (kTypingShownMillis), so steady typing shows without a gap.
+  static constexpr int64_t kTypingEveryMillis = 3000;
+  static constexpr int64_t kTypingShownMillis = 5000;
+  std::map<std::string, int64_t> typingSentAt_;
   std::set<std::string> historyFetched_;  // lower-cased peers
   std::string loginUser_;                 // the user the form asked for
   std::string loginPassword_;             // held only between create and login

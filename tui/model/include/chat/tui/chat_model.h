@@ -52,6 +52,7 @@ struct Conversation {
   uint32_t unread = 0;
   uint64_t awaySeparatorBefore = 0;  // id of the first message delivered while away
   bool hasOlder = true;              // more history on the server
+  int64_t typingUntilMillis = 0;     // the peer is typing until then (a typing push)
 };
 
 struct User {
@@ -95,6 +96,9 @@ class ChatModel {
   void historyPage(const std::string& peer, const protocol::HistoryReply& page);
 
   void presence(const std::string& user, bool online, int64_t atMillis);
+  // `user` is typing to us: shown in that conversation's title until `untilMillis`, or until
+  // their message arrives. Nothing happens without an open conversation with them.
+  void typing(const std::string& user, int64_t untilMillis);
   void users(const std::vector<protocol::UserEntry>& list);
   const std::map<std::string, User>& knownUsers() const { return users_; }
   const User* user(const std::string& name) const;
