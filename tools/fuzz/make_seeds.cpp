@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
       protocol::StatusRequest{},
       protocol::PingRequest{7},
       protocol::ResumeRequest{"token"},
+      protocol::TypingRequest{"bob"},
   };
   std::vector<uint8_t> all = {3};
   for (size_t i = 0; i < requests.size(); ++i) {
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
   protocol::appendPushFrame(
       protocol::MessagePush{{9, "bob", "alice", "hi", 1700000000000, false}}, replies);
   protocol::appendPushFrame(protocol::PresencePush{"bob", true, 1}, replies);
+  protocol::appendPushFrame(protocol::TypingPush{"bob"}, replies);
   write(root / "frame", "server-messages", replies);
 
   // line: the text protocol.
@@ -89,6 +91,11 @@ int main(int argc, char** argv) {
       storage::MarkDeliveredOp{"bob", {1, 2}, 3},
       storage::SetLastSeenOp{"bob", 4},
       storage::NoOp{},
+      storage::DeleteAccountOp{"alice", 5},
+      storage::StoreMessageOp{"alice", "bob", "hello", 2, 77, 5},
+      storage::MarkDeliveredOp{"bob", {1, 2}, 3, 6},
+      storage::SetLastSeenOp{"bob", 4, 6},
+      storage::EndSessionsOp{"bob", 6, 7},
   };
   for (size_t i = 0; i < ops.size(); ++i) {
     write(root / "operation", "op-" + std::to_string(i), storage::encodeOperation(ops[i]));
