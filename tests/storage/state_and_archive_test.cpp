@@ -208,20 +208,28 @@ TEST(StateAndArchiveTest, AMessageAckedInTheSameBatchIsStoredDelivered) {
   EXPECT_EQ(*(*reopened)->pendingCount("bob"), 1u);
 }
 
-// One account cannot fill another's inbox without end: past kMaxWaitingPerRecipient waiting
-// messages a send is refused, the refusal stored nowhere (not even its request id, so the
-// same send retried later is stored), and chat.db agrees with memory.
-TEST(StateAndArchiveTest, ARecipientWithTooManyWaitingMessagesRefusesMoreUntilTheyRead) {
-  testing::TempDir dir;
-  auto store = openSqliteStore(dir.file("chat.db"), {}, ArchiveOptions{false});
-  ASSERT_TRUE(store.has_value());
-  uint64_t index = 0;
-  auto apply = [&](Operation op) {
+// The node's store on a chat.db of its own, fed records one at a time (apply) or in bulk
+// (store and index), for the rules of the state machine that chat.db must agree with.
+class StateRulesTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(store.has_value()) << store.error().toString(); }
+  ApplyResult apply(Operation op) {
     Command c{1, ++index, std::move(op)};
     auto r = (*store)->apply(std::span(&c, 1));
     EXPECT_TRUE(r.has_value());
     return r ? r->front() : ApplyResult{};
-  };
+  }
+
+  testing::TempDir dir;
+  Result<std::unique_ptr<ArchivedStore>> store =
+      openSqliteStore(dir.file("chat.db"), {}, ArchiveOptions{false});
+  uint64_t index = 0;
+};
+
+// One account cannot fill another's inbox without end: past kMaxWaitingPerRecipient waiting
+// messages a send is refused, the refusal stored nowhere (not even its request id, so the
+// same send retried later is stored), and chat.db agrees with memory.
+TEST_F(StateRulesTest, ARecipientWithTooManyWaitingMessagesRefusesMoreUntilTheyRead) {
   apply(CreateAccountOp{"mallory", "h", 1});
   apply(CreateAccountOp{"victim", "h", 1});
   std::vector<Command> flood;
@@ -248,17 +256,7 @@ TEST(StateAndArchiveTest, ARecipientWithTooManyWaitingMessagesRefusesMoreUntilTh
 // Past kMaxWaitingBytesPerRecipient bytes of waiting bodies a send is refused too, and a
 // deliver reads no more than its byte budget, however much waits; the byte count rebuilt
 // from chat.db at a restart is the one the log built.
-TEST(StateAndArchiveTest, WaitingBytesAreCappedPerRecipientAndReadWithinABudget) {
-  testing::TempDir dir;
-  auto store = openSqliteStore(dir.file("chat.db"), {}, ArchiveOptions{false});
-  ASSERT_TRUE(store.has_value());
-  uint64_t index = 0;
-  auto apply = [&](Operation op) {
-    Command c{1, ++index, std::move(op)};
-    auto r = (*store)->apply(std::span(&c, 1));
-    EXPECT_TRUE(r.has_value());
-    return r ? r->front() : ApplyResult{};
-  };
+TEST_F(StateRulesTest, WaitingBytesAreCappedPerRecipientAndReadWithinABudget) {
   apply(CreateAccountOp{"mallory", "h", 1});
   apply(CreateAccountOp{"victim", "h", 1});
   std::string body(4000, 'z');
@@ -294,17 +292,7 @@ TEST(StateAndArchiveTest, WaitingBytesAreCappedPerRecipientAndReadWithinABudget)
 
 // A record made by a session names its account's uid: once the account is deleted and its
 // name created again by someone else, what the old session does reaches nobody.
-TEST(StateAndArchiveTest, RecordsOfASessionWhoseAccountWasReCreatedAreRefused) {
-  testing::TempDir dir;
-  auto store = openSqliteStore(dir.file("chat.db"), {}, ArchiveOptions{false});
-  ASSERT_TRUE(store.has_value());
-  uint64_t index = 0;
-  auto apply = [&](Operation op) {
-    Command c{1, ++index, std::move(op)};
-    auto r = (*store)->apply(std::span(&c, 1));
-    EXPECT_TRUE(r.has_value());
-    return r ? r->front() : ApplyResult{};
-  };
+TEST_F(StateRulesTest, RecordsOfASessionWhoseAccountWasReCreatedAreRefused) {
   apply(CreateAccountOp{"alice", "old", 1});  // uid 1
   apply(CreateAccountOp{"bob", "h", 1});      // uid 2
   apply(StoreMessageOp{"bob", "alice", "for the first alice", 1, 0, 2});

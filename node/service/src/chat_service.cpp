@@ -606,14 +606,7 @@ ChatService::Identity ChatService::endSession(const ContextPtr& context, bool re
       return {};
     }
     user = Identity{context->user, context->uid};
-    auto it = online_.find(context->userKey);
-    if (it != online_.end() && it->second == context) {
-      online_.erase(it);
-    }
-    context->user.clear();
-    context->userKey.clear();
-    context->uid = 0;
-    unwatchAll(*context);
+    leaveSession(context);
   }
   if (recordLastSeen) {
     log_.propose(
@@ -622,6 +615,17 @@ ChatService::Identity ChatService::endSession(const ContextPtr& context, bool re
   }
   notifyPresence(user.name, false);
   return user;
+}
+
+void ChatService::leaveSession(const ContextPtr& context) {
+  auto it = online_.find(context->userKey);
+  if (it != online_.end() && it->second == context) {
+    online_.erase(it);
+  }
+  context->user.clear();
+  context->userKey.clear();
+  context->uid = 0;
+  unwatchAll(*context);
 }
 
 void ChatService::endSessionsOf(const std::string& name, uint64_t uid,
@@ -634,16 +638,12 @@ void ChatService::endSessionsOf(const std::string& name, uint64_t uid,
     if (it == online_.end() || (uid != 0 && it->second->uid != uid)) {
       return;
     }
-    Context& context = *it->second;
-    user = context.user;
-    if (!context.deleting) {
-      ended = context.session.lock();  // the deleting session learns it from its reply
+    ContextPtr context = it->second;
+    user = context->user;
+    if (!context->deleting) {
+      ended = context->session.lock();  // the deleting session learns it from its reply
     }
-    context.user.clear();
-    context.userKey.clear();
-    context.uid = 0;
-    unwatchAll(context);
-    online_.erase(it);
+    leaveSession(context);
   }
   if (ended) {
     ended->endSession(reason);

@@ -148,6 +148,8 @@ class ChatService final : public ApplyObserver {
                    const Reply& reply, uint64_t requestId, protocol::Opcode opcode);
   // Ends the context's session, if any (logout, disconnect, deletion). Returns who it was.
   Identity endSession(const ContextPtr& context, bool recordLastSeen) EXCLUDES(mu_);
+  // The context is no longer logged in: out of online_, its fields cleared, nothing watched.
+  void leaveSession(const ContextPtr& context) REQUIRES(mu_);
   // Ends this node's session of account `uid` (0: of whichever account) named `name`, telling
   // its client `reason`: the account was deleted or logged out, on this node or another.
   void endSessionsOf(const std::string& name, uint64_t uid, const std::string& reason)
