@@ -166,7 +166,7 @@ std::optional<std::variant<LineRequest, LineError>> parseLine(std::string_view l
       std::string_view peer = nextToken(rest);
       std::string_view count = nextToken(rest);
       if (peer.empty() || !nextToken(rest).empty()) {
-        return usage("1 8 <user> [count]");
+        return usage("1 8 <user|#room> [count]");
       }
       HistoryRequest q;
       q.peer = std::string(peer);
@@ -205,6 +205,58 @@ std::optional<std::variant<LineRequest, LineError>> parseLine(std::string_view l
     case Opcode::kTyping:
       return LineError{ErrorCode::kNotSupported,
                        "typing notices are for binary clients (chat-tui)", false};
+    case Opcode::kCreateRoom: {
+      std::string_view room = nextToken(rest);
+      std::string_view access = nextToken(rest);
+      constexpr const char* kUsage = "1 14 <#room> [open|invite|owner-invites]";
+      if (room.empty() || !nextToken(rest).empty()) {
+        return usage(kUsage);
+      }
+      CreateRoomRequest q{std::string(room), RoomAccess::kOpen};
+      if (!access.empty()) {
+        auto a = roomAccessFromName(access);
+        if (!a) {
+          return usage(std::string(kUsage) + "; open: anyone may join, invite: members invite, "
+                                             "owner-invites: only you invite");
+        }
+        q.access = *a;
+      }
+      out.request = q;
+      break;
+    }
+    case Opcode::kJoinRoom:
+    case Opcode::kLeaveRoom:
+    case Opcode::kRoomMembers: {
+      std::string_view room = nextToken(rest);
+      if (room.empty() || !nextToken(rest).empty()) {
+        return usage("1 " + std::to_string(*opValue) + " <#room>");
+      }
+      if (*op == Opcode::kJoinRoom) {
+        out.request = JoinRoomRequest{std::string(room)};
+      } else if (*op == Opcode::kLeaveRoom) {
+        out.request = LeaveRoomRequest{std::string(room)};
+      } else {
+        out.request = RoomMembersRequest{std::string(room)};
+      }
+      break;
+    }
+    case Opcode::kInviteToRoom:
+      if (auto e = twoArgs("1 17 <#room> <user>")) {
+        return *e;
+      }
+      out.request = InviteToRoomRequest{std::string(args[0]), std::string(args[1])};
+      break;
+    case Opcode::kListRooms: {
+      std::string_view pattern = nextToken(rest);
+      if (!nextToken(rest).empty()) {
+        return usage("1 18 [pattern]   (pattern may use * and ?)");
+      }
+      ListRoomsRequest q;
+      q.pattern = std::string(pattern);
+      q.limit = 500;
+      out.request = q;
+      break;
+    }
     default:
       return LineError{ErrorCode::kUnknownOpcode, "unknown opcode", false};
   }
@@ -217,17 +269,30 @@ std::string formatLineError(ErrorCode code, std::string_view message) {
          terminalSafe(message) + kEol;
 }
 
-std::string formatLineMessage(const ChatMessage& message) {
+namespace {
+
+// A body as one line of a terminal: newlines become spaces (a line client cannot tell them
+// apart), escapes, C1 and bidi controls are made visible (terminal_text.h), tabs kept.
+std::string lineText(const ChatMessage& message) {
   std::string body = message.body;
   for (char& c : body) {
     if (c == '\n' || c == '\r') {
       c = ' ';
     }
   }
-  // Written to nc/telnet terminals as it is: escapes, C1 and bidi controls made visible
-  // (terminal_text.h), tabs kept.
-  return "From " + terminalSafe(message.sender) + ": Message: " + terminalSafe(body, "\t") +
-         kEol;
+  return terminalSafe(body, "\t");
+}
+
+std::string roomLine(const RoomEntry& e) {
+  return e.name + " " + roomAccessName(e.access) + ", " + plural(e.members, "member", "members") +
+         ", owner " + e.owner + (e.joined ? " (joined)" : "");
+}
+
+}  // namespace
+
+std::string formatLineMessage(const ChatMessage& message) {
+  std::string room = isRoomName(message.recipient) ? " in " + message.recipient : "";
+  return "From " + terminalSafe(message.sender) + room + ": Message: " + lineText(message) + kEol;
 }
 
 std::string formatLinePush(const Push& push) {
@@ -275,6 +340,11 @@ std::string formatLineReply(const LineRequest& line, const Response& response) {
     case Opcode::kSend: {
       const auto& b = std::get<SendReply>(response.body);
       const auto& recipient = std::get<SendRequest>(request).recipient;
+      if (isRoomName(recipient)) {
+        out = "OK sent to " + recipient + ": " + plural(b.recipients, "member", "members") +
+              ", " + std::to_string(b.recipientsOnline) + " online" + kEol;
+        break;
+      }
       out = b.recipientOnline
                 ? "OK delivered to " + recipient + kEol
                 : "OK stored; " + recipient + " is offline and gets it at next login" + kEol;
@@ -314,17 +384,8 @@ std::string formatLineReply(const LineRequest& line, const Response& response) {
       out = "OK " + plural(b.messages.size(), "message", "messages") +
             (b.hasMore ? " (older ones exist)" : "") + kEol;
       for (const auto& m : b.messages) {
-        std::string text = formatLineMessage(m);
-        std::string sender = terminalSafe(m.sender);
-        size_t prefix = std::string_view("From : Message: ").size() + sender.size();
-        out += '#';
-        out += std::to_string(m.id);
-        out += ' ';
-        out += sender;
-        out += " -> ";
-        out += terminalSafe(m.recipient);
-        out += ": ";
-        out.append(text, prefix, std::string::npos);
+        out += '#' + std::to_string(m.id) + ' ' + terminalSafe(m.sender) + " -> " +
+               terminalSafe(m.recipient) + ": " + lineText(m) + kEol;
       }
       break;
     }
@@ -345,6 +406,42 @@ std::string formatLineReply(const LineRequest& line, const Response& response) {
     case Opcode::kPing:
       out = std::string("OK pong") + kEol;
       break;
+    case Opcode::kCreateRoom: {
+      const auto& q = std::get<CreateRoomRequest>(request);
+      out = "OK room " + q.room + " created (" + roomAccessName(q.access) +
+            "); invite with '1 17 " + q.room + " <user>', send with '1 3 " + q.room +
+            " <text>'" + kEol;
+      break;
+    }
+    case Opcode::kJoinRoom: {
+      const auto& room = std::get<JoinRoomRequest>(request).room;
+      out = "OK you are in " + room + "; send with '1 3 " + room + " <text>'" + kEol;
+      break;
+    }
+    case Opcode::kLeaveRoom:
+      out = "OK you left " + std::get<LeaveRoomRequest>(request).room + kEol;
+      break;
+    case Opcode::kInviteToRoom: {
+      const auto& q = std::get<InviteToRoomRequest>(request);
+      out = "OK " + q.user + " is in " + q.room + kEol;
+      break;
+    }
+    case Opcode::kListRooms: {
+      const auto& b = std::get<RoomListReply>(response.body);
+      out = "OK " + plural(b.total, "room", "rooms") + kEol;
+      for (const auto& e : b.rooms) {
+        out += roomLine(e) + kEol;
+      }
+      break;
+    }
+    case Opcode::kRoomMembers: {
+      const auto& b = std::get<RoomMembersReply>(response.body);
+      out = "OK " + roomLine(b.room) + kEol;
+      for (const auto& u : b.members) {
+        out += u.name + (u.online ? " (online)" : " (offline)") + kEol;
+      }
+      break;
+    }
     default:
       out = std::string("OK") + kEol;
       break;
@@ -365,6 +462,13 @@ std::string helpText() {
          "9 ack <ids...>              binary clients only\n"
          "10 status [text|json]\n"
          "11 ping\n"
+         "14 create-room <#room> [open|invite|owner-invites]\n"
+         "15 join <#room>\n"
+         "16 leave <#room>\n"
+         "17 invite <#room> <user>\n"
+         "18 rooms [pattern]\n"
+         "19 members <#room>\n"
+         "Send to a room with 3 <#room> <text...>; its history with 8 <#room> [count].\n"
          "Each line starts with the version: 1 <opcode> <arguments>, e.g. '1 2 alice secret'.\n";
 }
 

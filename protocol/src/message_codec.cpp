@@ -165,6 +165,53 @@ NodeStatus getStatus(FieldReader& r) {
   return s;
 }
 
+void putRoomEntry(ByteWriter& w, const RoomEntry& e) {
+  w.str(e.name);
+  w.u8(static_cast<uint8_t>(e.access));
+  w.u32(e.members);
+  w.u8(e.joined ? 1 : 0);
+  w.str(e.owner);
+}
+
+constexpr size_t kMinRoomEntryBytes = 4 + 1 + 4 + 1 + 4;
+
+RoomAccess getAccess(FieldReader& r) {
+  uint8_t v = r.u8();
+  if (v > static_cast<uint8_t>(RoomAccess::kInviteByOwner)) {
+    r.fail("unknown room access " + std::to_string(v));
+  }
+  return static_cast<RoomAccess>(v);
+}
+
+RoomEntry getRoomEntry(FieldReader& r) {
+  RoomEntry e;
+  e.name = r.str("room");
+  e.access = getAccess(r);
+  e.members = r.u32();
+  e.joined = r.flag();
+  e.owner = r.str("owner");
+  return e;
+}
+
+void putUser(ByteWriter& w, const UserEntry& u) {
+  w.str(u.name);
+  w.u8(u.online ? 1 : 0);
+  w.i64(u.lastSeenMillis);
+}
+
+std::vector<UserEntry> getUsers(FieldReader& r) {
+  uint32_t n = r.count(4 + 1 + 8, UINT32_MAX);
+  std::vector<UserEntry> users;
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+    UserEntry u;
+    u.name = r.str("name");
+    u.online = r.flag();
+    u.lastSeenMillis = r.i64();
+    users.push_back(std::move(u));
+  }
+  return users;
+}
+
 void putRequest(ByteWriter& w, const Request& request) {
   std::visit(Overloaded{
                  [&](const CreateRequest& r) {
@@ -206,6 +253,22 @@ void putRequest(ByteWriter& w, const Request& request) {
                  [&](const PingRequest& r) { w.u64(r.nonce); },
                  [&](const ResumeRequest& r) { w.str(r.token); },
                  [&](const TypingRequest& r) { w.str(r.peer); },
+                 [&](const CreateRoomRequest& r) {
+                   w.str(r.room);
+                   w.u8(static_cast<uint8_t>(r.access));
+                 },
+                 [&](const JoinRoomRequest& r) { w.str(r.room); },
+                 [&](const LeaveRoomRequest& r) { w.str(r.room); },
+                 [&](const InviteToRoomRequest& r) {
+                   w.str(r.room);
+                   w.str(r.user);
+                 },
+                 [&](const ListRoomsRequest& r) {
+                   w.str(r.pattern);
+                   w.u32(r.offset);
+                   w.u32(r.limit);
+                 },
+                 [&](const RoomMembersRequest& r) { w.str(r.room); },
              },
              request);
 }
@@ -285,6 +348,31 @@ Request getRequest(Opcode op, FieldReader& r) {
       q.peer = r.str("peer");
       return q;
     }
+    case Opcode::kCreateRoom: {
+      CreateRoomRequest q;
+      q.room = r.str("room");
+      q.access = getAccess(r);
+      return q;
+    }
+    case Opcode::kJoinRoom:
+      return JoinRoomRequest{r.str("room")};
+    case Opcode::kLeaveRoom:
+      return LeaveRoomRequest{r.str("room")};
+    case Opcode::kInviteToRoom: {
+      InviteToRoomRequest q;
+      q.room = r.str("room");
+      q.user = r.str("user");
+      return q;
+    }
+    case Opcode::kListRooms: {
+      ListRoomsRequest q;
+      q.pattern = r.str("pattern");
+      q.offset = r.u32();
+      q.limit = r.u32();
+      return q;
+    }
+    case Opcode::kRoomMembers:
+      return RoomMembersRequest{r.str("room")};
     default:
       break;
   }
@@ -299,9 +387,7 @@ void putReply(ByteWriter& w, const ReplyBody& body) {
                    w.u32(b.total);
                    w.u32(static_cast<uint32_t>(b.users.size()));
                    for (const auto& u : b.users) {
-                     w.str(u.name);
-                     w.u8(u.online ? 1 : 0);
-                     w.i64(u.lastSeenMillis);
+                     putUser(w, u);
                    }
                  },
                  [&](const LoginReply& b) {
@@ -312,6 +398,8 @@ void putReply(ByteWriter& w, const ReplyBody& body) {
                    w.u64(b.messageId);
                    w.u8(b.recipientOnline ? 1 : 0);
                    w.i64(b.sentAtMillis);
+                   w.u32(b.recipients);
+                   w.u32(b.recipientsOnline);
                  },
                  [&](const DeleteAccountReply& b) { w.u32(b.discarded); },
                  [&](const DeliverReply& b) {
@@ -330,6 +418,20 @@ void putReply(ByteWriter& w, const ReplyBody& body) {
                    w.u32(b.nodeId);
                    w.str(b.address);
                  },
+                 [&](const RoomListReply& b) {
+                   w.u32(b.total);
+                   w.u32(static_cast<uint32_t>(b.rooms.size()));
+                   for (const auto& e : b.rooms) {
+                     putRoomEntry(w, e);
+                   }
+                 },
+                 [&](const RoomMembersReply& b) {
+                   putRoomEntry(w, b.room);
+                   w.u32(static_cast<uint32_t>(b.members.size()));
+                   for (const auto& u : b.members) {
+                     putUser(w, u);
+                   }
+                 },
              },
              body);
 }
@@ -339,14 +441,22 @@ ReplyBody getReply(Opcode op, FieldReader& r) {
     case Opcode::kList: {
       ListReply b;
       b.total = r.u32();
-      uint32_t n = r.count(4 + 1 + 8, UINT32_MAX);
+      b.users = getUsers(r);
+      return b;
+    }
+    case Opcode::kListRooms: {
+      RoomListReply b;
+      b.total = r.u32();
+      uint32_t n = r.count(kMinRoomEntryBytes, UINT32_MAX);
       for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-        UserEntry u;
-        u.name = r.str("name");
-        u.online = r.flag();
-        u.lastSeenMillis = r.i64();
-        b.users.push_back(std::move(u));
+        b.rooms.push_back(getRoomEntry(r));
       }
+      return b;
+    }
+    case Opcode::kRoomMembers: {
+      RoomMembersReply b;
+      b.room = getRoomEntry(r);
+      b.members = getUsers(r);
       return b;
     }
     case Opcode::kLogin:
@@ -361,6 +471,8 @@ ReplyBody getReply(Opcode op, FieldReader& r) {
       b.messageId = r.u64();
       b.recipientOnline = r.flag();
       b.sentAtMillis = r.i64();
+      b.recipients = r.u32();
+      b.recipientsOnline = r.u32();
       return b;
     }
     case Opcode::kDeleteAccount:
@@ -410,8 +522,25 @@ Push getPush(Opcode op, FieldReader& r) {
     }
     case Opcode::kPushSessionEnded:
       return SessionEndedPush{r.str("reason")};
-    case Opcode::kPushTyping:
-      return TypingPush{r.str("user")};
+    case Opcode::kPushTyping: {
+      TypingPush p;
+      p.user = r.str("user");
+      p.room = r.str("room");
+      return p;
+    }
+    case Opcode::kPushRoom: {
+      RoomPush p;
+      p.room = r.str("room");
+      p.user = r.str("user");
+      uint8_t event = r.u8();
+      if (event > static_cast<uint8_t>(RoomEvent::kOwner)) {
+        r.fail("unknown room event " + std::to_string(event));
+      }
+      p.event = static_cast<RoomEvent>(event);
+      p.by = r.str("by");
+      p.atMillis = r.i64();
+      return p;
+    }
     default: {
       DeliveredPush p;
       p.messageId = r.u64();
@@ -425,7 +554,7 @@ Push getPush(Opcode op, FieldReader& r) {
 }  // namespace
 
 Opcode requestOpcode(const Request& request) {
-  // The variant's alternatives are declared in opcode order 0..13.
+  // The variant's alternatives are declared in opcode order 0..19.
   return static_cast<Opcode>(request.index());
 }
 
@@ -473,7 +602,17 @@ void appendPushFrame(const Push& push, std::vector<uint8_t>& out) {
                    w.i64(p.atMillis);
                  },
                  [&](const SessionEndedPush& p) { w.str(p.reason); },
-                 [&](const TypingPush& p) { w.str(p.user); },
+                 [&](const TypingPush& p) {
+                   w.str(p.user);
+                   w.str(p.room);
+                 },
+                 [&](const RoomPush& p) {
+                   w.str(p.room);
+                   w.str(p.user);
+                   w.u8(static_cast<uint8_t>(p.event));
+                   w.str(p.by);
+                   w.i64(p.atMillis);
+                 },
              },
              push);
   encodeFrame(static_cast<uint16_t>(pushOpcode(push)), 0, w.bytes(), out);

@@ -7,11 +7,11 @@
 namespace chat::protocol {
 
 std::optional<Opcode> opcodeFromWire(uint16_t value) {
-  if (value <= static_cast<uint16_t>(Opcode::kTyping)) {
+  if (value <= static_cast<uint16_t>(Opcode::kRoomMembers)) {
     return static_cast<Opcode>(value);
   }
   if (value >= static_cast<uint16_t>(Opcode::kPushMessage) &&
-      value <= static_cast<uint16_t>(Opcode::kPushTyping)) {
+      value <= static_cast<uint16_t>(Opcode::kPushRoom)) {
     return static_cast<Opcode>(value);
   }
   return std::nullopt;
@@ -47,6 +47,18 @@ const char* opcodeName(Opcode op) {
       return "resume";
     case Opcode::kTyping:
       return "typing";
+    case Opcode::kCreateRoom:
+      return "create-room";
+    case Opcode::kJoinRoom:
+      return "join";
+    case Opcode::kLeaveRoom:
+      return "leave";
+    case Opcode::kInviteToRoom:
+      return "invite";
+    case Opcode::kListRooms:
+      return "rooms";
+    case Opcode::kRoomMembers:
+      return "members";
     case Opcode::kPushMessage:
       return "push-message";
     case Opcode::kPushPresence:
@@ -59,6 +71,8 @@ const char* opcodeName(Opcode op) {
       return "push-session-ended";
     case Opcode::kPushTyping:
       return "push-typing";
+    case Opcode::kPushRoom:
+      return "push-room";
   }
   return "unknown";
 }
@@ -107,12 +121,44 @@ const char* errorCodeName(ErrorCode code) {
       return "too many attempts";
     case ErrorCode::kRecipientFull:
       return "recipient full";
+    case ErrorCode::kNoSuchRoom:
+      return "no such room";
+    case ErrorCode::kRoomNameTaken:
+      return "room name taken";
+    case ErrorCode::kNotMember:
+      return "not a member";
+    case ErrorCode::kInviteOnly:
+      return "invite only";
+    case ErrorCode::kRoomLimit:
+      return "room limit";
   }
   return "unknown error";
 }
 
+const char* roomAccessName(RoomAccess access) {
+  switch (access) {
+    case RoomAccess::kOpen:
+      return "open";
+    case RoomAccess::kInviteByMembers:
+      return "invite";
+    case RoomAccess::kInviteByOwner:
+      return "owner-invites";
+  }
+  return "unknown";
+}
+
+std::optional<RoomAccess> roomAccessFromName(std::string_view name) {
+  for (auto access :
+       {RoomAccess::kOpen, RoomAccess::kInviteByMembers, RoomAccess::kInviteByOwner}) {
+    if (name == roomAccessName(access)) {
+      return access;
+    }
+  }
+  return std::nullopt;
+}
+
 ErrorCode errorCodeFromWire(uint16_t value) {
-  if (value <= static_cast<uint16_t>(ErrorCode::kRecipientFull)) {
+  if (value <= static_cast<uint16_t>(ErrorCode::kRoomLimit)) {
     return static_cast<ErrorCode>(value);
   }
   return ErrorCode::kInternal;
@@ -191,10 +237,31 @@ Status validateBody(std::string_view body, const Limits& limits) {
   return Status::ok();
 }
 
+Status validateRoomName(std::string_view name, const Limits& limits) {
+  if (!isRoomName(name)) {
+    return Status::invalidArgument("a room name starts with '#', e.g. #general");
+  }
+  Status rest = validateUsername(name.substr(1), limits);
+  if (!rest.isOk()) {
+    std::string text = rest.message();
+    // "the username ..." reads "the room name (after '#') ..." for a room.
+    if (text.rfind("the username", 0) == 0) {
+      text = "the room name after '#'" + text.substr(12);
+    } else if (text.rfind("a username", 0) == 0) {
+      text = "a room name after '#'" + text.substr(10);
+    }
+    return Status::invalidArgument(text);
+  }
+  return Status::ok();
+}
+
 Status validatePattern(std::string_view pattern, const Limits& limits) {
   if (pattern.size() > limits.maxPatternBytes) {
     return Status::invalidArgument("the pattern is longer than " +
                                    std::to_string(limits.maxPatternBytes) + " bytes");
+  }
+  if (isRoomName(pattern)) {
+    pattern.remove_prefix(1);
   }
   for (char c : pattern) {
     if (!isNameChar(c) && c != '*' && c != '?') {

@@ -91,8 +91,8 @@ TEST_F(HostileClientTest, HugeLengthsAndHalfFramesThenSilenceHarmNothing) {
     ASSERT_GE(fd, 0);
     // Half the clients announce 2 GB, the others a frame under the limit and then stop
     // halfway through it and say nothing more.
-    std::string bytes = i % 2 == 0 ? std::string("\x7f\xff\xff\xff\x03\x00\x0b", 7)
-                                   : std::string("\x00\x00\x10\x00\x03\x00\x03\x00\x00\x00", 10);
+    std::string bytes = i % 2 == 0 ? std::string("\x7f\xff\xff\xff\x04\x00\x0b", 7)
+                                   : std::string("\x00\x00\x10\x00\x04\x00\x03\x00\x00\x00", 10);
     (void)!::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     sockets.push_back(fd);
   }

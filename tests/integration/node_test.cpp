@@ -141,14 +141,14 @@ TEST_F(NodeTest, BinaryVersionMismatchGetsAVersionErrorAndClose) {
 
 TEST_F(NodeTest, OversizedAndGarbageFramesAreRefusedWithoutHarm) {
   auto c = connect();
-  std::string huge("\x00\x7f\xff\xff\x03", 5);
+  std::string huge("\x00\x7f\xff\xff\x04", 5);
   ASSERT_TRUE(c->sendRaw(huge).isOk());
   auto reply = c->receive(5000ms);
   ASSERT_TRUE(reply.has_value() && reply->has_value());
   EXPECT_EQ(std::get<protocol::Response>(**reply).code, ErrorCode::kTooLarge);
   // An unknown opcode in a good frame is answered and the connection stays usable.
   auto d = connect();
-  std::string unknown("\x00\x00\x00\x0b\x03\x00\x63\x00\x00\x00\x00\x00\x00\x00\x07", 15);
+  std::string unknown("\x00\x00\x00\x0b\x04\x00\x63\x00\x00\x00\x00\x00\x00\x00\x07", 15);
   ASSERT_TRUE(d->sendRaw(unknown).isOk());
   auto r = d->receive(5000ms);
   ASSERT_TRUE(r.has_value() && r->has_value());

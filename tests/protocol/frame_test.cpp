@@ -14,7 +14,7 @@ std::vector<uint8_t> frameBytes(uint16_t opcode, uint64_t id, std::vector<uint8_
 TEST(FrameTest, EncodesTheDocumentedLayout) {
   auto bytes = frameBytes(11, 0x0102030405060708ULL, {0xAA});
   std::vector<uint8_t> expected = {0, 0,  0, 12,  // length = 11 header + 1 payload
-                                   3,             // version
+                                   4,             // version
                                    0, 11,         // opcode
                                    1, 2,  3, 4,  5, 6, 7, 8, 0xAA};
   EXPECT_EQ(bytes, expected);

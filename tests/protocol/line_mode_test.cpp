@@ -45,6 +45,51 @@ TEST(LineModeTest, ParsesTheOriginalOpcodes) {
   EXPECT_TRUE(std::holds_alternative<PingRequest>(parseOk("1 11").request));
 }
 
+TEST(LineModeTest, ParsesTheRoomOpcodes) {
+  auto create = std::get<CreateRoomRequest>(parseOk("1 14 #team invite").request);
+  EXPECT_EQ(create.room, "#team");
+  EXPECT_EQ(create.access, RoomAccess::kInviteByMembers);
+  EXPECT_EQ(std::get<CreateRoomRequest>(parseOk("1 14 #open").request).access, RoomAccess::kOpen);
+  EXPECT_EQ(std::get<CreateRoomRequest>(parseOk("1 14 #o owner-invites").request).access,
+            RoomAccess::kInviteByOwner);
+  EXPECT_EQ(std::get<JoinRoomRequest>(parseOk("1 15 #team").request).room, "#team");
+  EXPECT_EQ(std::get<LeaveRoomRequest>(parseOk("1 16 #team").request).room, "#team");
+  auto invite = std::get<InviteToRoomRequest>(parseOk("1 17 #team bob").request);
+  EXPECT_EQ(invite.room, "#team");
+  EXPECT_EQ(invite.user, "bob");
+  EXPECT_EQ(std::get<ListRoomsRequest>(parseOk("1 18 t*").request).pattern, "t*");
+  EXPECT_EQ(std::get<RoomMembersRequest>(parseOk("1 19 #team").request).room, "#team");
+  EXPECT_EQ(std::get<SendRequest>(parseOk("1 3 #team hi all").request).recipient, "#team");
+  EXPECT_NE(parseError("1 14 #team secret").message.find("open: anyone may join"),
+            std::string::npos);
+  EXPECT_NE(parseError("1 15").message.find("usage: 1 15 <#room>"), std::string::npos);
+  EXPECT_NE(parseError("1 17 #team").message.find("usage: 1 17 <#room> <user>"),
+            std::string::npos);
+}
+
+TEST(LineModeTest, RoomRepliesReadAsSentences) {
+  RoomEntry team{"#team", RoomAccess::kInviteByMembers, 3, true, "alice"};
+  EXPECT_EQ(formatLineReply(LineRequest{ListRoomsRequest{}},
+                            Response{1, Opcode::kListRooms, ErrorCode::kOk, "",
+                                     RoomListReply{1, {team}}}),
+            "OK 1 room\r\n#team invite, 3 members, owner alice (joined)\r\n");
+  EXPECT_EQ(formatLineReply(LineRequest{RoomMembersRequest{"#team"}},
+                            Response{1, Opcode::kRoomMembers, ErrorCode::kOk, "",
+                                     RoomMembersReply{team, {{"alice", true, 0}}}}),
+            "OK #team invite, 3 members, owner alice (joined)\r\nalice (online)\r\n");
+  EXPECT_EQ(formatLineReply(LineRequest{SendRequest{"#team", "hi"}},
+                            Response{1, Opcode::kSend, ErrorCode::kOk, "",
+                                     SendReply{5, true, 0, 2, 1}}),
+            "OK sent to #team: 2 members, 1 online\r\n");
+  EXPECT_EQ(formatLineMessage(ChatMessage{5, "bob", "#team", "hi", 0, false}),
+            "From bob in #team: Message: hi\r\n");
+  std::string history = formatLineReply(
+      LineRequest{HistoryRequest{"#team", 0, 5}},
+      Response{1, Opcode::kHistory, ErrorCode::kOk, "",
+               HistoryReply{{ChatMessage{5, "bob", "#team", "a\nb", 0, false}}, false}});
+  EXPECT_EQ(history, "OK 1 message\r\n#5 bob -> #team: a b\r\n");
+}
+
 TEST(LineModeTest, BlankLinesAreIgnored) {
   EXPECT_FALSE(parseLine("").has_value());
   EXPECT_FALSE(parseLine("   \r").has_value());
@@ -54,7 +99,7 @@ TEST(LineModeTest, OtherVersionsAreRefusedAndClose) {
   auto e = parseError("2 0 alice secret");
   EXPECT_EQ(e.code, ErrorCode::kUnsupportedVersion);
   EXPECT_TRUE(e.closeConnection);
-  EXPECT_NE(e.message.find("version 3"), std::string::npos);
+  EXPECT_NE(e.message.find("version 4"), std::string::npos);
 }
 
 TEST(LineModeTest, BadArgumentsGiveUsage) {

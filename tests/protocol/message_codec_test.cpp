@@ -51,6 +51,18 @@ TEST(MessageCodecTest, EveryRequestRoundTrips) {
   EXPECT_EQ(login.password, "b");
   EXPECT_EQ(std::get<ResumeRequest>(roundTrip(ResumeRequest{"tok-en_1"})).token, "tok-en_1");
   EXPECT_EQ(std::get<TypingRequest>(roundTrip(TypingRequest{"bob"})).peer, "bob");
+  auto room = std::get<CreateRoomRequest>(
+      roundTrip(CreateRoomRequest{"#team", RoomAccess::kInviteByMembers}));
+  EXPECT_EQ(room.room, "#team");
+  EXPECT_EQ(room.access, RoomAccess::kInviteByMembers);
+  EXPECT_EQ(std::get<JoinRoomRequest>(roundTrip(JoinRoomRequest{"#a"})).room, "#a");
+  EXPECT_EQ(std::get<LeaveRoomRequest>(roundTrip(LeaveRoomRequest{"#b"})).room, "#b");
+  auto invite = std::get<InviteToRoomRequest>(roundTrip(InviteToRoomRequest{"#c", "dan"}));
+  EXPECT_EQ(invite.user, "dan");
+  auto rooms = std::get<ListRoomsRequest>(roundTrip(ListRoomsRequest{"#t*", 2, 9}));
+  EXPECT_EQ(rooms.pattern, "#t*");
+  EXPECT_EQ(rooms.limit, 9u);
+  EXPECT_EQ(std::get<RoomMembersRequest>(roundTrip(RoomMembersRequest{"#d"})).room, "#d");
 }
 
 ServerMessage decodeServer(const std::vector<uint8_t>& bytes) {
@@ -95,6 +107,38 @@ TEST(MessageCodecTest, RepliesRoundTrip) {
   EXPECT_EQ(list.users[0], (UserEntry{"a", true, 5}));
 }
 
+TEST(MessageCodecTest, RoomRepliesRoundTrip) {
+  std::vector<uint8_t> bytes;
+  RoomEntry team{"#team", RoomAccess::kInviteByOwner, 3, true, "alice"};
+  appendResponseFrame(
+      Response{1, Opcode::kListRooms, ErrorCode::kOk, "", RoomListReply{7, {team}}}, bytes);
+  auto list = std::get<RoomListReply>(std::get<Response>(decodeServer(bytes)).body);
+  EXPECT_EQ(list.total, 7u);
+  ASSERT_EQ(list.rooms.size(), 1u);
+  EXPECT_EQ(list.rooms[0], team);
+  bytes.clear();
+  appendResponseFrame(Response{2, Opcode::kRoomMembers, ErrorCode::kOk, "",
+                               RoomMembersReply{team, {{"alice", true, 0}, {"bob", false, 9}}}},
+                      bytes);
+  auto members = std::get<RoomMembersReply>(std::get<Response>(decodeServer(bytes)).body);
+  EXPECT_EQ(members.room, team);
+  ASSERT_EQ(members.members.size(), 2u);
+  EXPECT_EQ(members.members[1], (UserEntry{"bob", false, 9}));
+  bytes.clear();
+  appendResponseFrame(
+      Response{3, Opcode::kSend, ErrorCode::kOk, "", SendReply{11, true, 5, 4, 2}}, bytes);
+  auto sent = std::get<SendReply>(std::get<Response>(decodeServer(bytes)).body);
+  EXPECT_EQ(sent.recipients, 4u);
+  EXPECT_EQ(sent.recipientsOnline, 2u);
+  // A room entry with an access byte nobody defined is malformed, not a crash.
+  bytes.clear();
+  appendResponseFrame(
+      Response{1, Opcode::kListRooms, ErrorCode::kOk, "", RoomListReply{1, {team}}}, bytes);
+  Frame frame = onlyFrame(bytes);
+  frame.payload[2 + 4 + 4 + 4 + 4 + 5] = 9;  // code, error, total, count, name length, "#team"
+  EXPECT_TRUE(std::holds_alternative<DecodeFailure>(decodeServerFrame(frame, Limits{})));
+}
+
 TEST(MessageCodecTest, ErrorRepliesCarryCodeAndSentence) {
   std::vector<uint8_t> bytes;
   appendResponseFrame(Response::failure(4, Opcode::kSend, ErrorCode::kNoSuchUser, "no such user"),
@@ -128,7 +172,8 @@ TEST(MessageCodecTest, PushesRoundTripWithRequestIdZero) {
   appendPushFrame(PresencePush{"a", true, 3}, bytes);
   appendPushFrame(DeliveredPush{1, "b", 4}, bytes);
   appendPushFrame(SessionEndedPush{"bye"}, bytes);
-  appendPushFrame(TypingPush{"carol"}, bytes);
+  appendPushFrame(TypingPush{"carol", "#team"}, bytes);
+  appendPushFrame(RoomPush{"#team", "dan", RoomEvent::kInvited, "carol", 6}, bytes);
   FrameDecoder decoder(1 << 20);
   decoder.feed(bytes);
   std::vector<Push> pushes;
@@ -137,12 +182,15 @@ TEST(MessageCodecTest, PushesRoundTripWithRequestIdZero) {
     auto decoded = decodeServerFrame(*frame, Limits{});
     pushes.push_back(std::get<Push>(std::get<ServerMessage>(decoded)));
   }
-  ASSERT_EQ(pushes.size(), 5u);
+  ASSERT_EQ(pushes.size(), 6u);
   EXPECT_EQ(std::get<MessagePush>(pushes[0]).message.body, "x");
   EXPECT_TRUE(std::get<PresencePush>(pushes[1]).online);
   EXPECT_EQ(std::get<DeliveredPush>(pushes[2]).recipient, "b");
   EXPECT_EQ(std::get<SessionEndedPush>(pushes[3]).reason, "bye");
   EXPECT_EQ(std::get<TypingPush>(pushes[4]).user, "carol");
+  EXPECT_EQ(std::get<TypingPush>(pushes[4]).room, "#team");
+  EXPECT_EQ(std::get<RoomPush>(pushes[5]),
+            (RoomPush{"#team", "dan", RoomEvent::kInvited, "carol", 6}));
 }
 
 DecodeFailure failureOf(uint16_t opcode, const std::vector<uint8_t>& payload) {

@@ -55,10 +55,13 @@ TEST(OpcodeTest, KnownValues) {
   EXPECT_EQ(opcodeFromWire(11), Opcode::kPing);
   EXPECT_EQ(opcodeFromWire(12), Opcode::kResume);
   EXPECT_EQ(opcodeFromWire(13), Opcode::kTyping);
-  EXPECT_FALSE(opcodeFromWire(14).has_value());
+  EXPECT_EQ(opcodeFromWire(14), Opcode::kCreateRoom);
+  EXPECT_EQ(opcodeFromWire(19), Opcode::kRoomMembers);
+  EXPECT_FALSE(opcodeFromWire(20).has_value());
   EXPECT_EQ(opcodeFromWire(132), Opcode::kPushSessionEnded);
   EXPECT_EQ(opcodeFromWire(133), Opcode::kPushTyping);
-  EXPECT_FALSE(opcodeFromWire(134).has_value());
+  EXPECT_EQ(opcodeFromWire(134), Opcode::kPushRoom);
+  EXPECT_FALSE(opcodeFromWire(135).has_value());
 }
 
 }  // namespace

@@ -89,7 +89,7 @@ TEST_P(MessageStoreTest, MessagesWaitUntilMarkedDelivered) {
   EXPECT_EQ((*first)[0].body, "one");
   auto r = apply1(MarkDeliveredOp{"bob", {m1, 12345}, 5});
   ASSERT_EQ(r.delivered.size(), 1u);
-  EXPECT_EQ(r.delivered[0], std::make_pair(m1, std::string("alice")));
+  EXPECT_EQ(r.delivered[0], (Delivery{m1, "alice", 0}));
   EXPECT_EQ(*store_->pendingCount("bob"), 1u);
   EXPECT_EQ(*store_->pendingTotal(), 2u);
   // Marking again changes nothing; another recipient cannot mark bob's messages.

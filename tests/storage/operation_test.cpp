@@ -14,6 +14,11 @@ TEST(OperationTest, EveryKindRoundTrips) {
       SetLastSeenOp{"bob", 8, 4},
       NoOp{},
       EndSessionsOp{"bob", 4, 9},
+      CreateRoomOp{"alice", 3, "#General", RoomPolicy::kInviteByOwner, 10},
+      JoinRoomOp{"bob", 4, "#general", 11},
+      LeaveRoomOp{"bob", 4, "#general", 12},
+      InviteToRoomOp{"alice", 3, "#general", "carol", 13},
+      StoreRoomMessageOp{"alice", 3, "#general", "hi all\n", 14, 77},
   };
   for (const auto& op : ops) {
     auto bytes = encodeOperation(op);

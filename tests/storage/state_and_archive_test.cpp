@@ -2,6 +2,7 @@
 // sequences applied to the node's store (memory + chat.db) and to the in-memory store give
 // the same answers, and the state rebuilt from chat.db at a reopen is the state the log
 // built (same digest, same answers, same dedupe decisions afterwards).
+#include <algorithm>
 #include <future>
 #include <random>
 
@@ -26,7 +27,10 @@ class RandomTraffic {
     // Records of sessions name their account's uid, or 0 (older records): a random earlier
     // index is mostly not the uid, as for a session of an account deleted since.
     uint64_t uid = pick(2) == 0 ? 0 : static_cast<uint64_t>(pick(static_cast<int>(index))) + 1;
-    int kind = pick(100);
+    int kind = pick(150);
+    if (kind >= 100) {
+      return roomRecord(kind - 100, a, b, uid, index);
+    }
     if (kind < 10) {
       return CreateAccountOp{a, "hash-" + a, static_cast<int64_t>(index)};
     }
@@ -42,7 +46,9 @@ class RandomTraffic {
     if (kind < 90) {
       MarkDeliveredOp op{a, {}, static_cast<int64_t>(index), uid};
       for (int i = pick(4); i >= 0; --i) {
-        op.ids.push_back(index > 1 ? static_cast<uint64_t>(pick(static_cast<int>(index))) + 1 : 1);
+        // Half of them recent: a message stored lately, likely still waiting.
+        int range = pick(2) == 0 ? static_cast<int>(index) : std::min(static_cast<int>(index), 30);
+        op.ids.push_back(index > 1 ? index - static_cast<uint64_t>(pick(range)) : 1);
       }
       return op;
     }
@@ -56,6 +62,30 @@ class RandomTraffic {
   }
 
  private:
+  // Rooms over three names: creations that collide, joins of invite-only rooms, leaves that
+  // empty a room or pass its ownership on, invitations by non-members, and room messages,
+  // retried too.
+  Operation roomRecord(int kind, const std::string& a, const std::string& b, uint64_t uid,
+                       uint64_t index) {
+    static const char* kRooms[] = {"#r1", "#R2", "#r3"};
+    std::string room = kRooms[pick(3)];
+    auto at = static_cast<int64_t>(index);
+    uid = pick(5) == 0 ? uid : 0;  // mostly by name, so that most records act
+    if (kind < 5) {
+      return CreateRoomOp{a, uid, room, static_cast<RoomPolicy>(pick(3)), at};
+    }
+    if (kind < 17) {
+      return JoinRoomOp{a, uid, room, at};
+    }
+    if (kind < 20) {
+      return LeaveRoomOp{a, uid, room, at};
+    }
+    if (kind < 30) {
+      return InviteToRoomOp{a, uid, room, b, at};
+    }
+    uint64_t request = pick(4) == 0 ? 0 : static_cast<uint64_t>(pick(40)) + 1;
+    return StoreRoomMessageOp{a, uid, room, "room " + std::to_string(index), at, request};
+  }
   int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(random_); }
   std::string name() {
     static const char* kNames[] = {"ann", "Bob", "cy", "dee", "ed", "Fay"};
@@ -64,8 +94,32 @@ class RandomTraffic {
   std::mt19937_64 random_;
 };
 
+void expectSameRooms(MessageStore& a, MessageStore& b) {
+  for (const char* room : {"#r1", "#r2", "#R3"}) {
+    SCOPED_TRACE(room);
+    auto ra = a.findRoom(room);
+    auto rb = b.findRoom(room);
+    ASSERT_TRUE(ra.has_value() && rb.has_value());
+    ASSERT_EQ(ra->has_value(), rb->has_value());
+    if (ra->has_value()) {
+      EXPECT_EQ((*ra)->id, (*rb)->id);
+      EXPECT_EQ((*ra)->name, (*rb)->name);
+      EXPECT_EQ((*ra)->owner, (*rb)->owner);
+      EXPECT_EQ((*ra)->policy, (*rb)->policy);
+      EXPECT_EQ((*ra)->members, (*rb)->members);
+    }
+  }
+  for (uint64_t viewer = 0; viewer < 40; ++viewer) {
+    auto la = a.listRooms("", 0, 100, viewer);
+    auto lb = b.listRooms("", 0, 100, viewer);
+    EXPECT_EQ(la->total, lb->total);
+    EXPECT_EQ(la->rooms, lb->rooms);
+  }
+}
+
 void expectSameAnswers(MessageStore& a, MessageStore& b) {
   ASSERT_EQ(a.appliedPosition()->index, b.appliedPosition()->index);
+  expectSameRooms(a, b);
   auto listA = a.listAccounts("", 0, 100);
   auto listB = b.listAccounts("", 0, 100);
   ASSERT_EQ(listA->total, listB->total);
@@ -95,7 +149,7 @@ void expectSameAnswers(MessageStore& a, MessageStore& b) {
       EXPECT_EQ((*pa)[i].sender, (*pb)[i].sender);
       EXPECT_EQ((*pa)[i].body, (*pb)[i].body);
     }
-    for (const char* peer : {"ann", "bob", "cy"}) {
+    for (const char* peer : {"ann", "bob", "cy", "#r1", "#r2", "#r3"}) {
       auto ha = a.history(user, peer, 0, 1000);
       auto hb = b.history(user, peer, 0, 1000);
       ASSERT_TRUE(ha.has_value() && hb.has_value());
@@ -109,6 +163,11 @@ void expectSameAnswers(MessageStore& a, MessageStore& b) {
 }
 
 TEST(StateAndArchiveTest, RandomTrafficGivesTheSameAnswersFromMemoryAndFromChatDb) {
+  // The traffic reaches what it is for: room messages stored for members, copies
+  // acknowledged, rooms passed on or removed.
+  size_t roomCopies = 0;
+  size_t roomDeliveries = 0;
+  size_t roomChanges = 0;
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     chat::testing::TempDir dir;
@@ -134,6 +193,15 @@ TEST(StateAndArchiveTest, RandomTrafficGivesTheSameAnswersFromMemoryAndFromChatD
         EXPECT_EQ((*ra)[i].duplicate, (*rb)[i].duplicate);
         EXPECT_EQ((*ra)[i].delivered, (*rb)[i].delivered);
         EXPECT_EQ((*ra)[i].count, (*rb)[i].count);
+        EXPECT_EQ((*ra)[i].recipients, (*rb)[i].recipients);
+        EXPECT_EQ((*ra)[i].roomChanges, (*rb)[i].roomChanges);
+        if (std::holds_alternative<StoreRoomMessageOp>(batch[i].op)) {
+          roomCopies += (*ra)[i].recipients.size();
+        }
+        roomDeliveries += static_cast<size_t>(
+            std::count_if((*ra)[i].delivered.begin(), (*ra)[i].delivered.end(),
+                          [](const Delivery& d) { return d.roomId != 0; }));
+        roomChanges += (*ra)[i].roomChanges.size();
       }
     }
     expectSameAnswers(memory, **sqlite);
@@ -160,6 +228,9 @@ TEST(StateAndArchiveTest, RandomTrafficGivesTheSameAnswersFromMemoryAndFromChatD
     }
     expectSameAnswers(memory, **reopened);
   }
+  EXPECT_GT(roomCopies, 50u);
+  EXPECT_GT(roomDeliveries, 5u);
+  EXPECT_GT(roomChanges, 5u);
 }
 
 TEST(StateAndArchiveTest, ReadsWaitUntilChatDbHoldsWhatWasApplied) {
@@ -327,6 +398,60 @@ TEST_F(StateRulesTest, RecordsOfASessionWhoseAccountWasReCreatedAreRefused) {
   ASSERT_TRUE(reopened.has_value());
   EXPECT_EQ((*reopened)->stateDigest(), digest);
   EXPECT_EQ((*(*reopened)->findAccount("alice"))->tokenGeneration, 2u);
+}
+
+// A room holds at most kMaxRoomMembers, whether they join or are invited; the refusal is a
+// rule of the state machine, so chat.db agrees after a reopen.
+TEST_F(StateRulesTest, ARoomTakesAtMostItsMemberLimit) {
+  std::vector<Command> setup;
+  for (size_t i = 0; i <= kMaxRoomMembers; ++i) {
+    setup.push_back(Command{1, ++index, CreateAccountOp{"u" + std::to_string(i), "h", 1}});
+  }
+  setup.push_back(Command{1, ++index, CreateRoomOp{"u0", 0, "#big", RoomPolicy::kOpen, 1}});
+  for (size_t i = 1; i < kMaxRoomMembers; ++i) {
+    setup.push_back(Command{1, ++index, JoinRoomOp{"u" + std::to_string(i), 0, "#big", 1}});
+  }
+  auto applied = (*store)->apply(setup);
+  ASSERT_TRUE(applied.has_value());
+  EXPECT_TRUE(applied->back().isOk()) << applied->back().error;
+  std::string last = "u" + std::to_string(kMaxRoomMembers);
+  auto join = apply(JoinRoomOp{last, 0, "#big", 1});
+  EXPECT_EQ(join.code, protocol::ErrorCode::kRoomLimit);
+  EXPECT_EQ(join.error, "#big has 1000 members, the most a room may have");
+  EXPECT_EQ(apply(InviteToRoomOp{"u0", 0, "#big", last, 1}).code, protocol::ErrorCode::kRoomLimit);
+  // One message, one record: a copy waits for each of the other 999 members.
+  auto sent = apply(StoreRoomMessageOp{"u0", 0, "#big", "to all", 1, 0});
+  EXPECT_EQ(sent.recipients.size(), kMaxRoomMembers - 1);
+  EXPECT_EQ(*(*store)->pendingTotal(), kMaxRoomMembers - 1);
+  // A member leaves: there is room for one more.
+  apply(LeaveRoomOp{"u5", 0, "#big", 1});
+  EXPECT_TRUE(apply(JoinRoomOp{last, 0, "#big", 1}).isOk());
+  uint64_t digest = (*store)->stateDigest();
+  store->reset();
+  auto reopened = openSqliteStore(dir.file("chat.db"), {});
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_EQ((*reopened)->stateDigest(), digest);
+  EXPECT_EQ((*(*reopened)->findRoom("#BIG"))->members.size(), kMaxRoomMembers);
+}
+
+// A member with a full inbox misses a room message (counted) instead of blocking the room.
+TEST_F(StateRulesTest, AMemberWithAFullInboxMissesARoomMessageWithoutBlockingIt) {
+  apply(CreateAccountOp{"alice", "h", 1});
+  apply(CreateAccountOp{"bob", "h", 1});
+  apply(CreateAccountOp{"full", "h", 1});
+  apply(CreateRoomOp{"alice", 0, "#r", RoomPolicy::kOpen, 1});
+  apply(JoinRoomOp{"bob", 0, "#r", 1});
+  apply(JoinRoomOp{"full", 0, "#r", 1});
+  std::vector<Command> flood;
+  for (size_t i = 0; i < kMaxWaitingPerRecipient; ++i) {
+    flood.push_back(Command{1, ++index, StoreMessageOp{"bob", "full", "x", 1, 0}});
+  }
+  ASSERT_TRUE((*store)->apply(flood).has_value());
+  auto sent = apply(StoreRoomMessageOp{"alice", 0, "#r", "hi", 1, 0});
+  ASSERT_TRUE(sent.isOk()) << sent.error;
+  EXPECT_EQ(sent.count, 1u);
+  ASSERT_EQ(sent.recipients.size(), 1u);
+  EXPECT_EQ(*(*store)->pendingCount("bob"), 1u);
 }
 
 }  // namespace

@@ -197,7 +197,7 @@ TEST_F(ControllerTest, TypingTellsThePeerEveryFewSecondsAndTheirsShowsInTheTitle
 
   const Conversation* c = controller_.model().find("bob");
   ASSERT_NE(c, nullptr);
-  push(protocol::TypingPush{"bob"});
+  push(protocol::TypingPush{"bob", ""});
   EXPECT_GT(c->typingUntilMillis, now_);
   // Their message arrives: no longer typing.
   push(protocol::MessagePush{{77, "bob", "alice", "done typing", now_, false}});

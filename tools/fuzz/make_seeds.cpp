@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   protocol::appendPushFrame(
       protocol::MessagePush{{9, "bob", "alice", "hi", 1700000000000, false}}, replies);
   protocol::appendPushFrame(protocol::PresencePush{"bob", true, 1}, replies);
-  protocol::appendPushFrame(protocol::TypingPush{"bob"}, replies);
+  protocol::appendPushFrame(protocol::TypingPush{"bob", ""}, replies);
   write(root / "frame", "server-messages", replies);
 
   // line: the text protocol.

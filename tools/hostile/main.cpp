@@ -166,8 +166,8 @@ void half(const Target& t, int connections, Clock::time_point end, std::atomic<l
         break;
       }
       std::string bytes = held.size() % 2 == 0
-                              ? std::string("\x7f\xff\xff\xff\x03\x00\x0b", 7)
-                              : std::string("\x00\x00\x10\x00\x03\x00\x03\x00\x00\x00", 10);
+                              ? std::string("\x7f\xff\xff\xff\x04\x00\x0b", 7)
+                              : std::string("\x00\x00\x10\x00\x04\x00\x03\x00\x00\x00", 10);
       (void)!::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
       held.push_back(fd);
       ++done;

@@ -5,6 +5,7 @@
 
 #include "chat/common/overloaded.h"
 #include "chat/protocol/line_mode.h"
+#include "chat_service_internal.h"
 
 namespace chat::service {
 
@@ -12,60 +13,13 @@ using protocol::ErrorCode;
 using protocol::Opcode;
 using storage::nameKey;
 
-// Guarded by ChatService::mu_ (the service owns every field but the immutable ones).
-class Context {
- public:
-  Context(const std::shared_ptr<ClientSession>& s, bool acks)
-      : session(s), acksMessages(acks), address(s ? s->peerAddress() : std::string()) {}
-  // Immutable after construction
-  const std::weak_ptr<ClientSession> session;
-  const bool acksMessages;
-  const std::string address;
-  // Set once a send on this connection was refused for a reason a retry can cure (no
-  // leader, leadership changed): every later send on it is refused too, so the client
-  // reconnects and re-sends them all in order. Otherwise a send still in flight behind the
-  // refused one could be stored first, out of send order (chat-chaos found this).
-  std::atomic<bool> sendsFenced{false};
-  // Guarded by the service's mu_
-  std::string user;  // display name; empty when not logged in
-  std::string userKey;
-  uint64_t uid = 0;  // the account the session acts for (a name can be re-created)
-  std::set<std::string> watching;
-  bool detached = false;
-  bool deleting = false;
-  // When this session last caused a typing push: at most one a second.
-  std::optional<MonoTime> lastTypingPush;  // its own account's deletion is in flight: ended by it without a push
-};
-
-struct ChatService::Request {
-  ContextPtr context;
-  uint64_t id;
-  Opcode opcode;
-  Reply reply;
-
-  void fail(ErrorCode code, std::string message) const {
-    reply(Response::failure(id, opcode, code, std::move(message)));
-  }
-  void ok(protocol::ReplyBody body) const {
-    reply(Response{id, opcode, ErrorCode::kOk, "", std::move(body)});
-  }
-  // A peer named by the request is not a valid name (so no account has it).
-  void failNoSuchUser(const std::string& name, const Status& why) const {
-    fail(ErrorCode::kNoSuchUser, "no such user " + name.substr(0, 64) + " (" + why.message() + ")");
-  }
-  void storageError(const Status& s) const {
-    fail(ErrorCode::kUnavailable,
-         "the server could not read its storage (" + s.message() + "); try again shortly");
-  }
-};
-
 namespace {
 
-constexpr const char* kLoginFirst = "you are not logged in; log in first (opcode 2)";
 constexpr const char* kHasherBusy =
     "the server is busy checking passwords; try again in a few seconds";
 
 }  // namespace
+
 
 ChatService::ChatService(const Clock& clock, storage::MessageStore& store, CommitLog& log,
                          const PasswordHasher& hasher, Executor& slowWork, ServiceOptions options)
@@ -158,6 +112,12 @@ void ChatService::handle(const ContextPtr& context, uint64_t requestId,
           [&](const protocol::PingRequest& q) { r.ok(protocol::PingReply{q.nonce}); },
           [&](const protocol::ResumeRequest& q) { resume(r, q); },
           [&](const protocol::TypingRequest& q) { typing(r, q); },
+          [&](const protocol::CreateRoomRequest& q) { createRoom(r, q); },
+          [&](const protocol::JoinRoomRequest& q) { joinRoom(r, q); },
+          [&](const protocol::LeaveRoomRequest& q) { leaveRoom(r, q); },
+          [&](const protocol::InviteToRoomRequest& q) { inviteToRoom(r, q); },
+          [&](const protocol::ListRoomsRequest& q) { listRooms(r, q); },
+          [&](const protocol::RoomMembersRequest& q) { roomMembers(r, q); },
       },
       request);
 }
@@ -363,6 +323,7 @@ void ChatService::finishLogin(const ContextPtr& context, const SessionClaim& cla
     context->userKey = key;
     context->uid = account.uid;
     online_[key] = context;
+    onlineByUid_[account.uid] = context;
   }
   if (displaced) {
     displaced->endSession("you logged in as " + account.name +
@@ -388,7 +349,12 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
   if (!sender.isLoggedIn()) {
     return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
   }
-  if (Status s = protocol::validateUsername(q.recipient, options_.limits); !s.isOk()) {
+  const bool toRoom = protocol::isRoomName(q.recipient);
+  if (toRoom) {
+    if (Status s = protocol::validateRoomName(q.recipient, options_.limits); !s.isOk()) {
+      return r.fail(ErrorCode::kNoSuchRoom, s.message());
+    }
+  } else if (Status s = protocol::validateUsername(q.recipient, options_.limits); !s.isOk()) {
     return r.failNoSuchUser(q.recipient, s);
   }
   if (Status s = protocol::validateBody(q.body, options_.limits); !s.isOk()) {
@@ -401,19 +367,22 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
                       " messages a second; wait " + std::to_string(wait.count()) +
                       " ms, then send it again");
   }
-  {
+  if (!toRoom) {
     MutexLock lock(mu_);
     watch(r.context, q.recipient);
   }
   // Line clients have no request ids of their own; their sends are not deduplicated.
   uint64_t requestKey = r.context->acksMessages ? r.id : 0;
-  storage::StoreMessageOp op{sender.name, q.recipient, q.body, clock_.wallMillis(), requestKey,
-                             sender.uid};
-  int64_t sentAt = op.sentAtMillis;
+  int64_t sentAt = clock_.wallMillis();
+  storage::Operation op =
+      toRoom ? storage::Operation{storage::StoreRoomMessageOp{sender.name, sender.uid, q.recipient,
+                                                              q.body, sentAt, requestKey}}
+             : storage::Operation{storage::StoreMessageOp{sender.name, q.recipient, q.body,
+                                                          sentAt, requestKey, sender.uid}};
   // The gate withdraws this send if one before it on the connection failed in the meantime
   // (the failure reaches us only after this send was queued behind it).
   auto stillInOrder = [context = r.context] { return !context->sendsFenced.load(); };
-  log_.propose(std::move(op), [this, r, sentAt, proposedAt = clock_.now(),
+  log_.propose(std::move(op), [this, r, sentAt, toRoom, proposedAt = clock_.now(),
                                recipient = nameKey(q.recipient)](
                                   Result<storage::ApplyResult> result) {
     metrics_.commitLatency.observe(clock_.now() - proposedAt);
@@ -431,8 +400,17 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
       }
       return r.fail(result->code, message);
     }
-    bool online = onlineSession(recipient) != nullptr;
-    r.ok(protocol::SendReply{result->id, online, sentAt});
+    protocol::SendReply reply{result->id, false, sentAt, 0, 0};
+    if (toRoom) {
+      reply.recipients = static_cast<uint32_t>(result->recipients.size());
+      reply.recipientsOnline =
+          static_cast<uint32_t>(onlineSessionsOf(result->recipients, 0).size());
+    } else if (!result->duplicate) {
+      reply.recipients = 1;
+      reply.recipientsOnline = onlineSession(recipient) != nullptr ? 1 : 0;
+    }
+    reply.recipientOnline = reply.recipientsOnline > 0;
+    r.ok(reply);
   }, Urgency::kUrgent, std::move(stillInOrder));
 }
 
@@ -622,6 +600,10 @@ void ChatService::leaveSession(const ContextPtr& context) {
   if (it != online_.end() && it->second == context) {
     online_.erase(it);
   }
+  auto byUid = onlineByUid_.find(context->uid);
+  if (byUid != onlineByUid_.end() && byUid->second == context) {
+    onlineByUid_.erase(byUid);
+  }
   context->user.clear();
   context->userKey.clear();
   context->uid = 0;
@@ -656,12 +638,16 @@ void ChatService::history(Request& r, const protocol::HistoryRequest& q) {
   if (!who.isLoggedIn()) {
     return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
   }
-  if (Status s = protocol::validateUsername(q.peer, options_.limits); !s.isOk()) {
-    return r.fail(ErrorCode::kInvalidUsername, s.message());
-  }
   uint32_t limit =
       q.limit == 0 ? options_.defaultPageSize : std::min(q.limit, options_.limits.maxPageSize);
-  {
+  if (protocol::isRoomName(q.peer)) {
+    // A room's history is for its members (all of it, also from before they joined).
+    if (!roomOfMember(r, who, q.peer)) {
+      return;
+    }
+  } else if (Status s = protocol::validateUsername(q.peer, options_.limits); !s.isOk()) {
+    return r.fail(ErrorCode::kInvalidUsername, s.message());
+  } else {
     MutexLock lock(mu_);
     watch(r.context, q.peer);
   }
@@ -725,8 +711,11 @@ void ChatService::typing(Request& r, const protocol::TypingRequest& q) {
   if (!who.isLoggedIn()) {
     return r.fail(ErrorCode::kNotLoggedIn, kLoginFirst);
   }
-  if (Status s = protocol::validateUsername(q.peer, options_.limits); !s.isOk()) {
-    return r.failNoSuchUser(q.peer, s);
+  const bool inRoom = protocol::isRoomName(q.peer);
+  if (!inRoom) {
+    if (Status s = protocol::validateUsername(q.peer, options_.limits); !s.isOk()) {
+      return r.failNoSuchUser(q.peer, s);
+    }
   }
   // Not stored and not replicated: the peer hears it if online here, and a client that
   // sends more than one a second is not heard more often.
@@ -740,9 +729,12 @@ void ChatService::typing(Request& r, const protocol::TypingRequest& q) {
       due = true;
     }
   }
+  if (inRoom) {
+    return typingInRoom(r, who, q.peer, due);
+  }
   if (due && !protocol::sameUsername(q.peer, who.name)) {
     if (auto peer = onlineSession(nameKey(q.peer)); peer && peer->acksMessages()) {
-      peer->push(protocol::TypingPush{who.name});
+      peer->push(protocol::TypingPush{who.name, ""});
     }
   }
   r.ok(protocol::EmptyReply{});
@@ -772,6 +764,15 @@ std::shared_ptr<ClientSession> ChatService::onlineSession(const std::string& key
 void ChatService::onApplied(const storage::Command& entry, const storage::ApplyResult& result) {
   if (!result.isOk()) {
     return;
+  }
+  if (const auto* op = std::get_if<storage::StoreRoomMessageOp>(&entry.op)) {
+    return onRoomMessageApplied(*op, result);
+  }
+  if (std::holds_alternative<storage::CreateRoomOp>(entry.op) ||
+      std::holds_alternative<storage::JoinRoomOp>(entry.op) ||
+      std::holds_alternative<storage::LeaveRoomOp>(entry.op) ||
+      std::holds_alternative<storage::InviteToRoomOp>(entry.op)) {
+    return onRoomChangeApplied(entry, result);
   }
   if (const auto* op = std::get_if<storage::StoreMessageOp>(&entry.op)) {
     if (result.duplicate) {
@@ -816,9 +817,9 @@ void ChatService::onApplied(const storage::Command& entry, const storage::ApplyR
   }
   if (const auto* op = std::get_if<storage::MarkDeliveredOp>(&entry.op)) {
     metrics_.messagesDelivered.add(result.delivered.size());
-    for (const auto& [id, sender] : result.delivered) {
-      if (auto session = onlineSession(nameKey(sender))) {
-        session->push(protocol::DeliveredPush{id, op->recipient, op->atMillis});
+    for (const auto& delivery : result.delivered) {
+      if (auto session = onlineSession(nameKey(delivery.sender))) {
+        session->push(protocol::DeliveredPush{delivery.id, op->recipient, op->atMillis});
       }
     }
   }

@@ -1,5 +1,7 @@
 #include "chat/storage/chat_state.h"
 
+#include <algorithm>
+
 #include "chat/common/overloaded.h"
 #include "chat/protocol/wire_types.h"
 
@@ -63,6 +65,84 @@ ChatState::AccountState* ChatState::accountByUid(uint64_t uid) {
   return it == accounts_.end() ? nullptr : &it->second;
 }
 
+const ChatState::AccountState* ChatState::accountByUid(uint64_t uid) const {
+  auto key = keyByUid_.find(uid);
+  if (key == keyByUid_.end()) {
+    return nullptr;
+  }
+  auto it = accounts_.find(key->second);
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+
+bool ChatState::addWaiting(AccountState& recipient, uint64_t id, const std::string& sender,
+                           uint32_t bodyBytes, uint64_t roomId) {
+  if (recipient.waiting.size() >= kMaxWaitingPerRecipient ||
+      recipient.waitingBytes + bodyBytes > kMaxWaitingBytesPerRecipient) {
+    return false;
+  }
+  if (!recipient.waiting.insert(id).second) {
+    return true;
+  }
+  recipient.waitingBytes += bodyBytes;
+  Waiting& w = waiting_[id];
+  if (w.recipients.empty()) {
+    w.sender = sender;
+    w.bodyBytes = bodyBytes;
+    w.roomId = roomId;
+  }
+  w.recipients.push_back(recipient.account.uid);
+  return true;
+}
+
+bool ChatState::dropWaiting(AccountState& recipient, uint64_t id) {
+  auto w = waiting_.find(id);
+  if (w == waiting_.end()) {
+    return false;
+  }
+  auto& uids = w->second.recipients;
+  auto at = std::find(uids.begin(), uids.end(), recipient.account.uid);
+  if (at == uids.end()) {
+    return false;
+  }
+  uids.erase(at);
+  recipient.waiting.erase(id);
+  recipient.waitingBytes -= w->second.bodyBytes;
+  if (uids.empty()) {
+    waiting_.erase(w);
+  }
+  return true;
+}
+
+std::vector<uint64_t> ChatState::memberUids(const RoomState& room) const {
+  std::vector<uint64_t> uids;
+  uids.reserve(room.members.size());
+  for (const auto& [uid, joined] : room.members) {
+    uids.push_back(uid);
+  }
+  return uids;
+}
+
+std::optional<RoomChange> ChatState::removeMember(RoomIt room, AccountState& member) {
+  RoomState& r = room->second;
+  uint64_t uid = member.account.uid;
+  member.rooms.erase(r.id);
+  r.members.erase(uid);
+  if (r.members.empty()) {
+    RoomChange change{r.id, r.name, 0, true};
+    roomKeyById_.erase(r.id);
+    rooms_.erase(room);
+    return change;
+  }
+  if (r.ownerUid != uid) {
+    return std::nullopt;
+  }
+  // The member who joined first of those left (the smallest index that added one).
+  auto next = std::min_element(r.members.begin(), r.members.end(),
+                               [](const auto& a, const auto& b) { return a.second < b.second; });
+  r.ownerUid = next->first;
+  return RoomChange{r.id, r.name, r.ownerUid, false};
+}
+
 ChatState::AccountIt ChatState::findActing(const std::string& name, uint64_t uid) {
   auto it = accounts_.find(nameKey(name));
   if (it != accounts_.end() && uid != 0 && it->second.account.uid != uid) {
@@ -98,9 +178,19 @@ ApplyResult ChatState::applyOne(const Command& entry) {
             }
             // Its waiting messages go with it; messages it sent stay with their recipients.
             ApplyResult r;
-            r.count = static_cast<uint32_t>(it->second.waiting.size());
-            for (uint64_t id : it->second.waiting) {
-              waiting_.erase(id);
+            AccountState& gone = it->second;
+            r.count = static_cast<uint32_t>(gone.waiting.size());
+            std::vector<uint64_t> waiting(gone.waiting.begin(), gone.waiting.end());
+            for (uint64_t id : waiting) {
+              dropWaiting(gone, id);
+            }
+            // It leaves its rooms: owners pass on, rooms left empty go.
+            std::vector<uint64_t> rooms(gone.rooms.begin(), gone.rooms.end());
+            for (uint64_t roomId : rooms) {
+              auto room = rooms_.find(roomKeyById_.at(roomId));
+              if (auto change = removeMember(room, gone)) {
+                r.roomChanges.push_back(std::move(*change));
+              }
             }
             recent_.forgetRecipient(it->second.account.uid);
             keyByUid_.erase(it->second.account.uid);
@@ -146,10 +236,7 @@ ApplyResult ChatState::applyOne(const Command& entry) {
             if (op.requestId != 0) {
               recent_.add(senderUid, op.requestId, entry.index, recipient->second.account.uid);
             }
-            recipient->second.waiting.insert(entry.index);
-            recipient->second.waitingBytes += bodyBytes;
-            waiting_[entry.index] = Waiting{sender->second.account.name,
-                                            recipient->second.account.uid, bodyBytes};
+            addWaiting(recipient->second, entry.index, sender->second.account.name, bodyBytes, 0);
             r.id = entry.index;
             return r;
           },
@@ -163,11 +250,12 @@ ApplyResult ChatState::applyOne(const Command& entry) {
             ApplyResult r;
             for (uint64_t id : op.ids) {
               auto w = waiting_.find(id);
-              if (w != waiting_.end() && w->second.recipientUid == recipient->second.account.uid) {
-                r.delivered.emplace_back(id, std::move(w->second.sender));
-                recipient->second.waiting.erase(id);
-                recipient->second.waitingBytes -= w->second.bodyBytes;
-                waiting_.erase(w);
+              if (w == waiting_.end()) {
+                continue;
+              }
+              Delivery delivery{id, w->second.sender, w->second.roomId};
+              if (dropWaiting(recipient->second, id)) {
+                r.delivered.push_back(std::move(delivery));
               }
             }
             return r;
@@ -191,6 +279,220 @@ ApplyResult ChatState::applyOne(const Command& entry) {
             }
             ++it->second.account.tokenGeneration;
             it->second.account.lastSeenMillis = op.atMillis;
+            return ApplyResult{};
+          },
+          [&](const StoreRoomMessageOp& op) {
+            mu_.assertHeld();
+            return storeRoomMessage(entry, op);
+          },
+          [&](const auto&) {
+            mu_.assertHeld();
+            return applyRoomRecord(entry);
+          },
+      },
+      entry.op);
+}
+
+ApplyResult ChatState::storeRoomMessage(const Command& entry, const StoreRoomMessageOp& op) {
+  auto sender = findActing(op.sender, op.senderUid);
+  if (sender == accounts_.end()) {
+    return failure(ErrorCode::kSessionExpired,
+                   "your account " + op.sender +
+                       " was deleted, so this session has ended; log in again");
+  }
+  auto room = rooms_.find(nameKey(op.room));
+  if (room == rooms_.end()) {
+    return failure(ErrorCode::kNoSuchRoom, "there is no room " + op.room +
+                                               "; list rooms with /rooms or create it");
+  }
+  uint64_t senderUid = sender->second.account.uid;
+  if (!room->second.members.contains(senderUid)) {
+    return failure(ErrorCode::kNotMember,
+                   "you are not in " + room->second.name + "; join it first");
+  }
+  ApplyResult r;
+  r.roomId = room->second.id;
+  r.room = room->second.name;
+  if (op.requestId != 0) {
+    if (auto first = recent_.find(senderUid, op.requestId, entry.index)) {
+      r.id = *first;
+      r.duplicate = true;
+      return r;
+    }
+    recent_.add(senderUid, op.requestId, entry.index, 0);
+  }
+  // A copy waits for every other member; a member whose quota is full misses this one
+  // (counted) rather than blocking the room.
+  uint32_t bodyBytes = static_cast<uint32_t>(op.body.size());
+  for (const auto& [uid, joined] : room->second.members) {
+    if (uid == senderUid) {
+      continue;
+    }
+    AccountState* member = accountByUid(uid);
+    if (member != nullptr &&
+        addWaiting(*member, entry.index, sender->second.account.name, bodyBytes, r.roomId)) {
+      r.recipients.push_back(uid);
+    } else {
+      ++r.count;
+    }
+  }
+  r.id = entry.index;
+  return r;
+}
+
+ApplyResult ChatState::applyRoomRecord(const Command& entry) {
+  auto notFound = [](const std::string& room) {
+    return failure(ErrorCode::kNoSuchRoom,
+                   "there is no room " + room + "; list rooms with /rooms or create it");
+  };
+  auto sessionGone = [](const std::string& name) {
+    return failure(ErrorCode::kSessionExpired,
+                   "your account " + name + " was deleted, so this session has ended; log in "
+                                            "again");
+  };
+  auto tooMany = [](const AccountState& who) -> std::optional<ApplyResult> {
+    if (who.rooms.size() >= kMaxRoomsPerAccount) {
+      return failure(ErrorCode::kRoomLimit,
+                     who.account.name + " is in " + std::to_string(kMaxRoomsPerAccount) +
+                         " rooms, the most one account may be in; leave one first");
+    }
+    return std::nullopt;
+  };
+  auto full = [](const RoomState& room) -> std::optional<ApplyResult> {
+    if (room.members.size() >= kMaxRoomMembers) {
+      return failure(ErrorCode::kRoomLimit,
+                     room.name + " has " + std::to_string(kMaxRoomMembers) +
+                         " members, the most a room may have");
+    }
+    return std::nullopt;
+  };
+  // What a membership change tells: the room, who, and the members after it.
+  auto changed = [&](const RoomState& room, const AccountState& who) {
+    ApplyResult r;
+    r.id = room.id;
+    r.roomId = room.id;
+    r.room = room.name;
+    r.memberUid = who.account.uid;
+    r.member = who.account.name;
+    r.recipients = memberUids(room);
+    return r;
+  };
+  return std::visit(
+      Overloaded{
+          [&](const CreateRoomOp& op) {
+            mu_.assertHeld();
+            auto owner = findActing(op.owner, op.ownerUid);
+            if (owner == accounts_.end()) {
+              return sessionGone(op.owner);
+            }
+            std::string key = nameKey(op.room);
+            if (auto existing = rooms_.find(key); existing != rooms_.end()) {
+              return failure(ErrorCode::kRoomNameTaken,
+                             existing->second.name + " exists already; join it (/join " +
+                                 existing->second.name + ") or pick another name");
+            }
+            if (auto refused = tooMany(owner->second)) {
+              return *refused;
+            }
+            RoomState& room = rooms_[key];
+            room = RoomState{entry.index, op.room, owner->second.account.uid, op.policy,
+                             op.atMillis, {{owner->second.account.uid, entry.index}}};
+            roomKeyById_[entry.index] = key;
+            owner->second.rooms.insert(entry.index);
+            return changed(room, owner->second);
+          },
+          [&](const JoinRoomOp& op) {
+            mu_.assertHeld();
+            auto who = findActing(op.username, op.uid);
+            if (who == accounts_.end()) {
+              return sessionGone(op.username);
+            }
+            auto room = rooms_.find(nameKey(op.room));
+            if (room == rooms_.end()) {
+              return notFound(op.room);
+            }
+            if (room->second.members.contains(who->second.account.uid)) {
+              ApplyResult r = changed(room->second, who->second);
+              r.duplicate = true;  // in it already: nothing changed, nobody told
+              r.recipients.clear();
+              return r;
+            }
+            if (room->second.policy != RoomPolicy::kOpen) {
+              return failure(ErrorCode::kInviteOnly, room->second.name +
+                                                         " is invite-only; ask a member to "
+                                                         "invite you");
+            }
+            if (auto refused = full(room->second)) {
+              return *refused;
+            }
+            if (auto refused = tooMany(who->second)) {
+              return *refused;
+            }
+            room->second.members.emplace(who->second.account.uid, entry.index);
+            who->second.rooms.insert(room->second.id);
+            return changed(room->second, who->second);
+          },
+          [&](const LeaveRoomOp& op) {
+            mu_.assertHeld();
+            auto who = findActing(op.username, op.uid);
+            if (who == accounts_.end()) {
+              return sessionGone(op.username);
+            }
+            auto room = rooms_.find(nameKey(op.room));
+            if (room == rooms_.end()) {
+              return notFound(op.room);
+            }
+            if (!room->second.members.contains(who->second.account.uid)) {
+              return failure(ErrorCode::kNotMember, "you are not in " + room->second.name);
+            }
+            ApplyResult r = changed(room->second, who->second);  // the members before it left
+            if (auto change = removeMember(room, who->second)) {
+              r.roomChanges.push_back(std::move(*change));
+            }
+            return r;
+          },
+          [&](const InviteToRoomOp& op) {
+            mu_.assertHeld();
+            auto inviter = findActing(op.inviter, op.inviterUid);
+            if (inviter == accounts_.end()) {
+              return sessionGone(op.inviter);
+            }
+            auto room = rooms_.find(nameKey(op.room));
+            if (room == rooms_.end()) {
+              return notFound(op.room);
+            }
+            RoomState& r = room->second;
+            if (!r.members.contains(inviter->second.account.uid)) {
+              return failure(ErrorCode::kNotMember,
+                             "you are not in " + r.name + "; only members may invite");
+            }
+            if (r.policy == RoomPolicy::kInviteByOwner &&
+                r.ownerUid != inviter->second.account.uid) {
+              return failure(ErrorCode::kInviteOnly,
+                             "only the owner of " + r.name + " may invite to it");
+            }
+            auto invitee = accounts_.find(nameKey(op.invitee));
+            if (invitee == accounts_.end()) {
+              return failure(ErrorCode::kNoSuchUser, "no such user " + op.invitee);
+            }
+            if (r.members.contains(invitee->second.account.uid)) {
+              ApplyResult same = changed(r, invitee->second);
+              same.duplicate = true;  // a member already
+              same.recipients.clear();
+              return same;
+            }
+            if (auto refused = full(r)) {
+              return *refused;
+            }
+            if (auto refused = tooMany(invitee->second)) {
+              return *refused;
+            }
+            r.members.emplace(invitee->second.account.uid, entry.index);
+            invitee->second.rooms.insert(r.id);
+            return changed(r, invitee->second);
+          },
+          [&](const auto&) -> ApplyResult {
+            CHAT_CHECK(false && "not a room record");
             return ApplyResult{};
           },
       },
@@ -258,9 +560,64 @@ std::vector<uint64_t> ChatState::pendingIds(std::string_view username, uint32_t 
   return ids;
 }
 
+std::optional<RoomInfo> ChatState::findRoom(std::string_view name) const {
+  MutexLock lock(mu_);
+  auto it = rooms_.find(nameKey(name));
+  if (it == rooms_.end()) {
+    return std::nullopt;
+  }
+  const RoomState& room = it->second;
+  RoomInfo info{room.id, room.name, room.ownerUid, "", room.policy, room.createdAtMillis, {}};
+  std::vector<std::pair<uint64_t, uint64_t>> byJoin;  // (joined at, uid)
+  for (const auto& [uid, joined] : room.members) {
+    byJoin.emplace_back(joined, uid);
+  }
+  std::sort(byJoin.begin(), byJoin.end());
+  for (const auto& [joined, uid] : byJoin) {
+    if (const AccountState* a = accountByUid(uid)) {
+      info.members.push_back(RoomMember{uid, a->account.name, a->account.lastSeenMillis});
+      if (uid == room.ownerUid) {
+        info.owner = a->account.name;
+      }
+    }
+  }
+  return info;
+}
+
+RoomPage ChatState::listRooms(std::string_view pattern, uint32_t offset, uint32_t limit,
+                              uint64_t viewerUid) const {
+  MutexLock lock(mu_);
+  RoomPage page;
+  std::string p = nameKey(pattern);
+  if (!p.empty() && p.front() == '#') {
+    p.erase(0, 1);
+  }
+  for (const auto& [key, room] : rooms_) {  // map order = name order
+    bool member = room.members.contains(viewerUid);
+    if (room.policy != RoomPolicy::kOpen && !member) {
+      continue;  // invite-only rooms are seen by their members only
+    }
+    if (!p.empty() && !protocol::wildcardMatch(p, std::string_view(key).substr(1))) {
+      continue;
+    }
+    if (page.total >= offset && page.rooms.size() < limit) {
+      const AccountState* owner = accountByUid(room.ownerUid);
+      page.rooms.push_back(RoomSummary{room.name, room.policy,
+                                       static_cast<uint32_t>(room.members.size()), member,
+                                       owner != nullptr ? owner->account.name : ""});
+    }
+    ++page.total;
+  }
+  return page;
+}
+
 uint64_t ChatState::pendingTotal() const {
   MutexLock lock(mu_);
-  return waiting_.size();
+  uint64_t copies = 0;
+  for (const auto& [id, w] : waiting_) {
+    copies += w.recipients.size();
+  }
+  return copies;
 }
 
 uint64_t ChatState::digest() const {
@@ -280,6 +637,19 @@ uint64_t ChatState::digest() const {
     for (uint64_t id : state.waiting) {
       d.add(id);
       d.add(waiting_.at(id).sender);
+      d.add(waiting_.at(id).roomId);
+    }
+  }
+  for (const auto& [key, room] : rooms_) {
+    d.add(key);
+    d.add(room.id);
+    d.add(room.name);
+    d.add(room.ownerUid);
+    d.add(static_cast<uint64_t>(room.policy));
+    d.add(static_cast<uint64_t>(room.createdAtMillis));
+    for (const auto& [uid, joined] : room.members) {
+      d.add(uid);
+      d.add(joined);
     }
   }
   // Requests still answered, order-independent (a sum of per-entry hashes).
@@ -300,6 +670,8 @@ void ChatState::clear() {
   accounts_.clear();
   keyByUid_.clear();
   waiting_.clear();
+  rooms_.clear();
+  roomKeyById_.clear();
   recent_.clear();
   applied_ = {};
 }
@@ -311,17 +683,39 @@ void ChatState::loadAccount(const Account& account) {
   keyByUid_[account.uid] = key;
 }
 
+void ChatState::loadRoom(uint64_t id, const std::string& name, uint64_t ownerUid,
+                         RoomPolicy policy, int64_t createdAtMillis) {
+  MutexLock lock(mu_);
+  std::string key = nameKey(name);
+  rooms_[key] = RoomState{id, name, ownerUid, policy, createdAtMillis, {}};
+  roomKeyById_[id] = key;
+}
+
+void ChatState::loadRoomMember(uint64_t roomId, uint64_t uid, uint64_t joinedAt) {
+  MutexLock lock(mu_);
+  auto key = roomKeyById_.find(roomId);
+  AccountState* member = accountByUid(uid);
+  if (key == roomKeyById_.end() || member == nullptr) {
+    return;  // never written so, but disk data is not trusted
+  }
+  rooms_.at(key->second).members[uid] = joinedAt;
+  member->rooms.insert(roomId);
+}
+
 void ChatState::loadWaiting(uint64_t id, const std::string& sender, uint64_t recipientUid,
-                            uint32_t bodyBytes) {
+                            uint32_t bodyBytes, uint64_t roomId) {
   MutexLock lock(mu_);
   AccountState* recipient = accountByUid(recipientUid);
-  if (recipient == nullptr) {
+  if (recipient == nullptr || recipient->waiting.contains(id)) {
     return;  // never written so (a deletion takes its messages), but disk data is not trusted
   }
-  if (recipient->waiting.insert(id).second) {
-    recipient->waitingBytes += bodyBytes;
-  }
-  waiting_[id] = Waiting{sender, recipientUid, bodyBytes};
+  recipient->waiting.insert(id);
+  recipient->waitingBytes += bodyBytes;
+  Waiting& w = waiting_[id];
+  w.sender = sender;
+  w.bodyBytes = bodyBytes;
+  w.roomId = roomId;
+  w.recipients.push_back(recipientUid);
 }
 
 void ChatState::loadRequest(uint64_t senderUid, uint64_t requestId, uint64_t messageId,

@@ -37,6 +37,11 @@ Status InMemoryArchive::record(std::span<const Command> entries,
                 }
                 uint64_t uid = a->uid;
                 std::erase_if(messages_, [&](const auto& m) { return m.second.recipientUid == uid; });
+                std::erase_if(roomWaiting_, [&](const auto& w) { return w.first == uid; });
+                for (auto& [id, room] : rooms_) {
+                  room.members.erase(uid);
+                }
+                recordRoomChanges(result.roomChanges);
                 accounts_.erase(uid);
               },
               [&](const StoreMessageOp& op) {
@@ -54,10 +59,17 @@ Status InMemoryArchive::record(std::span<const Command> entries,
                 m.requestId = op.requestId;
                 messages_[entry.index] = std::move(m);
               },
-              [&](const MarkDeliveredOp&) {
+              [&](const MarkDeliveredOp& op) {
                 mu_.assertHeld();
-                for (const auto& [id, sender] : result.delivered) {
-                  auto m = messages_.find(id);
+                const Account* member = uidOf(op.recipient);
+                for (const auto& delivery : result.delivered) {
+                  if (delivery.roomId != 0) {
+                    if (member != nullptr) {
+                      roomWaiting_.erase({member->uid, delivery.id});
+                    }
+                    continue;
+                  }
+                  auto m = messages_.find(delivery.id);
                   if (m != messages_.end()) {
                     m->second.message.delivered = true;
                   }
@@ -83,12 +95,62 @@ Status InMemoryArchive::record(std::span<const Command> entries,
                   }
                 }
               },
+              [&](const CreateRoomOp& op) {
+                mu_.assertHeld();
+                rooms_[result.roomId] = StoredRoom{
+                    result.room, result.memberUid, op.policy, op.atMillis,
+                    {{result.memberUid, entry.index}}};
+              },
+              [&](const JoinRoomOp&) {
+                mu_.assertHeld();
+                if (!result.duplicate) {
+                  rooms_[result.roomId].members[result.memberUid] = entry.index;
+                }
+              },
+              [&](const InviteToRoomOp&) {
+                mu_.assertHeld();
+                if (!result.duplicate) {
+                  rooms_[result.roomId].members[result.memberUid] = entry.index;
+                }
+              },
+              [&](const LeaveRoomOp&) {
+                mu_.assertHeld();
+                rooms_[result.roomId].members.erase(result.memberUid);
+                recordRoomChanges(result.roomChanges);
+              },
+              [&](const StoreRoomMessageOp& op) {
+                mu_.assertHeld();
+                const Account* sender = uidOf(op.sender);
+                if (result.duplicate || sender == nullptr) {
+                  return;
+                }
+                StoredMessage m;
+                m.message = protocol::ChatMessage{entry.index, sender->name,     result.room,
+                                                  op.body,     op.sentAtMillis, false};
+                m.senderUid = sender->uid;
+                m.requestId = op.requestId;
+                m.roomId = result.roomId;
+                messages_[entry.index] = std::move(m);
+                for (uint64_t member : result.recipients) {
+                  roomWaiting_.emplace(member, entry.index);
+                }
+              },
           },
           entry.op);
     }
     applied_ = {entry.epoch, entry.index};
   }
   return Status::ok();
+}
+
+void InMemoryArchive::recordRoomChanges(const std::vector<RoomChange>& changes) {
+  for (const auto& change : changes) {
+    if (change.removed) {
+      rooms_.erase(change.roomId);
+    } else {
+      rooms_[change.roomId].ownerUid = change.ownerUid;
+    }
+  }
 }
 
 Result<AppliedPosition> InMemoryArchive::appliedPosition() {
@@ -101,8 +163,19 @@ Status InMemoryArchive::loadInto(ChatState& state) {
   for (const auto& [uid, a] : accounts_) {
     state.loadAccount(a);
   }
+  for (const auto& [id, room] : rooms_) {
+    state.loadRoom(id, room.name, room.ownerUid, room.policy, room.createdAtMillis);
+    for (const auto& [uid, joined] : room.members) {
+      state.loadRoomMember(id, uid, joined);
+    }
+  }
+  for (const auto& [member, id] : roomWaiting_) {
+    const StoredMessage& m = messages_.at(id);
+    state.loadWaiting(id, m.message.sender, member, static_cast<uint32_t>(m.message.body.size()),
+                      m.roomId);
+  }
   for (const auto& [id, m] : messages_) {
-    if (!m.message.delivered) {
+    if (m.roomId == 0 && !m.message.delivered) {
       state.loadWaiting(id, m.message.sender, m.recipientUid,
                         static_cast<uint32_t>(m.message.body.size()));
     }
@@ -138,18 +211,31 @@ Result<HistoryPage> InMemoryArchive::history(std::string_view username, std::str
       me = uid;
     }
   }
-  if (me == 0) {
+  std::string peerKey = nameKey(peer);
+  uint64_t roomId = 0;
+  if (protocol::isRoomName(peer)) {
+    // A room's history is the same for whoever asks (the service checks membership).
+    for (const auto& [id, room] : rooms_) {
+      if (nameKey(room.name) == peerKey) {
+        roomId = id;
+      }
+    }
+    if (roomId == 0) {
+      return page;
+    }
+  } else if (me == 0) {
     return page;
   }
-  std::string peerKey = nameKey(peer);
   for (auto it = messages_.rbegin(); it != messages_.rend(); ++it) {
     const auto& m = it->second;
     if (beforeId != 0 && it->first >= beforeId) {
       continue;
     }
     // Only this account's side: a recreated account with an old name sees none of the old one.
-    bool mine = (m.senderUid == me && nameKey(m.message.recipient) == peerKey) ||
-                (m.recipientUid == me && nameKey(m.message.sender) == peerKey);
+    bool mine = roomId != 0 ? m.roomId == roomId
+                            : m.roomId == 0 &&
+                                  ((m.senderUid == me && nameKey(m.message.recipient) == peerKey) ||
+                                   (m.recipientUid == me && nameKey(m.message.sender) == peerKey));
     if (!mine) {
       continue;
     }

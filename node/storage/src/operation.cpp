@@ -23,6 +23,11 @@ enum class OperationKind : uint8_t {
   kSetLastSeen = 4,
   kNoOp = 5,
   kEndSessions = 6,
+  kCreateRoom = 7,
+  kJoinRoom = 8,
+  kLeaveRoom = 9,
+  kInviteToRoom = 10,
+  kStoreRoomMessage = 11,
 };
 
 OperationKind kindOf(const Operation& op) {
@@ -34,10 +39,15 @@ OperationKind kindOf(const Operation& op) {
                         [](const SetLastSeenOp&) { return OperationKind::kSetLastSeen; },
                         [](const NoOp&) { return OperationKind::kNoOp; },
                         [](const EndSessionsOp&) { return OperationKind::kEndSessions; },
+                        [](const CreateRoomOp&) { return OperationKind::kCreateRoom; },
+                        [](const JoinRoomOp&) { return OperationKind::kJoinRoom; },
+                        [](const LeaveRoomOp&) { return OperationKind::kLeaveRoom; },
+                        [](const InviteToRoomOp&) { return OperationKind::kInviteToRoom; },
+                        [](const StoreRoomMessageOp&) { return OperationKind::kStoreRoomMessage; },
                     },
                     op);
 }
-static_assert(std::variant_size_v<Operation> == 7,
+static_assert(std::variant_size_v<Operation> == 12,
               "a new operation needs an OperationKind of its own (and a decoder case)");
 
 #define CHAT_TRY_ASSIGN(lhs, expr) \
@@ -116,6 +126,54 @@ Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
       CHAT_TRY_ASSIGN(op.atMillis, r.i64());
       return Operation{op};
     }
+    case OperationKind::kCreateRoom: {
+      CreateRoomOp op;
+      CHAT_TRY_ASSIGN(op.owner, r.str(kMaxField, "owner"));
+      CHAT_TRY_ASSIGN(op.ownerUid, r.u64());
+      CHAT_TRY_ASSIGN(op.room, r.str(kMaxField, "room"));
+      uint8_t policy = 0;
+      CHAT_TRY_ASSIGN(policy, r.u8());
+      if (policy > static_cast<uint8_t>(RoomPolicy::kInviteByOwner)) {
+        return Status::corruption("unknown room policy " + std::to_string(policy));
+      }
+      op.policy = static_cast<RoomPolicy>(policy);
+      CHAT_TRY_ASSIGN(op.atMillis, r.i64());
+      return Operation{op};
+    }
+    case OperationKind::kJoinRoom:
+    case OperationKind::kLeaveRoom: {
+      std::string username;
+      uint64_t uid = 0;
+      std::string room;
+      int64_t at = 0;
+      CHAT_TRY_ASSIGN(username, r.str(kMaxField, "username"));
+      CHAT_TRY_ASSIGN(uid, r.u64());
+      CHAT_TRY_ASSIGN(room, r.str(kMaxField, "room"));
+      CHAT_TRY_ASSIGN(at, r.i64());
+      if (static_cast<OperationKind>(kind) == OperationKind::kJoinRoom) {
+        return Operation{JoinRoomOp{username, uid, room, at}};
+      }
+      return Operation{LeaveRoomOp{username, uid, room, at}};
+    }
+    case OperationKind::kInviteToRoom: {
+      InviteToRoomOp op;
+      CHAT_TRY_ASSIGN(op.inviter, r.str(kMaxField, "inviter"));
+      CHAT_TRY_ASSIGN(op.inviterUid, r.u64());
+      CHAT_TRY_ASSIGN(op.room, r.str(kMaxField, "room"));
+      CHAT_TRY_ASSIGN(op.invitee, r.str(kMaxField, "invitee"));
+      CHAT_TRY_ASSIGN(op.atMillis, r.i64());
+      return Operation{op};
+    }
+    case OperationKind::kStoreRoomMessage: {
+      StoreRoomMessageOp op;
+      CHAT_TRY_ASSIGN(op.sender, r.str(kMaxField, "sender"));
+      CHAT_TRY_ASSIGN(op.senderUid, r.u64());
+      CHAT_TRY_ASSIGN(op.room, r.str(kMaxField, "room"));
+      CHAT_TRY_ASSIGN(op.body, r.str(kMaxField, "body"));
+      CHAT_TRY_ASSIGN(op.sentAtMillis, r.i64());
+      CHAT_TRY_ASSIGN(op.requestId, r.u64());
+      return Operation{op};
+    }
   }
   return Status::corruption("unknown operation kind " + std::to_string(kind));
 }
@@ -160,6 +218,40 @@ void putOperation(ByteWriter& w, const Operation& op) {
                    w.u64(o.uid);
                    w.i64(o.atMillis);
                  },
+                 [&](const CreateRoomOp& o) {
+                   w.str(o.owner);
+                   w.u64(o.ownerUid);
+                   w.str(o.room);
+                   w.u8(static_cast<uint8_t>(o.policy));
+                   w.i64(o.atMillis);
+                 },
+                 [&](const JoinRoomOp& o) {
+                   w.str(o.username);
+                   w.u64(o.uid);
+                   w.str(o.room);
+                   w.i64(o.atMillis);
+                 },
+                 [&](const LeaveRoomOp& o) {
+                   w.str(o.username);
+                   w.u64(o.uid);
+                   w.str(o.room);
+                   w.i64(o.atMillis);
+                 },
+                 [&](const InviteToRoomOp& o) {
+                   w.str(o.inviter);
+                   w.u64(o.inviterUid);
+                   w.str(o.room);
+                   w.str(o.invitee);
+                   w.i64(o.atMillis);
+                 },
+                 [&](const StoreRoomMessageOp& o) {
+                   w.str(o.sender);
+                   w.u64(o.senderUid);
+                   w.str(o.room);
+                   w.str(o.body);
+                   w.i64(o.sentAtMillis);
+                   w.u64(o.requestId);
+                 },
              },
              op);
 }
@@ -203,6 +295,16 @@ const char* operationName(const Operation& op) {
       return "no-op";
     case OperationKind::kEndSessions:
       return "end-sessions";
+    case OperationKind::kCreateRoom:
+      return "create-room";
+    case OperationKind::kJoinRoom:
+      return "join-room";
+    case OperationKind::kLeaveRoom:
+      return "leave-room";
+    case OperationKind::kInviteToRoom:
+      return "invite-to-room";
+    case OperationKind::kStoreRoomMessage:
+      return "store-room-message";
   }
   return "unknown";
 }

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <thread>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -51,8 +52,9 @@ constexpr const char* kSchema[] = {
     "  created_at INTEGER NOT NULL,"
     "  last_seen INTEGER NOT NULL DEFAULT 0,"
     "  token_generation INTEGER NOT NULL DEFAULT 0)",
-    // conv is "<lower name a>/<lower name b>" with a < b: one index serves history both ways.
-    // delivered_at = 0 means waiting for the recipient.
+    // conv is "<lower name a>/<lower name b>" with a < b: one index serves history both ways;
+    // for a room message, "<#room, lower case>/<room id>". delivered_at = 0 means waiting for
+    // the recipient; -1 marks a room message, whose copies wait per member in room_waiting.
     "CREATE TABLE IF NOT EXISTS messages ("
     "  id INTEGER PRIMARY KEY,"
     "  sender TEXT NOT NULL,"
@@ -67,7 +69,32 @@ constexpr const char* kSchema[] = {
     ("CREATE INDEX IF NOT EXISTS messages_wait ON messages(recipient_uid, id) "
      "WHERE delivered_at = 0"),
     "CREATE INDEX IF NOT EXISTS messages_conv ON messages(conv, id)",
+    // Schema 3: rooms. A room's id is the index of the record that created it.
+    "CREATE TABLE IF NOT EXISTS rooms ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  name_key TEXT NOT NULL UNIQUE,"
+    "  owner_uid INTEGER NOT NULL,"
+    "  policy INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS room_members ("
+    "  room_id INTEGER NOT NULL,"
+    "  uid INTEGER NOT NULL,"
+    "  joined_at INTEGER NOT NULL,"  // the index of the record that added the member
+    "  PRIMARY KEY (room_id, uid)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS room_members_uid ON room_members(uid)",
+    // One row per member a room message still waits for: small, deleted on acknowledgement.
+    "CREATE TABLE IF NOT EXISTS room_waiting ("
+    "  member_uid INTEGER NOT NULL,"
+    "  message_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (member_uid, message_id)) WITHOUT ROWID",
 };
+
+constexpr int64_t kRoomMessageDelivery = -1;  // messages.delivered_at of a room message
+
+std::string roomConversationKey(const std::string& room, uint64_t roomId) {
+  return nameKey(room) + "/" + std::to_string(roomId);
+}
 
 std::string conversationKey(const std::string& a, const std::string& b) {
   std::string ka = nameKey(a);
@@ -100,11 +127,24 @@ protocol::ChatMessage fromRow(const MessageRow& row) {
   m.recipient = row.get<2>();
   m.body = row.get<3>();
   m.sentAtMillis = row.get<4>();
-  m.delivered = row.get<5>() != 0;
+  m.delivered = row.get<5>() > 0;  // a room message's delivery is per member
   return m;
 }
 
 constexpr const char* kMessageColumns = "id, sender, recipient, body, sent_at, delivered_at";
+
+// Rows newest first, one more than `limit` if older ones exist: the page, oldest first.
+HistoryPage pageOf(std::vector<MessageRow> rows, uint32_t limit) {
+  HistoryPage page;
+  page.hasMore = rows.size() > limit;
+  if (page.hasMore) {
+    rows.pop_back();
+  }
+  for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+    page.messages.push_back(fromRow(*it));
+  }
+  return page;
+}
 
 }  // namespace
 
@@ -206,19 +246,54 @@ struct SqliteArchive::Impl {
   NativeStatement setLastSeen;
   NativeStatement endSessions;
   NativeStatement setApplied;
+  NativeStatement insertRoomWaiting;
+  NativeStatement deleteRoomWaiting;
 
   void prepareHotStatements() {
     sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(*writer);
     insertMessage.prepare(db,
                           "INSERT INTO messages(id, sender, sender_uid, recipient, recipient_uid, "
-                          "conv, body, sent_at, request_id, delivered_at) "
-                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          "conv, body, sent_at, request_id, delivered_at, room_id) "
+                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     markDelivered.prepare(db, "UPDATE messages SET delivered_at = ? WHERE id = ?");
     setLastSeen.prepare(db, "UPDATE accounts SET last_seen = ? WHERE name_key = ?");
     endSessions.prepare(db,
                         "UPDATE accounts SET token_generation = token_generation + 1, "
                         "last_seen = ? WHERE name_key = ?");
     setApplied.prepare(db, "UPDATE meta SET value = ? WHERE key = ?");
+    insertRoomWaiting.prepare(db,
+                              "INSERT OR IGNORE INTO room_waiting(member_uid, message_id) "
+                              "VALUES(?, ?)");
+    deleteRoomWaiting.prepare(db,
+                              "DELETE FROM room_waiting WHERE member_uid = ? AND message_id = ?");
+  }
+
+  uint64_t uidOf(const std::string& name) const {
+    auto it = accounts.find(nameKey(name));
+    return it == accounts.end() ? 0 : it->second.uid;
+  }
+
+  // An owner passed on or a room removed (a leave, an account deletion).
+  void recordRoomChanges(const std::vector<RoomChange>& changes) {
+    Session& s = *writer;
+    for (const auto& change : changes) {
+      Int64 id = toDb(change.roomId);
+      if (change.removed) {
+        s << "DELETE FROM room_members WHERE room_id = ?", use(id), now;
+        s << "DELETE FROM rooms WHERE id = ?", use(id), now;
+      } else {
+        Int64 owner = toDb(change.ownerUid);
+        s << "UPDATE rooms SET owner_uid = ? WHERE id = ?", use(owner), use(id), now;
+      }
+    }
+  }
+
+  void addRoomMember(uint64_t roomId, uint64_t uid, uint64_t joinedAt) {
+    Int64 room = toDb(roomId);
+    Int64 member = toDb(uid);
+    Int64 at = toDb(joinedAt);
+    *writer << "INSERT OR REPLACE INTO room_members(room_id, uid, joined_at) VALUES(?, ?, ?)",
+        use(room), use(member), use(at), now;
   }
 
   // Reader sessions: taken and returned under readersMu.
@@ -276,6 +351,7 @@ struct SqliteArchive::Impl {
   // waiting messages and need no UPDATE.
   void recordOne(const Command& entry, const ApplyResult& result,
                  const std::unordered_map<uint64_t, int64_t>& deliveredInBatch,
+                 const std::set<std::pair<uint64_t, uint64_t>>& roomDeliveredInBatch,
                  std::unordered_set<uint64_t>& insertedInBatch) {
     if (!result.isOk()) {
       return;  // refused: changed nothing
@@ -301,7 +377,10 @@ struct SqliteArchive::Impl {
               }
               Int64 uid = toDb(it->second.uid);
               s << "DELETE FROM messages WHERE recipient_uid = ?", use(uid), now;
+              s << "DELETE FROM room_waiting WHERE member_uid = ?", use(uid), now;
+              s << "DELETE FROM room_members WHERE uid = ?", use(uid), now;
               s << "DELETE FROM accounts WHERE uid = ?", use(uid), now;
+              recordRoomChanges(result.roomChanges);
               accounts.erase(it);
             },
             [&](const StoreMessageOp& op) {
@@ -324,17 +403,26 @@ struct SqliteArchive::Impl {
               insert.bind(8, op.sentAtMillis);
               insert.bind(9, toDb(op.requestId));
               insert.bind(10, delivered == deliveredInBatch.end() ? int64_t{0} : delivered->second);
+              insert.bind(11, int64_t{0});
               insert.step();
               insert.reset();
               insertedInBatch.insert(entry.index);
             },
             [&](const MarkDeliveredOp& op) {
-              for (const auto& [id, sender] : result.delivered) {
-                if (insertedInBatch.contains(id)) {
-                  continue;  // inserted delivered already
+              uint64_t member = op.recipientUid != 0 ? op.recipientUid : uidOf(op.recipient);
+              for (const auto& delivery : result.delivered) {
+                if (insertedInBatch.contains(delivery.id)) {
+                  continue;  // inserted delivered already (or this copy never written)
+                }
+                if (delivery.roomId != 0) {
+                  deleteRoomWaiting.bind(1, toDb(member));
+                  deleteRoomWaiting.bind(2, toDb(delivery.id));
+                  deleteRoomWaiting.step();
+                  deleteRoomWaiting.reset();
+                  continue;
                 }
                 markDelivered.bind(1, op.atMillis);
-                markDelivered.bind(2, toDb(id));
+                markDelivered.bind(2, toDb(delivery.id));
                 markDelivered.step();
                 markDelivered.reset();
               }
@@ -351,6 +439,66 @@ struct SqliteArchive::Impl {
               endSessions.bind(2, nameKey(op.username));
               endSessions.step();
               endSessions.reset();
+            },
+            [&](const CreateRoomOp& op) {
+              Int64 id = toDb(result.roomId);
+              std::string name = result.room;
+              std::string key = nameKey(name);
+              Int64 owner = toDb(result.memberUid);
+              int policy = static_cast<int>(op.policy);
+              Int64 created = op.atMillis;
+              s << "INSERT INTO rooms(id, name, name_key, owner_uid, policy, created_at) "
+                   "VALUES(?, ?, ?, ?, ?, ?)",
+                  use(id), use(name), use(key), use(owner), use(policy), use(created), now;
+              addRoomMember(result.roomId, result.memberUid, entry.index);
+            },
+            [&](const JoinRoomOp&) {
+              if (!result.duplicate) {
+                addRoomMember(result.roomId, result.memberUid, entry.index);
+              }
+            },
+            [&](const InviteToRoomOp&) {
+              if (!result.duplicate) {
+                addRoomMember(result.roomId, result.memberUid, entry.index);
+              }
+            },
+            [&](const LeaveRoomOp&) {
+              Int64 room = toDb(result.roomId);
+              Int64 member = toDb(result.memberUid);
+              s << "DELETE FROM room_members WHERE room_id = ? AND uid = ?", use(room),
+                  use(member), now;
+              recordRoomChanges(result.roomChanges);
+            },
+            [&](const StoreRoomMessageOp& op) {
+              auto sender = accounts.find(nameKey(op.sender));
+              if (result.duplicate || sender == accounts.end()) {
+                return;
+              }
+              NativeStatement& insert = insertMessage;
+              insert.bind(1, toDb(entry.index));
+              insert.bind(2, sender->second.name);
+              insert.bind(3, toDb(sender->second.uid));
+              insert.bind(4, result.room);
+              insert.bind(5, int64_t{0});
+              insert.bind(6, roomConversationKey(result.room, result.roomId));
+              insert.bind(7, op.body);
+              insert.bind(8, op.sentAtMillis);
+              insert.bind(9, toDb(op.requestId));
+              insert.bind(10, kRoomMessageDelivery);
+              insert.bind(11, toDb(result.roomId));
+              insert.step();
+              insert.reset();
+              insertedInBatch.insert(entry.index);
+              // A copy acknowledged within this batch never needs its row.
+              for (uint64_t member : result.recipients) {
+                if (roomDeliveredInBatch.contains({entry.index, member})) {
+                  continue;
+                }
+                insertRoomWaiting.bind(1, toDb(member));
+                insertRoomWaiting.bind(2, toDb(entry.index));
+                insertRoomWaiting.step();
+                insertRoomWaiting.reset();
+              }
             },
         },
         entry.op);
@@ -407,6 +555,13 @@ Result<std::unique_ptr<SqliteArchive>> SqliteArchive::open(const std::string& pa
     if (hasGeneration == 0) {
       s << "ALTER TABLE accounts ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0", now;
     }
+    // Schema 2 (before rooms) gains messages.room_id; the room tables were made above.
+    int hasRoomId = 0;
+    s << "SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'room_id'",
+        into(hasRoomId), now;
+    if (hasRoomId == 0) {
+      s << "ALTER TABLE messages ADD COLUMN room_id INTEGER NOT NULL DEFAULT 0", now;
+    }
     s << "INSERT OR IGNORE INTO meta(key, value) VALUES('applied_index', 0)", now;
     s << "INSERT OR IGNORE INTO meta(key, value) VALUES('applied_epoch', 0)", now;
     s << "PRAGMA user_version = " + std::to_string(kSchemaVersion), now;
@@ -429,11 +584,22 @@ Status SqliteArchive::record(std::span<const Command> entries,
   Session& s = *impl_->writer;
   try {
     // Messages whose delivery mark is in this batch too: inserted delivered.
+    // Room message copies (message id, member uid) acknowledged in this batch too: their
+    // rows are never written.
     std::unordered_map<uint64_t, int64_t> deliveredInBatch;
+    std::set<std::pair<uint64_t, uint64_t>> roomDeliveredInBatch;
     for (size_t i = 0; i < entries.size(); ++i) {
       if (const auto* mark = std::get_if<MarkDeliveredOp>(&entries[i].op)) {
-        for (const auto& [id, sender] : results[i].delivered) {
-          deliveredInBatch.emplace(id, mark->atMillis);
+        uint64_t member = mark->recipientUid;
+        for (const auto& delivery : results[i].delivered) {
+          if (delivery.roomId == 0) {
+            deliveredInBatch.emplace(delivery.id, mark->atMillis);
+            continue;
+          }
+          if (member == 0) {
+            member = impl_->uidOf(mark->recipient);
+          }
+          roomDeliveredInBatch.emplace(delivery.id, member);
         }
       }
     }
@@ -449,7 +615,8 @@ Status SqliteArchive::record(std::span<const Command> entries,
                              sqlite3_errstr(rc));
     }
     for (size_t i = 0; i < entries.size(); ++i) {
-      impl_->recordOne(entries[i], results[i], deliveredInBatch, insertedInBatch);
+      impl_->recordOne(entries[i], results[i], deliveredInBatch, roomDeliveredInBatch,
+                       insertedInBatch);
     }
     NativeStatement& applied = impl_->setApplied;
     applied.bind(1, toDb(entries.back().index));
@@ -494,6 +661,33 @@ Status SqliteArchive::loadInto(ChatState& state) {
     for (const auto& a : accounts) {
       state.loadAccount(Account{static_cast<uint64_t>(a.get<0>()), a.get<1>(), a.get<2>(),
                                 a.get<3>(), a.get<4>(), static_cast<uint64_t>(a.get<5>())});
+    }
+    std::vector<Poco::Tuple<Int64, std::string, Int64, int, Int64>> rooms;
+    s << "SELECT id, name, owner_uid, policy, created_at FROM rooms", into(rooms), now;
+    for (const auto& r : rooms) {
+      int policy = r.get<3>();
+      if (policy < 0 || policy > static_cast<int>(RoomPolicy::kInviteByOwner)) {
+        return Status::corruption("room " + r.get<1>() + " has an unknown policy " +
+                                  std::to_string(policy));
+      }
+      state.loadRoom(static_cast<uint64_t>(r.get<0>()), r.get<1>(),
+                     static_cast<uint64_t>(r.get<2>()), static_cast<RoomPolicy>(policy),
+                     r.get<4>());
+    }
+    std::vector<Poco::Tuple<Int64, Int64, Int64>> members;
+    s << "SELECT room_id, uid, joined_at FROM room_members", into(members), now;
+    for (const auto& m : members) {
+      state.loadRoomMember(static_cast<uint64_t>(m.get<0>()), static_cast<uint64_t>(m.get<1>()),
+                           static_cast<uint64_t>(m.get<2>()));
+    }
+    std::vector<Poco::Tuple<Int64, std::string, Int64, Int64, Int64>> roomWaiting;
+    s << "SELECT w.message_id, m.sender, w.member_uid, length(CAST(m.body AS BLOB)), m.room_id "
+         "FROM room_waiting w JOIN messages m ON m.id = w.message_id",
+        into(roomWaiting), now;
+    for (const auto& w : roomWaiting) {
+      state.loadWaiting(static_cast<uint64_t>(w.get<0>()), w.get<1>(),
+                        static_cast<uint64_t>(w.get<2>()), static_cast<uint32_t>(w.get<3>()),
+                        static_cast<uint64_t>(w.get<4>()));
     }
     // The partial index messages_wait holds exactly the waiting messages. Their size in bytes
     // (length() of a BLOB), not characters, is what the per-recipient quota counts.
@@ -577,25 +771,30 @@ Result<HistoryPage> SqliteArchive::history(std::string_view username, std::strin
   return guarded("reading history", [&]() -> Result<HistoryPage> {
     Impl::Reader reader(*impl_);
     std::string key = nameKey(username);
-    std::string conv = conversationKey(std::string(username), std::string(peer));
     Int64 before = beforeId == 0 ? INT64_MAX : toDb(beforeId);
     Int64 lim = Int64{limit} + 1;  // one more tells whether older messages exist
     std::vector<MessageRow> rows;
+    if (protocol::isRoomName(peer)) {
+      // The room that has this name now (a room removed and created again starts afresh).
+      std::string roomKey = nameKey(peer);
+      std::vector<Int64> ids;
+      *reader << "SELECT id FROM rooms WHERE name_key = ?", use(roomKey), into(ids), now;
+      if (!ids.empty()) {
+        std::string conv = roomConversationKey(std::string(peer), static_cast<uint64_t>(ids[0]));
+        *reader << std::string("SELECT ") + kMessageColumns +
+                       " FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            use(conv), use(before), use(lim), into(rows), now;
+      }
+      return pageOf(std::move(rows), limit);
+    }
+    std::string conv = conversationKey(std::string(username), std::string(peer));
     // Only this account's side: a recreated account with an old name sees none of the old one.
     *reader << std::string("SELECT ") + kMessageColumns +
                    " FROM messages WHERE conv = ? AND id < ? AND "
                    "(SELECT uid FROM accounts WHERE name_key = ?) IN (sender_uid, recipient_uid) "
                    "ORDER BY id DESC LIMIT ?",
         use(conv), use(before), use(key), use(lim), into(rows), now;
-    HistoryPage page;
-    page.hasMore = rows.size() > limit;
-    if (page.hasMore) {
-      rows.pop_back();
-    }
-    for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
-      page.messages.push_back(fromRow(*it));
-    }
-    return page;
+    return pageOf(std::move(rows), limit);
   });
 }
 

@@ -5,7 +5,9 @@
 #define CHAT_PROTOCOL_MESSAGES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -13,8 +15,9 @@
 
 namespace chat::protocol {
 
-// A stored private message as clients see it. `id` is the server's sequence: unique and
-// increasing in commit order, so clients order by it and drop duplicates by it.
+// A stored message as clients see it. `id` is the server's sequence: unique and increasing in
+// commit order, so clients order by it and drop duplicates by it. A room message has the
+// room's name ("#name") as its recipient.
 struct ChatMessage {
   uint64_t id = 0;
   std::string sender;
@@ -30,6 +33,15 @@ struct UserEntry {
   bool online = false;
   int64_t lastSeenMillis = 0;  // 0 = never logged in
   bool operator==(const UserEntry&) const = default;
+};
+
+struct RoomEntry {
+  std::string name;  // "#name"
+  RoomAccess access = RoomAccess::kOpen;
+  uint32_t members = 0;
+  bool joined = false;  // the caller is a member
+  std::string owner;
+  bool operator==(const RoomEntry&) const = default;
 };
 
 // One node of the cluster as the answering node sees it.
@@ -114,10 +126,37 @@ struct TypingRequest {
   std::string peer;
 };
 
+// Rooms. A send, a history or a typing notice whose peer starts with '#' is about a room.
+struct CreateRoomRequest {
+  std::string room;
+  RoomAccess access = RoomAccess::kOpen;
+};
+struct JoinRoomRequest {
+  std::string room;
+};
+struct LeaveRoomRequest {
+  std::string room;
+};
+struct InviteToRoomRequest {
+  std::string room;
+  std::string user;
+};
+// Rooms the caller may see (open ones and its own), by name.
+struct ListRoomsRequest {
+  std::string pattern;  // '*' and '?'; a leading '#' optional; empty lists all
+  uint32_t offset = 0;
+  uint32_t limit = 100;
+};
+struct RoomMembersRequest {
+  std::string room;
+};
+
 using Request = std::variant<CreateRequest, ListRequest, LoginRequest, SendRequest,
                              DeleteAccountRequest, DeliverRequest, HelpRequest, LogoutRequest,
                              HistoryRequest, AckRequest, StatusRequest, PingRequest,
-                             ResumeRequest, TypingRequest>;
+                             ResumeRequest, TypingRequest, CreateRoomRequest, JoinRoomRequest,
+                             LeaveRoomRequest, InviteToRoomRequest, ListRoomsRequest,
+                             RoomMembersRequest>;
 
 Opcode requestOpcode(const Request& request);
 
@@ -136,8 +175,12 @@ struct LoginReply {
 };
 struct SendReply {
   uint64_t messageId = 0;
-  bool recipientOnline = false;  // pushed at once; otherwise it waits for the recipient
+  bool recipientOnline = false;  // pushed at once (a room: to at least one member)
   int64_t sentAtMillis = 0;
+  // How many it waits for (1 for a private message; a room's other members), and how many of
+  // them were online when it was stored. 0 and 0 for a retried send stored before.
+  uint32_t recipients = 0;
+  uint32_t recipientsOnline = 0;
 };
 struct DeleteAccountReply {
   uint32_t discarded = 0;  // waiting messages that went with the account
@@ -162,6 +205,14 @@ struct StatusReply {
 struct PingReply {
   uint64_t nonce = 0;
 };
+struct RoomListReply {
+  uint32_t total = 0;  // matches in all, for paging
+  std::vector<RoomEntry> rooms;
+};
+struct RoomMembersReply {
+  RoomEntry room;
+  std::vector<UserEntry> members;  // in the order they joined
+};
 
 // The body of a "not leader" error (code 13): where to go instead. nodeId 0 and an empty
 // address mean no leader is known (an election is under way): retry shortly.
@@ -172,7 +223,8 @@ struct NotLeaderReply {
 
 using ReplyBody =
     std::variant<EmptyReply, ListReply, LoginReply, SendReply, DeleteAccountReply, DeliverReply,
-                 HelpReply, HistoryReply, AckReply, StatusReply, PingReply, NotLeaderReply>;
+                 HelpReply, HistoryReply, AckReply, StatusReply, PingReply, NotLeaderReply,
+                 RoomListReply, RoomMembersReply>;
 
 struct Response {
   uint64_t requestId = 0;
@@ -213,13 +265,25 @@ struct DeliveredPush {
 struct SessionEndedPush {
   std::string reason;
 };
-// `user` is typing to this client's user (for a few seconds from now).
+// `user` is typing to this client's user, or in `room` when set (for a few seconds from now).
 struct TypingPush {
   std::string user;
+  std::string room;
+};
+// A room's membership changed: `user` joined, left, was invited by `by` (added), or became
+// its owner. Sent to the room's online members (and to the one invited).
+enum class RoomEvent : uint8_t { kJoined = 0, kLeft = 1, kInvited = 2, kOwner = 3 };
+struct RoomPush {
+  std::string room;
+  std::string user;
+  RoomEvent event = RoomEvent::kJoined;
+  std::string by;  // who invited (kInvited); else empty
+  int64_t atMillis = 0;
+  bool operator==(const RoomPush&) const = default;
 };
 
 using Push = std::variant<MessagePush, PresencePush, LeaderPush, DeliveredPush, SessionEndedPush,
-                          TypingPush>;
+                          TypingPush, RoomPush>;
 
 Opcode pushOpcode(const Push& push);
 

@@ -14,7 +14,7 @@
 
 namespace chat::protocol {
 
-inline constexpr uint8_t kBinaryVersion = 3;  // frames (3: resume, session tokens)
+inline constexpr uint8_t kBinaryVersion = 4;  // frames (3: resume, session tokens; 4: rooms)
 inline constexpr uint8_t kLineVersion = 1;    // the original text protocol
 
 // Requests keep the original numbering (0..6); later operations take the next numbers.
@@ -34,12 +34,19 @@ enum class Opcode : uint16_t {
   kPing = 11,
   kResume = 12,
   kTyping = 13,
+  kCreateRoom = 14,
+  kJoinRoom = 15,
+  kLeaveRoom = 16,
+  kInviteToRoom = 17,
+  kListRooms = 18,
+  kRoomMembers = 19,
   kPushMessage = 128,
   kPushPresence = 129,
   kPushLeader = 130,
   kPushDelivered = 131,
   kPushSessionEnded = 132,
   kPushTyping = 133,
+  kPushRoom = 134,
 };
 
 // Known opcode for a wire value, or nullopt.
@@ -72,7 +79,22 @@ enum class ErrorCode : uint16_t {
   kSessionExpired = 18,
   kTooManyAttempts = 19,  // password guessing slowed down: wait, then try again
   kRecipientFull = 20,    // the recipient has too many messages waiting: try again later
+  kNoSuchRoom = 21,
+  kRoomNameTaken = 22,
+  kNotMember = 23,   // the request needs membership of the room
+  kInviteOnly = 24,  // the room's policy refuses it (join without invitation, invite by a member)
+  kRoomLimit = 25,   // members per room or rooms per account
 };
+
+// Who may join a room and who may invite to it (the wire value of the policy byte).
+enum class RoomAccess : uint8_t {
+  kOpen = 0,             // anyone may join; members may invite
+  kInviteByMembers = 1,  // by invitation only; any member may invite
+  kInviteByOwner = 2,    // by invitation only; only the owner may invite
+};
+// "open", "invite", "owner-invites"; and back (nullopt for other words).
+const char* roomAccessName(RoomAccess access);
+std::optional<RoomAccess> roomAccessFromName(std::string_view name);
 
 const char* errorCodeName(ErrorCode code);
 // Any wire value maps to a code; values we do not know read as kInternal.
@@ -94,11 +116,18 @@ struct Limits {
 // Username: 1..maxUsernameBytes of [A-Za-z0-9_.-], starting with a letter or digit.
 // Returns kInvalidArgument with a sentence saying which rule was broken.
 Status validateUsername(std::string_view name, const Limits& limits);
+// Room name: '#' followed by a valid username (the same characters and length).
+Status validateRoomName(std::string_view name, const Limits& limits);
+// True when `name` names a room (starts with '#'), not a user.
+inline bool isRoomName(std::string_view name) {
+  return !name.empty() && name.front() == '#';
+}
 // Password: 1..maxPasswordBytes of UTF-8 with no control characters.
 Status validatePassword(std::string_view password, const Limits& limits);
 // Body: 1..maxBodyBytes of UTF-8; no NUL. Newlines and tabs are allowed (binary mode).
 Status validateBody(std::string_view body, const Limits& limits);
-// Pattern for list: empty (everything) or up to maxPatternBytes of username characters, '*', '?'.
+// Pattern for list: empty (everything) or up to maxPatternBytes of username characters, '*', '?'
+// (for rooms, a leading '#' too).
 Status validatePattern(std::string_view pattern, const Limits& limits);
 // Usernames are case-insensitive (ASCII): true when `a` and `b` name the same account.
 bool sameUsername(std::string_view a, std::string_view b);

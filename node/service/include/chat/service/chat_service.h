@@ -17,6 +17,9 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "chat/common/clock.h"
 #include "chat/common/metrics.h"
@@ -129,6 +132,35 @@ class ChatService final : public ApplyObserver {
   void ack(Request& r, const protocol::AckRequest& q) EXCLUDES(mu_);
   void status(Request& r) EXCLUDES(mu_);
   void typing(Request& r, const protocol::TypingRequest& q) EXCLUDES(mu_);
+  // Rooms (chat_service_rooms.cpp).
+  void createRoom(Request& r, const protocol::CreateRoomRequest& q);
+  void joinRoom(Request& r, const protocol::JoinRoomRequest& q);
+  void leaveRoom(Request& r, const protocol::LeaveRoomRequest& q);
+  void inviteToRoom(Request& r, const protocol::InviteToRoomRequest& q);
+  void listRooms(Request& r, const protocol::ListRoomsRequest& q);
+  void roomMembers(Request& r, const protocol::RoomMembersRequest& q) EXCLUDES(mu_);
+  // Proposes a room membership record and answers once it is applied.
+  void proposeRoomChange(Request& r, storage::Operation op);
+  // The room named `room` if `who` is in it; else replies with why not.
+  std::optional<storage::RoomInfo> roomOfMember(const Request& r, const Identity& who,
+                                                const std::string& room);
+  void typingInRoom(Request& r, const Identity& who, const std::string& room, bool due)
+      EXCLUDES(mu_);
+  // Pushes for applied room records: a room message to its online members, a membership
+  // change to the room's online members.
+  void onRoomMessageApplied(const storage::StoreRoomMessageOp& op,
+                            const storage::ApplyResult& result) EXCLUDES(mu_);
+  void onRoomChangeApplied(const storage::Command& entry, const storage::ApplyResult& result)
+      EXCLUDES(mu_);
+  // The sessions of these accounts (but `except`) that are online on this node.
+  struct OnlineMember {
+    std::shared_ptr<ClientSession> session;
+    bool acks = true;  // a binary client (acknowledges what it is pushed)
+    uint64_t uid = 0;
+    std::string name;
+  };
+  std::vector<OnlineMember> onlineSessionsOf(const std::vector<uint64_t>& uids, uint64_t except)
+      EXCLUDES(mu_);
 
   // Checks the name and password (on the slow-work executor) and calls `then` with the
   // account, or replies with the error. `unknownHint` is added to a "no such user" reply.
@@ -178,8 +210,9 @@ class ChatService final : public ApplyObserver {
   ServiceMetrics metrics_;  // thread-safe on its own
 
   mutable Mutex mu_;
-  // Logged-in sessions by name key.
+  // Logged-in sessions by name key, and by account uid (room pushes name members by uid).
   std::map<std::string, ContextPtr> online_ GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, ContextPtr> onlineByUid_ GUARDED_BY(mu_);
   // Presence subscriptions: name key -> contexts watching it.
   std::map<std::string, std::set<Context*>> watchers_ GUARDED_BY(mu_);
 };

@@ -68,6 +68,13 @@ class ArchivedStore : public MessageStore {
     return state_.pendingCount(username);
   }
   Result<uint64_t> pendingTotal() override { return state_.pendingTotal(); }
+  Result<std::optional<RoomInfo>> findRoom(std::string_view room) override {
+    return state_.findRoom(room);
+  }
+  Result<RoomPage> listRooms(std::string_view pattern, uint32_t offset, uint32_t limit,
+                             uint64_t viewerUid) override {
+    return state_.listRooms(pattern, offset, limit, viewerUid);
+  }
   void whenReadable(std::function<void(Status)> fn) override EXCLUDES(mu_);
   // The archived reads wait until the archive holds what was applied when they were called
   // (not when called from a whenReadable() callback, which runs once it does).

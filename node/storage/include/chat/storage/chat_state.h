@@ -1,8 +1,9 @@
 // ChatState: the chat state machine in memory, and the one place where the rules of applying
 // an operation record live. Applied from the log in commit order on every node, it holds
-// what a reply needs at once: accounts and their password hashes, the waiting set (which
-// messages wait for whom, without their bodies), and the request ids of recent sends (so a
-// retried send is stored once). Message bodies and history live in the archive behind it
+// what a reply needs at once: accounts and their password hashes, rooms and their members, the
+// waiting set (which messages wait for whom, without their bodies; a room message waits for
+// each member on its own), and the request ids of recent sends (so a retried send is stored
+// once). Message bodies and history live in the archive behind it
 // (message_archive.h), which records what this state decided.
 //
 // Thread contract: apply() and the load functions from one thread at a time (the commit
@@ -36,6 +37,11 @@ inline constexpr uint64_t kRequestWindow = 1 << 18;
 inline constexpr size_t kMaxWaitingPerRecipient = 10000;
 // And at most this many body bytes (a full count of the largest bodies would be 40 MB).
 inline constexpr uint64_t kMaxWaitingBytesPerRecipient = 16 * 1024 * 1024;
+// Rooms: at most this many members in one room, and rooms one account may be in (rules of the
+// state machine too). A room message is one record whatever the room's size; these bound the
+// fan-out of one send and what one account's login has to load.
+inline constexpr size_t kMaxRoomMembers = 1000;
+inline constexpr size_t kMaxRoomsPerAccount = 100;
 
 class ChatState {
  public:
@@ -56,6 +62,10 @@ class ChatState {
   std::vector<uint64_t> pendingIds(std::string_view username, uint32_t limit,
                                    uint64_t maxBytes = UINT64_MAX) const EXCLUDES(mu_);
   uint64_t pendingTotal() const EXCLUDES(mu_);
+  // As MessageStore::findRoom and listRooms.
+  std::optional<RoomInfo> findRoom(std::string_view room) const EXCLUDES(mu_);
+  RoomPage listRooms(std::string_view pattern, uint32_t offset, uint32_t limit,
+                     uint64_t viewerUid) const EXCLUDES(mu_);
   // A digest of the whole state (FNV-1a over a canonical listing): equal on nodes that
   // applied the same log to the same index.
   uint64_t digest() const EXCLUDES(mu_);
@@ -63,9 +73,15 @@ class ChatState {
   // Loading the state an archive holds (MessageArchive::loadInto), after clear().
   void clear() EXCLUDES(mu_);
   void loadAccount(const Account& account) EXCLUDES(mu_);
-  // A message that waits for its recipient. REQUIRES: the recipient's account is loaded.
+  // A room, then its members (in joining order: `joinedAt` is the index of the record that
+  // added it). REQUIRES: the accounts are loaded.
+  void loadRoom(uint64_t id, const std::string& name, uint64_t ownerUid, RoomPolicy policy,
+                int64_t createdAtMillis) EXCLUDES(mu_);
+  void loadRoomMember(uint64_t roomId, uint64_t uid, uint64_t joinedAt) EXCLUDES(mu_);
+  // A message (of room `roomId`, 0: private) that waits for one recipient. REQUIRES: the
+  // recipient's account is loaded.
   void loadWaiting(uint64_t id, const std::string& sender, uint64_t recipientUid,
-                   uint32_t bodyBytes) EXCLUDES(mu_);
+                   uint32_t bodyBytes, uint64_t roomId = 0) EXCLUDES(mu_);
   // A recent send's request id. REQUIRES: loaded in increasing message id order.
   void loadRequest(uint64_t senderUid, uint64_t requestId, uint64_t messageId,
                    uint64_t recipientUid) EXCLUDES(mu_);
@@ -76,23 +92,49 @@ class ChatState {
     Account account;
     std::set<uint64_t> waiting;  // ids of the messages waiting for it
     uint64_t waitingBytes = 0;   // their bodies' bytes
+    std::set<uint64_t> rooms;    // ids of the rooms it is in
   };
+  // A stored message some recipients have not acknowledged yet.
   struct Waiting {
     std::string sender;  // display name, kept: the sender's account may be gone
-    uint64_t recipientUid = 0;
     uint32_t bodyBytes = 0;
+    uint64_t roomId = 0;                // 0: a private message
+    std::vector<uint64_t> recipients;  // uids it still waits for (one, for a private message)
+  };
+  struct RoomState {
+    uint64_t id = 0;
+    std::string name;
+    uint64_t ownerUid = 0;
+    RoomPolicy policy = RoomPolicy::kOpen;
+    int64_t createdAtMillis = 0;
+    std::map<uint64_t, uint64_t> members;  // uid -> index of the record that added it
   };
   using AccountIt = std::map<std::string, AccountState>::iterator;
+  using RoomIt = std::map<std::string, RoomState>::iterator;
 
   ApplyResult applyOne(const Command& entry) REQUIRES(mu_);
+  ApplyResult applyRoomRecord(const Command& entry) REQUIRES(mu_);
+  ApplyResult storeRoomMessage(const Command& entry, const StoreRoomMessageOp& op) REQUIRES(mu_);
   // The account named `name`, if it is the account `uid` (0: whichever has the name).
   AccountIt findActing(const std::string& name, uint64_t uid) REQUIRES(mu_);
   AccountState* accountByUid(uint64_t uid) REQUIRES(mu_);
+  const AccountState* accountByUid(uint64_t uid) const REQUIRES(mu_);
+  // Adds `uid`'s copy of waiting message `id`, unless its quota is full (then false).
+  bool addWaiting(AccountState& recipient, uint64_t id, const std::string& sender,
+                  uint32_t bodyBytes, uint64_t roomId) REQUIRES(mu_);
+  // Drops `recipient`'s copy of message `id`; true if it was waiting.
+  bool dropWaiting(AccountState& recipient, uint64_t id) REQUIRES(mu_);
+  // Takes `member` out of the room; the owner's role passes on, an empty room goes.
+  // Returns the change, if the owner changed or the room went.
+  std::optional<RoomChange> removeMember(RoomIt room, AccountState& member) REQUIRES(mu_);
+  std::vector<uint64_t> memberUids(const RoomState& room) const REQUIRES(mu_);
 
   mutable Mutex mu_;
   std::map<std::string, AccountState> accounts_ GUARDED_BY(mu_);  // by name key, in list order
   std::unordered_map<uint64_t, std::string> keyByUid_ GUARDED_BY(mu_);
   std::unordered_map<uint64_t, Waiting> waiting_ GUARDED_BY(mu_);  // by message id
+  std::map<std::string, RoomState> rooms_ GUARDED_BY(mu_);  // by name key ("#name", lower case)
+  std::unordered_map<uint64_t, std::string> roomKeyById_ GUARDED_BY(mu_);
   RecentRequests recent_ GUARDED_BY(mu_);
   AppliedPosition applied_ GUARDED_BY(mu_);
 };

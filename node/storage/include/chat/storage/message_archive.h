@@ -10,6 +10,8 @@
 #ifndef CHAT_STORAGE_MESSAGE_ARCHIVE_H_
 #define CHAT_STORAGE_MESSAGE_ARCHIVE_H_
 
+#include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -71,12 +73,23 @@ class InMemoryArchive final : public MessageArchive {
   struct StoredMessage {
     protocol::ChatMessage message;
     uint64_t senderUid = 0;
-    uint64_t recipientUid = 0;
+    uint64_t recipientUid = 0;  // 0 for a room message
     uint64_t requestId = 0;
+    uint64_t roomId = 0;
   };
+  struct StoredRoom {
+    std::string name;
+    uint64_t ownerUid = 0;
+    RoomPolicy policy = RoomPolicy::kOpen;
+    int64_t createdAtMillis = 0;
+    std::map<uint64_t, uint64_t> members;  // uid -> joined at
+  };
+  void recordRoomChanges(const std::vector<RoomChange>& changes) REQUIRES(mu_);
   Mutex mu_;
   std::map<uint64_t, Account> accounts_ GUARDED_BY(mu_);  // by uid
   std::map<uint64_t, StoredMessage> messages_ GUARDED_BY(mu_);
+  std::map<uint64_t, StoredRoom> rooms_ GUARDED_BY(mu_);  // by id
+  std::set<std::pair<uint64_t, uint64_t>> roomWaiting_ GUARDED_BY(mu_);  // (member, message)
   AppliedPosition applied_ GUARDED_BY(mu_);
 };
 

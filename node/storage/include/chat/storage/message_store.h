@@ -34,6 +34,46 @@ struct Account {
   uint64_t tokenGeneration = 0;
 };
 
+// A room as readers see it (ChatState holds it; operation.h has the records that change it).
+struct RoomMember {
+  uint64_t uid = 0;
+  std::string name;
+  int64_t lastSeenMillis = 0;
+  bool operator==(const RoomMember&) const = default;
+};
+
+struct RoomInfo {
+  uint64_t id = 0;  // the index of the record that created it
+  std::string name;  // "#name" as created
+  uint64_t ownerUid = 0;
+  std::string owner;
+  RoomPolicy policy = RoomPolicy::kOpen;
+  int64_t createdAtMillis = 0;
+  std::vector<RoomMember> members;  // in the order they joined
+  bool hasMember(uint64_t uid) const {
+    for (const auto& m : members) {
+      if (m.uid == uid) {
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+struct RoomSummary {
+  std::string name;
+  RoomPolicy policy = RoomPolicy::kOpen;
+  uint32_t members = 0;
+  bool isMember = false;  // the account that asked is a member
+  std::string owner;
+  bool operator==(const RoomSummary&) const = default;
+};
+
+struct RoomPage {
+  uint32_t total = 0;  // matching rooms in all
+  std::vector<RoomSummary> rooms;
+};
+
 struct AccountPage {
   uint32_t total = 0;  // matching accounts in all
   std::vector<Account> accounts;
@@ -76,6 +116,12 @@ class MessageStore {
   virtual Result<std::vector<protocol::ChatMessage>> pendingMessages(
       std::string_view username, uint32_t limit, uint64_t maxBodyBytes = UINT64_MAX) = 0;
   virtual Result<uint32_t> pendingCount(std::string_view username) = 0;
+  // The room named `room` ("#name", any case), if it exists.
+  virtual Result<std::optional<RoomInfo>> findRoom(std::string_view room) = 0;
+  // Rooms `viewerUid` may see (open rooms and those it is in) whose name matches `pattern`
+  // ('*' and '?', a leading '#' optional; empty matches all), ordered by name.
+  virtual Result<RoomPage> listRooms(std::string_view pattern, uint32_t offset, uint32_t limit,
+                                     uint64_t viewerUid) = 0;
   // Undelivered messages of every account: the queue depth /metrics reports.
   virtual Result<uint64_t> pendingTotal() = 0;
   // Messages between `username` and `peer` with id < beforeId (0 = no bound), newest `limit`.

@@ -82,14 +82,72 @@ struct EndSessionsOp {
   bool operator==(const EndSessionsOp&) const = default;
 };
 
+// Rooms (docs/chat-semantics.md, "Rooms"). A room's id is the index of the record that created
+// it, so a name removed and created again is a different room. Room names are `#` and the
+// user-name rules; they compare case-insensitively.
+using RoomPolicy = protocol::RoomAccess;
+
+// Creates a room with its creator as owner and first member.
+struct CreateRoomOp {
+  std::string owner;
+  uint64_t ownerUid = 0;
+  std::string room;
+  RoomPolicy policy = RoomPolicy::kOpen;
+  int64_t atMillis = 0;
+  bool operator==(const CreateRoomOp&) const = default;
+};
+
+// `username` joins an open room.
+struct JoinRoomOp {
+  std::string username;
+  uint64_t uid = 0;
+  std::string room;
+  int64_t atMillis = 0;
+  bool operator==(const JoinRoomOp&) const = default;
+};
+
+// `username` leaves the room. Messages already waiting for it stay (leaving stops later ones);
+// the owner's role passes to the longest-standing member; a room left empty is removed.
+struct LeaveRoomOp {
+  std::string username;
+  uint64_t uid = 0;
+  std::string room;
+  int64_t atMillis = 0;
+  bool operator==(const LeaveRoomOp&) const = default;
+};
+
+// `inviter`, a member, adds `invitee` to the room (as the room's policy allows).
+struct InviteToRoomOp {
+  std::string inviter;
+  uint64_t inviterUid = 0;
+  std::string room;
+  std::string invitee;
+  int64_t atMillis = 0;
+  bool operator==(const InviteToRoomOp&) const = default;
+};
+
+// Stores a message to a room: one record, one message id; a copy waits for every other
+// member until that member acknowledges it. `requestId` as for StoreMessageOp.
+struct StoreRoomMessageOp {
+  std::string sender;
+  uint64_t senderUid = 0;
+  std::string room;
+  std::string body;
+  int64_t sentAtMillis = 0;
+  uint64_t requestId = 0;
+  bool operator==(const StoreRoomMessageOp&) const = default;
+};
+
 // Changes nothing. A new leader appends one so that it can commit entries of its
 // predecessors (Raft commits only entries of the leader's own epoch by counting replicas).
 struct NoOp {
   bool operator==(const NoOp&) const = default;
 };
 
-using Operation = std::variant<CreateAccountOp, DeleteAccountOp, StoreMessageOp, MarkDeliveredOp,
-                               SetLastSeenOp, NoOp, EndSessionsOp>;
+using Operation =
+    std::variant<CreateAccountOp, DeleteAccountOp, StoreMessageOp, MarkDeliveredOp, SetLastSeenOp,
+                 NoOp, EndSessionsOp, CreateRoomOp, JoinRoomOp, LeaveRoomOp, InviteToRoomOp,
+                 StoreRoomMessageOp>;
 
 // An operation at the log position it committed at: what the store applies.
 struct Command {
@@ -99,15 +157,44 @@ struct Command {
   bool operator==(const Command&) const = default;
 };
 
+// A message that became delivered to one recipient (MarkDelivered).
+struct Delivery {
+  uint64_t id = 0;
+  std::string sender;  // display name, to tell the sender
+  uint64_t roomId = 0;  // 0: a private message
+  bool operator==(const Delivery&) const = default;
+};
+
+// A room whose owner changed or that was removed (a leave, an account deletion).
+struct RoomChange {
+  uint64_t roomId = 0;
+  std::string room;
+  uint64_t ownerUid = 0;  // the new owner; 0 when removed
+  bool removed = false;
+  bool operator==(const RoomChange&) const = default;
+};
+
 // What applying one record did. Deterministic, so followers compute the same.
 struct ApplyResult {
   protocol::ErrorCode code = protocol::ErrorCode::kOk;
   std::string error;
-  uint64_t id = 0;         // message id (StoreMessage), uid (CreateAccount)
-  uint32_t count = 0;      // messages discarded (DeleteAccount)
-  bool duplicate = false;  // StoreMessage: request id seen before; `id` is the first message
-  // MarkDelivered: (message id, sender) of each message that became delivered now.
-  std::vector<std::pair<uint64_t, std::string>> delivered;
+  // Message id (StoreMessage, StoreRoomMessage), uid (CreateAccount), room id (room records).
+  uint64_t id = 0;
+  // Messages discarded (DeleteAccount); members whose copy of a room message was refused
+  // because they have too much waiting (StoreRoomMessage).
+  uint32_t count = 0;
+  bool duplicate = false;  // a send's request id seen before; `id` is the first message
+  // MarkDelivered: each message that became delivered now.
+  std::vector<Delivery> delivered;
+  // Room records: the room's id and stored name; whose membership changed (join, leave,
+  // invite: the joiner, leaver, invitee), and who to tell: the members a room message's copy
+  // waits for, or the members after a membership change.
+  uint64_t roomId = 0;
+  std::string room;
+  uint64_t memberUid = 0;
+  std::string member;
+  std::vector<uint64_t> recipients;
+  std::vector<RoomChange> roomChanges;  // Leave, DeleteAccount
   bool isOk() const { return code == protocol::ErrorCode::kOk; }
 };
 

@@ -58,7 +58,8 @@ class SqliteArchive final : public MessageArchive {
   Status syncToDisk() override;
 
   // The current schema version written by open().
-  static constexpr int kSchemaVersion = 2;  // 2: accounts.token_generation
+  // 2: accounts.token_generation; 3: rooms, room_members, room_waiting, messages.room_id.
+  static constexpr int kSchemaVersion = 3;
 
  private:
   struct Impl;
