@@ -37,6 +37,15 @@ std::optional<uint32_t> parseU32(std::string_view s) {
   return v;
 }
 
+std::optional<uint64_t> parseU64(std::string_view s) {
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) {
+    return std::nullopt;
+  }
+  return v;
+}
+
 LineError usage(std::string_view text) {
   return LineError{ErrorCode::kMalformed, "usage: " + std::string(text), false};
 }
@@ -246,6 +255,21 @@ std::optional<std::variant<LineRequest, LineError>> parseLine(std::string_view l
       }
       out.request = InviteToRoomRequest{std::string(args[0]), std::string(args[1])};
       break;
+    case Opcode::kConversations:
+      if (!nextToken(rest).empty()) {
+        return usage("1 20");
+      }
+      out.request = ConversationsRequest{0, 500};
+      break;
+    case Opcode::kMarkRead: {
+      std::string_view peer = nextToken(rest);
+      auto upTo = parseU64(nextToken(rest));
+      if (peer.empty() || !upTo || !nextToken(rest).empty()) {
+        return usage("1 21 <user|#room> <message id>");
+      }
+      out.request = MarkReadRequest{std::string(peer), *upTo};
+      break;
+    }
     case Opcode::kListRooms: {
       std::string_view pattern = nextToken(rest);
       if (!nextToken(rest).empty()) {
@@ -434,6 +458,25 @@ std::string formatLineReply(const LineRequest& line, const Response& response) {
       }
       break;
     }
+    case Opcode::kConversations: {
+      const auto& b = std::get<ConversationsReply>(response.body);
+      out = "OK " + plural(b.total, "conversation", "conversations") + kEol;
+      for (const auto& c : b.conversations) {
+        out += c.peer + ": " + (c.unread == 0 ? "read" : std::to_string(c.unread) +
+                                                              (c.moreUnread ? "+" : "") + " unread");
+        if (c.lastId != 0) {
+          out += "; last #" + std::to_string(c.lastId) + " " + terminalSafe(c.lastSender) + ": " +
+                 terminalSafe(c.firstLine);
+        }
+        out += kEol;
+      }
+      break;
+    }
+    case Opcode::kMarkRead: {
+      const auto& q = std::get<MarkReadRequest>(request);
+      out = "OK " + q.peer + " read up to #" + std::to_string(q.upToId) + kEol;
+      break;
+    }
     case Opcode::kRoomMembers: {
       const auto& b = std::get<RoomMembersReply>(response.body);
       out = "OK " + roomLine(b.room) + kEol;
@@ -468,6 +511,8 @@ std::string helpText() {
          "17 invite <#room> <user>\n"
          "18 rooms [pattern]\n"
          "19 members <#room>\n"
+         "20 conversations            newest first, with unread counts\n"
+         "21 read <user|#room> <id>   you have seen that conversation up to message id\n"
          "Send to a room with 3 <#room> <text...>; its history with 8 <#room> [count].\n"
          "Each line starts with the version: 1 <opcode> <arguments>, e.g. '1 2 alice secret'.\n";
 }

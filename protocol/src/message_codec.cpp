@@ -269,6 +269,14 @@ void putRequest(ByteWriter& w, const Request& request) {
                    w.u32(r.limit);
                  },
                  [&](const RoomMembersRequest& r) { w.str(r.room); },
+                 [&](const ConversationsRequest& r) {
+                   w.u32(r.offset);
+                   w.u32(r.limit);
+                 },
+                 [&](const MarkReadRequest& r) {
+                   w.str(r.peer);
+                   w.u64(r.upToId);
+                 },
              },
              request);
 }
@@ -373,6 +381,18 @@ Request getRequest(Opcode op, FieldReader& r) {
     }
     case Opcode::kRoomMembers:
       return RoomMembersRequest{r.str("room")};
+    case Opcode::kConversations: {
+      ConversationsRequest q;
+      q.offset = r.u32();
+      q.limit = r.u32();
+      return q;
+    }
+    case Opcode::kMarkRead: {
+      MarkReadRequest q;
+      q.peer = r.str("peer");
+      q.upToId = r.u64();
+      return q;
+    }
     default:
       break;
   }
@@ -432,6 +452,21 @@ void putReply(ByteWriter& w, const ReplyBody& body) {
                      putUser(w, u);
                    }
                  },
+                 [&](const ConversationsReply& b) {
+                   w.u32(b.total);
+                   w.u32(static_cast<uint32_t>(b.conversations.size()));
+                   for (const auto& c : b.conversations) {
+                     w.str(c.peer);
+                     w.u8(c.isRoom ? 1 : 0);
+                     w.u64(c.lastId);
+                     w.str(c.lastSender);
+                     w.i64(c.lastAtMillis);
+                     w.str(c.firstLine);
+                     w.u32(c.unread);
+                     w.u8(c.moreUnread ? 1 : 0);
+                     w.u64(c.readUpTo);
+                   }
+                 },
              },
              body);
 }
@@ -457,6 +492,25 @@ ReplyBody getReply(Opcode op, FieldReader& r) {
       RoomMembersReply b;
       b.room = getRoomEntry(r);
       b.members = getUsers(r);
+      return b;
+    }
+    case Opcode::kConversations: {
+      ConversationsReply b;
+      b.total = r.u32();
+      uint32_t n = r.count(4 + 1 + 8 + 4 + 8 + 4 + 4 + 1 + 8, UINT32_MAX);
+      for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+        ConversationEntry c;
+        c.peer = r.str("peer");
+        c.isRoom = r.flag();
+        c.lastId = r.u64();
+        c.lastSender = r.str("last sender");
+        c.lastAtMillis = r.i64();
+        c.firstLine = r.str("first line");
+        c.unread = r.u32();
+        c.moreUnread = r.flag();
+        c.readUpTo = r.u64();
+        b.conversations.push_back(std::move(c));
+      }
       return b;
     }
     case Opcode::kLogin:
@@ -554,7 +608,7 @@ Push getPush(Opcode op, FieldReader& r) {
 }  // namespace
 
 Opcode requestOpcode(const Request& request) {
-  // The variant's alternatives are declared in opcode order 0..19.
+  // The variant's alternatives are declared in opcode order 0..21.
   return static_cast<Opcode>(request.index());
 }
 

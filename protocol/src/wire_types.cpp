@@ -7,7 +7,7 @@
 namespace chat::protocol {
 
 std::optional<Opcode> opcodeFromWire(uint16_t value) {
-  if (value <= static_cast<uint16_t>(Opcode::kRoomMembers)) {
+  if (value <= static_cast<uint16_t>(Opcode::kMarkRead)) {
     return static_cast<Opcode>(value);
   }
   if (value >= static_cast<uint16_t>(Opcode::kPushMessage) &&
@@ -59,6 +59,10 @@ const char* opcodeName(Opcode op) {
       return "rooms";
     case Opcode::kRoomMembers:
       return "members";
+    case Opcode::kConversations:
+      return "conversations";
+    case Opcode::kMarkRead:
+      return "read";
     case Opcode::kPushMessage:
       return "push-message";
     case Opcode::kPushPresence:
@@ -235,6 +239,25 @@ Status validateBody(std::string_view body, const Limits& limits) {
     return Status::invalidArgument("the message holds a NUL character");
   }
   return Status::ok();
+}
+
+std::string firstLineOf(std::string_view body, size_t maxBytes) {
+  std::string_view line = body.substr(0, body.find('\n'));
+  bool cut = line.size() < body.size();
+  if (line.size() > maxBytes) {
+    size_t end = maxBytes;
+    // Back to the start of a UTF-8 sequence: continuation bytes are 10xxxxxx.
+    while (end > 0 && (static_cast<unsigned char>(line[end]) & 0xC0) == 0x80) {
+      --end;
+    }
+    line = line.substr(0, end);
+    cut = true;
+  }
+  std::string out(line);
+  if (!out.empty() && out.back() == '\r') {
+    out.pop_back();
+  }
+  return cut ? out + "…" : out;
 }
 
 Status validateRoomName(std::string_view name, const Limits& limits) {

@@ -59,6 +59,9 @@ TEST(LineModeTest, ParsesTheRoomOpcodes) {
   EXPECT_EQ(invite.user, "bob");
   EXPECT_EQ(std::get<ListRoomsRequest>(parseOk("1 18 t*").request).pattern, "t*");
   EXPECT_EQ(std::get<RoomMembersRequest>(parseOk("1 19 #team").request).room, "#team");
+  EXPECT_TRUE(std::holds_alternative<ConversationsRequest>(parseOk("1 20").request));
+  EXPECT_EQ(std::get<MarkReadRequest>(parseOk("1 21 #team 12").request).upToId, 12u);
+  EXPECT_NE(parseError("1 21 #team twelve").message.find("usage: 1 21"), std::string::npos);
   EXPECT_EQ(std::get<SendRequest>(parseOk("1 3 #team hi all").request).recipient, "#team");
   EXPECT_NE(parseError("1 14 #team secret").message.find("open: anyone may join"),
             std::string::npos);
@@ -88,6 +91,15 @@ TEST(LineModeTest, RoomRepliesReadAsSentences) {
       Response{1, Opcode::kHistory, ErrorCode::kOk, "",
                HistoryReply{{ChatMessage{5, "bob", "#team", "a\nb", 0, false}}, false}});
   EXPECT_EQ(history, "OK 1 message\r\n#5 bob -> #team: a b\r\n");
+  EXPECT_EQ(formatLineReply(LineRequest{ConversationsRequest{}},
+                            Response{1, Opcode::kConversations, ErrorCode::kOk, "",
+                                     ConversationsReply{2,
+                                                        {{"#team", true, 9, "bob", 0, "hi", 100,
+                                                          true, 0},
+                                                         {"alice", false, 4, "me", 0, "x", 0,
+                                                          false, 4}}}}),
+            "OK 2 conversations\r\n#team: 100+ unread; last #9 bob: hi\r\nalice: read; last "
+            "#4 me: x\r\n");
 }
 
 TEST(LineModeTest, BlankLinesAreIgnored) {

@@ -63,6 +63,10 @@ TEST(MessageCodecTest, EveryRequestRoundTrips) {
   EXPECT_EQ(rooms.pattern, "#t*");
   EXPECT_EQ(rooms.limit, 9u);
   EXPECT_EQ(std::get<RoomMembersRequest>(roundTrip(RoomMembersRequest{"#d"})).room, "#d");
+  EXPECT_EQ(std::get<ConversationsRequest>(roundTrip(ConversationsRequest{3, 4})).limit, 4u);
+  auto read = std::get<MarkReadRequest>(roundTrip(MarkReadRequest{"#e", 77}));
+  EXPECT_EQ(read.peer, "#e");
+  EXPECT_EQ(read.upToId, 77u);
 }
 
 ServerMessage decodeServer(const std::vector<uint8_t>& bytes) {
@@ -130,6 +134,15 @@ TEST(MessageCodecTest, RoomRepliesRoundTrip) {
   auto sent = std::get<SendReply>(std::get<Response>(decodeServer(bytes)).body);
   EXPECT_EQ(sent.recipients, 4u);
   EXPECT_EQ(sent.recipientsOnline, 2u);
+  bytes.clear();
+  ConversationEntry c{"#team", true, 9, "bob", 100, "hi…", 3, true, 5};
+  appendResponseFrame(Response{4, Opcode::kConversations, ErrorCode::kOk, "",
+                               ConversationsReply{2, {c}}},
+                      bytes);
+  auto conversations = std::get<ConversationsReply>(std::get<Response>(decodeServer(bytes)).body);
+  EXPECT_EQ(conversations.total, 2u);
+  ASSERT_EQ(conversations.conversations.size(), 1u);
+  EXPECT_EQ(conversations.conversations[0], c);
   // A room entry with an access byte nobody defined is malformed, not a crash.
   bytes.clear();
   appendResponseFrame(

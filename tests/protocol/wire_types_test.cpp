@@ -57,11 +57,21 @@ TEST(OpcodeTest, KnownValues) {
   EXPECT_EQ(opcodeFromWire(13), Opcode::kTyping);
   EXPECT_EQ(opcodeFromWire(14), Opcode::kCreateRoom);
   EXPECT_EQ(opcodeFromWire(19), Opcode::kRoomMembers);
-  EXPECT_FALSE(opcodeFromWire(20).has_value());
+  EXPECT_EQ(opcodeFromWire(21), Opcode::kMarkRead);
+  EXPECT_FALSE(opcodeFromWire(22).has_value());
   EXPECT_EQ(opcodeFromWire(132), Opcode::kPushSessionEnded);
   EXPECT_EQ(opcodeFromWire(133), Opcode::kPushTyping);
   EXPECT_EQ(opcodeFromWire(134), Opcode::kPushRoom);
   EXPECT_FALSE(opcodeFromWire(135).has_value());
+}
+
+TEST(FirstLineTest, StopsAtTheNewlineAndCutsOnACharacter) {
+  EXPECT_EQ(firstLineOf("hello"), "hello");
+  EXPECT_EQ(firstLineOf("one\r\ntwo"), "one…");
+  EXPECT_EQ(firstLineOf(std::string(100, 'x')), std::string(80, 'x') + "…");
+  // "é" is two bytes: a cut in its middle moves before it.
+  std::string text = std::string(79, 'a') + "é";
+  EXPECT_EQ(firstLineOf(text), std::string(79, 'a') + "…");
 }
 
 }  // namespace

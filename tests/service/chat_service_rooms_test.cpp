@@ -280,3 +280,61 @@ TEST_F(ChatServiceRoomsTest, ALineClientInARoomCountsWhatItWasWrittenAsDelivered
 
 }  // namespace
 }  // namespace chat::service
+
+namespace chat::service {
+namespace {
+
+using protocol::ErrorCode;
+
+class ChatServiceConversationsTest : public ChatServiceTest {
+ protected:
+  protocol::ConversationsReply list(const Client& c) {
+    auto r = call(c, protocol::ConversationsRequest{});
+    EXPECT_TRUE(r.isOk()) << r.error;
+    return r.isOk() ? std::get<protocol::ConversationsReply>(r.body) : protocol::ConversationsReply{};
+  }
+};
+
+TEST_F(ChatServiceConversationsTest, TheListShowsNewestFirstWithUnreadCountsThatReadMarkersMove) {
+  Client alice = loggedIn("alice");
+  Client carol = loggedIn("carol");
+  Client setup = connect();
+  call(setup, protocol::CreateRequest{"bob", "pw"});
+  ASSERT_TRUE(call(alice, protocol::CreateRoomRequest{"#team", protocol::RoomAccess::kOpen}).isOk());
+  ASSERT_TRUE(call(alice, protocol::InviteToRoomRequest{"#team", "bob"}).isOk());
+  call(alice, protocol::SendRequest{"bob", "first"});
+  call(carol, protocol::SendRequest{"bob", "from carol"});
+  call(alice, protocol::SendRequest{"#team", "room news"});
+  auto last = call(alice, protocol::SendRequest{"bob", "line one\nline two"});
+  uint64_t lastId = std::get<protocol::SendReply>(last.body).messageId;
+
+  Client bob = connect();
+  ASSERT_TRUE(call(bob, protocol::LoginRequest{"bob", "pw"}).isOk());
+  auto mine = list(bob);
+  ASSERT_EQ(mine.total, 3u);
+  EXPECT_EQ(mine.conversations[0],
+            (protocol::ConversationEntry{"alice", false, lastId, "alice",
+                                         mine.conversations[0].lastAtMillis, "line one…", 2,
+                                         false, 0}));
+  EXPECT_EQ(mine.conversations[1].peer, "#team");
+  EXPECT_TRUE(mine.conversations[1].isRoom);
+  EXPECT_EQ(mine.conversations[1].firstLine, "room news");
+  EXPECT_EQ(mine.conversations[1].unread, 1u);
+  EXPECT_EQ(mine.conversations[2].peer, "carol");
+  // Bob reads alice's conversation; another terminal (a new login) sees the same counts.
+  ASSERT_TRUE(call(bob, protocol::MarkReadRequest{"alice", lastId}).isOk());
+  ASSERT_TRUE(call(bob, protocol::LogoutRequest{}).isOk());
+  Client again = connect();
+  ASSERT_TRUE(call(again, protocol::LoginRequest{"bob", "pw"}).isOk());
+  auto later = list(again);
+  EXPECT_EQ(later.conversations[0].unread, 0u);
+  EXPECT_EQ(later.conversations[0].readUpTo, lastId);
+  EXPECT_EQ(later.conversations[1].unread, 1u);
+  EXPECT_EQ(call(again, protocol::MarkReadRequest{"#nowhere", 1}).code, ErrorCode::kNoSuchRoom);
+  EXPECT_EQ(call(again, protocol::MarkReadRequest{"ghost", 1}).code, ErrorCode::kNoSuchUser);
+  Client stranger = connect();
+  EXPECT_EQ(call(stranger, protocol::ConversationsRequest{}).code, ErrorCode::kNotLoggedIn);
+}
+
+}  // namespace
+}  // namespace chat::service

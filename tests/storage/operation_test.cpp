@@ -19,6 +19,7 @@ TEST(OperationTest, EveryKindRoundTrips) {
       LeaveRoomOp{"bob", 4, "#general", 12},
       InviteToRoomOp{"alice", 3, "#general", "carol", 13},
       StoreRoomMessageOp{"alice", 3, "#general", "hi all\n", 14, 77},
+      SetReadMarkerOp{"bob", 4, "#general", 14, 15},
   };
   for (const auto& op : ops) {
     auto bytes = encodeOperation(op);

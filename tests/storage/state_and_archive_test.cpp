@@ -58,6 +58,13 @@ class RandomTraffic {
     if (kind < 98) {
       return EndSessionsOp{a, uid, static_cast<int64_t>(index)};
     }
+    if (kind < 99) {
+      // A read marker of a user or room conversation, near the newest message mostly.
+      static const char* kPeers[] = {"ann", "bob", "#r1", "#r2"};
+      uint64_t upTo = index - static_cast<uint64_t>(pick(static_cast<int>(std::min<uint64_t>(index, 20))));
+      return SetReadMarkerOp{a, pick(5) == 0 ? uid : 0, kPeers[pick(4)], upTo,
+                             static_cast<int64_t>(index)};
+    }
     return NoOp{};
   }
 
@@ -120,6 +127,13 @@ void expectSameRooms(MessageStore& a, MessageStore& b) {
 void expectSameAnswers(MessageStore& a, MessageStore& b) {
   ASSERT_EQ(a.appliedPosition()->index, b.appliedPosition()->index);
   expectSameRooms(a, b);
+  for (const char* user : {"ann", "bob", "cy", "dee", "ed", "fay"}) {
+    SCOPED_TRACE(std::string("conversations of ") + user);
+    auto ca = a.conversations(user);
+    auto cb = b.conversations(user);
+    ASSERT_TRUE(ca.has_value() && cb.has_value());
+    EXPECT_EQ(*ca, *cb);
+  }
   auto listA = a.listAccounts("", 0, 100);
   auto listB = b.listAccounts("", 0, 100);
   ASSERT_EQ(listA->total, listB->total);
@@ -168,6 +182,8 @@ TEST(StateAndArchiveTest, RandomTrafficGivesTheSameAnswersFromMemoryAndFromChatD
   size_t roomCopies = 0;
   size_t roomDeliveries = 0;
   size_t roomChanges = 0;
+  size_t unread = 0;
+  size_t markers = 0;
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     chat::testing::TempDir dir;
@@ -202,9 +218,15 @@ TEST(StateAndArchiveTest, RandomTrafficGivesTheSameAnswersFromMemoryAndFromChatD
             std::count_if((*ra)[i].delivered.begin(), (*ra)[i].delivered.end(),
                           [](const Delivery& d) { return d.roomId != 0; }));
         roomChanges += (*ra)[i].roomChanges.size();
+        markers += std::holds_alternative<SetReadMarkerOp>(batch[i].op) && (*ra)[i].isOk() ? 1 : 0;
       }
     }
     expectSameAnswers(memory, **sqlite);
+    for (const char* user : {"ann", "bob", "cy"}) {
+      for (const auto& c : *memory.conversations(user)) {
+        unread += c.unread;
+      }
+    }
     uint64_t digest = (*sqlite)->stateDigest();
     EXPECT_EQ(digest, memory.stateDigest());
     // A restart rebuilds memory from chat.db: the same state, and the same decisions after.
@@ -231,6 +253,8 @@ TEST(StateAndArchiveTest, RandomTrafficGivesTheSameAnswersFromMemoryAndFromChatD
   EXPECT_GT(roomCopies, 50u);
   EXPECT_GT(roomDeliveries, 5u);
   EXPECT_GT(roomChanges, 5u);
+  EXPECT_GT(unread, 20u);
+  EXPECT_GT(markers, 5u);
 }
 
 TEST(StateAndArchiveTest, ReadsWaitUntilChatDbHoldsWhatWasApplied) {
@@ -452,6 +476,60 @@ TEST_F(StateRulesTest, AMemberWithAFullInboxMissesARoomMessageWithoutBlockingIt)
   EXPECT_EQ(sent.count, 1u);
   ASSERT_EQ(sent.recipients.size(), 1u);
   EXPECT_EQ(*(*store)->pendingCount("bob"), 1u);
+}
+
+// The conversation list: newest first, unread counts from read markers that only move
+// forward, a window of the newest 100 messages, conversations with a deleted account gone;
+// the same after a reopen (rebuilt from chat.db).
+TEST_F(StateRulesTest, ConversationsCountUnreadAboveTheReadMarker) {
+  uint64_t alice = apply(CreateAccountOp{"alice", "h", 1}).id;
+  uint64_t bob = apply(CreateAccountOp{"bob", "h", 1}).id;
+  apply(CreateAccountOp{"carol", "h", 1});
+  uint64_t room = apply(CreateRoomOp{"alice", 0, "#team", RoomPolicy::kOpen, 1}).id;
+  apply(JoinRoomOp{"bob", 0, "#team", 1});
+  uint64_t first = apply(StoreMessageOp{"alice", "bob", "one", 1, 0}).id;
+  apply(StoreMessageOp{"alice", "bob", "two", 1, 0});
+  apply(StoreMessageOp{"bob", "alice", "own messages are never unread", 1, 0});
+  uint64_t inRoom = apply(StoreRoomMessageOp{"alice", 0, "#team", "room", 1, 0}).id;
+  uint64_t last = apply(StoreMessageOp{"alice", "bob", "three", 1, 0}).id;
+  auto list = *(*store)->conversations("bob");
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0], (ConversationSummary{"alice", false, alice, last, 3, false, 0}));
+  EXPECT_EQ(list[1], (ConversationSummary{"#team", true, room, inRoom, 1, false, 0}));
+  // Alice's side: bob's one message is unread; her own are not.
+  EXPECT_EQ((*(*store)->conversations("alice"))[0].unread, 1u);
+  auto moved = apply(SetReadMarkerOp{"bob", 0, "alice", first, 1});
+  EXPECT_EQ(moved.conversation, alice);
+  EXPECT_EQ((*(*store)->conversations("bob"))[0].unread, 2u);
+  apply(SetReadMarkerOp{"bob", 0, "alice", 1, 1});  // never back
+  EXPECT_EQ((*(*store)->conversations("bob"))[0].readUpTo, first);
+  apply(SetReadMarkerOp{"bob", 0, "#team", inRoom, 1});
+  EXPECT_EQ((*(*store)->conversations("bob"))[1].unread, 0u);
+  EXPECT_EQ(apply(SetReadMarkerOp{"carol", 0, "#team", inRoom, 1}).code,
+            protocol::ErrorCode::kNotMember);
+  // Past the window, the count stops at it and says more may be unread.
+  std::vector<Command> burst;
+  for (size_t i = 0; i < kUnreadWindow + 20; ++i) {
+    burst.push_back(Command{1, ++index, StoreRoomMessageOp{"alice", 0, "#team", "x", 1, 0}});
+  }
+  ASSERT_TRUE((*store)->apply(burst).has_value());
+  auto team = (*(*store)->conversations("bob"))[0];
+  EXPECT_EQ(team.peer, "#team");
+  EXPECT_EQ(team.unread, kUnreadWindow);
+  EXPECT_TRUE(team.moreUnread);
+  uint64_t digest = (*store)->stateDigest();
+  auto before = *(*store)->conversations("bob");
+  store->reset();
+  auto reopened = openSqliteStore(dir.file("chat.db"), {});
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_EQ((*reopened)->stateDigest(), digest);
+  EXPECT_EQ(*(*reopened)->conversations("bob"), before);
+  // A deleted account's conversation leaves the other side's list.
+  Command del{1, ++index, DeleteAccountOp{"alice", 0}};
+  ASSERT_TRUE((*reopened)->apply(std::span(&del, 1)).has_value());
+  auto after = *(*reopened)->conversations("bob");
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].peer, "#team");
 }
 
 }  // namespace

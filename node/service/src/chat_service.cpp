@@ -118,6 +118,8 @@ void ChatService::handle(const ContextPtr& context, uint64_t requestId,
           [&](const protocol::InviteToRoomRequest& q) { inviteToRoom(r, q); },
           [&](const protocol::ListRoomsRequest& q) { listRooms(r, q); },
           [&](const protocol::RoomMembersRequest& q) { roomMembers(r, q); },
+          [&](const protocol::ConversationsRequest& q) { conversations(r, q); },
+          [&](const protocol::MarkReadRequest& q) { markRead(r, q); },
       },
       request);
 }

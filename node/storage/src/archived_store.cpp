@@ -1,5 +1,7 @@
 #include "chat/storage/archived_store.h"
 
+#include <algorithm>
+
 #include "chat/common/process_info.h"
 
 namespace chat::storage {
@@ -207,6 +209,17 @@ Result<std::vector<protocol::ChatMessage>> ArchivedStore::pendingMessages(
   }
   if (!onWriterThread()) {
     CHAT_RETURN_IF_ERROR(waitArchived(ids.back()));
+  }
+  return archive_->messagesById(ids);
+}
+
+Result<std::vector<protocol::ChatMessage>> ArchivedStore::messagesById(
+    std::span<const uint64_t> ids) {
+  if (ids.empty()) {
+    return std::vector<protocol::ChatMessage>();
+  }
+  if (!onWriterThread()) {
+    CHAT_RETURN_IF_ERROR(waitArchived(*std::max_element(ids.begin(), ids.end())));
   }
   return archive_->messagesById(ids);
 }

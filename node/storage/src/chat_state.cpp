@@ -126,6 +126,7 @@ std::optional<RoomChange> ChatState::removeMember(RoomIt room, AccountState& mem
   RoomState& r = room->second;
   uint64_t uid = member.account.uid;
   member.rooms.erase(r.id);
+  member.readUpTo.erase(r.id);
   r.members.erase(uid);
   if (r.members.empty()) {
     RoomChange change{r.id, r.name, 0, true};
@@ -192,6 +193,15 @@ ApplyResult ChatState::applyOne(const Command& entry) {
                 r.roomChanges.push_back(std::move(*change));
               }
             }
+            // Its private conversations leave the other side's list too (what it sent stays
+            // in their history).
+            for (uint64_t peer : gone.peers) {
+              pairs_.erase(pairKey(gone.account.uid, peer));
+              if (AccountState* other = accountByUid(peer); other != nullptr && other != &gone) {
+                other->peers.erase(gone.account.uid);
+                other->readUpTo.erase(gone.account.uid);
+              }
+            }
             recent_.forgetRecipient(it->second.account.uid);
             keyByUid_.erase(it->second.account.uid);
             accounts_.erase(it);
@@ -237,6 +247,10 @@ ApplyResult ChatState::applyOne(const Command& entry) {
               recent_.add(senderUid, op.requestId, entry.index, recipient->second.account.uid);
             }
             addWaiting(recipient->second, entry.index, sender->second.account.name, bodyBytes, 0);
+            uint64_t recipientUid = recipient->second.account.uid;
+            remember(pairs_[pairKey(senderUid, recipientUid)], entry.index, senderUid);
+            sender->second.peers.insert(recipientUid);
+            recipient->second.peers.insert(senderUid);
             r.id = entry.index;
             return r;
           },
@@ -284,6 +298,10 @@ ApplyResult ChatState::applyOne(const Command& entry) {
           [&](const StoreRoomMessageOp& op) {
             mu_.assertHeld();
             return storeRoomMessage(entry, op);
+          },
+          [&](const SetReadMarkerOp& op) {
+            mu_.assertHeld();
+            return setReadMarker(op);
           },
           [&](const auto&) {
             mu_.assertHeld();
@@ -336,7 +354,48 @@ ApplyResult ChatState::storeRoomMessage(const Command& entry, const StoreRoomMes
       ++r.count;
     }
   }
+  remember(room->second.recent, entry.index, senderUid);
   r.id = entry.index;
+  return r;
+}
+
+void ChatState::remember(RecentWindow& window, uint64_t id, uint64_t senderUid) {
+  if (window.size() >= kUnreadWindow) {
+    window.erase(window.begin());
+  }
+  window.push_back(Recent{id, senderUid});
+}
+
+ApplyResult ChatState::setReadMarker(const SetReadMarkerOp& op) {
+  auto who = findActing(op.username, op.uid);
+  if (who == accounts_.end()) {
+    return failure(ErrorCode::kSessionExpired, "your account " + op.username +
+                                                   " was deleted, so this session has ended; "
+                                                   "log in again");
+  }
+  uint64_t conversation = 0;
+  if (protocol::isRoomName(op.peer)) {
+    auto room = rooms_.find(nameKey(op.peer));
+    if (room == rooms_.end()) {
+      return failure(ErrorCode::kNoSuchRoom, "there is no room " + op.peer);
+    }
+    if (!room->second.members.contains(who->second.account.uid)) {
+      return failure(ErrorCode::kNotMember, "you are not in " + room->second.name);
+    }
+    conversation = room->second.id;
+  } else {
+    auto peer = accounts_.find(nameKey(op.peer));
+    if (peer == accounts_.end()) {
+      return failure(ErrorCode::kNoSuchUser, "no such user " + op.peer);
+    }
+    conversation = peer->second.account.uid;
+  }
+  uint64_t& marker = who->second.readUpTo[conversation];
+  marker = std::max(marker, op.upToId);
+  ApplyResult r;
+  r.memberUid = who->second.account.uid;
+  r.conversation = conversation;
+  r.readUpTo = marker;
   return r;
 }
 
@@ -611,6 +670,48 @@ RoomPage ChatState::listRooms(std::string_view pattern, uint32_t offset, uint32_
   return page;
 }
 
+ConversationSummary ChatState::summarize(const AccountState& who,
+                                                  const std::string& peer, bool isRoom,
+                                                  uint64_t id, const RecentWindow& recent) const {
+  ConversationSummary c{peer, isRoom, id, recent.empty() ? 0 : recent.back().id, 0, false, 0};
+  auto marker = who.readUpTo.find(id);
+  c.readUpTo = marker == who.readUpTo.end() ? 0 : marker->second;
+  for (const auto& m : recent) {
+    if (m.id > c.readUpTo && m.senderUid != who.account.uid) {
+      ++c.unread;
+    }
+  }
+  // The window is full and starts above the marker: older unread messages may lie beyond it.
+  c.moreUnread = recent.size() >= kUnreadWindow && recent.front().id > c.readUpTo + 1;
+  return c;
+}
+
+std::vector<ConversationSummary> ChatState::conversations(std::string_view username) const {
+  MutexLock lock(mu_);
+  std::vector<ConversationSummary> out;
+  auto it = accounts_.find(nameKey(username));
+  if (it == accounts_.end()) {
+    return out;
+  }
+  const AccountState& who = it->second;
+  for (uint64_t peerUid : who.peers) {
+    const AccountState* peer = accountByUid(peerUid);
+    auto pair = pairs_.find(pairKey(who.account.uid, peerUid));
+    if (peer != nullptr && pair != pairs_.end()) {
+      out.push_back(summarize(who, peer->account.name, false, peerUid, pair->second));
+    }
+  }
+  for (uint64_t roomId : who.rooms) {
+    const RoomState& room = rooms_.at(roomKeyById_.at(roomId));
+    out.push_back(summarize(who, room.name, true, roomId, room.recent));
+  }
+  // Newest first; rooms nobody wrote in yet after them, newest room first.
+  std::sort(out.begin(), out.end(), [](const ConversationSummary& a, const ConversationSummary& b) {
+    return std::pair{a.lastId, a.id} > std::pair{b.lastId, b.id};
+  });
+  return out;
+}
+
 uint64_t ChatState::pendingTotal() const {
   MutexLock lock(mu_);
   uint64_t copies = 0;
@@ -651,6 +752,24 @@ uint64_t ChatState::digest() const {
       d.add(uid);
       d.add(joined);
     }
+    for (const auto& m : room.recent) {
+      d.add(m.id);
+      d.add(m.senderUid);
+    }
+  }
+  for (const auto& [key, state] : accounts_) {
+    for (const auto& [conversation, upTo] : state.readUpTo) {
+      d.add(conversation);
+      d.add(upTo);
+    }
+  }
+  for (const auto& [pair, recent] : pairs_) {
+    d.add(pair.first);
+    d.add(pair.second);
+    for (const auto& m : recent) {
+      d.add(m.id);
+      d.add(m.senderUid);
+    }
   }
   // Requests still answered, order-independent (a sum of per-entry hashes).
   uint64_t requests = 0;
@@ -672,6 +791,7 @@ void ChatState::clear() {
   waiting_.clear();
   rooms_.clear();
   roomKeyById_.clear();
+  pairs_.clear();
   recent_.clear();
   applied_ = {};
 }
@@ -722,6 +842,44 @@ void ChatState::loadRequest(uint64_t senderUid, uint64_t requestId, uint64_t mes
                             uint64_t recipientUid) {
   MutexLock lock(mu_);
   recent_.add(senderUid, requestId, messageId, recipientUid);
+}
+
+void ChatState::loadReadMarker(uint64_t uid, uint64_t conversation, uint64_t upTo) {
+  MutexLock lock(mu_);
+  if (AccountState* who = accountByUid(uid)) {
+    who->readUpTo[conversation] = upTo;
+  }
+}
+
+void ChatState::loadPairRecent(uint64_t uidA, uint64_t uidB,
+                               const std::vector<std::pair<uint64_t, uint64_t>>& recent) {
+  MutexLock lock(mu_);
+  AccountState* a = accountByUid(uidA);
+  AccountState* b = accountByUid(uidB);
+  if (a == nullptr || b == nullptr || recent.empty()) {
+    return;  // never written so (a deletion takes its conversations), but disk data is not trusted
+  }
+  RecentWindow& window = pairs_[pairKey(uidA, uidB)];
+  window.clear();
+  for (const auto& [id, sender] : recent) {
+    remember(window, id, sender);
+  }
+  a->peers.insert(uidB);
+  b->peers.insert(uidA);
+}
+
+void ChatState::loadRoomRecent(uint64_t roomId,
+                               const std::vector<std::pair<uint64_t, uint64_t>>& recent) {
+  MutexLock lock(mu_);
+  auto key = roomKeyById_.find(roomId);
+  if (key == roomKeyById_.end()) {
+    return;
+  }
+  RecentWindow& window = rooms_.at(key->second).recent;
+  window.clear();
+  for (const auto& [id, sender] : recent) {
+    remember(window, id, sender);
+  }
 }
 
 void ChatState::setApplied(AppliedPosition position) {

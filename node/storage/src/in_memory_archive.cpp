@@ -38,6 +38,9 @@ Status InMemoryArchive::record(std::span<const Command> entries,
                 uint64_t uid = a->uid;
                 std::erase_if(messages_, [&](const auto& m) { return m.second.recipientUid == uid; });
                 std::erase_if(roomWaiting_, [&](const auto& w) { return w.first == uid; });
+                std::erase_if(readMarkers_, [&](const auto& m) {
+                  return m.first.first == uid || m.first.second == uid;
+                });
                 for (auto& [id, room] : rooms_) {
                   room.members.erase(uid);
                 }
@@ -116,7 +119,12 @@ Status InMemoryArchive::record(std::span<const Command> entries,
               [&](const LeaveRoomOp&) {
                 mu_.assertHeld();
                 rooms_[result.roomId].members.erase(result.memberUid);
+                readMarkers_.erase({result.memberUid, result.roomId});
                 recordRoomChanges(result.roomChanges);
+              },
+              [&](const SetReadMarkerOp&) {
+                mu_.assertHeld();
+                readMarkers_[{result.memberUid, result.conversation}] = result.readUpTo;
               },
               [&](const StoreRoomMessageOp& op) {
                 mu_.assertHeld();
@@ -147,6 +155,7 @@ void InMemoryArchive::recordRoomChanges(const std::vector<RoomChange>& changes) 
   for (const auto& change : changes) {
     if (change.removed) {
       rooms_.erase(change.roomId);
+      std::erase_if(readMarkers_, [&](const auto& m) { return m.first.second == change.roomId; });
     } else {
       rooms_[change.roomId].ownerUid = change.ownerUid;
     }
@@ -173,6 +182,34 @@ Status InMemoryArchive::loadInto(ChatState& state) {
     const StoredMessage& m = messages_.at(id);
     state.loadWaiting(id, m.message.sender, member, static_cast<uint32_t>(m.message.body.size()),
                       m.roomId);
+  }
+  for (const auto& [key, upTo] : readMarkers_) {
+    state.loadReadMarker(key.first, key.second, upTo);
+  }
+  // Each conversation's newest messages, oldest first (what chat.db's queries give).
+  std::map<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>> roomRecent;
+  std::map<std::pair<uint64_t, uint64_t>, std::vector<std::pair<uint64_t, uint64_t>>> pairRecent;
+  for (const auto& [id, m] : messages_) {
+    if (m.roomId != 0) {
+      if (rooms_.contains(m.roomId)) {
+        roomRecent[m.roomId].emplace_back(id, m.senderUid);
+      }
+    } else {
+      auto key = std::minmax(m.senderUid, m.recipientUid);
+      pairRecent[{key.first, key.second}].emplace_back(id, m.senderUid);
+    }
+  }
+  auto newest = [](std::vector<std::pair<uint64_t, uint64_t>> all) {
+    if (all.size() > kUnreadWindow) {
+      all.erase(all.begin(), all.end() - static_cast<std::ptrdiff_t>(kUnreadWindow));
+    }
+    return all;
+  };
+  for (const auto& [room, recent] : roomRecent) {
+    state.loadRoomRecent(room, newest(recent));
+  }
+  for (const auto& [pair, recent] : pairRecent) {
+    state.loadPairRecent(pair.first, pair.second, newest(recent));
   }
   for (const auto& [id, m] : messages_) {
     if (m.roomId == 0 && !m.message.delivered) {

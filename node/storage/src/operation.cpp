@@ -28,6 +28,7 @@ enum class OperationKind : uint8_t {
   kLeaveRoom = 9,
   kInviteToRoom = 10,
   kStoreRoomMessage = 11,
+  kSetReadMarker = 12,
 };
 
 OperationKind kindOf(const Operation& op) {
@@ -44,10 +45,11 @@ OperationKind kindOf(const Operation& op) {
                         [](const LeaveRoomOp&) { return OperationKind::kLeaveRoom; },
                         [](const InviteToRoomOp&) { return OperationKind::kInviteToRoom; },
                         [](const StoreRoomMessageOp&) { return OperationKind::kStoreRoomMessage; },
+                        [](const SetReadMarkerOp&) { return OperationKind::kSetReadMarker; },
                     },
                     op);
 }
-static_assert(std::variant_size_v<Operation> == 12,
+static_assert(std::variant_size_v<Operation> == 13,
               "a new operation needs an OperationKind of its own (and a decoder case)");
 
 #define CHAT_TRY_ASSIGN(lhs, expr) \
@@ -174,6 +176,15 @@ Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
       CHAT_TRY_ASSIGN(op.requestId, r.u64());
       return Operation{op};
     }
+    case OperationKind::kSetReadMarker: {
+      SetReadMarkerOp op;
+      CHAT_TRY_ASSIGN(op.username, r.str(kMaxField, "username"));
+      CHAT_TRY_ASSIGN(op.uid, r.u64());
+      CHAT_TRY_ASSIGN(op.peer, r.str(kMaxField, "peer"));
+      CHAT_TRY_ASSIGN(op.upToId, r.u64());
+      CHAT_TRY_ASSIGN(op.atMillis, r.i64());
+      return Operation{op};
+    }
   }
   return Status::corruption("unknown operation kind " + std::to_string(kind));
 }
@@ -252,6 +263,13 @@ void putOperation(ByteWriter& w, const Operation& op) {
                    w.i64(o.sentAtMillis);
                    w.u64(o.requestId);
                  },
+                 [&](const SetReadMarkerOp& o) {
+                   w.str(o.username);
+                   w.u64(o.uid);
+                   w.str(o.peer);
+                   w.u64(o.upToId);
+                   w.i64(o.atMillis);
+                 },
              },
              op);
 }
@@ -305,6 +323,8 @@ const char* operationName(const Operation& op) {
       return "invite-to-room";
     case OperationKind::kStoreRoomMessage:
       return "store-room-message";
+    case OperationKind::kSetReadMarker:
+      return "set-read-marker";
   }
   return "unknown";
 }

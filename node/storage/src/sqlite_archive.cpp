@@ -88,6 +88,13 @@ constexpr const char* kSchema[] = {
     "  member_uid INTEGER NOT NULL,"
     "  message_id INTEGER NOT NULL,"
     "  PRIMARY KEY (member_uid, message_id)) WITHOUT ROWID",
+    // Read markers: how far an account has seen a conversation (conversation: the peer's uid
+    // or the room's id). The unread counts are rebuilt from them and the messages at start.
+    "CREATE TABLE IF NOT EXISTS read_markers ("
+    "  uid INTEGER NOT NULL,"
+    "  conversation INTEGER NOT NULL,"
+    "  up_to INTEGER NOT NULL,"
+    "  PRIMARY KEY (uid, conversation)) WITHOUT ROWID",
 };
 
 constexpr int64_t kRoomMessageDelivery = -1;  // messages.delivered_at of a room message
@@ -280,6 +287,7 @@ struct SqliteArchive::Impl {
       Int64 id = toDb(change.roomId);
       if (change.removed) {
         s << "DELETE FROM room_members WHERE room_id = ?", use(id), now;
+        s << "DELETE FROM read_markers WHERE conversation = ?", use(id), now;
         s << "DELETE FROM rooms WHERE id = ?", use(id), now;
       } else {
         Int64 owner = toDb(change.ownerUid);
@@ -379,6 +387,8 @@ struct SqliteArchive::Impl {
               s << "DELETE FROM messages WHERE recipient_uid = ?", use(uid), now;
               s << "DELETE FROM room_waiting WHERE member_uid = ?", use(uid), now;
               s << "DELETE FROM room_members WHERE uid = ?", use(uid), now;
+              s << "DELETE FROM read_markers WHERE uid = ?", use(uid), now;
+              s << "DELETE FROM read_markers WHERE conversation = ?", use(uid), now;
               s << "DELETE FROM accounts WHERE uid = ?", use(uid), now;
               recordRoomChanges(result.roomChanges);
               accounts.erase(it);
@@ -467,7 +477,17 @@ struct SqliteArchive::Impl {
               Int64 member = toDb(result.memberUid);
               s << "DELETE FROM room_members WHERE room_id = ? AND uid = ?", use(room),
                   use(member), now;
+              s << "DELETE FROM read_markers WHERE uid = ? AND conversation = ?", use(member),
+                  use(room), now;
               recordRoomChanges(result.roomChanges);
+            },
+            [&](const SetReadMarkerOp&) {
+              Int64 uid = toDb(result.memberUid);
+              Int64 conversation = toDb(result.conversation);
+              Int64 upTo = toDb(result.readUpTo);
+              s << "INSERT OR REPLACE INTO read_markers(uid, conversation, up_to) "
+                   "VALUES(?, ?, ?)",
+                  use(uid), use(conversation), use(upTo), now;
             },
             [&](const StoreRoomMessageOp& op) {
               auto sender = accounts.find(nameKey(op.sender));
@@ -648,6 +668,64 @@ Status SqliteArchive::record(std::span<const Command> entries,
   }
 }
 
+namespace {
+
+// The newest kUnreadWindow (message id, sender uid) of the rows a statement yields newest
+// first, returned oldest first.
+std::vector<std::pair<uint64_t, uint64_t>> newestFirstToWindow(NativeStatement& rows) {
+  std::vector<std::pair<uint64_t, uint64_t>> window;
+  while (rows.step()) {
+    window.emplace_back(static_cast<uint64_t>(rows.columnInt(0)),
+                        static_cast<uint64_t>(rows.columnInt(1)));
+  }
+  rows.reset();
+  std::reverse(window.begin(), window.end());
+  return window;
+}
+
+}  // namespace
+
+// The conversation state the log built: read markers, and each conversation's newest
+// messages (the unread window), read from the messages themselves.
+void SqliteArchive::loadConversations(Poco::Data::Session& s, ChatState& state) {
+  std::vector<Poco::Tuple<Int64, Int64, Int64>> markers;
+  s << "SELECT uid, conversation, up_to FROM read_markers", into(markers), now;
+  for (const auto& m : markers) {
+    state.loadReadMarker(static_cast<uint64_t>(m.get<0>()), static_cast<uint64_t>(m.get<1>()),
+                         static_cast<uint64_t>(m.get<2>()));
+  }
+  sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(s);
+  std::string limit = std::to_string(kUnreadWindow);
+  NativeStatement roomRecent;
+  roomRecent.prepare(db, ("SELECT id, sender_uid FROM messages WHERE conv = ? ORDER BY id DESC "
+                          "LIMIT " + limit).c_str());
+  std::vector<Poco::Tuple<Int64, std::string>> rooms;
+  s << "SELECT id, name FROM rooms", into(rooms), now;
+  for (const auto& room : rooms) {
+    uint64_t id = static_cast<uint64_t>(room.get<0>());
+    roomRecent.bind(1, roomConversationKey(room.get<1>(), id));
+    state.loadRoomRecent(id, newestFirstToWindow(roomRecent));
+  }
+  // Every pair of accounts that exchanged private messages (one pass over the messages), then
+  // each pair's newest through the conversation index.
+  std::vector<Poco::Tuple<std::string, Int64, Int64>> pairs;
+  s << "SELECT DISTINCT conv, min(sender_uid, recipient_uid), max(sender_uid, recipient_uid) "
+       "FROM messages WHERE room_id = 0",
+      into(pairs), now;
+  NativeStatement pairRecent;
+  pairRecent.prepare(db, ("SELECT id, sender_uid FROM messages WHERE conv = ? AND "
+                          "min(sender_uid, recipient_uid) = ? AND "
+                          "max(sender_uid, recipient_uid) = ? ORDER BY id DESC LIMIT " + limit)
+                             .c_str());
+  for (const auto& pair : pairs) {
+    pairRecent.bind(1, pair.get<0>());
+    pairRecent.bind(2, pair.get<1>());
+    pairRecent.bind(3, pair.get<2>());
+    state.loadPairRecent(static_cast<uint64_t>(pair.get<1>()), static_cast<uint64_t>(pair.get<2>()),
+                         newestFirstToWindow(pairRecent));
+  }
+}
+
 Status SqliteArchive::loadInto(ChatState& state) {
   return guarded("loading the chat state", [&]() -> Status {
     Impl::Reader reader(*impl_);
@@ -699,6 +777,7 @@ Status SqliteArchive::loadInto(ChatState& state) {
       state.loadWaiting(static_cast<uint64_t>(w.get<0>()), w.get<1>(),
                         static_cast<uint64_t>(w.get<2>()), static_cast<uint32_t>(w.get<3>()));
     }
+    loadConversations(s, state);
     Int64 index = 0;
     Int64 epoch = 0;
     s << "SELECT value FROM meta WHERE key = 'applied_index'", into(index), now;

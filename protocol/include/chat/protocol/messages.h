@@ -150,13 +150,24 @@ struct ListRoomsRequest {
 struct RoomMembersRequest {
   std::string room;
 };
+// The caller's conversations (private ones and its rooms), newest first.
+struct ConversationsRequest {
+  uint32_t offset = 0;
+  uint32_t limit = 100;
+};
+// The caller has seen its conversation with `peer` (a user or "#room") up to message
+// `upToId`: its read marker moves there (never back), on every node. Clients coalesce these.
+struct MarkReadRequest {
+  std::string peer;
+  uint64_t upToId = 0;
+};
 
 using Request = std::variant<CreateRequest, ListRequest, LoginRequest, SendRequest,
                              DeleteAccountRequest, DeliverRequest, HelpRequest, LogoutRequest,
                              HistoryRequest, AckRequest, StatusRequest, PingRequest,
                              ResumeRequest, TypingRequest, CreateRoomRequest, JoinRoomRequest,
                              LeaveRoomRequest, InviteToRoomRequest, ListRoomsRequest,
-                             RoomMembersRequest>;
+                             RoomMembersRequest, ConversationsRequest, MarkReadRequest>;
 
 Opcode requestOpcode(const Request& request);
 
@@ -213,6 +224,22 @@ struct RoomMembersReply {
   RoomEntry room;
   std::vector<UserEntry> members;  // in the order they joined
 };
+struct ConversationEntry {
+  std::string peer;  // a user, or "#room"
+  bool isRoom = false;
+  uint64_t lastId = 0;  // 0: a room nobody wrote in yet (then the next three are empty)
+  std::string lastSender;
+  int64_t lastAtMillis = 0;
+  std::string firstLine;  // of the last message, at most 80 bytes ("…" when cut)
+  uint32_t unread = 0;     // from others, above the read marker, among the newest 100
+  bool moreUnread = false;  // there may be more ("99+")
+  uint64_t readUpTo = 0;
+  bool operator==(const ConversationEntry&) const = default;
+};
+struct ConversationsReply {
+  uint32_t total = 0;
+  std::vector<ConversationEntry> conversations;
+};
 
 // The body of a "not leader" error (code 13): where to go instead. nodeId 0 and an empty
 // address mean no leader is known (an election is under way): retry shortly.
@@ -224,7 +251,7 @@ struct NotLeaderReply {
 using ReplyBody =
     std::variant<EmptyReply, ListReply, LoginReply, SendReply, DeleteAccountReply, DeliverReply,
                  HelpReply, HistoryReply, AckReply, StatusReply, PingReply, NotLeaderReply,
-                 RoomListReply, RoomMembersReply>;
+                 RoomListReply, RoomMembersReply, ConversationsReply>;
 
 struct Response {
   uint64_t requestId = 0;

@@ -40,6 +40,8 @@ enum class Opcode : uint16_t {
   kInviteToRoom = 17,
   kListRooms = 18,
   kRoomMembers = 19,
+  kConversations = 20,
+  kMarkRead = 21,
   kPushMessage = 128,
   kPushPresence = 129,
   kPushLeader = 130,
@@ -116,6 +118,9 @@ struct Limits {
 // Username: 1..maxUsernameBytes of [A-Za-z0-9_.-], starting with a letter or digit.
 // Returns kInvalidArgument with a sentence saying which rule was broken.
 Status validateUsername(std::string_view name, const Limits& limits);
+// The first line of a message body for a list: up to the first newline, at most `maxBytes`
+// bytes (cut on a UTF-8 boundary, "…" added when cut).
+std::string firstLineOf(std::string_view body, size_t maxBytes = 80);
 // Room name: '#' followed by a valid username (the same characters and length).
 Status validateRoomName(std::string_view name, const Limits& limits);
 // True when `name` names a room (starts with '#'), not a user.

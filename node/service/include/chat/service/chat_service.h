@@ -139,6 +139,9 @@ class ChatService final : public ApplyObserver {
   void inviteToRoom(Request& r, const protocol::InviteToRoomRequest& q);
   void listRooms(Request& r, const protocol::ListRoomsRequest& q);
   void roomMembers(Request& r, const protocol::RoomMembersRequest& q) EXCLUDES(mu_);
+  // The conversation list and read markers (chat_service_conversations.cpp).
+  void conversations(Request& r, const protocol::ConversationsRequest& q);
+  void markRead(Request& r, const protocol::MarkReadRequest& q);
   // Proposes a room membership record and answers once it is applied.
   void proposeRoomChange(Request& r, storage::Operation op);
   // The room named `room` if `who` is in it; else replies with why not.

@@ -75,6 +75,11 @@ class ArchivedStore : public MessageStore {
                              uint64_t viewerUid) override {
     return state_.listRooms(pattern, offset, limit, viewerUid);
   }
+  Result<std::vector<ConversationSummary>> conversations(std::string_view username) override {
+    return state_.conversations(username);
+  }
+  Result<std::vector<protocol::ChatMessage>> messagesById(std::span<const uint64_t> ids) override
+      EXCLUDES(mu_);
   void whenReadable(std::function<void(Status)> fn) override EXCLUDES(mu_);
   // The archived reads wait until the archive holds what was applied when they were called
   // (not when called from a whenReadable() callback, which runs once it does).

@@ -42,6 +42,9 @@ inline constexpr uint64_t kMaxWaitingBytesPerRecipient = 16 * 1024 * 1024;
 // fan-out of one send and what one account's login has to load.
 inline constexpr size_t kMaxRoomMembers = 1000;
 inline constexpr size_t kMaxRoomsPerAccount = 100;
+// Unread counts look at a conversation's newest this many messages (a list shows "99+"
+// beyond); the window is a function of the log, so every node counts alike.
+inline constexpr size_t kUnreadWindow = 100;
 
 class ChatState {
  public:
@@ -66,6 +69,8 @@ class ChatState {
   std::optional<RoomInfo> findRoom(std::string_view room) const EXCLUDES(mu_);
   RoomPage listRooms(std::string_view pattern, uint32_t offset, uint32_t limit,
                      uint64_t viewerUid) const EXCLUDES(mu_);
+  // As MessageStore::conversations.
+  std::vector<ConversationSummary> conversations(std::string_view username) const EXCLUDES(mu_);
   // A digest of the whole state (FNV-1a over a canonical listing): equal on nodes that
   // applied the same log to the same index.
   uint64_t digest() const EXCLUDES(mu_);
@@ -85,6 +90,15 @@ class ChatState {
   // A recent send's request id. REQUIRES: loaded in increasing message id order.
   void loadRequest(uint64_t senderUid, uint64_t requestId, uint64_t messageId,
                    uint64_t recipientUid) EXCLUDES(mu_);
+  // The conversation state: an account's read marker of one conversation (the peer's uid or
+  // the room's id), and a conversation's newest messages (up to kUnreadWindow, oldest first:
+  // (message id, sender uid)) between two accounts or in a room.
+  // REQUIRES: the accounts and rooms are loaded.
+  void loadReadMarker(uint64_t uid, uint64_t conversation, uint64_t upTo) EXCLUDES(mu_);
+  void loadPairRecent(uint64_t uidA, uint64_t uidB,
+                      const std::vector<std::pair<uint64_t, uint64_t>>& recent) EXCLUDES(mu_);
+  void loadRoomRecent(uint64_t roomId, const std::vector<std::pair<uint64_t, uint64_t>>& recent)
+      EXCLUDES(mu_);
   void setApplied(AppliedPosition position) EXCLUDES(mu_);
 
  private:
@@ -93,7 +107,15 @@ class ChatState {
     std::set<uint64_t> waiting;  // ids of the messages waiting for it
     uint64_t waitingBytes = 0;   // their bodies' bytes
     std::set<uint64_t> rooms;    // ids of the rooms it is in
+    std::set<uint64_t> peers;    // uids it has exchanged private messages with
+    std::map<uint64_t, uint64_t> readUpTo;  // conversation (peer uid, room id) -> marker
   };
+  // A conversation's newest messages, oldest first, at most kUnreadWindow.
+  struct Recent {
+    uint64_t id = 0;
+    uint64_t senderUid = 0;
+  };
+  using RecentWindow = std::vector<Recent>;
   // A stored message some recipients have not acknowledged yet.
   struct Waiting {
     std::string sender;  // display name, kept: the sender's account may be gone
@@ -108,6 +130,7 @@ class ChatState {
     RoomPolicy policy = RoomPolicy::kOpen;
     int64_t createdAtMillis = 0;
     std::map<uint64_t, uint64_t> members;  // uid -> index of the record that added it
+    RecentWindow recent;
   };
   using AccountIt = std::map<std::string, AccountState>::iterator;
   using RoomIt = std::map<std::string, RoomState>::iterator;
@@ -128,6 +151,13 @@ class ChatState {
   // Returns the change, if the owner changed or the room went.
   std::optional<RoomChange> removeMember(RoomIt room, AccountState& member) REQUIRES(mu_);
   std::vector<uint64_t> memberUids(const RoomState& room) const REQUIRES(mu_);
+  static void remember(RecentWindow& window, uint64_t id, uint64_t senderUid);
+  ConversationSummary summarize(const AccountState& who, const std::string& peer, bool isRoom,
+                                uint64_t id, const RecentWindow& recent) const REQUIRES(mu_);
+  static std::pair<uint64_t, uint64_t> pairKey(uint64_t a, uint64_t b) {
+    return a < b ? std::pair{a, b} : std::pair{b, a};
+  }
+  ApplyResult setReadMarker(const SetReadMarkerOp& op) REQUIRES(mu_);
 
   mutable Mutex mu_;
   std::map<std::string, AccountState> accounts_ GUARDED_BY(mu_);  // by name key, in list order
@@ -135,6 +165,8 @@ class ChatState {
   std::unordered_map<uint64_t, Waiting> waiting_ GUARDED_BY(mu_);  // by message id
   std::map<std::string, RoomState> rooms_ GUARDED_BY(mu_);  // by name key ("#name", lower case)
   std::unordered_map<uint64_t, std::string> roomKeyById_ GUARDED_BY(mu_);
+  // Private conversations by (smaller uid, larger uid): their newest messages.
+  std::map<std::pair<uint64_t, uint64_t>, RecentWindow> pairs_ GUARDED_BY(mu_);
   RecentRequests recent_ GUARDED_BY(mu_);
   AppliedPosition applied_ GUARDED_BY(mu_);
 };

@@ -90,6 +90,7 @@ class InMemoryArchive final : public MessageArchive {
   std::map<uint64_t, StoredMessage> messages_ GUARDED_BY(mu_);
   std::map<uint64_t, StoredRoom> rooms_ GUARDED_BY(mu_);  // by id
   std::set<std::pair<uint64_t, uint64_t>> roomWaiting_ GUARDED_BY(mu_);  // (member, message)
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> readMarkers_ GUARDED_BY(mu_);  // (uid, conv)
   AppliedPosition applied_ GUARDED_BY(mu_);
 };
 

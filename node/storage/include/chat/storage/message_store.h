@@ -74,6 +74,20 @@ struct RoomPage {
   std::vector<RoomSummary> rooms;
 };
 
+// One of an account's conversations (a private one, or a room it is in), as its list shows
+// it. Unread counts messages from others above the account's read marker, among the
+// conversation's newest kUnreadWindow messages.
+struct ConversationSummary {
+  std::string peer;  // the other account's name, or the room's ("#name")
+  bool isRoom = false;
+  uint64_t id = 0;      // the peer's uid or the room's id
+  uint64_t lastId = 0;  // the newest message's id; 0 for a room nobody wrote in yet
+  uint32_t unread = 0;
+  bool moreUnread = false;  // older unread messages may exist beyond the window
+  uint64_t readUpTo = 0;
+  bool operator==(const ConversationSummary&) const = default;
+};
+
 struct AccountPage {
   uint32_t total = 0;  // matching accounts in all
   std::vector<Account> accounts;
@@ -118,6 +132,12 @@ class MessageStore {
   virtual Result<uint32_t> pendingCount(std::string_view username) = 0;
   // The room named `room` ("#name", any case), if it exists.
   virtual Result<std::optional<RoomInfo>> findRoom(std::string_view room) = 0;
+  // `username`'s conversations, newest first (rooms without messages last, newest first).
+  virtual Result<std::vector<ConversationSummary>> conversations(std::string_view username) = 0;
+  // The stored messages with these ids, in the order given (missing ones skipped); read as
+  // the bodies of pendingMessages are.
+  virtual Result<std::vector<protocol::ChatMessage>> messagesById(
+      std::span<const uint64_t> ids) = 0;
   // Rooms `viewerUid` may see (open rooms and those it is in) whose name matches `pattern`
   // ('*' and '?', a leading '#' optional; empty matches all), ordered by name.
   virtual Result<RoomPage> listRooms(std::string_view pattern, uint32_t offset, uint32_t limit,

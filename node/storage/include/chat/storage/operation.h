@@ -138,6 +138,17 @@ struct StoreRoomMessageOp {
   bool operator==(const StoreRoomMessageOp&) const = default;
 };
 
+// `username` has seen its conversation with `peer` (a user, or "#room") up to message
+// `upToId`: the read marker moves there (never back). Unread counts come from it.
+struct SetReadMarkerOp {
+  std::string username;
+  uint64_t uid = 0;
+  std::string peer;
+  uint64_t upToId = 0;
+  int64_t atMillis = 0;
+  bool operator==(const SetReadMarkerOp&) const = default;
+};
+
 // Changes nothing. A new leader appends one so that it can commit entries of its
 // predecessors (Raft commits only entries of the leader's own epoch by counting replicas).
 struct NoOp {
@@ -147,7 +158,7 @@ struct NoOp {
 using Operation =
     std::variant<CreateAccountOp, DeleteAccountOp, StoreMessageOp, MarkDeliveredOp, SetLastSeenOp,
                  NoOp, EndSessionsOp, CreateRoomOp, JoinRoomOp, LeaveRoomOp, InviteToRoomOp,
-                 StoreRoomMessageOp>;
+                 StoreRoomMessageOp, SetReadMarkerOp>;
 
 // An operation at the log position it committed at: what the store applies.
 struct Command {
@@ -195,6 +206,10 @@ struct ApplyResult {
   std::string member;
   std::vector<uint64_t> recipients;
   std::vector<RoomChange> roomChanges;  // Leave, DeleteAccount
+  // SetReadMarker: whose marker (memberUid), of which conversation (the peer's uid or the
+  // room's id: both are log indexes, so they never collide), and where it stands now.
+  uint64_t conversation = 0;
+  uint64_t readUpTo = 0;
   bool isOk() const { return code == protocol::ErrorCode::kOk; }
 };
 

@@ -14,6 +14,10 @@
 #include "chat/storage/archived_store.h"
 #include "chat/storage/message_archive.h"
 
+namespace Poco::Data {
+class Session;
+}  // namespace Poco::Data
+
 namespace chat::storage {
 
 struct SqliteOptions {
@@ -58,12 +62,14 @@ class SqliteArchive final : public MessageArchive {
   Status syncToDisk() override;
 
   // The current schema version written by open().
-  // 2: accounts.token_generation; 3: rooms, room_members, room_waiting, messages.room_id.
+  // 2: accounts.token_generation; 3: rooms, room_members, room_waiting, read_markers,
+  // messages.room_id.
   static constexpr int kSchemaVersion = 3;
 
  private:
   struct Impl;
   explicit SqliteArchive(std::unique_ptr<Impl> impl);
+  static void loadConversations(Poco::Data::Session& s, ChatState& state);
   std::unique_ptr<Impl> impl_;
 };
 
