@@ -129,6 +129,54 @@ TEST_F(ChatModelTest, SearchFindsMessagesInTheActiveConversation) {
 namespace chat::tui {
 namespace {
 
+TEST_F(ChatModelTest, RoomMessagesGoToTheRoomAndOwnOnesCountTheMembersWhoHaveThem) {
+  EXPECT_TRUE(model_.received(msg(5, "bob", "#team", "hello room")));
+  EXPECT_TRUE(model_.received(msg(6, "carol", "#team", "hi all")));
+  const Conversation* room = model_.find("#team");
+  ASSERT_NE(room, nullptr);
+  EXPECT_TRUE(room->isRoom());
+  EXPECT_EQ(room->messages.size(), 2u);
+  EXPECT_EQ(model_.find("bob"), nullptr) << "a room message is not a private conversation";
+  uint64_t mine = model_.beginSend("#team", "hello both", 10);
+  model_.sendStored(mine, protocol::SendReply{9, true, 10, 2, 1}, 11);
+  const Message& m = model_.find("#team")->messages.back();
+  EXPECT_EQ(m.recipients, 2u);
+  EXPECT_EQ(m.delivery, Delivery::kStored);
+  model_.delivered(protocol::DeliveredPush{9, "bob", 12});
+  model_.delivered(protocol::DeliveredPush{9, "bob", 13});  // twice from one member: once
+  EXPECT_EQ(model_.find("#team")->messages.back().deliveredTo.size(), 1u);
+  EXPECT_EQ(model_.find("#team")->messages.back().delivery, Delivery::kStored);
+  model_.delivered(protocol::DeliveredPush{9, "carol", 14});
+  EXPECT_EQ(model_.find("#team")->messages.back().delivery, Delivery::kDelivered);
+  // Typing in the room names who types.
+  model_.typing("carol", 500, "#team");
+  EXPECT_EQ(model_.find("#team")->typingUser, "carol");
+  EXPECT_EQ(model_.find("#team")->typingUntilMillis, 500);
+}
+
+TEST_F(ChatModelTest, TheServersConversationListSetsUnreadWithoutCountingTwice) {
+  model_.open("carol");  // shown; bob's and the room's are not
+  // The login's deliver came first: bob's message 7 counted locally.
+  model_.received(msg(7, "bob", "alice", "waited"), true);
+  EXPECT_EQ(model_.find("bob")->unread, 1u);
+  protocol::ConversationsReply list{
+      2,
+      {{"#team", true, 9, "carol", 0, "news", 4, false, 5},
+       {"bob", false, 7, "bob", 0, "waited", 3, false, 2}}};
+  model_.conversationList(list);
+  EXPECT_EQ(model_.find("bob")->unread, 3u) << "the server's count covers message 7";
+  EXPECT_EQ(model_.find("#team")->unread, 4u);
+  EXPECT_EQ(model_.find("#team")->readUpTo, 5u);
+  // A message the list did not count yet adds one; one it did does not.
+  model_.received(msg(8, "carol", "#team", "old news"));
+  EXPECT_EQ(model_.find("#team")->unread, 4u);
+  model_.received(msg(10, "carol", "#team", "new"));
+  EXPECT_EQ(model_.find("#team")->unread, 5u);
+  model_.select("#team");
+  EXPECT_EQ(model_.find("#team")->unread, 0u);
+  EXPECT_EQ(model_.find("#team")->readUpTo, 10u);
+}
+
 TEST(ConnectionStatusTest, TheStripAndItsFailoverBanners) {
   ConnectionStatus s;
   EXPECT_TRUE(s.alarming());

@@ -35,7 +35,8 @@ TEST(CommandsTest, SuggestsTheNearestCommand) {
 TEST(CommandsTest, EveryCommandOfTheIssueIsThere) {
   for (const char* name : {"/msg", "/query", "/close", "/list", "/whois", "/deliver", "/search",
                            "/cluster", "/reconnect", "/login", "/register", "/logout",
-                           "/delete-account", "/help", "/quit"}) {
+                           "/delete-account", "/help", "/quit", "/join", "/leave", "/invite",
+                           "/members", "/rooms", "/create", "/receipts"}) {
     EXPECT_NE(findCommand(name), nullptr) << name;
   }
 }

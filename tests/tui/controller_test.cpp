@@ -67,6 +67,115 @@ class ControllerTest : public ::testing::Test {
   int64_t now_ = 1'700'000'000'000;
 };
 
+// The request of type T sent last, and its id.
+template <typename T>
+std::pair<const T*, uint64_t> lastOf(const std::vector<protocol::Request>& sent,
+                                     const std::vector<uint64_t>& ids) {
+  for (size_t i = sent.size(); i-- > 0;) {
+    if (const auto* r = std::get_if<T>(&sent[i])) {
+      return {r, ids[i]};
+    }
+  }
+  return {nullptr, 0};
+}
+
+TEST_F(ControllerTest, TheLoginListsConversationsWithUnreadCountsAndMarksWhatIsRead) {
+  logIn();
+  auto [list, listId] = lastOf<protocol::ConversationsRequest>(sent_, ids_);
+  ASSERT_NE(list, nullptr) << "the login asks for the conversation list";
+  ASSERT_NE(lastOf<protocol::ListRoomsRequest>(sent_, ids_).first, nullptr);
+  reply(listId, protocol::ConversationsReply{
+                    2,
+                    {{"#team", true, 40, "carol", 0, "news", 3, false, 30},
+                     {"bob", false, 20, "bob", 0, "hi", 1, false, 10}}});
+  const auto& conversations = controller_.model().conversations();
+  ASSERT_EQ(conversations.size(), 2u);
+  EXPECT_EQ(conversations[0].peer, "#team");
+  // The newest opened itself (read, so its marker goes to the server), bob's waits.
+  EXPECT_EQ(controller_.model().active()->peer, "#team");
+  EXPECT_EQ(conversations[1].unread, 1u);
+  auto [history, historyId] = lastOf<protocol::HistoryRequest>(sent_, ids_);
+  ASSERT_NE(history, nullptr);
+  reply(historyId, protocol::HistoryReply{{{40, "carol", "#team", "news", 1, false}}, false});
+  controller_.tick(now_, 0, true);
+  auto [marker, markerId] = lastOf<protocol::MarkReadRequest>(sent_, ids_);
+  ASSERT_NE(marker, nullptr);
+  EXPECT_EQ(marker->peer, "#team");
+  EXPECT_EQ(marker->upToId, 40u);
+  // Coalesced: nothing more to say until something new is read, and not within a second.
+  controller_.tick(now_ + 100, 0, true);
+  controller_.tick(now_ + 2000, 0, true);
+  EXPECT_EQ(lastOf<protocol::MarkReadRequest>(sent_, ids_).second, markerId);
+  // Alt+2 shows bob's: its marker moves at the next flush.
+  type("\x1b" "2");
+  auto [bobHistory, bobHistoryId] = lastOf<protocol::HistoryRequest>(sent_, ids_);
+  ASSERT_NE(bobHistory, nullptr);
+  EXPECT_EQ(bobHistory->peer, "bob");
+  reply(bobHistoryId, protocol::HistoryReply{{{20, "bob", "alice", "hi", 1, false}}, false});
+  controller_.tick(now_ + 4000, 0, true);
+  EXPECT_EQ(lastOf<protocol::MarkReadRequest>(sent_, ids_).first->peer, "bob");
+  EXPECT_EQ(lastOf<protocol::MarkReadRequest>(sent_, ids_).first->upToId, 20u);
+}
+
+TEST_F(ControllerTest, RoomCommandsSendTheirRequestsAndSayWhatHappened) {
+  logIn();
+  type("/create #team invite\r");
+  auto [create, createId] = lastOf<protocol::CreateRoomRequest>(sent_, ids_);
+  ASSERT_NE(create, nullptr);
+  EXPECT_EQ(create->room, "#team");
+  EXPECT_EQ(create->access, protocol::RoomAccess::kInviteByMembers);
+  reply(createId, protocol::EmptyReply{});
+  ASSERT_NE(controller_.model().active(), nullptr);
+  EXPECT_EQ(controller_.model().active()->peer, "#team");
+  type("/invite bob\r");  // the room shown
+  auto [invite, inviteId] = lastOf<protocol::InviteToRoomRequest>(sent_, ids_);
+  ASSERT_NE(invite, nullptr);
+  EXPECT_EQ(invite->room, "#team");
+  EXPECT_EQ(invite->user, "bob");
+  reply(inviteId, protocol::EmptyReply{});
+  EXPECT_EQ(controller_.state().notices.back().text, "bob is in #team now");
+  // A room message shows under the room, with its sender.
+  push(protocol::MessagePush{{50, "bob", "#team", "hello team", 1, false}});
+  EXPECT_EQ(controller_.model().active()->messages.back().sender, "bob");
+  // Sending in the room, then the receipts.
+  type("hi bob\r");
+  auto [send, sendId] = lastOf<protocol::SendRequest>(sent_, ids_);
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->recipient, "#team");
+  reply(sendId, protocol::SendReply{51, true, 2, 2, 1});
+  push(protocol::DeliveredPush{51, "bob", 3});
+  type("/receipts\r");
+  auto [members, membersId] = lastOf<protocol::RoomMembersRequest>(sent_, ids_);
+  ASSERT_NE(members, nullptr);
+  reply(membersId, protocol::RoomMembersReply{
+                       {"#team", protocol::RoomAccess::kInviteByMembers, 3, true, "alice"},
+                       {{"alice", true, 0}, {"bob", true, 0}, {"carol", false, 0}}});
+  EXPECT_EQ(controller_.state().notices.back().text,
+            "your last message in #team: delivered to bob; not yet to carol");
+  // Events from the server.
+  push(protocol::RoomPush{"#team", "carol", protocol::RoomEvent::kLeft, "", 4});
+  EXPECT_EQ(controller_.state().notices.back().text, "carol left #team");
+  push(protocol::RoomPush{"#club", "alice", protocol::RoomEvent::kInvited, "dan", 5});
+  EXPECT_EQ(controller_.state().notices.back().text, "dan added you to #club");
+  EXPECT_NE(controller_.model().find("#club"), nullptr);
+  // Leaving closes it; bad arguments say how.
+  type("/leave\r");
+  auto [leave, leaveId] = lastOf<protocol::LeaveRoomRequest>(sent_, ids_);
+  ASSERT_NE(leave, nullptr);
+  EXPECT_EQ(leave->room, "#team");
+  reply(leaveId, protocol::EmptyReply{});
+  EXPECT_EQ(controller_.model().find("#team"), nullptr);
+  type("/join team\r");
+  EXPECT_EQ(controller_.state().notices.back().text,
+            "/join: a room name starts with '#', e.g. #general");
+  type("/rooms\r");
+  auto [rooms, roomsId] = lastOf<protocol::ListRoomsRequest>(sent_, ids_);
+  ASSERT_NE(rooms, nullptr);
+  reply(roomsId, protocol::RoomListReply{
+                     1, {{"#lobby", protocol::RoomAccess::kOpen, 4, false, "erin"}}});
+  EXPECT_EQ(controller_.state().notices.back().text, "1 room: #lobby (open, 4 members)");
+}
+
 TEST_F(ControllerTest, TheLoginFormLogsInAndRefusalsSayWhy) {
   EXPECT_EQ(controller_.state().screen, Screen::kLogin);
   EXPECT_TRUE(controller_.state().form.onPassword) << "--user fills the name: the password is next";

@@ -149,6 +149,21 @@ TEST(UserListViewTest, ConversationsFirstWithUnreadThenOthersWithLastSeen) {
   EXPECT_EQ(agoText(1000, 1000 + 3 * 86400 * 1000LL), "3d");
 }
 
+TEST(ConversationViewTest, OwnRoomMessagesShowHowManyMembersHaveThem) {
+  ChatModel m;
+  m.setSelf("alice");
+  m.received(protocol::ChatMessage{1, "bob", "#team", "hello", 60000, false});
+  uint64_t a = m.beginSend("#team", "hi all", 120000);
+  m.sendStored(a, protocol::SendReply{2, true, 120000, 5, 3}, 120000);
+  for (const char* who : {"bob", "carol", "dan"}) {
+    m.delivered(protocol::DeliveredPush{2, who, 121000});
+  }
+  Canvas canvas(40, 3);
+  drawConversation(canvas, *m.find("#team"), "alice", Rect{0, 0, 40, 3}, fixedClock());
+  EXPECT_EQ(canvas.toText(), "\n12:01 bob: hello\n12:02 alice: hi all ✓✓ 3/5\n")
+      << canvas.toText();
+}
+
 TEST(ConversationViewTest, NamesKeepTheirColours) {
   EXPECT_EQ(colourOf("bob"), colourOf("Bob"));
   EXPECT_EQ(deliveryMark(Delivery::kWaiting), "◷");

@@ -349,7 +349,11 @@ void TuiController::onMouse(const MouseEvent& m) {
     auto names = userListOrder(model_, state_.userFilter);
     size_t row = static_cast<size_t>(m.y - l.users.y);
     if (row < names.size()) {
-      openConversation(names[row]);
+      if (protocol::isRoomName(names[row]) && model_.find(names[row]) == nullptr) {
+        runRoomCommand(*parseCommand("/join " + names[row]), 0);  // a room we are not in
+      } else {
+        openConversation(names[row]);
+      }
     }
   }
 }
@@ -407,6 +411,9 @@ void TuiController::retryLast(int64_t now) {
 
 void TuiController::runCommand(const std::string& line, int64_t now) {
   ParsedCommand cmd = *parseCommand(line);
+  if (runRoomCommand(cmd, now)) {
+    return;
+  }
   const std::string& n = cmd.name;
   auto usage = [&](const char* name) {
     state_.notify(std::string("usage: ") + findCommand(name)->usage, now, true);

@@ -46,6 +46,11 @@ void TuiController::onLoggedIn(const protocol::LoginReply& reply, int64_t now) {
                                        : ""),
                 now);
   request(protocol::ListRequest{"", 0, 200}, PendingRequest{Purpose::kList, 0, "", now, true});
+  // The conversations of earlier sessions, with what is unread in each, and the rooms.
+  request(protocol::ConversationsRequest{0, 100},
+          PendingRequest{Purpose::kConversations, 0, "", now, true});
+  request(protocol::ListRoomsRequest{"", 0, 100}, PendingRequest{Purpose::kRooms, 0, "", now, true});
+  readMarkerSent_.clear();
   nextUserRefreshAt_ = now + kUserRefreshMillis;
   if (reply.waiting > 0) {
     if (settings_.autoDeliver) {
@@ -234,6 +239,16 @@ void TuiController::onResponse(const protocol::Response& r, int64_t now) {
     case Purpose::kAck:
     case Purpose::kTyping:  // a courtesy: nothing to show if it did not reach them
       return;
+    case Purpose::kConversations:
+    case Purpose::kRooms:
+    case Purpose::kMembers:
+    case Purpose::kReceipts:
+    case Purpose::kJoin:
+    case Purpose::kLeave:
+    case Purpose::kInvite:
+    case Purpose::kCreateRoom:
+    case Purpose::kMarkRead:
+      return onRoomResponse(p, r, now);
   }
 }
 
@@ -249,7 +264,8 @@ void TuiController::onPush(const protocol::Push& push, int64_t now) {
       if (before == nullptr) {
         model_.select(0);  // the first conversation opens itself
         selected();
-      } else if (!protocol::sameUsername(beforePeer, m->message.sender) && settings_.bell) {
+      } else if (!protocol::sameUsername(beforePeer, m->message.sender) &&
+                 !protocol::sameUsername(beforePeer, m->message.recipient) && settings_.bell) {
         effects_.bell = true;
       }
     }
@@ -263,7 +279,9 @@ void TuiController::onPush(const protocol::Push& push, int64_t now) {
   } else if (const auto* e = std::get_if<protocol::SessionEndedPush>(&push)) {
     backToLogin("the server ended the session: " + e->reason, true);
   } else if (const auto* t = std::get_if<protocol::TypingPush>(&push)) {
-    model_.typing(t->user, now + kTypingShownMillis);
+    model_.typing(t->user, now + kTypingShownMillis, t->room);
+  } else if (const auto* room = std::get_if<protocol::RoomPush>(&push)) {
+    onRoomPush(*room, now);
   }
 }
 
@@ -366,6 +384,9 @@ void TuiController::tick(int64_t now, int64_t reconnectIn, bool connected,
   if (connected && loggedIn_ && now >= nextUserRefreshAt_) {
     request(protocol::ListRequest{"", 0, 200}, PendingRequest{Purpose::kList, 0, "", now, true});
     nextUserRefreshAt_ = now + kUserRefreshMillis;
+  }
+  if (connected && loggedIn_) {
+    flushReadMarkers(now);
   }
   if (connected && now >= nextStatusAt_) {
     bool waiting = std::any_of(pending_.begin(), pending_.end(),

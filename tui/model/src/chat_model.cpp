@@ -84,6 +84,7 @@ const Conversation* ChatModel::active() const {
 
 void ChatModel::markRead(Conversation& c) {
   c.unread = 0;
+  c.moreUnread = false;
   for (const auto& m : c.messages) {
     c.readUpTo = std::max(c.readUpTo, m.id);
   }
@@ -192,6 +193,12 @@ void ChatModel::sendStored(uint64_t localId, const protocol::SendReply& reply,
   settled.sentAtMillis = reply.sentAtMillis != 0 ? reply.sentAtMillis : settled.sentAtMillis;
   settled.delivery = reply.recipientOnline ? Delivery::kStored : Delivery::kWaiting;
   settled.waitingSinceMillis = reply.recipientOnline ? 0 : nowMillis;
+  if (c->isRoom()) {
+    settled.recipients = reply.recipients;
+    // A room where nobody else is: stored, and there is nobody to deliver it to.
+    settled.delivery = reply.recipients == 0 || reply.recipientOnline ? Delivery::kStored
+                                                                      : Delivery::kWaiting;
+  }
   c->readUpTo = std::max(c->readUpTo, settled.id);  // our own messages are read
   insertOrdered(*c, std::move(settled));
 }
@@ -220,14 +227,38 @@ void ChatModel::delivered(const protocol::DeliveredPush& push) {
     for (auto& m : c->messages) {
       if (m.id == push.messageId && m.delivery != Delivery::kIncoming) {
         m.delivery = Delivery::kDelivered;
+        return;
       }
+    }
+  }
+  // A room message: one member has it now.
+  for (auto& c : conversations_) {
+    if (!c.isRoom()) {
+      continue;
+    }
+    for (auto& m : c.messages) {
+      if (m.id != push.messageId || m.delivery == Delivery::kIncoming) {
+        continue;
+      }
+      bool known = std::any_of(m.deliveredTo.begin(), m.deliveredTo.end(),
+                               [&](const std::string& n) { return sameName(n, push.recipient); });
+      if (!known) {
+        m.deliveredTo.push_back(push.recipient);
+      }
+      if (m.deliveredTo.size() >= m.recipients) {
+        m.delivery = Delivery::kDelivered;
+      } else if (m.delivery == Delivery::kWaiting) {
+        m.delivery = Delivery::kStored;  // someone has it
+      }
+      return;
     }
   }
 }
 
 bool ChatModel::received(const protocol::ChatMessage& in, bool whileAway) {
   bool ours = sameName(in.sender, self_);
-  const std::string& peer = ours ? in.recipient : in.sender;
+  bool room = protocol::isRoomName(in.recipient);
+  const std::string& peer = ours || room ? in.recipient : in.sender;
   Conversation& c = open(peer);
   for (const auto& m : c.messages) {
     if (m.id == in.id) {
@@ -248,14 +279,55 @@ bool ChatModel::received(const protocol::ChatMessage& in, bool whileAway) {
   insertOrdered(c, std::move(m));
   const Conversation* shown = active();
   if (!ours) {
-    c.typingUntilMillis = 0;  // what they were typing has arrived
+    if (!room || sameName(c.typingUser, in.sender)) {
+      c.typingUntilMillis = 0;  // what they were typing has arrived
+    }
     if (shown == &c) {
       c.readUpTo = std::max(c.readUpTo, in.id);
-    } else if (in.id > c.readUpTo) {
-      ++c.unread;
+    } else if (in.id > c.readUpTo && in.id > c.countedUpTo) {
+      ++c.unread;  // (the server's count at login covers up to countedUpTo)
     }
   }
   return true;
+}
+
+void ChatModel::conversationList(const protocol::ConversationsReply& list) {
+  for (const auto& e : list.conversations) {
+    Conversation& c = open(e.peer);
+    c.readUpTo = std::max(c.readUpTo, e.readUpTo);
+    c.countedUpTo = std::max(c.countedUpTo, e.lastId);
+    if (active() == &c) {
+      continue;  // shown: read
+    }
+    c.unread = e.unread;
+    c.moreUnread = e.moreUnread;
+    // Messages that arrived before the list (the login's deliver) are in its count.
+    for (const auto& m : c.messages) {
+      if (m.id > e.lastId && m.id > c.readUpTo && m.delivery == Delivery::kIncoming) {
+        ++c.unread;
+      }
+    }
+  }
+}
+
+void ChatModel::rooms(const std::vector<protocol::RoomEntry>& list) {
+  for (const auto& e : list) {
+    auto it = std::find_if(rooms_.begin(), rooms_.end(),
+                           [&](const protocol::RoomEntry& r) { return sameName(r.name, e.name); });
+    if (it == rooms_.end()) {
+      rooms_.push_back(e);
+    } else {
+      *it = e;
+    }
+  }
+}
+
+void ChatModel::roomMembers(const protocol::RoomMembersReply& reply) {
+  rooms({reply.room});
+  if (Conversation* c = findMutable(reply.room.name)) {
+    c->members = reply.members;
+  }
+  users(reply.members);
 }
 
 void ChatModel::historyPage(const std::string& peer, const protocol::HistoryReply& page) {
@@ -273,17 +345,24 @@ void ChatModel::historyPage(const std::string& peer, const protocol::HistoryRepl
     x.body = m.body;
     x.sentAtMillis = m.sentAtMillis;
     bool ours = sameName(m.sender, self_);
-    // From history, an own message the recipient has not acknowledged still waits for them.
-    x.delivery = ours ? (m.delivered ? Delivery::kDelivered : Delivery::kWaiting)
-                      : Delivery::kIncoming;
+    // From history, an own message the recipient has not acknowledged still waits for them
+    // (a room message's delivery is per member: shown as stored).
+    x.delivery = !ours ? Delivery::kIncoming
+                 : protocol::isRoomName(m.recipient)
+                     ? Delivery::kStored
+                     : (m.delivered ? Delivery::kDelivered : Delivery::kWaiting);
     insertOrdered(c, std::move(x));
   }
   c.hasOlder = page.hasMore;
+  if (active() == &c) {
+    markRead(c);  // on screen: seen
+  }
 }
 
-void ChatModel::typing(const std::string& user, int64_t untilMillis) {
-  if (Conversation* c = findMutable(user)) {
+void ChatModel::typing(const std::string& user, int64_t untilMillis, const std::string& room) {
+  if (Conversation* c = findMutable(room.empty() ? user : room)) {
     c->typingUntilMillis = untilMillis;
+    c->typingUser = user;
   }
 }
 

@@ -41,9 +41,17 @@ size_t editDistance(std::string_view a, std::string_view b) {
 
 const std::vector<CommandSpec>& commandTable() {
   static const std::vector<CommandSpec> table = {
-      {"/msg", "/msg user [text]", "open a conversation with user, and send text"},
+      {"/msg", "/msg user|#room [text]", "open a conversation with user (or room), send text"},
       {"/query", "/query user", "open a conversation with user"},
       {"/close", "/close", "close the conversation shown"},
+      {"/join", "/join #room", "join an open room (and show it)"},
+      {"/leave", "/leave [#room]", "leave the room (the one shown if none named)"},
+      {"/invite", "/invite user [#room]", "add user to the room (the one shown if none named)"},
+      {"/members", "/members [#room]", "who is in the room, and who of them is online"},
+      {"/rooms", "/rooms [pattern]", "list rooms you can join or are in (* and ? as wildcards)"},
+      {"/create", "/create #room [open|invite|owner-invites]",
+       "create a room: open (anyone joins), invite (members invite), owner-invites"},
+      {"/receipts", "/receipts", "who has your last message in this room, and who not yet"},
       {"/list", "/list [pattern]", "list users (* and ? as wildcards); filters the user list"},
       {"/whois", "/whois user", "is user online, and when were they last seen"},
       {"/deliver", "/deliver [n]", "fetch up to n messages that waited for you (all if no n)"},

@@ -82,6 +82,12 @@ std::vector<Line> layoutLines(const Conversation& c, int width,
     int indent = std::min(displayWidth(prefix), std::max(width / 2, 1));
     std::string body = m.body;
     std::string mark = deliveryMark(m.delivery);
+    bool settled = m.delivery != Delivery::kSending && m.delivery != Delivery::kFailed;
+    if (c.isRoom() && ours && settled && m.recipients > 0) {
+      // Delivered to n of the members it waits for: "✓✓ 3/5" ("✓ 0/5" before anyone).
+      mark = std::string(m.deliveredTo.empty() ? "✓ " : "✓✓ ") +
+             std::to_string(m.deliveredTo.size()) + "/" + std::to_string(m.recipients);
+    }
     if (!mark.empty()) {
       body += " " + mark;
     }

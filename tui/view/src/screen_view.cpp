@@ -199,8 +199,18 @@ void drawTitle(Canvas& c, const ChatModel& model, const ScreenState& s, Rect r,
   std::string state;
   Style st;
   if (nowMillis < conv->typingUntilMillis) {
-    state = " · " + conv->peer + " is typing…";
+    state = " · " + (conv->typingUser.empty() ? conv->peer : conv->typingUser) + " is typing…";
     st.fg = Colour::kGreen;
+  } else if (conv->isRoom()) {
+    size_t online = 0;
+    for (const auto& m : conv->members) {
+      online += m.online ? 1 : 0;
+    }
+    state = conv->members.empty()
+                ? " · room (/members lists who is in it)"
+                : " · room of " + std::to_string(conv->members.size()) + ", " +
+                      std::to_string(online) + " online";
+    st.dim = true;
   } else if (u == nullptr) {
     state = "";
   } else if (u->online) {

@@ -29,6 +29,12 @@ std::vector<std::string> userListOrder(const ChatModel& model, const std::string
   for (const auto& c : model.conversations()) {
     out.push_back(c.peer);
   }
+  for (const auto& r : model.knownRooms()) {
+    if (model.find(r.name) == nullptr &&
+        (filter.empty() || protocol::wildcardMatch(lowerName(filter), lowerName(r.name)))) {
+      out.push_back(r.name);
+    }
+  }
   for (const auto& [key, u] : model.knownUsers()) {
     if (model.find(u.name) == nullptr && u.name != model.self() &&
         (filter.empty() || protocol::wildcardMatch(lowerName(filter), lowerName(u.name)))) {
@@ -42,15 +48,16 @@ void drawUserList(Canvas& canvas, const ChatModel& model, Rect area, int64_t now
                   const std::string& filter) {
   canvas.fill(area.x, area.y, area.width, area.height);
   int row = area.y;
-  auto line = [&](const std::string& name, bool active, uint32_t unread) {
+  auto line = [&](const std::string& name, bool active, uint32_t unread, bool moreUnread) {
     if (row >= area.y + area.height) {
       return;
     }
     const User* u = model.user(name);
     bool online = u != nullptr && u->online;
+    bool room = protocol::isRoomName(name);
     std::string right;
     if (unread > 0) {
-      right = "(" + std::to_string(unread) + ")";
+      right = "(" + (moreUnread || unread > 99 ? std::string("99+") : std::to_string(unread)) + ")";
     } else if (u != nullptr && !online) {
       right = agoText(u->lastSeenMillis, nowMillis);
     }
@@ -61,12 +68,13 @@ void drawUserList(Canvas& canvas, const ChatModel& model, Rect area, int64_t now
     Style marker = style;
     marker.fg = online ? Colour::kGreen : Colour::kDefault;
     marker.dim = !online;
-    canvas.put(area.x, row, online ? "●" : "○", marker, 1);
+    canvas.put(area.x, row, room ? "#" : online ? "●" : "○", room ? style : marker, 1);
     int rightWidth = displayWidth(right);
     int nameWidth = std::max(area.width - 2 - (rightWidth > 0 ? rightWidth + 1 : 0), 1);
     Style nameStyle = style;
     nameStyle.fg = colourOf(name);
-    canvas.put(area.x + 2, row, name, nameStyle, nameWidth);
+    // A room shows without its '#' (the marker column has it).
+    canvas.put(area.x + 2, row, room ? name.substr(1) : name, nameStyle, nameWidth);
     if (rightWidth > 0 && rightWidth < area.width - 2) {
       canvas.put(area.x + area.width - rightWidth, row, right, style, rightWidth);
     }
@@ -75,7 +83,8 @@ void drawUserList(Canvas& canvas, const ChatModel& model, Rect area, int64_t now
   const Conversation* active = model.active();
   for (const auto& name : userListOrder(model, filter)) {
     const Conversation* c = model.find(name);
-    line(name, c != nullptr && c == active, c != nullptr ? c->unread : 0);
+    line(name, c != nullptr && c == active, c != nullptr ? c->unread : 0,
+         c != nullptr && c->moreUnread);
   }
 }
 

@@ -18,6 +18,7 @@
 
 #include "chat/client/cluster_client.h"
 #include "chat/tui/chat_model.h"
+#include "chat/tui/commands.h"
 #include "chat/tui/key_input.h"
 #include "chat/tui/key_map.h"
 #include "chat/tui/screen_state.h"
@@ -59,7 +60,8 @@ class TuiController {
  private:
   enum class Purpose {
     kCreate, kLogin, kList, kWhois, kDeliver, kSend, kHistory, kLogout, kDelete, kStatus,
-    kPing, kAck, kTyping,
+    kPing, kAck, kTyping, kConversations, kRooms, kMembers, kReceipts, kJoin, kLeave, kInvite,
+    kCreateRoom, kMarkRead,
   };
   struct PendingRequest {
     Purpose purpose = Purpose::kPing;
@@ -94,6 +96,15 @@ class TuiController {
   void onConnection(const client::ConnectionEvent& e, int64_t now);
   void onLoggedIn(const protocol::LoginReply& reply, int64_t now);
   void onMouse(const MouseEvent& m);
+  // Rooms (tui_controller_rooms.cpp).
+  // True if `cmd` is a room command (and it ran).
+  bool runRoomCommand(const ParsedCommand& cmd, int64_t now);
+  void onRoomResponse(const PendingRequest& p, const protocol::Response& r, int64_t now);
+  void onRoomPush(const protocol::RoomPush& push, int64_t now);
+  // The room a command names, or the one shown; empty (and a notice) when neither.
+  std::string roomArgument(const std::string& arg, const char* command, int64_t now);
+  // Sends the read markers that moved (at most one a second per conversation).
+  void flushReadMarkers(int64_t now);
 
   TuiSettings settings_;
   Submit submit_;
@@ -113,6 +124,11 @@ class TuiController {
   static constexpr int64_t kTypingShownMillis = 5000;
   std::map<std::string, int64_t> typingSentAt_;
   std::set<std::string> historyFetched_;  // lower-cased peers
+  // Read markers: the newest id sent to the server per conversation (lower-cased peer), and
+  // when; the marker moves when the user has seen a conversation's newest message.
+  static constexpr int64_t kReadMarkerEveryMillis = 1000;
+  std::map<std::string, uint64_t> readMarkerSent_;
+  int64_t readMarkersFlushedAt_ = 0;
   std::string loginUser_;                 // the user the form asked for
   std::string loginPassword_;             // held only between create and login
   bool loggedIn_ = false;

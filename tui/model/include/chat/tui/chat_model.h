@@ -42,10 +42,14 @@ struct Message {
   Delivery delivery = Delivery::kIncoming;
   int64_t waitingSinceMillis = 0;  // kWaiting: since when
   std::string failure;             // kFailed: why
+  // An own room message: how many members it waits for (from the send reply) and who of them
+  // acknowledged it (delivered pushes), for "✓✓ 3/5".
+  uint32_t recipients = 0;
+  std::vector<std::string> deliveredTo;
 };
 
 struct Conversation {
-  std::string peer;
+  std::string peer;  // a user, or a room ("#name")
   std::vector<Message> messages;  // stored ones by id, then ones still sending
   uint64_t readUpTo = 0;          // the newest id the user has seen here
   uint64_t readBefore = 0;        // readUpTo when the conversation was last selected
@@ -53,6 +57,19 @@ struct Conversation {
   uint64_t awaySeparatorBefore = 0;  // id of the first message delivered while away
   bool hasOlder = true;              // more history on the server
   int64_t typingUntilMillis = 0;     // the peer is typing until then (a typing push)
+  std::string typingUser;            // who (in a room, one of its members)
+  // From the server's conversation list: there may be more unread than `unread` ("99+"), and
+  // the newest id its count covers (messages up to it are not counted again as they arrive).
+  bool moreUnread = false;
+  uint64_t countedUpTo = 0;
+  // A room's members as /members last said (name, online), in joining order.
+  std::vector<protocol::UserEntry> members;
+  bool isRoom() const { return protocol::isRoomName(peer); }
+};
+
+// A room known from /rooms that the user is not in.
+struct KnownRoom {
+  protocol::RoomEntry entry;
 };
 
 struct User {
@@ -87,6 +104,7 @@ class ChatModel {
   void sendFailed(uint64_t localId, const std::string& why);
   // A failed message back to sending (the app re-submits it); its body, or nullopt.
   std::optional<Message> retry(uint64_t localId);
+  // A recipient acknowledged one of our messages (in a room: one member of it).
   void delivered(const protocol::DeliveredPush& push);
 
   // A message for us (pushed, or handed over by deliver). Returns false for a duplicate.
@@ -94,11 +112,18 @@ class ChatModel {
   bool received(const protocol::ChatMessage& m, bool whileAway = false);
   // An older page of a conversation (PgUp): merged by id.
   void historyPage(const std::string& peer, const protocol::HistoryReply& page);
+  // The server's conversation list (at login): each conversation opened, newest first after
+  // those already open, with the server's unread count and read marker.
+  void conversationList(const protocol::ConversationsReply& list);
+  // Rooms from /rooms; those we are not in show in the user list after the conversations.
+  void rooms(const std::vector<protocol::RoomEntry>& list);
+  const std::vector<protocol::RoomEntry>& knownRooms() const { return rooms_; }
+  void roomMembers(const protocol::RoomMembersReply& reply);
 
   void presence(const std::string& user, bool online, int64_t atMillis);
   // `user` is typing to us: shown in that conversation's title until `untilMillis`, or until
   // their message arrives. Nothing happens without an open conversation with them.
-  void typing(const std::string& user, int64_t untilMillis);
+  void typing(const std::string& user, int64_t untilMillis, const std::string& room = "");
   void users(const std::vector<protocol::UserEntry>& list);
   const std::map<std::string, User>& knownUsers() const { return users_; }
   const User* user(const std::string& name) const;
@@ -122,6 +147,7 @@ class ChatModel {
   std::vector<Conversation> conversations_;
   size_t active_ = 0;
   std::map<std::string, User> users_;
+  std::vector<protocol::RoomEntry> rooms_;
   std::vector<std::string> recentPartners_;  // most recent first
   uint64_t nextLocalId_ = 0;
 };

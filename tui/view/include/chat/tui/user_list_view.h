@@ -1,5 +1,6 @@
-// Draws the user list (F2 toggles it): every conversation first, in Alt+number order, then
-// the other known users; an online marker (● online, ○ offline), the unread count, and for
+// Draws the user list (F2 toggles it): every conversation first (private ones and rooms), in
+// Alt+number order, then rooms known from /rooms that the user is not in, then the other
+// known users; an online marker (● online, ○ offline), the unread count, and for
 // offline users how long ago they were last seen. The active conversation is highlighted.
 // Thread contract: pure drawing.
 #ifndef CHAT_TUI_USER_LIST_VIEW_H_
