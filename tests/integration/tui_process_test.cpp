@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "support/process_cluster.h"
@@ -225,6 +226,85 @@ TEST(TuiWithoutClusterTest, SaysSoWhenNoNodeAnswersAndCtrlCQuits) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_FALSE(t.alive()) << "Ctrl+C did not quit";
+}
+
+// A test of a screen: some line holds both `a` and `b` (a name and its count in the list).
+std::function<bool(const std::string&)> lineWith(std::string a, std::string b) {
+  return [a, b](const std::string& screen) {
+    for (size_t at = 0; at < screen.size();) {
+      size_t end = screen.find('\n', at);
+      std::string line = screen.substr(at, end - at);
+      if (line.find(a) != std::string::npos && line.find(b) != std::string::npos) {
+        return true;
+      }
+      if (end == std::string::npos) {
+        break;
+      }
+      at = end + 1;
+    }
+    return false;
+  };
+}
+
+// Rooms and the conversation list: three people in a room, one of them away and back (the
+// away rule), an unread private message still counted at the next login (the read marker is
+// the server's), receipts per member on the sender's side, and /leave.
+TEST_F(TuiProcessTest, ThreeClientsInARoomOneAwayThenBackWithTheListAtLogin) {
+  createAccount("alice", "alice-password");
+  createAccount("bob", "bob-password");
+  createAccount("carol", "carol-password");
+  auto alice = loggedIn("alice", "alice-password", 100, 30);
+  alice->type("/create #team");
+  alice->sendKeys("Enter");
+  ASSERT_TRUE(alice->waitFor("room #team created", 10s)) << alice->screen();
+  for (const char* who : {"bob", "carol"}) {
+    alice->type(std::string("/invite ") + who);
+    alice->sendKeys("Enter");
+    ASSERT_TRUE(alice->waitFor(std::string(who) + " is in #team now", 10s)) << alice->screen();
+  }
+  auto bob = loggedIn("bob", "bob-password", 100, 30);
+  {
+    auto carol = loggedIn("carol", "carol-password", 100, 30);
+    // The room is carol's conversation from the list at login, and the one shown.
+    ASSERT_TRUE(carol->waitFor("[1] #team", 10s)) << carol->screen();
+    // A private message from bob arrives while she looks at the room: unread, and it stays
+    // so when she quits without reading it.
+    bob->type("/msg carol psst carol");
+    bob->sendKeys("Enter");
+    ASSERT_TRUE(carol->waitUntil(
+        lineWith("bob", "(1)"),
+        10s))
+        << carol->screen();
+    carol->type("/quit");
+    carol->sendKeys("Enter");
+  }
+  // Carol is away: the room talks on.
+  alice->type("/msg #team hello team");
+  alice->sendKeys("Enter");
+  ASSERT_TRUE(bob->waitUntil(lineWith("# team", "(1)"), 10s))
+      << "bob's list counts the room's message\n"
+      << bob->screen();
+  alice->type("second while carol is away");
+  alice->sendKeys("Enter");
+  // Bob's client has them (pushed, acknowledged); carol not yet: one of two.
+  ASSERT_TRUE(alice->waitFor("second while carol is away ✓✓ 1/2", 10s)) << alice->screen();
+
+  auto carol = loggedIn("carol", "carol-password", 100, 30);
+  // What waited for her comes under the away separator, in the room, with who said it.
+  ASSERT_TRUE(carol->waitFor("delivered while you were away", 10s)) << carol->screen();
+  EXPECT_TRUE(carol->waitFor("alice: hello team", 10s)) << carol->screen();
+  EXPECT_TRUE(carol->waitFor("alice: second while carol is away", 10s)) << carol->screen();
+  // The list at login still counts bob's unread message: the read marker is the server's.
+  EXPECT_TRUE(carol->waitUntil(
+      lineWith("bob", "(1)"),
+      10s))
+      << carol->screen();
+  // Her client acknowledged both: every member has them now.
+  EXPECT_TRUE(alice->waitFor("second while carol is away ✓✓ 2/2", 10s)) << alice->screen();
+  carol->type("/leave");
+  carol->sendKeys("Enter");
+  EXPECT_TRUE(carol->waitFor("you left #team", 10s)) << carol->screen();
+  EXPECT_TRUE(alice->waitFor("carol left #team", 10s)) << alice->screen();
 }
 
 }  // namespace

@@ -142,14 +142,19 @@ void TuiController::onResponse(const protocol::Response& r, int64_t now) {
       std::vector<uint64_t> ids;
       // At login these waited while the user was away; after a resume they are the ones
       // stored while this client was reconnecting: no away rule for those.
+      bool newsShown = false;
       for (const auto& m : d->messages) {
         model_.received(m, !p.quiet);
         ids.push_back(m.id);
+        const Conversation* shown = model_.active();
+        newsShown = newsShown || (shown != nullptr &&
+                                  (protocol::sameUsername(shown->peer, m.sender) ||
+                                   protocol::sameUsername(shown->peer, m.recipient)));
       }
       if (!ids.empty()) {
         request(protocol::AckRequest{ids}, PendingRequest{Purpose::kAck, 0, "", now});
-        if (model_.active() == nullptr || model_.active()->unread == 0) {
-          // Show the first conversation that has news.
+        if (!newsShown) {
+          // Show the first conversation that has news (the one shown has none of these).
           model_.selectNextUnread();
         }
         selected();

@@ -155,6 +155,9 @@ void TuiController::onRoomResponse(const PendingRequest& p, const protocol::Resp
     case Purpose::kReceipts:
       if (const auto* m = bodyAs<protocol::RoomMembersReply>(r)) {
         model_.roomMembers(*m);
+        if (p.purpose == Purpose::kMembers && p.quiet) {
+          return;  // a refresh for the title
+        }
         if (p.purpose == Purpose::kMembers) {
           std::vector<std::string> names;
           for (const auto& u : m->members) {
