@@ -51,6 +51,36 @@ TEST(HistoryCheckTest, CatchesLossDuplicatesReorderingAndPhantoms) {
   EXPECT_EQ(wrongUser.phantom, 1);
 }
 
+// A room message is expected by every other member; each member's copy is judged alone.
+TEST(HistoryCheckTest, RoomMessagesAreExpectedOncePerMemberInTheRoomsOrder) {
+  std::vector<SentMessage> room = {{0, 0, 1, true, 40}, {0, 0, 2, true, 41}};
+  auto expanded = expandRoomSends(room, 3);
+  ASSERT_EQ(expanded.size(), 4u);  // members 1 and 2, two messages each
+  EXPECT_EQ(expanded[0].recipient, 1u);
+  EXPECT_EQ(expanded[1].recipient, 2u);
+  std::vector<ReceivedMessage> all = {{1, 0, 1, 40}, {1, 0, 2, 41}, {2, 0, 1, 40}, {2, 0, 2, 41}};
+  EXPECT_TRUE(checkHistory(expanded, all).ok());
+  // Member 2 missed the second: lost for member 2 only.
+  auto missed = checkHistory(expanded, {{1, 0, 1, 40}, {1, 0, 2, 41}, {2, 0, 1, 40}});
+  EXPECT_EQ(missed.lost, 1);
+  ASSERT_FALSE(missed.examples.empty());
+  EXPECT_NE(missed.examples[0].find("user 0 -> user 2 #2"), std::string::npos)
+      << missed.examples[0];
+  auto twice = checkHistory(expanded, {{1, 0, 1, 40}, {1, 0, 2, 41}, {1, 0, 2, 41},
+                                       {2, 0, 1, 40}, {2, 0, 2, 41}});
+  EXPECT_EQ(twice.duplicated, 1);
+  // The sender is not a recipient of its own room message.
+  auto echo = checkHistory(expanded, {{0, 0, 1, 40}, {1, 0, 1, 40}, {1, 0, 2, 41},
+                                      {2, 0, 1, 40}, {2, 0, 2, 41}});
+  EXPECT_EQ(echo.phantom, 1);
+  auto body = parseChaosRoomBody(chaosRoomBody(4, 9));
+  ASSERT_TRUE(body.has_value());
+  EXPECT_EQ(body->sender, 4u);
+  EXPECT_EQ(body->seq, 9u);
+  EXPECT_FALSE(parseChaosRoomBody("chaos 1 2 3").has_value());
+  EXPECT_FALSE(parseChaosRoomBody("chaos-room 1").has_value());
+}
+
 TEST(HistoryCheckTest, BodiesRoundTripAndStrangersAreRefused) {
   auto m = parseChaosBody(chaosBody(3, 5, 77));
   ASSERT_TRUE(m.has_value());

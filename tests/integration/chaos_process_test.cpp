@@ -50,6 +50,13 @@ TEST(ChaosProcessTest, FaultsUnderLoadLoseDoubleAndReorderNothing) {
   EXPECT_GE(result->getValue<int>("faults"), expectFaults) << run.output;
   EXPECT_GE(result->getValue<int64_t>("acknowledged"), expectAcked) << run.output;
   EXPECT_GT(result->getValue<int64_t>("sessionsResumed"), 0) << "the clients rode through failovers";
+  // A fifth of the sends went to a room of every user: each member got each once, in order.
+  auto room = result->getObject("room");
+  EXPECT_GE(room->getValue<int64_t>("copiesExpected"), expectAcked / 10) << run.output;
+  EXPECT_EQ(room->getValue<int64_t>("lost"), 0) << run.output;
+  EXPECT_EQ(room->getValue<int64_t>("duplicated"), 0) << run.output;
+  EXPECT_EQ(room->getValue<int64_t>("reordered"), 0) << run.output;
+  EXPECT_EQ(room->getValue<int64_t>("neverSent"), 0) << run.output;
 }
 
 TEST(ChaosProcessTest, TheLeaderCutOffFromItsReplicasLosesAndForksNothing) {

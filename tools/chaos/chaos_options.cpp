@@ -8,8 +8,8 @@ namespace chat::chaos {
 const char* const kChaosUsage =
     "usage: chat-chaos [--nodes N] [--seed S] [--seconds T] [--rate R] [--users U]\n"
     "                  [--fault-every-ms M] [--run-dir DIR] [--keep] [--json] [--quiet]\n"
-    "                  [--partitions] [--request-timeout-ms T] [--supervisor PATH]\n"
-    "                  [--node-binary PATH]\n"
+    "                  [--partitions] [--request-timeout-ms T] [--room-percent P]\n"
+    "                  [--supervisor PATH] [--node-binary PATH]\n"
     "\n"
     "Brings up a cluster of N nodes (3 or 5; default 3) under chat-supervisor, sends R\n"
     "messages a second (default 1000) between U users (default 8) for T seconds (default\n"
@@ -23,7 +23,10 @@ const char* const kChaosUsage =
     "delivered that was never sent. Exit 0 when the history holds, 1 on any violation,\n"
     "2 when the run could not be made. The same seed replays the same schedule.\n"
     "--request-timeout-ms (default 30000): how long a client waits for a send before giving\n"
-    "it up (a short one makes many sends unacknowledged, to test that path).\n";
+    "it up (a short one makes many sends unacknowledged, to test that path).\n"
+    "--room-percent (default 20): the share of sends that go to #chaos, a room every user is\n"
+    "in; each member must get each acknowledged room message exactly once, in the room's\n"
+    "order (checked on its own line; 0 sends private messages only).\n";
 
 namespace {
 
@@ -103,6 +106,12 @@ Result<ChaosOptions> parseChaosOptions(int argc, char** argv, bool& help) {
         return n.error();
       }
       o.requestTimeout = std::chrono::milliseconds(*n);
+    } else if (a == "--room-percent") {
+      auto n = number<int>("--room-percent", v, 0, 100);
+      if (!n) {
+        return n.error();
+      }
+      o.roomPercent = *n;
     } else if (a == "--run-dir") {
       o.runDir = v;
     } else if (a == "--supervisor") {

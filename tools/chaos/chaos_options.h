@@ -17,6 +17,7 @@ struct ChaosOptions {
   double seconds = 60;        // of load and faults, before the cluster settles
   int rate = 1000;            // messages per second, all users together
   int users = 8;              // each sends to the others and receives from them
+  int roomPercent = 20;       // of the sends go to a room all users are in (#chaos)
   std::chrono::milliseconds faultEvery{1000};  // mean time between faults
   std::chrono::milliseconds requestTimeout{30000};  // the clients give a send up after this
   std::string runDir;         // cluster file, node data and logs; default a temp folder

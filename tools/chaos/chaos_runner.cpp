@@ -32,6 +32,7 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr const char* kPassword = "chaos-password";
+constexpr const char* kRoom = "#chaos";
 
 std::string userName(uint32_t i) {
   return "chaos" + std::to_string(i);
@@ -114,7 +115,7 @@ class UserWorker {
     while (phase_.load() == kLoad) {
       auto now = Clock::now();
       // Bounded in flight, so that a long election does not pile up unbounded requests.
-      while (now >= nextSend && sends_.size() < 512) {
+      while (now >= nextSend && sends_.size() + roomSends_.size() < 512) {
         sendOne();
         nextSend += interval;
       }
@@ -125,7 +126,7 @@ class UserWorker {
     }
     // No more sends: let every one in flight be answered.
     auto deadline = Clock::now() + 60s;
-    while (!sends_.empty() && Clock::now() < deadline) {
+    while ((!sends_.empty() || !roomSends_.empty()) && Clock::now() < deadline) {
       step(50ms);
     }
     finished_ = true;
@@ -152,6 +153,8 @@ class UserWorker {
   bool finished() const { return finished_.load(); }
   const std::vector<SentMessage>& sent() const { return sent_; }
   const std::vector<ReceivedMessage>& received() const { return received_; }
+  const std::vector<SentMessage>& roomSent() const { return roomSent_; }
+  const std::vector<ReceivedMessage>& roomReceived() const { return roomReceived_; }
   int64_t resumed() const { return resumed_; }
   int64_t sendErrors() const { return sendErrors_; }
 
@@ -167,6 +170,14 @@ class UserWorker {
   }
 
   void sendOne() {
+    if (std::uniform_int_distribution<int>(0, 99)(random_) < options_.roomPercent) {
+      uint64_t seq = ++roomSeq_;
+      uint64_t id = client_->submit(protocol::SendRequest{kRoom, chaosRoomBody(index_, seq)});
+      roomSends_[id] = roomSent_.size();
+      roomSent_.push_back(SentMessage{index_, 0, seq, false, 0});
+      sentCounter_.fetch_add(1);
+      return;
+    }
     std::uniform_int_distribution<uint32_t> pick(0, static_cast<uint32_t>(options_.users) - 2);
     uint32_t to = pick(random_);
     if (to >= index_) {
@@ -199,7 +210,17 @@ class UserWorker {
 
   void handle(const client::ClientEvent& e) {
     if (const auto* r = std::get_if<protocol::Response>(&e)) {
-      if (auto it = sends_.find(r->requestId); it != sends_.end()) {
+      if (auto it = roomSends_.find(r->requestId); it != roomSends_.end()) {
+        SentMessage& s = roomSent_[it->second];
+        if (const auto* reply = std::get_if<protocol::SendReply>(&r->body); r->isOk() && reply) {
+          s.acked = true;
+          s.messageId = reply->messageId;
+          ackedCounter_.fetch_add(1);
+        } else {
+          ++sendErrors_;
+        }
+        roomSends_.erase(it);
+      } else if (auto it = sends_.find(r->requestId); it != sends_.end()) {
         SentMessage& s = sent_[it->second];
         if (const auto* reply = std::get_if<protocol::SendReply>(&r->body); r->isOk() && reply) {
           s.acked = true;
@@ -241,6 +262,18 @@ class UserWorker {
   }
 
   void record(const protocol::ChatMessage& m) {
+    if (m.recipient == kRoom) {
+      ReceivedMessage r;
+      if (auto parsed = parseChaosRoomBody(m.body)) {
+        r = *parsed;
+      } else {
+        r.sender = UINT32_MAX;  // not ours: counted as never sent
+      }
+      r.recipient = index_;
+      r.messageId = m.id;
+      roomReceived_.push_back(r);
+      return;
+    }
     auto parsed = parseChaosBody(m.body);
     ReceivedMessage r;
     if (parsed) {
@@ -267,6 +300,10 @@ class UserWorker {
   std::map<uint64_t, size_t> sends_;  // request id -> index in sent_
   std::vector<SentMessage> sent_;
   std::vector<ReceivedMessage> received_;
+  uint64_t roomSeq_ = 0;
+  std::map<uint64_t, size_t> roomSends_;  // request id -> index in roomSent_
+  std::vector<SentMessage> roomSent_;     // recipient 0: the room (expanded per member later)
+  std::vector<ReceivedMessage> roomReceived_;
   uint64_t drainId_ = 0;
   int64_t resumed_ = 0;
   int64_t sendErrors_ = 0;
@@ -585,6 +622,29 @@ Result<ChaosResult> runChaos(const ChaosOptions& options) {
                                    (r ? r->error : r.error().message()));
       }
     }
+    // Every user is a member of the room (its first user creates it and adds the others).
+    if (o.roomPercent > 0) {
+      auto fail = [&](const std::string& what, const Result<protocol::Response>& r) {
+        cleanup();
+        return Status::unavailable(what + ": " + (r ? r->error : r.error().message()));
+      };
+      auto login = admin.call(protocol::LoginRequest{userName(0), kPassword}, 10s);
+      if (!login || !login->isOk()) {
+        return fail("could not log in to make the room", login);
+      }
+      auto made = admin.call(protocol::CreateRoomRequest{kRoom, protocol::RoomAccess::kOpen}, 10s);
+      if (!made || (!made->isOk() && made->code != protocol::ErrorCode::kRoomNameTaken)) {
+        return fail("could not create " + std::string(kRoom), made);
+      }
+      for (int i = 1; i < o.users; ++i) {
+        auto added = admin.call(
+            protocol::InviteToRoomRequest{kRoom, userName(static_cast<uint32_t>(i))}, 10s);
+        if (!added || !added->isOk()) {
+          return fail("could not add the users to " + std::string(kRoom), added);
+        }
+      }
+      (void)admin.call(protocol::LogoutRequest{}, 10s);
+    }
   }
 
   std::atomic<int> phase{UserWorker::kLoad};
@@ -637,13 +697,19 @@ Result<ChaosResult> runChaos(const ChaosOptions& options) {
   }
   std::vector<SentMessage> allSent;
   std::vector<ReceivedMessage> allReceived;
+  std::vector<SentMessage> roomSent;
+  std::vector<ReceivedMessage> roomReceived;
   for (auto& w : workers) {
     allSent.insert(allSent.end(), w->sent().begin(), w->sent().end());
     allReceived.insert(allReceived.end(), w->received().begin(), w->received().end());
+    roomSent.insert(roomSent.end(), w->roomSent().begin(), w->roomSent().end());
+    roomReceived.insert(roomReceived.end(), w->roomReceived().begin(), w->roomReceived().end());
     result.sessionsResumed += w->resumed();
     result.sendErrors += w->sendErrors();
   }
   result.history = checkHistory(allSent, allReceived);
+  result.roomHistory =
+      checkHistory(expandRoomSends(roomSent, static_cast<uint32_t>(o.users)), roomReceived);
   cleanup();
   if (!healthy) {
     return Status::unavailable("the cluster did not become healthy again within 60 s of the "
@@ -668,11 +734,20 @@ std::string formatChaos(const ChaosOptions& o, const ChaosResult& r) {
       << " (delivered anyway " << h.unackedDelivered << ")\n";
   out << "delivered " << h.delivered << ", lost " << h.lost << ", duplicated " << h.duplicated
       << ", reordered " << h.reordered << ", never sent " << h.phantom << "\n";
+  const HistoryReport& room = r.roomHistory;
+  out << "room " << kRoom << " (" << o.users << " members): member copies expected "
+      << room.acked << " (+" << room.unacked << " of unacknowledged sends), delivered "
+      << room.delivered << ", lost " << room.lost << ", duplicated " << room.duplicated
+      << ", reordered " << room.reordered << ", never sent " << room.phantom << "\n";
   out << "sessions resumed " << r.sessionsResumed << ", send errors " << r.sendErrors << "\n";
   for (const auto& e : h.examples) {
     out << "  " << e << "\n";
   }
-  out << (h.ok() ? "OK: every acknowledged message was delivered exactly once, in send order\n"
+  for (const auto& e : room.examples) {
+    out << "  room: " << e << "\n";
+  }
+  out << (r.ok() ? "OK: every acknowledged message was delivered exactly once, in send order "
+                   "(in a room: to every member, in the room's order)\n"
                  : "VIOLATION: replay with chat-chaos --seed " + std::to_string(r.seed) +
                        " --nodes " + std::to_string(o.nodes) + "\n");
   return out.str();
@@ -693,8 +768,13 @@ std::string formatChaosJson(const ChaosOptions& o, const ChaosResult& r) {
       << ",\"unacknowledged\":" << h.unacked << ",\"unacknowledgedDelivered\":"
       << h.unackedDelivered << ",\"delivered\":" << h.delivered << ",\"lost\":" << h.lost
       << ",\"duplicated\":" << h.duplicated << ",\"reordered\":" << h.reordered
-      << ",\"neverSent\":" << h.phantom << ",\"sessionsResumed\":" << r.sessionsResumed
-      << ",\"ok\":" << (h.ok() ? "true" : "false") << "}\n";
+      << ",\"neverSent\":" << h.phantom << ",\"room\":{\"copiesExpected\":"
+      << r.roomHistory.acked << ",\"delivered\":" << r.roomHistory.delivered
+      << ",\"lost\":" << r.roomHistory.lost << ",\"duplicated\":" << r.roomHistory.duplicated
+      << ",\"reordered\":" << r.roomHistory.reordered
+      << ",\"neverSent\":" << r.roomHistory.phantom << "}"
+      << ",\"sessionsResumed\":" << r.sessionsResumed
+      << ",\"ok\":" << (r.ok() ? "true" : "false") << "}\n";
   return out.str();
 }
 

@@ -23,7 +23,9 @@ namespace chat::chaos {
 struct ChaosResult {
   uint64_t seed = 0;
   double seconds = 0;                  // of load
-  HistoryReport history;
+  HistoryReport history;      // private messages
+  HistoryReport roomHistory;  // room messages, one expected copy per member
+  bool ok() const { return history.ok() && roomHistory.ok(); }
   std::map<std::string, int> faults;   // injected, by kind (repairs included)
   int faultCount = 0;                  // kills, pauses (not repairs)
   int refused = 0;                     // faults the supervisor refused (majority)

@@ -29,6 +29,45 @@ std::string chaosBody(uint32_t sender, uint32_t recipient, uint64_t seq) {
          std::to_string(seq);
 }
 
+std::string chaosRoomBody(uint32_t sender, uint64_t seq) {
+  return "chaos-room " + std::to_string(sender) + " " + std::to_string(seq);
+}
+
+std::optional<ReceivedMessage> parseChaosRoomBody(const std::string& body) {
+  constexpr std::string_view kPrefix = "chaos-room ";
+  if (body.rfind(kPrefix, 0) != 0) {
+    return std::nullopt;
+  }
+  ReceivedMessage m;
+  const char* p = body.data() + kPrefix.size();
+  const char* end = body.data() + body.size();
+  auto a = std::from_chars(p, end, m.sender);
+  if (a.ec != std::errc() || a.ptr == end || *a.ptr != ' ') {
+    return std::nullopt;
+  }
+  auto b = std::from_chars(a.ptr + 1, end, m.seq);
+  if (b.ec != std::errc() || b.ptr != end) {
+    return std::nullopt;
+  }
+  return m;
+}
+
+std::vector<SentMessage> expandRoomSends(const std::vector<SentMessage>& roomSends,
+                                         uint32_t members) {
+  std::vector<SentMessage> out;
+  out.reserve(roomSends.size() * members);
+  for (const auto& s : roomSends) {
+    for (uint32_t member = 0; member < members; ++member) {
+      if (member != s.sender) {
+        SentMessage copy = s;
+        copy.recipient = member;
+        out.push_back(copy);
+      }
+    }
+  }
+  return out;
+}
+
 std::optional<ReceivedMessage> parseChaosBody(const std::string& body) {
   if (body.rfind("chaos ", 0) != 0) {
     return std::nullopt;

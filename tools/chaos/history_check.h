@@ -53,6 +53,16 @@ HistoryReport checkHistory(const std::vector<SentMessage>& sent,
 std::string chaosBody(uint32_t sender, uint32_t recipient, uint64_t seq);
 std::optional<ReceivedMessage> parseChaosBody(const std::string& body);
 
+// Room messages: "chaos-room <sender> <seq>" (seq counts from 1 per sender). A room message
+// is a send to every other member: `expandRoomSends` turns each into one SentMessage per
+// member (recipient = the member), so checkHistory judges every member's copy on its own
+// (lost, doubled, out of the room's order). A parsed room body has recipient 0: the caller
+// sets the member that received it.
+std::string chaosRoomBody(uint32_t sender, uint64_t seq);
+std::optional<ReceivedMessage> parseChaosRoomBody(const std::string& body);
+std::vector<SentMessage> expandRoomSends(const std::vector<SentMessage>& roomSends,
+                                         uint32_t members);
+
 }  // namespace chat::chaos
 
 #endif  // CHAT_TOOLS_CHAOS_HISTORY_CHECK_H_

@@ -26,5 +26,5 @@ int main(int argc, char** argv) {
   std::fputs(options->json ? chat::chaos::formatChaosJson(*options, *result).c_str()
                            : chat::chaos::formatChaos(*options, *result).c_str(),
              stdout);
-  return result->history.ok() ? 0 : 1;
+  return result->ok() ? 0 : 1;
 }
