@@ -45,6 +45,30 @@ TEST(ChatBenchTest, CountsEveryMessageOnceAndReportsJson) {
   EXPECT_NE(gone.output.find("did not answer within 0.3 s"), std::string::npos) << gone.output;
 }
 
+// --room: every member gets every room message once, whether the load is a window or a rate.
+TEST(ChatBenchTest, ARoomRunCountsEveryMembersCopy) {
+  testing::TempDir dir;
+  testing::NodeProcess node(dir.file("node"));
+  ASSERT_TRUE(node.start());
+  BenchRun run = runBench("--servers " + node.address() +
+                          " --room 6 --senders 2 --messages 50 --window 4 --json");
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("\"messages\":100,"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("\"deliveries\":500,"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("\"missing\":0,"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("\"ok\":true"), std::string::npos) << run.output;
+  BenchRun text = runBench("--servers " + node.address() + " --room 4 --rate 40 --duration 1");
+  ASSERT_EQ(text.status, 0) << text.output;
+  EXPECT_NE(text.output.find("send to the last member's push: p50"), std::string::npos)
+      << text.output;
+  EXPECT_NE(text.output.find("OK: every member got every message exactly once"),
+            std::string::npos)
+      << text.output;
+  BenchRun bad = runBench("--servers " + node.address() + " --room 1001");
+  EXPECT_EQ(WEXITSTATUS(bad.status), 2);
+  EXPECT_NE(bad.output.find("--room takes 2 to 1000 members"), std::string::npos) << bad.output;
+}
+
 TEST(ChatBenchTest, FailoverModeKillsTheLeaderAndLosesNothing) {
   testing::ProcessCluster cluster(3);  // only its cluster file: chat-bench starts the nodes
   BenchRun run = runBench("--failover 2 --cluster " + cluster.clusterFile() + " --node-binary " +

@@ -15,6 +15,9 @@ const char* benchUsage() {
          "  --rate R         fixed total rate in messages/s (latency run), with --duration\n"
          "  --duration S     seconds to hold --rate\n"
          "  --threads T      client threads (default 2)\n"
+         "  --room N         one room of N members (all online) instead of pairs: the first\n"
+         "                   --senders S of them (default 10) send to it; prints the fan-out\n"
+         "                   (deliveries/s) and the latency to each member and to the last\n"
          "  --idle N         also log in N idle connections and report the node's memory\n"
          "  --hold S         keep the idle connections open S seconds after the run\n"
          "  --json           print one JSON object instead of text\n"
@@ -105,6 +108,10 @@ Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
       CHAT_RETURN_IF_ERROR(parseNumber("--rate", v, o.rate));
     } else if (arg == "--duration") {
       CHAT_RETURN_IF_ERROR(parseNumber("--duration", v, o.duration));
+    } else if (arg == "--room") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--room", v, o.roomMembers));
+    } else if (arg == "--senders") {
+      CHAT_RETURN_IF_ERROR(parseNumber("--senders", v, o.roomSenders));
     } else if (arg == "--threads") {
       CHAT_RETURN_IF_ERROR(parseNumber("--threads", v, o.threads));
     } else if (arg == "--idle") {
@@ -166,6 +173,13 @@ Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
   }
   if (o.size < 24 || o.size > 4000) {
     return Status::invalidArgument("--size must be between 24 and 4000 bytes");
+  }
+  if (o.roomMembers != 0 && (o.roomMembers < 2 || o.roomMembers > 1000 || o.roomSenders < 1)) {
+    return Status::invalidArgument(
+        "--room takes 2 to 1000 members (a room's limit) and --senders at least 1");
+  }
+  if (o.roomMembers != 0 && o.protocol != BenchProtocol::kChat) {
+    return Status::invalidArgument("--room measures chat-node rooms; drop --protocol");
   }
   if ((o.rate > 0) != (o.duration > 0)) {
     return Status::invalidArgument("--rate and --duration go together");

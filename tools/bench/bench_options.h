@@ -22,6 +22,9 @@ struct BenchOptions {
   std::string ircOper;
   std::vector<std::string> servers;  // host:port of every node, in succession order
   int pairs = 50;
+  // --room N: one room of N members instead of pairs; the first `roomSenders` of them send.
+  int roomMembers = 0;
+  int roomSenders = 10;
   int64_t messages = 1000;  // per sender, in throughput mode
   size_t size = 100;        // body bytes
   int window = 1;           // sends in flight per sender

@@ -6,6 +6,7 @@
 #include "bench_runner.h"
 #include "failover_runner.h"
 #include "other_server_runner.h"
+#include "room_runner.h"
 #include "chat/common/process_info.h"
 
 int main(int argc, char** argv) {
@@ -38,6 +39,16 @@ int main(int argc, char** argv) {
     }
     std::cout << chat::bench::formatFailover(*options, *failover);
     return failover->ok() ? 0 : 1;
+  }
+  if (options->roomMembers > 0) {
+    auto room = chat::bench::runRoomBench(*options);
+    if (!room) {
+      std::cerr << "chat-bench: " << room.error().message() << "\n";
+      return 1;
+    }
+    std::cout << (options->json ? chat::bench::formatRoomResultJson(*options, *room) + "\n"
+                                : chat::bench::formatRoomResult(*options, *room));
+    return room->ok() ? 0 : 1;
   }
   auto result = options->protocol == chat::bench::BenchProtocol::kChat
                     ? chat::bench::runBench(*options)
