@@ -20,6 +20,7 @@ TEST(OperationTest, EveryKindRoundTrips) {
       InviteToRoomOp{"alice", 3, "#general", "carol", 13},
       StoreRoomMessageOp{"alice", 3, "#general", "hi all\n", 14, 77},
       SetReadMarkerOp{"bob", 4, "#general", 14, 15},
+      AckBatchOp{{{"bob", 4, {1, 2}}, {"carol", 5, {}}, {"dan", 6, {9}}}, 16},
   };
   for (const auto& op : ops) {
     auto bytes = encodeOperation(op);

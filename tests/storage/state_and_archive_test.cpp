@@ -44,13 +44,16 @@ class RandomTraffic {
                             static_cast<int64_t>(index), request, uid};
     }
     if (kind < 90) {
-      MarkDeliveredOp op{a, {}, static_cast<int64_t>(index), uid};
-      for (int i = pick(4); i >= 0; --i) {
-        // Half of them recent: a message stored lately, likely still waiting.
-        int range = pick(2) == 0 ? static_cast<int>(index) : std::min(static_cast<int>(index), 30);
-        op.ids.push_back(index > 1 ? index - static_cast<uint64_t>(pick(range)) : 1);
+      MarkDeliveredOp op{a, ackIds(index), static_cast<int64_t>(index), uid};
+      if (pick(3) != 0) {
+        return op;
       }
-      return op;
+      // Acks of several sessions in one record, one of them perhaps of a gone account.
+      AckBatchOp batch{{{op.recipient, op.recipientUid, op.ids}}, op.atMillis};
+      for (int i = pick(3); i >= 0; --i) {
+        batch.entries.push_back({name(), pick(2) == 0 ? 0 : uid, ackIds(index)});
+      }
+      return batch;
     }
     if (kind < 95) {
       return SetLastSeenOp{a, static_cast<int64_t>(index), uid};
@@ -69,6 +72,15 @@ class RandomTraffic {
   }
 
  private:
+  std::vector<uint64_t> ackIds(uint64_t index) {
+    std::vector<uint64_t> ids;
+    for (int i = pick(4); i >= 0; --i) {
+      // Half of them recent: a message stored lately, likely still waiting.
+      int range = pick(2) == 0 ? static_cast<int>(index) : std::min(static_cast<int>(index), 30);
+      ids.push_back(index > 1 ? index - static_cast<uint64_t>(pick(range)) : 1);
+    }
+    return ids;
+  }
   // Rooms over three names: creations that collide, joins of invite-only rooms, leaves that
   // empty a room or pass its ownership on, invitations by non-members, and room messages,
   // retried too.
@@ -211,6 +223,7 @@ TEST(StateAndArchiveTest, RandomTrafficGivesTheSameAnswersFromMemoryAndFromChatD
         EXPECT_EQ((*ra)[i].count, (*rb)[i].count);
         EXPECT_EQ((*ra)[i].recipients, (*rb)[i].recipients);
         EXPECT_EQ((*ra)[i].roomChanges, (*rb)[i].roomChanges);
+        EXPECT_EQ((*ra)[i].deliveredPerEntry, (*rb)[i].deliveredPerEntry);
         if (std::holds_alternative<StoreRoomMessageOp>(batch[i].op)) {
           roomCopies += (*ra)[i].recipients.size();
         }

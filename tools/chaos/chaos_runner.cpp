@@ -210,8 +210,8 @@ class UserWorker {
 
   void handle(const client::ClientEvent& e) {
     if (const auto* r = std::get_if<protocol::Response>(&e)) {
-      if (auto it = roomSends_.find(r->requestId); it != roomSends_.end()) {
-        SentMessage& s = roomSent_[it->second];
+      if (auto room = roomSends_.find(r->requestId); room != roomSends_.end()) {
+        SentMessage& s = roomSent_[room->second];
         if (const auto* reply = std::get_if<protocol::SendReply>(&r->body); r->isOk() && reply) {
           s.acked = true;
           s.messageId = reply->messageId;
@@ -219,7 +219,7 @@ class UserWorker {
         } else {
           ++sendErrors_;
         }
-        roomSends_.erase(it);
+        roomSends_.erase(room);
       } else if (auto it = sends_.find(r->requestId); it != sends_.end()) {
         SentMessage& s = sent_[it->second];
         if (const auto* reply = std::get_if<protocol::SendReply>(&r->body); r->isOk() && reply) {

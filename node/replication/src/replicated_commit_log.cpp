@@ -156,7 +156,7 @@ void ReplicatedCommitLog::enqueue(std::vector<Proposal> proposals) {
     // Appended and not committed yet, plus queued: what this node holds for its clients.
     uint64_t last = lastIndex_.load();
     uint64_t committed = commitIndex_.load();
-    size_t pending = proposals_.size() + (last > committed ? last - committed : 0);
+    size_t pending = proposals_.size() + inHand_ + (last > committed ? last - committed : 0);
     if (pending + proposals.size() > options_.maxPendingProposals) {
       size_t room = pending < options_.maxPendingProposals
                         ? options_.maxPendingProposals - pending
@@ -243,6 +243,7 @@ void ReplicatedCommitLog::run(const std::stop_token& stop) {
       if (proposalsDue(clock_.now())) {
         proposals.swap(proposals_);
         urgentQueued_ = 0;
+        inHand_ = proposals.size();
       }
       inbox.swap(inbox_);
       std::swap(campaign, campaign_);
@@ -295,7 +296,11 @@ void ReplicatedCommitLog::run(const std::stop_token& stop) {
       waiting_[position->index] = Waiting{position->epoch, std::move(p.done)};
     }
     proposals.clear();
-    process(now);
+    process(now);  // lastIndex_ counts the appended ones now
+    {
+      MutexLock lock(mu_);
+      inHand_ = 0;
+    }
   }
 }
 

@@ -37,6 +37,8 @@ ChatService::ChatService(const Clock& clock, storage::MessageStore& store, Commi
   log_.setObserver(this);
 }
 
+ChatService::~ChatService() = default;
+
 ContextPtr ChatService::attach(const std::shared_ptr<ClientSession>& session) {
   return std::make_shared<Context>(session, session->acksMessages());
 }
@@ -694,16 +696,54 @@ void ChatService::ack(Request& r, const protocol::AckRequest& q) {
   if (q.ids.empty()) {
     return r.ok(protocol::AckReply{0});
   }
+  // Acks of every session go to the log together: the ones that arrive while a batch
+  // commits form the next batch. A room of a hundred then costs a record per commit round,
+  // not a record per member.
+  bool propose = false;
+  {
+    MutexLock lock(acksMu_);
+    pendingAcks_.push_back(PendingAck{r, {user.name, user.uid, q.ids}});
+    propose = !ackBatchInFlight_;
+    ackBatchInFlight_ = true;
+  }
+  if (propose) {
+    proposeAcks();
+  }
+}
+
+void ChatService::proposeAcks() {
+  constexpr size_t kMaxEntries = 4096;
+  std::vector<PendingAck> batch;
+  {
+    MutexLock lock(acksMu_);
+    if (pendingAcks_.empty()) {
+      ackBatchInFlight_ = false;
+      return;
+    }
+    size_t take = std::min(pendingAcks_.size(), kMaxEntries);
+    batch.assign(std::make_move_iterator(pendingAcks_.begin()),
+                 std::make_move_iterator(pendingAcks_.begin() + static_cast<std::ptrdiff_t>(take)));
+    pendingAcks_.erase(pendingAcks_.begin(), pendingAcks_.begin() + static_cast<std::ptrdiff_t>(take));
+  }
+  storage::AckBatchOp op;
+  op.atMillis = clock_.wallMillis();
+  op.entries.reserve(batch.size());
+  for (const auto& a : batch) {
+    op.entries.push_back(a.entry);
+  }
   log_.propose(
-      storage::MarkDeliveredOp{user.name, q.ids, clock_.wallMillis(), user.uid},
-      [r](Result<storage::ApplyResult> result) {
-        if (!result) {
-          return r.fail(ErrorCode::kUnavailable, result.error().message());
+      std::move(op),
+      [this, batch = std::move(batch)](Result<storage::ApplyResult> result) {
+        for (size_t i = 0; i < batch.size(); ++i) {
+          const Request& r = batch[i].request;
+          if (!result) {
+            r.fail(ErrorCode::kUnavailable, result.error().message());
+          } else {
+            uint32_t n = i < result->deliveredPerEntry.size() ? result->deliveredPerEntry[i] : 0;
+            r.ok(protocol::AckReply{n});
+          }
         }
-        if (!result->isOk()) {
-          return r.fail(result->code, result->error);
-        }
-        r.ok(protocol::AckReply{static_cast<uint32_t>(result->delivered.size())});
+        proposeAcks();  // what gathered meanwhile, or the end of this round
       },
       Urgency::kLazy);
 }
@@ -817,12 +857,18 @@ void ChatService::onApplied(const storage::Command& entry, const storage::ApplyR
                   "you logged out of " + op->username + " on another connection");
     return;
   }
+  int64_t deliveredAt = 0;
   if (const auto* op = std::get_if<storage::MarkDeliveredOp>(&entry.op)) {
-    metrics_.messagesDelivered.add(result.delivered.size());
-    for (const auto& delivery : result.delivered) {
-      if (auto session = onlineSession(nameKey(delivery.sender))) {
-        session->push(protocol::DeliveredPush{delivery.id, op->recipient, op->atMillis});
-      }
+    deliveredAt = op->atMillis;
+  } else if (const auto* batch = std::get_if<storage::AckBatchOp>(&entry.op)) {
+    deliveredAt = batch->atMillis;
+  } else {
+    return;
+  }
+  metrics_.messagesDelivered.add(result.delivered.size());
+  for (const auto& delivery : result.delivered) {
+    if (auto session = onlineSession(nameKey(delivery.sender))) {
+      session->push(protocol::DeliveredPush{delivery.id, delivery.recipient, deliveredAt});
     }
   }
 }

@@ -63,6 +63,11 @@ struct ChatService::Request {
   }
 };
 
+struct ChatService::PendingAck {
+  Request request;
+  storage::AckBatchOp::Entry entry;
+};
+
 inline constexpr const char* kLoginFirst = "you are not logged in; log in first (opcode 2)";
 
 }  // namespace chat::service

@@ -256,21 +256,18 @@ ApplyResult ChatState::applyOne(const Command& entry) {
           },
           [&](const MarkDeliveredOp& op) {
             mu_.assertHeld();
-            auto recipient = findActing(op.recipient, op.recipientUid);
-            if (recipient == accounts_.end()) {
+            ApplyResult r;
+            if (!markDelivered(op.recipient, op.recipientUid, op.ids, r.delivered)) {
               return failure(ErrorCode::kNoSuchUser, "no such user " + op.recipient);
             }
-            // Ids of other recipients' messages, unknown ids and repeats are ignored.
+            return r;
+          },
+          [&](const AckBatchOp& op) {
+            mu_.assertHeld();
             ApplyResult r;
-            for (uint64_t id : op.ids) {
-              auto w = waiting_.find(id);
-              if (w == waiting_.end()) {
-                continue;
-              }
-              Delivery delivery{id, w->second.sender, w->second.roomId};
-              if (dropWaiting(recipient->second, id)) {
-                r.delivered.push_back(std::move(delivery));
-              }
+            for (const auto& e : op.entries) {
+              r.deliveredPerEntry.push_back(
+                  markDelivered(e.recipient, e.recipientUid, e.ids, r.delivered).value_or(0));
             }
             return r;
           },
@@ -364,6 +361,30 @@ void ChatState::remember(RecentWindow& window, uint64_t id, uint64_t senderUid) 
     window.erase(window.begin());
   }
   window.push_back(Recent{id, senderUid});
+}
+
+std::optional<uint32_t> ChatState::markDelivered(const std::string& name, uint64_t uid,
+                                                 const std::vector<uint64_t>& ids,
+                                                 std::vector<Delivery>& out) {
+  auto recipient = findActing(name, uid);
+  if (recipient == accounts_.end()) {
+    return std::nullopt;
+  }
+  // Ids of other recipients' messages, unknown ids and repeats are ignored.
+  uint32_t count = 0;
+  for (uint64_t id : ids) {
+    auto w = waiting_.find(id);
+    if (w == waiting_.end()) {
+      continue;
+    }
+    Delivery delivery{id, w->second.sender, w->second.roomId, recipient->second.account.name,
+                      recipient->second.account.uid};
+    if (dropWaiting(recipient->second, id)) {
+      out.push_back(std::move(delivery));
+      ++count;
+    }
+  }
+  return count;
 }
 
 ApplyResult ChatState::setReadMarker(const SetReadMarkerOp& op) {

@@ -62,21 +62,13 @@ Status InMemoryArchive::record(std::span<const Command> entries,
                 m.requestId = op.requestId;
                 messages_[entry.index] = std::move(m);
               },
-              [&](const MarkDeliveredOp& op) {
+              [&](const MarkDeliveredOp&) {
                 mu_.assertHeld();
-                const Account* member = uidOf(op.recipient);
-                for (const auto& delivery : result.delivered) {
-                  if (delivery.roomId != 0) {
-                    if (member != nullptr) {
-                      roomWaiting_.erase({member->uid, delivery.id});
-                    }
-                    continue;
-                  }
-                  auto m = messages_.find(delivery.id);
-                  if (m != messages_.end()) {
-                    m->second.message.delivered = true;
-                  }
-                }
+                recordDeliveries(result.delivered);
+              },
+              [&](const AckBatchOp&) {
+                mu_.assertHeld();
+                recordDeliveries(result.delivered);
               },
               [&](const SetLastSeenOp& op) {
                 mu_.assertHeld();
@@ -149,6 +141,19 @@ Status InMemoryArchive::record(std::span<const Command> entries,
     applied_ = {entry.epoch, entry.index};
   }
   return Status::ok();
+}
+
+void InMemoryArchive::recordDeliveries(const std::vector<Delivery>& deliveries) {
+  for (const auto& delivery : deliveries) {
+    if (delivery.roomId != 0) {
+      roomWaiting_.erase({delivery.recipientUid, delivery.id});
+      continue;
+    }
+    auto m = messages_.find(delivery.id);
+    if (m != messages_.end()) {
+      m->second.message.delivered = true;
+    }
+  }
 }
 
 void InMemoryArchive::recordRoomChanges(const std::vector<RoomChange>& changes) {

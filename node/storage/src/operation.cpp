@@ -29,6 +29,7 @@ enum class OperationKind : uint8_t {
   kInviteToRoom = 10,
   kStoreRoomMessage = 11,
   kSetReadMarker = 12,
+  kAckBatch = 13,
 };
 
 OperationKind kindOf(const Operation& op) {
@@ -46,10 +47,11 @@ OperationKind kindOf(const Operation& op) {
                         [](const InviteToRoomOp&) { return OperationKind::kInviteToRoom; },
                         [](const StoreRoomMessageOp&) { return OperationKind::kStoreRoomMessage; },
                         [](const SetReadMarkerOp&) { return OperationKind::kSetReadMarker; },
+                        [](const AckBatchOp&) { return OperationKind::kAckBatch; },
                     },
                     op);
 }
-static_assert(std::variant_size_v<Operation> == 13,
+static_assert(std::variant_size_v<Operation> == 14,
               "a new operation needs an OperationKind of its own (and a decoder case)");
 
 #define CHAT_TRY_ASSIGN(lhs, expr) \
@@ -67,6 +69,30 @@ Result<uint64_t> optionalU64(ByteReader& r) {
     return uint64_t{0};
   }
   return r.u64();
+}
+
+// A u32 count, then that many u64 ids.
+Result<std::vector<uint64_t>> readIds(ByteReader& r) {
+  uint32_t n = 0;
+  CHAT_TRY_ASSIGN(n, r.u32());
+  if (n > kMaxIds || size_t{n} * 8 > r.remaining()) {
+    return Status::corruption("id list of " + std::to_string(n) + " does not fit");
+  }
+  std::vector<uint64_t> ids;
+  ids.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t id = 0;
+    CHAT_TRY_ASSIGN(id, r.u64());
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+void putIds(ByteWriter& w, const std::vector<uint64_t>& ids) {
+  w.u32(static_cast<uint32_t>(ids.size()));
+  for (uint64_t id : ids) {
+    w.u64(id);
+  }
 }
 
 Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
@@ -97,17 +123,7 @@ Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
     case OperationKind::kMarkDelivered: {
       MarkDeliveredOp op;
       CHAT_TRY_ASSIGN(op.recipient, r.str(kMaxField, "recipient"));
-      uint32_t n = 0;
-      CHAT_TRY_ASSIGN(n, r.u32());
-      if (n > kMaxIds || size_t{n} * 8 > r.remaining()) {
-        return Status::corruption("id list of " + std::to_string(n) + " does not fit");
-      }
-      op.ids.reserve(n);
-      for (uint32_t i = 0; i < n; ++i) {
-        uint64_t id = 0;
-        CHAT_TRY_ASSIGN(id, r.u64());
-        op.ids.push_back(id);
-      }
+      CHAT_TRY_ASSIGN(op.ids, readIds(r));
       CHAT_TRY_ASSIGN(op.atMillis, r.i64());
       CHAT_TRY_ASSIGN(op.recipientUid, optionalU64(r));
       return Operation{op};
@@ -185,6 +201,23 @@ Result<Operation> decodeBody(uint8_t kind, ByteReader& r) {
       CHAT_TRY_ASSIGN(op.atMillis, r.i64());
       return Operation{op};
     }
+    case OperationKind::kAckBatch: {
+      AckBatchOp op;
+      CHAT_TRY_ASSIGN(op.atMillis, r.i64());
+      uint32_t n = 0;
+      CHAT_TRY_ASSIGN(n, r.u32());
+      // An entry is at least a name length, a uid and a count.
+      if (n > kMaxIds || size_t{n} * 16 > r.remaining()) {
+        return Status::corruption("ack batch of " + std::to_string(n) + " entries does not fit");
+      }
+      op.entries.resize(n);
+      for (auto& e : op.entries) {
+        CHAT_TRY_ASSIGN(e.recipient, r.str(kMaxField, "recipient"));
+        CHAT_TRY_ASSIGN(e.recipientUid, r.u64());
+        CHAT_TRY_ASSIGN(e.ids, readIds(r));
+      }
+      return Operation{op};
+    }
   }
   return Status::corruption("unknown operation kind " + std::to_string(kind));
 }
@@ -211,10 +244,7 @@ void putOperation(ByteWriter& w, const Operation& op) {
                  },
                  [&](const MarkDeliveredOp& o) {
                    w.str(o.recipient);
-                   w.u32(static_cast<uint32_t>(o.ids.size()));
-                   for (uint64_t id : o.ids) {
-                     w.u64(id);
-                   }
+                   putIds(w, o.ids);
                    w.i64(o.atMillis);
                    w.u64(o.recipientUid);
                  },
@@ -269,6 +299,15 @@ void putOperation(ByteWriter& w, const Operation& op) {
                    w.str(o.peer);
                    w.u64(o.upToId);
                    w.i64(o.atMillis);
+                 },
+                 [&](const AckBatchOp& o) {
+                   w.i64(o.atMillis);
+                   w.u32(static_cast<uint32_t>(o.entries.size()));
+                   for (const auto& e : o.entries) {
+                     w.str(e.recipient);
+                     w.u64(e.recipientUid);
+                     putIds(w, e.ids);
+                   }
                  },
              },
              op);
@@ -325,6 +364,8 @@ const char* operationName(const Operation& op) {
       return "store-room-message";
     case OperationKind::kSetReadMarker:
       return "set-read-marker";
+    case OperationKind::kAckBatch:
+      return "ack-batch";
   }
   return "unknown";
 }

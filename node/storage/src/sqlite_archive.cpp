@@ -275,6 +275,28 @@ struct SqliteArchive::Impl {
                               "DELETE FROM room_waiting WHERE member_uid = ? AND message_id = ?");
   }
 
+  // Messages that became delivered: a private one's row marked, a room copy's row removed
+  // (unless the message was inserted in this batch: then it went in as delivered already).
+  void recordDeliveries(const std::vector<Delivery>& deliveries, int64_t atMillis,
+                        const std::unordered_set<uint64_t>& insertedInBatch) {
+    for (const auto& delivery : deliveries) {
+      if (insertedInBatch.contains(delivery.id)) {
+        continue;
+      }
+      if (delivery.roomId != 0) {
+        deleteRoomWaiting.bind(1, toDb(delivery.recipientUid));
+        deleteRoomWaiting.bind(2, toDb(delivery.id));
+        deleteRoomWaiting.step();
+        deleteRoomWaiting.reset();
+        continue;
+      }
+      markDelivered.bind(1, atMillis);
+      markDelivered.bind(2, toDb(delivery.id));
+      markDelivered.step();
+      markDelivered.reset();
+    }
+  }
+
   uint64_t uidOf(const std::string& name) const {
     auto it = accounts.find(nameKey(name));
     return it == accounts.end() ? 0 : it->second.uid;
@@ -419,23 +441,10 @@ struct SqliteArchive::Impl {
               insertedInBatch.insert(entry.index);
             },
             [&](const MarkDeliveredOp& op) {
-              uint64_t member = op.recipientUid != 0 ? op.recipientUid : uidOf(op.recipient);
-              for (const auto& delivery : result.delivered) {
-                if (insertedInBatch.contains(delivery.id)) {
-                  continue;  // inserted delivered already (or this copy never written)
-                }
-                if (delivery.roomId != 0) {
-                  deleteRoomWaiting.bind(1, toDb(member));
-                  deleteRoomWaiting.bind(2, toDb(delivery.id));
-                  deleteRoomWaiting.step();
-                  deleteRoomWaiting.reset();
-                  continue;
-                }
-                markDelivered.bind(1, op.atMillis);
-                markDelivered.bind(2, toDb(delivery.id));
-                markDelivered.step();
-                markDelivered.reset();
-              }
+              recordDeliveries(result.delivered, op.atMillis, insertedInBatch);
+            },
+            [&](const AckBatchOp& op) {
+              recordDeliveries(result.delivered, op.atMillis, insertedInBatch);
             },
             [&](const SetLastSeenOp& op) {
               setLastSeen.bind(1, op.atMillis);
@@ -609,17 +618,19 @@ Status SqliteArchive::record(std::span<const Command> entries,
     std::unordered_map<uint64_t, int64_t> deliveredInBatch;
     std::set<std::pair<uint64_t, uint64_t>> roomDeliveredInBatch;
     for (size_t i = 0; i < entries.size(); ++i) {
+      int64_t at = 0;
       if (const auto* mark = std::get_if<MarkDeliveredOp>(&entries[i].op)) {
-        uint64_t member = mark->recipientUid;
-        for (const auto& delivery : results[i].delivered) {
-          if (delivery.roomId == 0) {
-            deliveredInBatch.emplace(delivery.id, mark->atMillis);
-            continue;
-          }
-          if (member == 0) {
-            member = impl_->uidOf(mark->recipient);
-          }
-          roomDeliveredInBatch.emplace(delivery.id, member);
+        at = mark->atMillis;
+      } else if (const auto* batch = std::get_if<AckBatchOp>(&entries[i].op)) {
+        at = batch->atMillis;
+      } else {
+        continue;
+      }
+      for (const auto& delivery : results[i].delivered) {
+        if (delivery.roomId == 0) {
+          deliveredInBatch.emplace(delivery.id, at);
+        } else {
+          roomDeliveredInBatch.emplace(delivery.id, delivery.recipientUid);
         }
       }
     }

@@ -172,6 +172,9 @@ class ReplicatedCommitLog final : public service::CommitLog {
   std::condition_variable_any servingCv_;  // wakes awaitServing()
   std::deque<Proposal> proposals_ GUARDED_BY(mu_);
   size_t urgentQueued_ GUARDED_BY(mu_) = 0;
+  // Proposals the thread took from proposals_ and has not yet appended (lastIndex_ does not
+  // count them yet): part of what the bound counts, so that a batch in hand is no room.
+  size_t inHand_ GUARDED_BY(mu_) = 0;
   MonoTime lazyDeadline_ GUARDED_BY(mu_){};  // when the oldest lazy proposal is due
   std::deque<Envelope> inbox_ GUARDED_BY(mu_);
   bool campaign_ GUARDED_BY(mu_) = false;

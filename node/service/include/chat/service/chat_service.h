@@ -86,6 +86,9 @@ class ChatService final : public ApplyObserver {
   // All references must outlive the service. Registers itself as the log's observer.
   ChatService(const Clock& clock, storage::MessageStore& store, CommitLog& log,
               const PasswordHasher& hasher, Executor& slowWork, ServiceOptions options);
+  ~ChatService() override;  // out of line: it owns PendingAcks, defined in the .cpp
+  ChatService(const ChatService&) = delete;
+  ChatService& operator=(const ChatService&) = delete;
 
   // A new client connection. `session` is held weakly: a closed connection simply vanishes.
   ContextPtr attach(const std::shared_ptr<ClientSession>& session) EXCLUDES(mu_);
@@ -129,7 +132,10 @@ class ChatService final : public ApplyObserver {
   void deliver(Request& r, const protocol::DeliverRequest& q);
   void logout(Request& r) EXCLUDES(mu_);
   void history(Request& r, const protocol::HistoryRequest& q) EXCLUDES(mu_);
-  void ack(Request& r, const protocol::AckRequest& q) EXCLUDES(mu_);
+  void ack(Request& r, const protocol::AckRequest& q) EXCLUDES(mu_, acksMu_);
+  // Proposes the acks gathered so far as one AckBatch record; when it is applied, answers
+  // them and proposes what gathered meanwhile (one batch in flight: group commit for acks).
+  void proposeAcks() EXCLUDES(acksMu_);
   void status(Request& r) EXCLUDES(mu_);
   void typing(Request& r, const protocol::TypingRequest& q) EXCLUDES(mu_);
   // Rooms (chat_service_rooms.cpp).
@@ -211,6 +217,13 @@ class ChatService final : public ApplyObserver {
   RateLimiter<std::string> signUpRate_;  // per address; thread-safe on its own
   RateLimiter<uint64_t> sendRate_;       // per account uid; thread-safe on its own
   ServiceMetrics metrics_;  // thread-safe on its own
+
+  // Acks waiting for the batch in flight to commit. Bounded: each connection has at most 256
+  // requests in the service.
+  struct PendingAck;
+  Mutex acksMu_;
+  std::vector<PendingAck> pendingAcks_ GUARDED_BY(acksMu_);
+  bool ackBatchInFlight_ GUARDED_BY(acksMu_) = false;
 
   mutable Mutex mu_;
   // Logged-in sessions by name key, and by account uid (room pushes name members by uid).

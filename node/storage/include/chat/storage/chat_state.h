@@ -158,6 +158,11 @@ class ChatState {
     return a < b ? std::pair{a, b} : std::pair{b, a};
   }
   ApplyResult setReadMarker(const SetReadMarkerOp& op) REQUIRES(mu_);
+  // Marks `ids` delivered to the account `name` (uid 0: by name) acts for; appends what
+  // became delivered to `out` and returns how many, or nullopt when the account is gone.
+  std::optional<uint32_t> markDelivered(const std::string& name, uint64_t uid,
+                                        const std::vector<uint64_t>& ids,
+                                        std::vector<Delivery>& out) REQUIRES(mu_);
 
   mutable Mutex mu_;
   std::map<std::string, AccountState> accounts_ GUARDED_BY(mu_);  // by name key, in list order

@@ -85,6 +85,7 @@ class InMemoryArchive final : public MessageArchive {
     std::map<uint64_t, uint64_t> members;  // uid -> joined at
   };
   void recordRoomChanges(const std::vector<RoomChange>& changes) REQUIRES(mu_);
+  void recordDeliveries(const std::vector<Delivery>& deliveries) REQUIRES(mu_);
   Mutex mu_;
   std::map<uint64_t, Account> accounts_ GUARDED_BY(mu_);  // by uid
   std::map<uint64_t, StoredMessage> messages_ GUARDED_BY(mu_);

@@ -65,6 +65,22 @@ struct MarkDeliveredOp {
   bool operator==(const MarkDeliveredOp&) const = default;
 };
 
+// The acknowledgements of many sessions in one record: each entry as a MarkDeliveredOp of its
+// own (an entry whose account is gone changes nothing). The service gathers the acks that
+// arrive while the previous batch commits, so a room's fan-out costs a record per commit
+// round instead of one per member.
+struct AckBatchOp {
+  struct Entry {
+    std::string recipient;
+    uint64_t recipientUid = 0;
+    std::vector<uint64_t> ids;
+    bool operator==(const Entry&) const = default;
+  };
+  std::vector<Entry> entries;
+  int64_t atMillis = 0;
+  bool operator==(const AckBatchOp&) const = default;
+};
+
 // Records when an account was last seen online (a disconnect).
 struct SetLastSeenOp {
   std::string username;
@@ -158,7 +174,7 @@ struct NoOp {
 using Operation =
     std::variant<CreateAccountOp, DeleteAccountOp, StoreMessageOp, MarkDeliveredOp, SetLastSeenOp,
                  NoOp, EndSessionsOp, CreateRoomOp, JoinRoomOp, LeaveRoomOp, InviteToRoomOp,
-                 StoreRoomMessageOp, SetReadMarkerOp>;
+                 StoreRoomMessageOp, SetReadMarkerOp, AckBatchOp>;
 
 // An operation at the log position it committed at: what the store applies.
 struct Command {
@@ -168,11 +184,13 @@ struct Command {
   bool operator==(const Command&) const = default;
 };
 
-// A message that became delivered to one recipient (MarkDelivered).
+// A message that became delivered to one recipient (MarkDelivered, AckBatch).
 struct Delivery {
   uint64_t id = 0;
   std::string sender;  // display name, to tell the sender
   uint64_t roomId = 0;  // 0: a private message
+  std::string recipient;  // who acknowledged it (display name), and its account
+  uint64_t recipientUid = 0;
   bool operator==(const Delivery&) const = default;
 };
 
@@ -210,6 +228,8 @@ struct ApplyResult {
   // room's id: both are log indexes, so they never collide), and where it stands now.
   uint64_t conversation = 0;
   uint64_t readUpTo = 0;
+  // AckBatch: how many of each entry's ids became delivered now, in entry order.
+  std::vector<uint32_t> deliveredPerEntry;
   bool isOk() const { return code == protocol::ErrorCode::kOk; }
 };
 
