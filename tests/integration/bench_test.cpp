@@ -67,6 +67,10 @@ TEST(ChatBenchTest, ARoomRunCountsEveryMembersCopy) {
   BenchRun bad = runBench("--servers " + node.address() + " --room 1001");
   EXPECT_EQ(WEXITSTATUS(bad.status), 2);
   EXPECT_NE(bad.output.find("--room takes 2 to 1000 members"), std::string::npos) << bad.output;
+  BenchRun irc = runBench("--servers " + node.address() + " --protocol irc --room 5");
+  EXPECT_EQ(WEXITSTATUS(irc.status), 2);
+  EXPECT_NE(irc.output.find("--room against irc or redis needs --rate"), std::string::npos)
+      << irc.output;
 }
 
 TEST(ChatBenchTest, FailoverModeKillsTheLeaderAndLosesNothing) {

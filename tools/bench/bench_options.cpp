@@ -178,8 +178,10 @@ Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
     return Status::invalidArgument(
         "--room takes 2 to 1000 members (a room's limit) and --senders at least 1");
   }
-  if (o.roomMembers != 0 && o.protocol != BenchProtocol::kChat) {
-    return Status::invalidArgument("--room measures chat-node rooms; drop --protocol");
+  if (o.roomMembers != 0 && o.protocol != BenchProtocol::kChat && o.rate <= 0) {
+    return Status::invalidArgument(
+        "--room against irc or redis needs --rate and --duration (they acknowledge nothing, "
+        "so there is no window to keep)");
   }
   if ((o.rate > 0) != (o.duration > 0)) {
     return Status::invalidArgument("--rate and --duration go together");

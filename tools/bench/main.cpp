@@ -41,7 +41,9 @@ int main(int argc, char** argv) {
     return failover->ok() ? 0 : 1;
   }
   if (options->roomMembers > 0) {
-    auto room = chat::bench::runRoomBench(*options);
+    auto room = options->protocol == chat::bench::BenchProtocol::kChat
+                    ? chat::bench::runRoomBench(*options)
+                    : chat::bench::runOtherServerRoomBench(*options);
     if (!room) {
       std::cerr << "chat-bench: " << room.error().message() << "\n";
       return 1;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -400,7 +401,331 @@ Status setUpRedis(const BenchOptions& o, Pair& p) {
   return Status::ok();
 }
 
+// ---- Rooms: an IRC channel, a Redis channel ----
+
+// A member of the room: its connection (an IRC client in the channel, or a Redis subscriber),
+// and for Redis senders a second connection to PUBLISH on (a subscribed one cannot).
+struct RoomMember {
+  int index = 0;
+  Socket in;
+  Socket out;  // Redis senders only
+  bool sender = false;
+  int64_t nextSeq = 0;
+  double nextSendAt = 0;
+  bool doneSending = false;
+  std::unordered_map<int64_t, int> seen;  // message key -> copies
+};
+
+struct RoomThreadResult {
+  std::vector<int64_t> latencies;
+  std::unordered_map<int64_t, std::pair<int64_t, int64_t>> firstAndLast;  // key -> (sent, last)
+  std::unordered_map<int64_t, int> copies;  // key -> members of this thread that got it
+  double lastReceive = 0;
+  Status status;
+};
+
+int64_t roomKey(int sender, int64_t seq) {
+  return (static_cast<int64_t>(sender) << 32) | seq;
+}
+
+void recordRoom(RoomMember& m, RoomThreadResult& r, std::string_view body, int64_t now,
+                double elapsed) {
+  int64_t key = 0;
+  int64_t sentAt = 0;
+  if (!parseBody(body, key, sentAt) || (key >> 32) == m.index) {
+    return;  // not ours, or the member's own (Redis echoes it to the sender's subscription)
+  }
+  if (m.seen[key]++ > 0) {
+    return;  // counted as doubled at the end
+  }
+  r.latencies.push_back(now - sentAt);
+  auto& fl = r.firstAndLast[key];
+  fl.first = sentAt;
+  fl.second = std::max(fl.second, now);
+  ++r.copies[key];
+  r.lastReceive = elapsed;
+}
+
+void consumeRoom(RoomMember& m, RoomThreadResult& r, bool redis, int64_t now, double elapsed) {
+  std::string& in = m.in.input();
+  if (!redis) {
+    size_t start = 0;
+    size_t eol;
+    while ((eol = in.find("\r\n", start)) != std::string::npos) {
+      std::string_view line(in.data() + start, eol - start);
+      start = eol + 2;
+      if (line.rfind("PING ", 0) == 0) {
+        (void)m.in.writeAll("PONG " + std::string(line.substr(5)) + "\r\n");
+        continue;
+      }
+      size_t cmd = line.find(" PRIVMSG ");
+      size_t colon = cmd == std::string_view::npos ? cmd : line.find(" :", cmd);
+      if (colon != std::string_view::npos) {
+        recordRoom(m, r, line.substr(colon + 2), now, elapsed);
+      }
+    }
+    in.erase(0, start);
+    return;
+  }
+  // RESP ["message", channel, body], as consumeRedis reads them.
+  size_t at = 0;
+  for (;;) {
+    size_t pos = at;
+    if (pos >= in.size() || in[pos] != '*') {
+      break;
+    }
+    size_t eol = in.find("\r\n", pos);
+    if (eol == std::string::npos) {
+      break;
+    }
+    int count = std::atoi(in.c_str() + pos + 1);
+    pos = eol + 2;
+    std::vector<std::string_view> items;
+    bool complete = true;
+    for (int i = 0; i < count && complete; ++i) {
+      eol = pos < in.size() ? in.find("\r\n", pos) : std::string::npos;
+      if (eol == std::string::npos) {
+        complete = false;
+        break;
+      }
+      if (in[pos] == ':') {
+        items.emplace_back(in.data() + pos + 1, eol - pos - 1);
+        pos = eol + 2;
+        continue;
+      }
+      auto n = static_cast<size_t>(std::atol(in.c_str() + pos + 1));
+      if (eol + 2 + n + 2 > in.size()) {
+        complete = false;
+        break;
+      }
+      items.emplace_back(in.data() + eol + 2, n);
+      pos = eol + 2 + n + 2;
+    }
+    if (!complete) {
+      break;
+    }
+    if (items.size() == 3 && items[0] == "message") {
+      recordRoom(m, r, items[2], now, elapsed);
+    }
+    at = pos;
+  }
+  in.erase(0, at);
+}
+
+void driveRoom(const BenchOptions& o, const std::string& channel, int senders,
+               std::vector<RoomMember*>& mine, Clock::time_point start, int64_t& expectedTotal,
+               std::atomic<int64_t>& receivedTotal, std::atomic<int>& sendersDone,
+               RoomThreadResult& result) {
+  const bool redis = o.protocol == BenchProtocol::kRedis;
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  std::unordered_map<int, std::pair<RoomMember*, bool>> byFd;  // fd -> (member, is `in`)
+  for (RoomMember* m : mine) {
+    for (bool in : {true, false}) {
+      int fd = in ? m->in.fd() : m->out.fd();
+      if (fd < 0) {
+        continue;
+      }
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = fd;
+      ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+      byFd[fd] = {m, in};
+    }
+  }
+  const double interval = static_cast<double>(senders) / o.rate;
+  for (RoomMember* m : mine) {
+    m->nextSendAt = interval * m->index / std::max(senders, 1);
+  }
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  double lastProgress = 0;
+  int64_t lastCount = -1;
+  epoll_event events[256];
+  while (result.status.isOk()) {
+    double now = elapsed();
+    for (RoomMember* m : mine) {
+      if (!m->sender || m->doneSending) {
+        continue;
+      }
+      std::string batch;
+      while (!m->doneSending) {
+        if (now >= o.duration) {
+          m->doneSending = true;
+          break;
+        }
+        if (now < m->nextSendAt) {
+          break;
+        }
+        m->nextSendAt += interval;
+        std::string body = makeBody(roomKey(m->index, m->nextSeq++), o.size);
+        batch += redis ? respCommand({"PUBLISH", channel, body})
+                       : "PRIVMSG " + channel + " :" + body + "\r\n";
+      }
+      if (m->doneSending) {
+        sendersDone.fetch_add(1);
+      }
+      if (!batch.empty()) {
+        Socket& s = redis ? m->out : m->in;
+        if (Status st = s.writeAll(batch); !st.isOk()) {
+          result.status = st;
+          break;
+        }
+      }
+    }
+    int64_t received = receivedTotal.load();
+    if (sendersDone.load() == senders && received >= expectedTotal) {
+      break;
+    }
+    if (received != lastCount) {
+      lastCount = received;
+      lastProgress = now;
+    } else if (now - lastProgress > 30) {
+      result.status = Status::timeout("no progress for 30 s: room messages are missing");
+      break;
+    }
+    int n = ::epoll_wait(ep, events, 256, 1);
+    for (int i = 0; i < n; ++i) {
+      auto it = byFd.find(events[i].data.fd);
+      if (it == byFd.end()) {
+        continue;
+      }
+      RoomMember& m = *it->second.first;
+      if (!it->second.second) {
+        if (m.out.readSome(0)) {  // PUBLISH replies: dropped
+          m.out.input().clear();
+        }
+        continue;
+      }
+      if (!m.in.readSome(0)) {
+        result.status = Status::unavailable("the server closed a member's connection");
+        break;
+      }
+      size_t before = result.latencies.size();
+      consumeRoom(m, result, redis, nowNanos(), elapsed());
+      receivedTotal.fetch_add(static_cast<int64_t>(result.latencies.size() - before));
+    }
+  }
+  ::close(ep);
+}
+
+Status setUpRoomMember(const BenchOptions& o, RoomMember& m, const std::string& channel,
+                       const std::string& run) {
+  std::string server = o.servers.front();
+  CHAT_RETURN_IF_ERROR(m.in.connect(server));
+  if (o.protocol == BenchProtocol::kRedis) {
+    CHAT_RETURN_IF_ERROR(m.in.writeAll(respCommand({"SUBSCRIBE", channel})));
+    auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (m.in.input().find("subscribe") == std::string::npos) {
+      if (Clock::now() > deadline || !m.in.readSome(100)) {
+        return Status::unavailable("Redis did not confirm SUBSCRIBE " + channel);
+      }
+    }
+    m.in.input().clear();
+    if (m.sender) {
+      CHAT_RETURN_IF_ERROR(m.out.connect(server));
+    }
+    return Status::ok();
+  }
+  std::string nick = "m" + run + std::to_string(m.index);
+  CHAT_RETURN_IF_ERROR(m.in.writeAll("NICK " + nick + "\r\nUSER " + nick + " 0 * :bench\r\n"));
+  CHAT_RETURN_IF_ERROR(m.in.awaitLine(" 001 ", "registering " + nick));
+  if (!o.ircOper.empty()) {
+    auto colon = o.ircOper.find(':');
+    CHAT_RETURN_IF_ERROR(m.in.writeAll("OPER " + o.ircOper.substr(0, colon) + " " +
+                                       o.ircOper.substr(colon + 1) + "\r\n"));
+    CHAT_RETURN_IF_ERROR(m.in.awaitLine(" 381 ", "OPER for " + nick));
+    CHAT_RETURN_IF_ERROR(m.in.writeAll("MODE " + nick + " +F\r\n"));
+    CHAT_RETURN_IF_ERROR(m.in.awaitLine("+F", "MODE +F for " + nick));
+  }
+  CHAT_RETURN_IF_ERROR(m.in.writeAll("JOIN " + channel + "\r\n"));
+  CHAT_RETURN_IF_ERROR(m.in.awaitLine(" 366 ", "JOIN " + channel + " for " + nick));  // end of NAMES
+  m.in.input().clear();
+  return Status::ok();
+}
+
 }  // namespace
+
+Result<RoomBenchResult> runOtherServerRoomBench(const BenchOptions& o) {
+  const int n = o.roomMembers;
+  const int senders = std::min(o.roomSenders, n);
+  std::string run = std::to_string(::getpid() % 100000);
+  std::string channel = "#bench" + run;
+  std::vector<RoomMember> members(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    RoomMember& m = members[static_cast<size_t>(i)];
+    m.index = i;
+    m.sender = i < senders;
+    CHAT_RETURN_IF_ERROR(setUpRoomMember(o, m, channel, run));
+  }
+  int threads = std::max(1, std::min(o.threads, n));
+  std::vector<std::vector<RoomMember*>> shares(static_cast<size_t>(threads));
+  for (size_t i = 0; i < members.size(); ++i) {
+    shares[i % shares.size()].push_back(&members[i]);
+  }
+  // Every message reaches every other member; the senders' schedules fix how many there are.
+  int64_t perSender = static_cast<int64_t>(o.duration * o.rate / senders + 0.5);
+  int64_t expected = perSender * senders * (n - 1);
+  std::atomic<int64_t> received{0};
+  std::atomic<int> sendersDone{0};
+  std::vector<RoomThreadResult> results(shares.size());
+  auto start = Clock::now();
+  {
+    std::vector<std::jthread> workers;
+    for (size_t t = 0; t < shares.size(); ++t) {
+      workers.emplace_back([&, t] {
+        driveRoom(o, channel, senders, shares[t], start, expected, received, sendersDone,
+                  results[t]);
+      });
+    }
+  }
+  RoomBenchResult r;
+  r.members = n;
+  r.senders = senders;
+  std::vector<int64_t> latencies;
+  std::unordered_map<int64_t, std::pair<int64_t, int64_t>> firstAndLast;
+  std::unordered_map<int64_t, int> copies;
+  Status failure;
+  for (auto& t : results) {
+    latencies.insert(latencies.end(), t.latencies.begin(), t.latencies.end());
+    r.seconds = std::max(r.seconds, t.lastReceive);
+    for (const auto& [key, fl] : t.firstAndLast) {
+      auto& all = firstAndLast[key];
+      all.first = fl.first;
+      all.second = std::max(all.second, fl.second);
+    }
+    for (const auto& [key, c] : t.copies) {
+      copies[key] += c;
+    }
+    if (!t.status.isOk() && failure.isOk()) {
+      failure = t.status;
+    }
+  }
+  for (const auto& m : members) {
+    r.messages += m.nextSeq;
+    for (const auto& [key, c] : m.seen) {
+      ++r.deliveries;
+      r.duplicates += c - 1;
+    }
+  }
+  r.missing = std::max<int64_t>(0, r.messages * (n - 1) - r.deliveries);
+  std::vector<int64_t> last;
+  for (const auto& [key, c] : copies) {
+    if (c == n - 1) {
+      last.push_back(firstAndLast[key].second - firstAndLast[key].first);
+    }
+  }
+  std::sort(latencies.begin(), latencies.end());
+  std::sort(last.begin(), last.end());
+  r.deliveriesPerSecond = r.seconds > 0 ? static_cast<double>(r.deliveries) / r.seconds : 0;
+  r.p50Micros = percentile(latencies, 0.50);
+  r.p99Micros = percentile(latencies, 0.99);
+  r.lastP50Micros = percentile(last, 0.50);
+  r.lastP99Micros = percentile(last, 0.99);
+  r.lastMaxMicros = last.empty() ? 0 : static_cast<double>(last.back()) / 1000.0;
+  if (!failure.isOk()) {
+    return failure;
+  }
+  return r;
+}
 
 Result<BenchResult> runOtherServerBench(const BenchOptions& o) {
   std::vector<Pair> pairs(static_cast<size_t>(o.pairs));

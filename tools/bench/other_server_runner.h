@@ -11,11 +11,18 @@
 
 #include "bench_options.h"
 #include "bench_runner.h"
+#include "room_runner.h"
 
 namespace chat::bench {
 
 // REQUIRES: options.protocol is kIrc or kRedis.
 Result<BenchResult> runOtherServerBench(const BenchOptions& options);
+// --room N against them: an IRC channel all N members JOIN (the server does not echo a
+// PRIVMSG to its sender), or a Redis channel all N SUBSCRIBE to (senders PUBLISH on a second
+// connection; their own copy is not counted). Rate mode only: neither server acknowledges
+// a message, so there is no window to keep.
+// REQUIRES: options.protocol is kIrc or kRedis, options.rate > 0.
+Result<RoomBenchResult> runOtherServerRoomBench(const BenchOptions& options);
 
 }  // namespace chat::bench
 
