@@ -40,7 +40,7 @@ class RandomTraffic {
     if (kind < 60) {
       // Request ids repeat now and then: retried sends.
       uint64_t request = pick(4) == 0 ? 0 : static_cast<uint64_t>(pick(40)) + 1;
-      return StoreMessageOp{a, b, std::string(pick(3) + 1, 'x') + std::to_string(index),
+      return StoreMessageOp{a, b, std::string(static_cast<size_t>(pick(3) + 1), 'x') + std::to_string(index),
                             static_cast<int64_t>(index), request, uid};
     }
     if (kind < 90) {
@@ -231,12 +231,13 @@ TEST(StateAndArchiveTest, RandomTrafficGivesTheSameAnswersFromMemoryAndFromChatD
             std::count_if((*ra)[i].delivered.begin(), (*ra)[i].delivered.end(),
                           [](const Delivery& d) { return d.roomId != 0; }));
         roomChanges += (*ra)[i].roomChanges.size();
-        markers += std::holds_alternative<SetReadMarkerOp>(batch[i].op) && (*ra)[i].isOk() ? 1 : 0;
+        markers += std::holds_alternative<SetReadMarkerOp>(batch[i].op) && (*ra)[i].isOk() ? 1U : 0U;
       }
     }
     expectSameAnswers(memory, **sqlite);
     for (const char* user : {"ann", "bob", "cy"}) {
-      for (const auto& c : *memory.conversations(user)) {
+      auto list = memory.conversations(user);
+      for (const auto& c : *list) {
         unread += c.unread;
       }
     }
@@ -496,7 +497,7 @@ TEST_F(StateRulesTest, AMemberWithAFullInboxMissesARoomMessageWithoutBlockingIt)
 // the same after a reopen (rebuilt from chat.db).
 TEST_F(StateRulesTest, ConversationsCountUnreadAboveTheReadMarker) {
   uint64_t alice = apply(CreateAccountOp{"alice", "h", 1}).id;
-  uint64_t bob = apply(CreateAccountOp{"bob", "h", 1}).id;
+  apply(CreateAccountOp{"bob", "h", 1});
   apply(CreateAccountOp{"carol", "h", 1});
   uint64_t room = apply(CreateRoomOp{"alice", 0, "#team", RoomPolicy::kOpen, 1}).id;
   apply(JoinRoomOp{"bob", 0, "#team", 1});

@@ -476,7 +476,7 @@ ApplyResult ChatState::applyRoomRecord(const Command& entry) {
             }
             RoomState& room = rooms_[key];
             room = RoomState{entry.index, op.room, owner->second.account.uid, op.policy,
-                             op.atMillis, {{owner->second.account.uid, entry.index}}};
+                             op.atMillis, {{owner->second.account.uid, entry.index}}, {}};
             roomKeyById_[entry.index] = key;
             owner->second.rooms.insert(entry.index);
             return changed(room, owner->second);
@@ -828,7 +828,7 @@ void ChatState::loadRoom(uint64_t id, const std::string& name, uint64_t ownerUid
                          RoomPolicy policy, int64_t createdAtMillis) {
   MutexLock lock(mu_);
   std::string key = nameKey(name);
-  rooms_[key] = RoomState{id, name, ownerUid, policy, createdAtMillis, {}};
+  rooms_[key] = RoomState{id, name, ownerUid, policy, createdAtMillis, {}, {}};
   roomKeyById_[id] = key;
 }
 
