@@ -179,33 +179,33 @@ void record(Pair& p, ThreadResult& result, std::string_view body, int64_t now, d
   }
 }
 
-// IRC: ":nick!user@host PRIVMSG target :body" lines; answers PINGs.
-void consumeIrc(Pair& p, ThreadResult& result, int64_t now, double elapsed) {
-  std::string& in = p.recipient.input();
+// IRC: ":nick!user@host PRIVMSG target :body" lines; answers PINGs on `socket`. Calls
+// onBody with each message's text and erases the complete lines from the socket's input.
+template <typename OnBody>
+void consumeIrcLines(Socket& socket, OnBody onBody) {
+  std::string& in = socket.input();
   size_t start = 0;
   size_t eol;
   while ((eol = in.find("\r\n", start)) != std::string::npos) {
     std::string_view line(in.data() + start, eol - start);
     start = eol + 2;
     if (line.rfind("PING ", 0) == 0) {
-      (void)p.recipient.writeAll("PONG " + std::string(line.substr(5)) + "\r\n");
+      (void)socket.writeAll("PONG " + std::string(line.substr(5)) + "\r\n");
       continue;
     }
     size_t cmd = line.find(" PRIVMSG ");
-    if (cmd == std::string_view::npos) {
-      continue;
-    }
-    size_t colon = line.find(" :", cmd);
+    size_t colon = cmd == std::string_view::npos ? cmd : line.find(" :", cmd);
     if (colon != std::string_view::npos) {
-      record(p, result, line.substr(colon + 2), now, elapsed);
+      onBody(line.substr(colon + 2));
     }
   }
   in.erase(0, start);
 }
 
-// Redis: RESP arrays ["message", channel, body] on the subscriber's connection.
-void consumeRedis(Pair& p, ThreadResult& result, int64_t now, double elapsed) {
-  std::string& in = p.recipient.input();
+// Redis: RESP arrays ["message", channel, body] on a subscriber's connection. Calls onBody
+// with each body and erases the complete arrays from `in`.
+template <typename OnBody>
+void consumeRespMessages(std::string& in, OnBody onBody) {
   size_t at = 0;
   for (;;) {
     // *3\r\n$7\r\nmessage\r\n$<n>\r\n<channel>\r\n$<n>\r\n<body>\r\n
@@ -222,11 +222,7 @@ void consumeRedis(Pair& p, ThreadResult& result, int64_t now, double elapsed) {
     std::vector<std::string_view> items;
     bool complete = true;
     for (int i = 0; i < count; ++i) {
-      if (pos >= in.size()) {
-        complete = false;
-        break;
-      }
-      eol = in.find("\r\n", pos);
+      eol = pos < in.size() ? in.find("\r\n", pos) : std::string::npos;
       if (eol == std::string::npos) {
         complete = false;
         break;
@@ -248,11 +244,21 @@ void consumeRedis(Pair& p, ThreadResult& result, int64_t now, double elapsed) {
       break;
     }
     if (items.size() == 3 && items[0] == "message") {
-      record(p, result, items[2], now, elapsed);
+      onBody(items[2]);
     }
     at = pos;
   }
   in.erase(0, at);
+}
+
+void consumeIrc(Pair& p, ThreadResult& result, int64_t now, double elapsed) {
+  consumeIrcLines(p.recipient,
+                  [&](std::string_view body) { record(p, result, body, now, elapsed); });
+}
+
+void consumeRedis(Pair& p, ThreadResult& result, int64_t now, double elapsed) {
+  consumeRespMessages(p.recipient.input(),
+                      [&](std::string_view body) { record(p, result, body, now, elapsed); });
 }
 
 // PUBLISH replies (":<receivers>\r\n") on the sender's connection: read and dropped.
@@ -447,69 +453,12 @@ void recordRoom(RoomMember& m, RoomThreadResult& r, std::string_view body, int64
 }
 
 void consumeRoom(RoomMember& m, RoomThreadResult& r, bool redis, int64_t now, double elapsed) {
-  std::string& in = m.in.input();
-  if (!redis) {
-    size_t start = 0;
-    size_t eol;
-    while ((eol = in.find("\r\n", start)) != std::string::npos) {
-      std::string_view line(in.data() + start, eol - start);
-      start = eol + 2;
-      if (line.rfind("PING ", 0) == 0) {
-        (void)m.in.writeAll("PONG " + std::string(line.substr(5)) + "\r\n");
-        continue;
-      }
-      size_t cmd = line.find(" PRIVMSG ");
-      size_t colon = cmd == std::string_view::npos ? cmd : line.find(" :", cmd);
-      if (colon != std::string_view::npos) {
-        recordRoom(m, r, line.substr(colon + 2), now, elapsed);
-      }
-    }
-    in.erase(0, start);
-    return;
+  auto onBody = [&](std::string_view body) { recordRoom(m, r, body, now, elapsed); };
+  if (redis) {
+    consumeRespMessages(m.in.input(), onBody);
+  } else {
+    consumeIrcLines(m.in, onBody);
   }
-  // RESP ["message", channel, body], as consumeRedis reads them.
-  size_t at = 0;
-  for (;;) {
-    size_t pos = at;
-    if (pos >= in.size() || in[pos] != '*') {
-      break;
-    }
-    size_t eol = in.find("\r\n", pos);
-    if (eol == std::string::npos) {
-      break;
-    }
-    int count = std::atoi(in.c_str() + pos + 1);
-    pos = eol + 2;
-    std::vector<std::string_view> items;
-    bool complete = true;
-    for (int i = 0; i < count && complete; ++i) {
-      eol = pos < in.size() ? in.find("\r\n", pos) : std::string::npos;
-      if (eol == std::string::npos) {
-        complete = false;
-        break;
-      }
-      if (in[pos] == ':') {
-        items.emplace_back(in.data() + pos + 1, eol - pos - 1);
-        pos = eol + 2;
-        continue;
-      }
-      auto n = static_cast<size_t>(std::atol(in.c_str() + pos + 1));
-      if (eol + 2 + n + 2 > in.size()) {
-        complete = false;
-        break;
-      }
-      items.emplace_back(in.data() + eol + 2, n);
-      pos = eol + 2 + n + 2;
-    }
-    if (!complete) {
-      break;
-    }
-    if (items.size() == 3 && items[0] == "message") {
-      recordRoom(m, r, items[2], now, elapsed);
-    }
-    at = pos;
-  }
-  in.erase(0, at);
 }
 
 void driveRoom(const BenchOptions& o, const std::string& channel, int senders,
@@ -706,21 +655,13 @@ Result<RoomBenchResult> runOtherServerRoomBench(const BenchOptions& o) {
       r.duplicates += c - 1;
     }
   }
-  r.missing = std::max<int64_t>(0, r.messages * (n - 1) - r.deliveries);
   std::vector<int64_t> last;
   for (const auto& [key, c] : copies) {
     if (c == n - 1) {
       last.push_back(firstAndLast[key].second - firstAndLast[key].first);
     }
   }
-  std::sort(latencies.begin(), latencies.end());
-  std::sort(last.begin(), last.end());
-  r.deliveriesPerSecond = r.seconds > 0 ? static_cast<double>(r.deliveries) / r.seconds : 0;
-  r.p50Micros = percentile(latencies, 0.50);
-  r.p99Micros = percentile(latencies, 0.99);
-  r.lastP50Micros = percentile(last, 0.50);
-  r.lastP99Micros = percentile(last, 0.99);
-  r.lastMaxMicros = last.empty() ? 0 : static_cast<double>(last.back()) / 1000.0;
+  finishRoomResult(r, std::move(latencies), std::move(last));
   if (!failure.isOk()) {
     return failure;
   }

@@ -302,25 +302,31 @@ Result<RoomBenchResult> runRoomBench(const BenchOptions& o) {
     r.duplicates += m.duplicates;
     r.deliveries += static_cast<int64_t>(m.seen.size());
   }
-  r.missing = std::max<int64_t>(0, r.messages * (n - 1) - r.deliveries);
   std::vector<int64_t> last;
   for (const auto& [key, a] : arrivals) {
     if (a.count == n - 1) {
       last.push_back(a.lastNanos - a.sentNanos);
     }
   }
-  std::sort(latencies.begin(), latencies.end());
-  std::sort(last.begin(), last.end());
-  r.deliveriesPerSecond = r.seconds > 0 ? static_cast<double>(r.deliveries) / r.seconds : 0;
-  r.p50Micros = percentile(latencies, 0.50);
-  r.p99Micros = percentile(latencies, 0.99);
-  r.lastP50Micros = percentile(last, 0.50);
-  r.lastP99Micros = percentile(last, 0.99);
-  r.lastMaxMicros = last.empty() ? 0 : static_cast<double>(last.back()) / 1000.0;
+  finishRoomResult(r, std::move(latencies), std::move(last));
   if (!failure.isOk()) {
     return failure;
   }
   return r;
+}
+
+void finishRoomResult(RoomBenchResult& r, std::vector<int64_t> latencies,
+                      std::vector<int64_t> lastLatencies) {
+  r.missing = std::max<int64_t>(0, r.messages * (r.members - 1) - r.deliveries);
+  std::sort(latencies.begin(), latencies.end());
+  std::sort(lastLatencies.begin(), lastLatencies.end());
+  r.deliveriesPerSecond = r.seconds > 0 ? static_cast<double>(r.deliveries) / r.seconds : 0;
+  r.p50Micros = percentile(latencies, 0.50);
+  r.p99Micros = percentile(latencies, 0.99);
+  r.lastP50Micros = percentile(lastLatencies, 0.50);
+  r.lastP99Micros = percentile(lastLatencies, 0.99);
+  r.lastMaxMicros =
+      lastLatencies.empty() ? 0 : static_cast<double>(lastLatencies.back()) / 1000.0;
 }
 
 std::string formatRoomResult(const BenchOptions& o, const RoomBenchResult& r) {

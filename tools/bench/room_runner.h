@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bench_options.h"
 #include "chat/common/status.h"
@@ -34,6 +35,11 @@ struct RoomBenchResult {
 };
 
 Result<RoomBenchResult> runRoomBench(const BenchOptions& options);
+// Fills in what follows from the counts (missing) and from the latencies in ns, unsorted:
+// per delivery, and per message to its last member (messages every member got).
+// REQUIRES: members, messages, deliveries and seconds are set.
+void finishRoomResult(RoomBenchResult& r, std::vector<int64_t> latencies,
+                      std::vector<int64_t> lastLatencies);
 std::string formatRoomResult(const BenchOptions& options, const RoomBenchResult& result);
 std::string formatRoomResultJson(const BenchOptions& options, const RoomBenchResult& result);
 

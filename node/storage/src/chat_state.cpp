@@ -457,6 +457,26 @@ ApplyResult ChatState::applyRoomRecord(const Command& entry) {
     r.recipients = memberUids(room);
     return r;
   };
+  // Adds `who` to `room` (a join, an invitation): a member already changes nothing and
+  // nobody is told; the limits refuse with their sentence.
+  auto admit = [&](RoomState& room, AccountState& who) {
+    mu_.assertHeld();
+    if (room.members.contains(who.account.uid)) {
+      ApplyResult same = changed(room, who);
+      same.duplicate = true;
+      same.recipients.clear();
+      return same;
+    }
+    if (auto refused = full(room)) {
+      return *refused;
+    }
+    if (auto refused = tooMany(who)) {
+      return *refused;
+    }
+    room.members.emplace(who.account.uid, entry.index);
+    who.rooms.insert(room.id);
+    return changed(room, who);
+  };
   return std::visit(
       Overloaded{
           [&](const CreateRoomOp& op) {
@@ -491,26 +511,13 @@ ApplyResult ChatState::applyRoomRecord(const Command& entry) {
             if (room == rooms_.end()) {
               return notFound(op.room);
             }
-            if (room->second.members.contains(who->second.account.uid)) {
-              ApplyResult r = changed(room->second, who->second);
-              r.duplicate = true;  // in it already: nothing changed, nobody told
-              r.recipients.clear();
-              return r;
-            }
-            if (room->second.policy != RoomPolicy::kOpen) {
+            if (!room->second.members.contains(who->second.account.uid) &&
+                room->second.policy != RoomPolicy::kOpen) {
               return failure(ErrorCode::kInviteOnly, room->second.name +
                                                          " is invite-only; ask a member to "
                                                          "invite you");
             }
-            if (auto refused = full(room->second)) {
-              return *refused;
-            }
-            if (auto refused = tooMany(who->second)) {
-              return *refused;
-            }
-            room->second.members.emplace(who->second.account.uid, entry.index);
-            who->second.rooms.insert(room->second.id);
-            return changed(room->second, who->second);
+            return admit(room->second, who->second);
           },
           [&](const LeaveRoomOp& op) {
             mu_.assertHeld();
@@ -555,21 +562,7 @@ ApplyResult ChatState::applyRoomRecord(const Command& entry) {
             if (invitee == accounts_.end()) {
               return failure(ErrorCode::kNoSuchUser, "no such user " + op.invitee);
             }
-            if (r.members.contains(invitee->second.account.uid)) {
-              ApplyResult same = changed(r, invitee->second);
-              same.duplicate = true;  // a member already
-              same.recipients.clear();
-              return same;
-            }
-            if (auto refused = full(r)) {
-              return *refused;
-            }
-            if (auto refused = tooMany(invitee->second)) {
-              return *refused;
-            }
-            r.members.emplace(invitee->second.account.uid, entry.index);
-            invitee->second.rooms.insert(r.id);
-            return changed(r, invitee->second);
+            return admit(r, invitee->second);
           },
           [&](const auto&) -> ApplyResult {
             CHAT_CHECK(false && "not a room record");
