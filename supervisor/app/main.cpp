@@ -15,6 +15,7 @@
 #include "chat/cluster/cluster_config.h"
 #include "chat/common/terminal_text.h"
 #include "chat/cluster/cluster_secret.h"
+#include "chat/common/command_line.h"
 #include "chat/common/process_info.h"
 #include "chat/launcher/node_launcher.h"
 #include "chat/supervisor/control_socket.h"
@@ -76,7 +77,11 @@ int runCtl(int argc, char** argv) {
   std::vector<std::string> words;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--run-dir" && i + 1 < argc) {
+    if (a == "--run-dir") {
+      if (i + 1 >= argc) {
+        std::cerr << "chat-supervisor ctl: --run-dir needs a folder; see --help\n";
+        return 2;
+      }
       runDir = argv[++i];
     } else if (a == "--json") {
       words.emplace_back("json");
@@ -85,6 +90,10 @@ int runCtl(int argc, char** argv) {
     } else if (a == "--help" || a == "-h") {
       std::cout << kUsage;
       return 0;
+    } else if (a.rfind("--", 0) == 0) {
+      // Never sent on as a word of the command (to whatever run folder is the default).
+      std::cerr << "chat-supervisor ctl: unknown option " << a << "\n" << kUsage;
+      return 2;
     } else {
       words.push_back(a);
     }
@@ -143,6 +152,11 @@ Status prepareSecret(cluster::ClusterConfig& config, bool watchAll) {
 
 int main(int argc, char** argv) {
   chat::keepNewFilesPrivate();  // umask 077: what we write holds messages and secrets
+  // --name=value reads as --name value, in both modes.
+  std::vector<std::string> args = chat::splitOptionValues(argc, argv);
+  std::vector<char*> pointers = chat::argvOf(args);
+  argc = static_cast<int>(args.size());
+  argv = pointers.data();
   if (argc > 1 && std::string(argv[1]) == "ctl") {
     return runCtl(argc, argv);
   }

@@ -415,3 +415,32 @@ TEST(SupervisorProcessTest, BadOptionsAreRefusedClearly) {
 
 }  // namespace
 }  // namespace chat
+
+namespace chat {
+namespace {
+
+// --name=value means --name value, in both modes; ctl refuses an option it does not know
+// instead of sending it on to the default run folder as a word of the command.
+TEST(SupervisorCommandLineTest, OptionsTakeBothFormsAndCtlNeverFallsBackToTheDefault) {
+  const std::string bin = CHAT_SUPERVISOR_BINARY;
+  for (const char* form : {" ctl --run-dir=/nonexistent/run status",
+                           " ctl --run-dir /nonexistent/run status"}) {
+    auto r = testing::runCommand(bin + form);
+    EXPECT_EQ(WEXITSTATUS(r.status), 1) << form << "\n" << r.output;
+    EXPECT_NE(r.output.find("/nonexistent/run/control.sock"), std::string::npos)
+        << form << "\n" << r.output;
+  }
+  auto unknown = testing::runCommand(bin + " ctl --bogus status");
+  EXPECT_EQ(WEXITSTATUS(unknown.status), 2) << unknown.output;
+  EXPECT_NE(unknown.output.find("unknown option --bogus"), std::string::npos) << unknown.output;
+  auto bare = testing::runCommand(bin + " ctl --run-dir");
+  EXPECT_EQ(WEXITSTATUS(bare.status), 2) << bare.output;
+  for (const char* form : {" --cluster=/nonexistent/c.ini", " --cluster /nonexistent/c.ini"}) {
+    auto r = testing::runCommand(bin + form);
+    EXPECT_EQ(WEXITSTATUS(r.status), 2) << form << "\n" << r.output;
+    EXPECT_NE(r.output.find("/nonexistent/c.ini"), std::string::npos) << form << "\n" << r.output;
+  }
+}
+
+}  // namespace
+}  // namespace chat
