@@ -28,8 +28,10 @@ std::string_view nextToken(std::string_view& rest) {
   return token;
 }
 
-std::optional<uint32_t> parseU32(std::string_view s) {
-  uint32_t v = 0;
+// A whole token as an unsigned number of type T, or nullopt.
+template <typename T>
+std::optional<T> parseNumber(std::string_view s) {
+  T v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) {
     return std::nullopt;
@@ -37,13 +39,8 @@ std::optional<uint32_t> parseU32(std::string_view s) {
   return v;
 }
 
-std::optional<uint64_t> parseU64(std::string_view s) {
-  uint64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) {
-    return std::nullopt;
-  }
-  return v;
+std::optional<uint32_t> parseU32(std::string_view s) {
+  return parseNumber<uint32_t>(s);
 }
 
 LineError usage(std::string_view text) {
@@ -263,7 +260,7 @@ std::optional<std::variant<LineRequest, LineError>> parseLine(std::string_view l
       break;
     case Opcode::kMarkRead: {
       std::string_view peer = nextToken(rest);
-      auto upTo = parseU64(nextToken(rest));
+      auto upTo = parseNumber<uint64_t>(nextToken(rest));
       if (peer.empty() || !upTo || !nextToken(rest).empty()) {
         return usage("1 21 <user|#room> <message id>");
       }

@@ -457,6 +457,23 @@ ApplyResult ChatState::applyRoomRecord(const Command& entry) {
     r.recipients = memberUids(room);
     return r;
   };
+  // The account a record acts for and the room it names; nullopt after replying `refusal`.
+  ApplyResult refusal;
+  auto actingIn = [&](const std::string& name, uint64_t uid,
+                      const std::string& roomName) -> std::optional<std::pair<AccountIt, RoomIt>> {
+    mu_.assertHeld();
+    auto who = findActing(name, uid);
+    if (who == accounts_.end()) {
+      refusal = sessionGone(name);
+      return std::nullopt;
+    }
+    auto room = rooms_.find(nameKey(roomName));
+    if (room == rooms_.end()) {
+      refusal = notFound(roomName);
+      return std::nullopt;
+    }
+    return std::pair{who, room};
+  };
   // Adds `who` to `room` (a join, an invitation): a member already changes nothing and
   // nobody is told; the limits refuse with their sentence.
   auto admit = [&](RoomState& room, AccountState& who) {
@@ -503,14 +520,11 @@ ApplyResult ChatState::applyRoomRecord(const Command& entry) {
           },
           [&](const JoinRoomOp& op) {
             mu_.assertHeld();
-            auto who = findActing(op.username, op.uid);
-            if (who == accounts_.end()) {
-              return sessionGone(op.username);
+            auto found = actingIn(op.username, op.uid, op.room);
+            if (!found) {
+              return refusal;
             }
-            auto room = rooms_.find(nameKey(op.room));
-            if (room == rooms_.end()) {
-              return notFound(op.room);
-            }
+            auto [who, room] = *found;
             if (!room->second.members.contains(who->second.account.uid) &&
                 room->second.policy != RoomPolicy::kOpen) {
               return failure(ErrorCode::kInviteOnly, room->second.name +
@@ -521,14 +535,11 @@ ApplyResult ChatState::applyRoomRecord(const Command& entry) {
           },
           [&](const LeaveRoomOp& op) {
             mu_.assertHeld();
-            auto who = findActing(op.username, op.uid);
-            if (who == accounts_.end()) {
-              return sessionGone(op.username);
+            auto found = actingIn(op.username, op.uid, op.room);
+            if (!found) {
+              return refusal;
             }
-            auto room = rooms_.find(nameKey(op.room));
-            if (room == rooms_.end()) {
-              return notFound(op.room);
-            }
+            auto [who, room] = *found;
             if (!room->second.members.contains(who->second.account.uid)) {
               return failure(ErrorCode::kNotMember, "you are not in " + room->second.name);
             }
@@ -540,14 +551,11 @@ ApplyResult ChatState::applyRoomRecord(const Command& entry) {
           },
           [&](const InviteToRoomOp& op) {
             mu_.assertHeld();
-            auto inviter = findActing(op.inviter, op.inviterUid);
-            if (inviter == accounts_.end()) {
-              return sessionGone(op.inviter);
+            auto found = actingIn(op.inviter, op.inviterUid, op.room);
+            if (!found) {
+              return refusal;
             }
-            auto room = rooms_.find(nameKey(op.room));
-            if (room == rooms_.end()) {
-              return notFound(op.room);
-            }
+            auto [inviter, room] = *found;
             RoomState& r = room->second;
             if (!r.members.contains(inviter->second.account.uid)) {
               return failure(ErrorCode::kNotMember,
