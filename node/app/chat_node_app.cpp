@@ -17,17 +17,21 @@
 #include <Poco/FileChannel.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
+#include <Poco/NumberParser.h>
 #include <Poco/SplitterChannel.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/IntValidator.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
 
 #include "chat/common/kv_log.h"
 #include "chat/cluster/cluster_config.h"
 #include "chat/cluster/cluster_secret.h"
 #include "chat/common/process_info.h"
+#include "chat/protocol/suite_version.h"
 #include "chat/service/password_hasher.h"
 #include "node.h"
 
@@ -50,6 +54,11 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
                         .required(false)
                         .repeatable(false)
                         .callback(OptionCallback<ChatNodeApp>(this, &ChatNodeApp::handleHelp)));
+  options.addOption(
+      Option("version", "", "print the suite's version and the protocol versions, and exit")
+          .required(false)
+          .repeatable(false)
+          .callback(OptionCallback<ChatNodeApp>(this, &ChatNodeApp::handleVersion)));
   options.addOption(Option("config", "c", "load settings from FILE (.ini or .properties)")
                         .required(false)
                         .repeatable(true)
@@ -105,17 +114,70 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
   setting("log-keep", "N", "rotated log files kept (default 5)");
 }
 
-void ChatNodeApp::handleHelp(const std::string&, const std::string&) {
-  helpRequested_ = true;
-  Poco::Util::HelpFormatter help(options());
-  help.setCommand(commandName());
+void ChatNodeApp::printHelp(const Poco::Util::OptionSet& options, std::ostream& out) const {
+  Poco::Util::HelpFormatter help(options);
+  help.setCommand("chat-node");  // not commandName(): this may run before Poco's init
   help.setUsage("[options]");
-  help.setHeader(
-      "chat-node: a chat server. Accounts, private messages and history, stored in SQLite; "
-      "binary protocol version 3 and text line mode (version 1) on one port.");
+  help.setUnixStyle(true);
+  help.setHeader(std::string("chat-node ") + protocol::suiteVersion() +
+                 ": a chat server. Accounts, private messages, rooms and history, replicated "
+                 "by Raft and kept in SQLite. Every option may also be written --name VALUE.");
   help.setFooter("Settings may also come from a config file: see etc/chat-node.properties.");
-  help.format(std::cout);
+  help.format(out);
+}
+
+void ChatNodeApp::handleHelp(const std::string&, const std::string&) {
+  answered_ = true;
+  printHelp(options(), std::cout);
   stopOptionsProcessing();
+}
+
+void ChatNodeApp::handleVersion(const std::string&, const std::string&) {
+  answered_ = true;
+  std::cout << protocol::versionText("chat-node");
+  stopOptionsProcessing();
+}
+
+std::optional<int> ChatNodeApp::refuseBadCommandLine(int argc, char** argv) {
+  // The same option set Poco will process, checked here first: Poco would log an unknown
+  // option and exit 78 (EX_CONFIG) without the usage, and take a stray word as an argument.
+  Poco::Util::OptionSet set;
+  defineOptions(set);
+  Poco::Util::OptionProcessor processor(set);
+  processor.setUnixStyle(true);
+  std::string error;
+  for (int i = 1; i < argc && error.empty(); ++i) {
+    std::string name;
+    std::string value;
+    try {
+      if (!processor.process(argv[i], name, value)) {
+        error = std::string("unexpected argument '") + argv[i] +
+                "' (every option starts with --)";
+      } else if (name == "help" || name == "version") {
+        return std::nullopt;  // answered by Poco's run, whatever follows
+      }
+    } catch (const Poco::Util::UnknownOptionException& e) {
+      error = "unknown option " + std::string(argv[i]).substr(0, std::string(argv[i]).find('='));
+    } catch (const Poco::Util::MissingArgumentException& e) {
+      error = std::string(argv[i]) + " needs a value";
+    } catch (const Poco::Exception& e) {
+      error = e.displayText();
+    }
+  }
+  if (error.empty()) {
+    try {
+      processor.checkRequired();  // also: the last option still waiting for its value
+    } catch (const Poco::Exception& e) {
+      error = std::string(argv[argc - 1]) + " needs a value";
+    }
+  }
+  if (error.empty()) {
+    return std::nullopt;
+  }
+  // The sentence last: a supervisor reporting a node that died shows the end of its output.
+  printHelp(set, std::cerr);
+  std::cerr << "chat-node: " << error << " (the options are above)\n";
+  return 2;
 }
 
 void ChatNodeApp::handleConfig(const std::string&, const std::string& value) {
@@ -185,12 +247,12 @@ Status ChatNodeApp::setupLogging() {
 }
 
 int ChatNodeApp::main(const std::vector<std::string>& args) {
-  if (helpRequested_) {
-    return EXIT_OK;
+  if (answered_) {
+    return EXIT_OK;  // --help or --version
   }
-  if (!args.empty()) {
+  if (!args.empty()) {  // refuseBadCommandLine ran first; kept for safety
     std::cerr << "chat-node: unexpected argument '" << args.front() << "'; see chat-node --help\n";
-    return EXIT_USAGE;
+    return 2;
   }
   try {
     NodeSettings settings;
@@ -238,6 +300,22 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
 }
 
 int ChatNodeApp::readSettings(NodeSettings& settings) {
+  // Whole-number settings are checked by name first: Poco's getInt would only say "Syntax
+  // error: Not a valid integer".
+  for (const char* key :
+       {"id", "port", "loops", "idle_timeout", "login_timeout", "max_connections",
+        "max_connections_per_address", "sign_ups_per_minute", "sends_per_second",
+        "max_frame_bytes", "max_output_bytes", "admin_port", "session_hours"}) {
+    std::string text = config().getString(std::string("node.") + key, "0");
+    Poco::Int64 ignored = 0;
+    if (!Poco::NumberParser::tryParse64(text, ignored)) {
+      std::string option = key;
+      std::replace(option.begin(), option.end(), '_', '-');
+      std::cerr << "chat-node: --" << option << " (" << key
+                << " in a config file) takes a whole number, not '" << text << "'\n";
+      return EXIT_CONFIG;
+    }
+  }
   // In a cluster the cluster file says where this node listens and keeps its data.
   if (config().has("node.cluster")) {
     auto loaded = cluster::loadClusterConfig(config().getString("node.cluster"));

@@ -5,6 +5,9 @@
 #ifndef CHAT_NODE_APP_CHAT_NODE_APP_H_
 #define CHAT_NODE_APP_CHAT_NODE_APP_H_
 
+#include <optional>
+#include <ostream>
+
 #include <Poco/Util/ServerApplication.h>
 
 #include "chat/common/status.h"
@@ -13,20 +16,27 @@
 namespace chat::node {
 
 class ChatNodeApp final : public Poco::Util::ServerApplication {
+ public:
+  // Before run(): an unknown option, a stray word or an option without its value is refused
+  // with a sentence and the usage on stderr; returns the exit code (2) then, else nullopt.
+  std::optional<int> refuseBadCommandLine(int argc, char** argv);
+
  protected:
   void initialize(Poco::Util::Application& self) override;
   void defineOptions(Poco::Util::OptionSet& options) override;
   int main(const std::vector<std::string>& args) override;
 
  private:
+  void printHelp(const Poco::Util::OptionSet& options, std::ostream& out) const;
   void handleHelp(const std::string& name, const std::string& value);
+  void handleVersion(const std::string& name, const std::string& value);
   void handleConfig(const std::string& name, const std::string& value);
   void handleSet(const std::string& key, const std::string& value);
   Status setupLogging();  // kInvalidArgument names the bad log_* setting
   // Fills `settings` from the options and files; an exit code other than EXIT_OK after
   // saying what is wrong.
   int readSettings(NodeSettings& settings);
-  bool helpRequested_ = false;
+  bool answered_ = false;  // --help or --version printed: run nothing
 };
 
 }  // namespace chat::node

@@ -12,5 +12,8 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
   mallopt(M_TOP_PAD, 16 * 1024 * 1024);
   chat::node::ChatNodeApp app;
+  if (auto refused = app.refuseBadCommandLine(argc, argv)) {
+    return *refused;
+  }
   return app.run(argc, argv);
 }

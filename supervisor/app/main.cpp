@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -18,6 +19,8 @@
 #include "chat/common/command_line.h"
 #include "chat/common/process_info.h"
 #include "chat/launcher/node_launcher.h"
+#include "chat/launcher/port_check.h"
+#include "chat/protocol/suite_version.h"
 #include "chat/supervisor/control_socket.h"
 #include "supervisor_host.h"
 #include "supervisor_view.h"
@@ -48,8 +51,9 @@ const char* kUsage =
     "                        (default: max_restarts there, else 5)\n"
     "  --restart-period S    seconds of that period (restart_period_s there, else 60)\n"
     "  --node-binary PATH    chat-node to run (default: beside chat-supervisor, else PATH)\n"
-    "  --node-arg ARG        pass ARG to every node (repeatable), e.g. --node-arg\n"
-    "                        --password-hash --node-arg min\n"
+    "  --node-arg ARG        pass ARG to every node (repeatable), e.g. --node-arg=--loops=2\n"
+    "  --version             the suite's version and the protocol versions it speaks\n"
+    "Every option may also be written --name=VALUE.\n"
     "ctl commands: status [--json] | kill leader | kill N | pause N | resume N |\n"
     "              restart N | restart all | stop   (--force confirms a kill or pause that\n"
     "              would leave no majority running)\n";
@@ -75,28 +79,15 @@ class HeadlessFrontend final : public Frontend {
 int runCtl(int argc, char** argv) {
   std::string runDir = "var/run";
   std::vector<std::string> words;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--run-dir") {
-      if (i + 1 >= argc) {
-        std::cerr << "chat-supervisor ctl: --run-dir needs a folder; see --help\n";
-        return 2;
-      }
-      runDir = argv[++i];
-    } else if (a == "--json") {
-      words.emplace_back("json");
-    } else if (a == "--force") {
-      words.emplace_back("force");
-    } else if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      return 0;
-    } else if (a.rfind("--", 0) == 0) {
-      // Never sent on as a word of the command (to whatever run folder is the default).
-      std::cerr << "chat-supervisor ctl: unknown option " << a << "\n" << kUsage;
-      return 2;
-    } else {
-      words.push_back(a);
-    }
+  CommandLine line("chat-supervisor ctl");
+  line.text("--run-dir", runDir)
+      .flag("--json", [&words] { words.emplace_back("json"); })
+      .flag("--force", [&words] { words.emplace_back("force"); })
+      .words(words);
+  // Never falls back to var/run when told otherwise: a bad option is refused, not sent on.
+  if (auto exit = finishCommandLine("chat-supervisor ctl", line.parse(argc, argv, 2), kUsage,
+                                    protocol::versionText("chat-supervisor"))) {
+    return *exit;
   }
   if (words.empty()) {
     std::cerr << "chat-supervisor ctl: which command? see --help\n";
@@ -148,92 +139,85 @@ Status prepareSecret(cluster::ClusterConfig& config, bool watchAll) {
   return cluster::loadClusterSecret(config);
 }
 
+// Before any node starts: the ports of the nodes this supervisor runs that something else
+// holds already, each with its holder when /proc tells, and what to do; exit 2 then.
+int refuseTakenPorts(const HostOptions& o) {
+  std::vector<launcher::PortUse> uses;
+  for (const auto& n : o.config.nodes) {
+    if (o.policy.watched.count(n.id) > 0) {
+      continue;
+    }
+    std::string node = "node " + std::to_string(n.id) + "'s ";
+    uses.push_back({n.host, n.clientPort, node + "client port"});
+    uses.push_back({n.host, n.peerPort, node + "peer port"});
+    uses.push_back({n.host, n.adminPort, node + "admin port"});  // 0 (off) is skipped
+  }
+  auto taken = launcher::takenPorts(uses);
+  if (taken.empty()) {
+    return 0;
+  }
+  bool ourNodes = false;
+  for (const auto& t : taken) {
+    std::cerr << "chat-supervisor: port " << t.use.port << " on " << t.use.host << " ("
+              << t.use.what << " in " << o.clusterFile << ") is taken";
+    if (t.pid != 0) {
+      std::cerr << " by process " << t.pid << " (" << terminalSafe(t.process) << ")\n";
+      ourNodes = ourNodes || t.process == "chat-node";
+    } else {
+      std::cerr << " by a process this user cannot see (as root: ss -ltnp 'sport = :"
+                << t.use.port << "')\n";
+    }
+  }
+  if (ourNodes) {
+    std::cerr << "A chat-node still runs there, perhaps from an earlier chat-supervisor "
+                 "--detach: stop it with chat-supervisor ctl --run-dir DIR stop, or kill it.\n";
+  }
+  std::cerr << "No node was started. Stop what holds the port, or give this cluster other "
+               "ports: copy "
+            << o.clusterFile
+            << ", change client_port, peer_port (and admin_port) of its nodes, and start with "
+               "--cluster YOUR-COPY (tools/run --cluster YOUR-COPY).\n";
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   chat::keepNewFilesPrivate();  // umask 077: what we write holds messages and secrets
-  // --name=value reads as --name value, in both modes.
-  std::vector<std::string> args = chat::splitOptionValues(argc, argv);
-  std::vector<char*> pointers = chat::argvOf(args);
-  argc = static_cast<int>(args.size());
-  argv = pointers.data();
   if (argc > 1 && std::string(argv[1]) == "ctl") {
     return runCtl(argc, argv);
   }
   HostOptions o;
   o.clusterFile = "etc/cluster.ini";
   o.runDir = "var/run";
-  auto number = [&](int& i, const std::string& name, int& out) -> bool {
-    if (i + 1 >= argc) {
-      std::cerr << "chat-supervisor: " << name << " needs a value; see --help\n";
-      return false;
-    }
-    try {
-      size_t used = 0;
-      out = std::stoi(argv[++i], &used);
-      if (used != std::string(argv[i]).size() || out < 0) {
-        throw std::invalid_argument("bad");
-      }
-    } catch (const std::exception&) {
-      std::cerr << "chat-supervisor: " << name << " needs a non-negative number, not '"
-                << argv[i] << "'\n";
-      return false;
-    }
-    return true;
-  };
   int maxRestarts = -1;  // -1: from the cluster file
   bool watchAll = false;
   bool headless = false;
   std::string restartMode;  // empty: from the cluster file
   int period = -1;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      return 0;
-    } else if (a == "--headless") {
-      headless = true;
-    } else if (a == "--demo") {
-      o.policy.demo = true;
-    } else if (a == "--detach") {
-      o.detach = true;
-    } else if (a == "--watch") {
-      watchAll = true;
-    } else if (a == "--max-restarts") {
-      if (!number(i, a, maxRestarts)) {
-        return 2;
-      }
-    } else if (a == "--restart-period") {
-      if (!number(i, a, period)) {
-        return 2;
-      }
-    } else if (a == "--cluster" || a == "--run-dir" || a == "--restart" || a == "--node-binary" ||
-               a == "--node-arg") {
-      const char* v = value();
-      if (v == nullptr) {
-        std::cerr << "chat-supervisor: " << a << " needs a value; see --help\n";
-        return 2;
-      }
-      if (a == "--cluster") {
-        o.clusterFile = v;
-      } else if (a == "--run-dir") {
-        o.runDir = v;
-      } else if (a == "--node-binary") {
-        o.nodeBinary = v;
-      } else if (a == "--node-arg") {
-        o.nodeArgs.emplace_back(v);
-      } else {
-        if (auto mode = parseRestartMode(v); !mode) {
-          std::cerr << "chat-supervisor: " << mode.error().message() << "\n";
-          return 2;
-        }
-        restartMode = v;
-      }
-    } else {
-      std::cerr << "chat-supervisor: unknown option " << a << "; see --help\n";
-      return 2;
-    }
+  CommandLine line("chat-supervisor");
+  line.text("--cluster", o.clusterFile)
+      .text("--run-dir", o.runDir)
+      .flag("--headless", headless)
+      .flag("--demo", o.policy.demo)
+      .flag("--detach", o.detach)
+      .flag("--watch", watchAll)
+      .option("--restart",
+              [&restartMode](const std::string& v) {
+                restartMode = v;
+                auto mode = parseRestartMode(v);
+                return mode ? Status::ok() : mode.error();
+              })
+      .number("--max-restarts", maxRestarts, 0, 1000000)
+      .number("--restart-period", period, 0, 1000000)
+      .text("--node-binary", o.nodeBinary)
+      .option("--node-arg", [&o](const std::string& v) {
+        o.nodeArgs.push_back(v);
+        return Status::ok();
+      });
+  if (auto exit = finishCommandLine("chat-supervisor", line.parse(argc, argv), kUsage,
+                                    protocol::versionText("chat-supervisor"))) {
+    return *exit;
   }
   auto config = cluster::loadClusterConfig(o.clusterFile);
   if (!config) {
@@ -282,12 +266,23 @@ int main(int argc, char** argv) {
               << "; build it (tools/build) or name it with --node-binary\n";
     return 2;
   }
+  if (int refused = refuseTakenPorts(o); refused != 0) {
+    return refused;
+  }
   std::string clusterFile = o.clusterFile;
+  // tools/run names its client script; installed, the client is chat-tui on the PATH.
+  const char* client = std::getenv("CHAT_CLIENT_COMMAND");
+  std::string clientHint = std::string(client != nullptr && *client != '\0' ? client : "chat-tui") +
+                           " --cluster " + clusterFile;
   SupervisorHost host(std::move(o));
   if (headless || ::isatty(STDOUT_FILENO) == 0 || ::isatty(STDIN_FILENO) == 0) {
     HeadlessFrontend frontend;
+    std::printf("chat-supervisor: open a client in another terminal: %s; Ctrl+C stops every "
+                "node\n",
+                terminalSafe(clientHint).c_str());
+    std::fflush(stdout);
     return host.run(frontend);
   }
-  SupervisorView view(clusterFile);
+  SupervisorView view(clusterFile, clientHint);
   return host.run(view);
 }

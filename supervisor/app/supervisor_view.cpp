@@ -54,7 +54,8 @@ std::string clockOf(MonoTime at, MonoTime now) {
 
 }  // namespace
 
-SupervisorView::SupervisorView(std::string clusterFile) : clusterFile_(std::move(clusterFile)) {
+SupervisorView::SupervisorView(std::string clusterFile, std::string clientHint)
+    : clusterFile_(std::move(clusterFile)), clientHint_(std::move(clientHint)) {
   std::setlocale(LC_ALL, "");
   initscr();
   cbreak();
@@ -222,8 +223,14 @@ void SupervisorView::render(const SupervisorHost& host) {
     mvhline(height - 2, 0, ' ', width);
     mvaddstr(height - 2, 0, clip("y to confirm, any other key to cancel: " + message_, width).c_str());
     attroff(COLOR_PAIR(kWarn) | A_BOLD);
-  } else {
+  } else if (!message_.empty()) {
     mvaddstr(height - 2, 0, clip(message_, width).c_str());
+  } else {
+    mvaddstr(height - 2, 0,
+             clip("Open a client in another terminal: " + clientHint_ +
+                      "   q stops every node and quits",
+                  width)
+                 .c_str());
   }
   attron(COLOR_PAIR(kHelp));
   mvhline(height - 1, 0, ' ', width);

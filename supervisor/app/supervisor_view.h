@@ -14,7 +14,9 @@ namespace chat::supervisor {
 
 class SupervisorView final : public Frontend {
  public:
-  explicit SupervisorView(std::string clusterFile);
+  // `clientHint`: how to open a client of this cluster ("tools/chat --cluster etc/cluster.ini"),
+  // shown on the status line until the first command's answer takes its place.
+  SupervisorView(std::string clusterFile, std::string clientHint);
   ~SupervisorView() override;  // restores the terminal
   SupervisorView(const SupervisorView&) = delete;  // owns the terminal
   SupervisorView& operator=(const SupervisorView&) = delete;
@@ -27,6 +29,7 @@ class SupervisorView final : public Frontend {
  private:
   void runCommand(SupervisorHost& host, const std::string& command);
   std::string clusterFile_;
+  std::string clientHint_;
   size_t selected_ = 0;
   std::string message_;          // the last answer, shown on the status line
   std::string pendingConfirm_;   // a command waiting for y

@@ -66,7 +66,7 @@ TEST(ChatBenchTest, ARoomRunCountsEveryMembersCopy) {
       << text.output;
   BenchRun bad = runBench("--servers " + node.address() + " --room 1001");
   EXPECT_EQ(WEXITSTATUS(bad.status), 2);
-  EXPECT_NE(bad.output.find("--room takes 2 to 1000 members"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("--room takes a number from 2 to 1000, not '1001'"), std::string::npos) << bad.output;
   BenchRun irc = runBench("--servers " + node.address() + " --protocol irc --room 5");
   EXPECT_EQ(WEXITSTATUS(irc.status), 2);
   EXPECT_NE(irc.output.find("--room against irc or redis needs --rate"), std::string::npos)
@@ -92,7 +92,7 @@ TEST(ChatBenchTest, BadOptionsAreRefusedClearly) {
   EXPECT_NE(noServer.output.find("--servers is required"), std::string::npos);
   BenchRun badNumber = runBench("--servers 127.0.0.1:1 --window lots");
   EXPECT_NE(WEXITSTATUS(badNumber.status), 0);
-  EXPECT_NE(badNumber.output.find("--window needs a non-negative number"), std::string::npos);
+  EXPECT_NE(badNumber.output.find("--window takes a number from 1 to 100000, not 'lots'"), std::string::npos);
   BenchRun noCluster = runBench("--failover 3");
   EXPECT_NE(WEXITSTATUS(noCluster.status), 0);
   EXPECT_NE(noCluster.output.find("--failover needs --cluster FILE"), std::string::npos);

@@ -18,7 +18,9 @@ TEST(DemoTest, OneCommandStartsTheSupervisorAndTwoClientsAndStopCleansUp) {
   testing::ProcessCluster cluster(3);  // for its cluster file and folders; demo starts the nodes
   std::string name = "demo-test-" + std::to_string(::getpid());
   std::string tmux = "tmux -L " + name + " ";
-  std::string demo = std::string(CHAT_SOURCE_DIR) + "/tools/demo --cluster " +
+  // The programs of this build, not whatever tools/demo would build into build/.
+  std::string demo = "CHAT_BUILD_DIR=" + std::string(CHAT_BUILD_DIR) + " " +
+                     std::string(CHAT_SOURCE_DIR) + "/tools/demo --cluster " +
                      cluster.clusterFile() + " --run-dir " + cluster.file("run") +
                      " --session " + name + " --socket " + name;
   auto started = testing::runCommand(demo + " --no-attach");

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "support/help_options.h"
 #include "support/run_command.h"
 
 namespace chat {
@@ -41,12 +42,7 @@ void expectEveryOptionDocumented(const std::string& program, const std::string& 
             std::string::npos);
   auto help = testing::runCommand(binary + " --help");
   EXPECT_EQ(help.exitCode, 0) << help.output;
-  std::regex option("--[a-z][a-z-]*[a-z]");
-  std::set<std::string> options;
-  for (auto it = std::sregex_iterator(help.output.begin(), help.output.end(), option);
-       it != std::sregex_iterator(); ++it) {
-    options.insert(it->str());
-  }
+  std::set<std::string> options = testing::documentedOptions(help.output);
   EXPECT_GE(options.size(), 3u) << help.output;
   for (const auto& o : options) {
     EXPECT_NE(page.find(o), std::string::npos) << program << ".1 does not mention " << o;

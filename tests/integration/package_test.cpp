@@ -12,6 +12,7 @@
 #include <regex>
 #include <sstream>
 
+#include "chat/protocol/suite_version.h"
 #include "support/free_ports.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
@@ -132,7 +133,7 @@ TEST(PackageTest, TheDebInstallsIntoAScratchRootAndItsProgramsRun) {
   }
   auto help = testing::runCommand(root + "/usr/bin/chat-node --help");
   EXPECT_EQ(help.exitCode, 0) << help.output;
-  EXPECT_NE(help.output.find("chat-node: a chat server"), std::string::npos) << help.output;
+  EXPECT_NE(help.output.find("chat-node " + std::string(protocol::suiteVersion()) + ": a chat server"), std::string::npos) << help.output;
   // The supervisor finds the chat-node installed beside it.
   auto supervisor = testing::runCommand(root + "/usr/bin/chat-supervisor --help");
   EXPECT_EQ(supervisor.exitCode, 0) << supervisor.output;

@@ -2,7 +2,9 @@
 // nodes up, `ctl kill leader` gets a new leader at once and the event log says so, the
 // restart policy backs off and gives up, a kill that would lose the majority asks for
 // confirmation, and SIGKILL of the supervisor leaves no node behind.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -440,6 +442,43 @@ TEST(SupervisorCommandLineTest, OptionsTakeBothFormsAndCtlNeverFallsBackToTheDef
     EXPECT_EQ(WEXITSTATUS(r.status), 2) << form << "\n" << r.output;
     EXPECT_NE(r.output.find("/nonexistent/c.ini"), std::string::npos) << form << "\n" << r.output;
   }
+}
+
+// A port of the cluster file that something else holds stops the supervisor before any node
+// starts, naming the port, its node, the process that holds it and what to do.
+TEST(SupervisorCommandLineTest, ATakenPortIsNamedWithItsHolderBeforeAnyNodeStarts) {
+  testing::ProcessCluster cluster(3);
+  ASSERT_TRUE(cluster.node(2).start());  // a chat-node of an earlier start still runs
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // and this test holds another
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(cluster.peerPort(3));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  auto r = runCommand(std::string(CHAT_SUPERVISOR_BINARY) + " --headless --cluster " +
+                      cluster.clusterFile() + " --run-dir " + cluster.file("run") +
+                      " --node-binary " + CHAT_NODE_BINARY);
+  ::close(fd);
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  std::string client2 = cluster.address(2).substr(cluster.address(2).rfind(':') + 1);
+  EXPECT_NE(r.output.find("port " + client2 + " on 127.0.0.1 (node 2's client port in " +
+                          cluster.clusterFile() + ") is taken by process " +
+                          std::to_string(cluster.node(2).pid()) + " (chat-node)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("(node 2's peer port in"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("port " + std::to_string(cluster.peerPort(3)) +
+                          " on 127.0.0.1 (node 3's peer port in " + cluster.clusterFile() +
+                          ") is taken by process " + std::to_string(::getpid())),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("node 1's"), std::string::npos) << "node 1's ports are free\n"
+                                                           << r.output;
+  EXPECT_NE(r.output.find("A chat-node still runs there"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("No node was started."), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--cluster YOUR-COPY"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(cluster.dataDir(1))) << "node 1 was started";
 }
 
 }  // namespace

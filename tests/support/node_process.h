@@ -96,6 +96,7 @@ class NodeProcess {
   int port() const { return port_; }
   int exitStatus() const { return exitStatus_; }
   const std::string& dataDir() const { return dataDir_; }
+  pid_t pid() const { return pid_; }  // -1 when not running
 
  private:
   std::string dataDir_;

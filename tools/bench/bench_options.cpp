@@ -1,13 +1,13 @@
 #include "bench_options.h"
 
-#include <charconv>
-#include <cstring>
 #include <sstream>
 
 namespace chat::bench {
 
 const char* benchUsage() {
   return "usage: chat-bench --servers HOST:PORT[,...] [options]\n"
+         "  --servers LIST   the nodes as host:port,host:port, in succession order (required\n"
+         "                   except in failover mode)\n"
          "  --pairs N        senders and as many recipients (default 50)\n"
          "  --messages M     messages per sender in throughput mode (default 1000)\n"
          "  --size B         body bytes (default 100)\n"
@@ -15,9 +15,9 @@ const char* benchUsage() {
          "  --rate R         fixed total rate in messages/s (latency run), with --duration\n"
          "  --duration S     seconds to hold --rate\n"
          "  --threads T      client threads (default 2)\n"
-         "  --room N         one room of N members (all online) instead of pairs: the first\n"
-         "                   --senders S of them (default 10) send to it; prints the fan-out\n"
-         "                   (deliveries/s) and the latency to each member and to the last\n"
+         "  --room N         one room of N members (all online) instead of pairs; prints the\n"
+         "                   fan-out (deliveries/s) and the latency to each member and to the last\n"
+         "  --senders S      with --room: how many of the members send to it (default 10)\n"
          "  --idle N         also log in N idle connections and report the node's memory\n"
          "  --hold S         keep the idle connections open S seconds after the run\n"
          "  --json           print one JSON object instead of text\n"
@@ -39,144 +39,87 @@ const char* benchUsage() {
          "                   every election)\n"
          "  --campaign       after each kill, ask the next node in line to stand at once (what\n"
          "                   chat-supervisor does) instead of waiting for its election timeout\n"
+         "  --version        the suite's version and the protocol versions it speaks\n"
+         "Every option may also be written --name=VALUE.\n"
          "The node should run with --password-hash min: the bench creates many accounts.\n";
 }
 
-namespace {
-template <typename T>
-Status parseNumber(const char* name, const char* text, T& out) {
-  std::string_view s(text);
-  if constexpr (std::is_floating_point_v<T>) {
-    try {
-      size_t used = 0;
-      out = static_cast<T>(std::stod(std::string(s), &used));
-      if (used == s.size() && out >= 0) {
-        return Status::ok();
-      }
-    } catch (const std::exception&) {
-      // falls through to the error below
-    }
-  } else {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    if (ec == std::errc() && p == s.data() + s.size() && out >= 0) {
-      return Status::ok();
-    }
-  }
-  return Status::invalidArgument(std::string(name) + " needs a non-negative number, not '" +
-                                 std::string(s) + "'");
-}
-}  // namespace
-
-Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
-  BenchOptions o;
-  help = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      help = true;
-      return o;
-    }
-    if (arg == "--json") {
-      o.json = true;
-      continue;
-    }
-    if (arg == "--campaign") {
-      o.campaign = true;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      return Status::invalidArgument(arg + " needs a value (or is unknown); see --help");
-    }
-    const char* v = argv[++i];
-    if (arg == "--servers") {
-      std::stringstream ss(v);
-      std::string item;
-      while (std::getline(ss, item, ',')) {
-        if (!item.empty()) {
-          o.servers.push_back(item);
-        }
-      }
-    } else if (arg == "--pairs") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--pairs", v, o.pairs));
-    } else if (arg == "--messages") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--messages", v, o.messages));
-    } else if (arg == "--size") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--size", v, o.size));
-    } else if (arg == "--window") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--window", v, o.window));
-    } else if (arg == "--rate") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--rate", v, o.rate));
-    } else if (arg == "--duration") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--duration", v, o.duration));
-    } else if (arg == "--room") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--room", v, o.roomMembers));
-    } else if (arg == "--senders") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--senders", v, o.roomSenders));
-    } else if (arg == "--threads") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--threads", v, o.threads));
-    } else if (arg == "--idle") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--idle", v, o.idleConnections));
-    } else if (arg == "--hold") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--hold", v, o.holdSeconds));
-    } else if (arg == "--failover") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--failover", v, o.failoverKills));
-    } else if (arg == "--cluster") {
-      o.clusterFile = v;
-    } else if (arg == "--node-binary") {
-      o.nodeBinary = v;
-    } else if (arg == "--run-dir") {
-      o.runDir = v;
-    } else if (arg == "--supervisor") {
-      o.supervisorRunDir = v;
-    } else if (arg == "--node-log-level") {
-      o.nodeLogLevel = v;
-    } else if (arg == "--await") {
-      CHAT_RETURN_IF_ERROR(parseNumber("--await", v, o.awaitSeconds));
-    } else if (arg == "--protocol") {
-      std::string p = v;
-      if (p == "chat") {
-        o.protocol = BenchProtocol::kChat;
-      } else if (p == "irc") {
-        o.protocol = BenchProtocol::kIrc;
-      } else if (p == "redis") {
-        o.protocol = BenchProtocol::kRedis;
-      } else {
-        return Status::invalidArgument("--protocol must be chat, irc or redis, not '" + p + "'");
-      }
-    } else if (arg == "--irc-oper") {
-      o.ircOper = v;
-      if (o.ircOper.find(':') == std::string::npos) {
-        return Status::invalidArgument("--irc-oper takes NAME:PASSWORD");
-      }
-    } else if (arg == "--tls-ca") {
-      o.tlsCa = v;
-      auto tls = tls::TlsContext::client({o.tlsCa});
-      if (!tls) {
-        return Status::invalidArgument("--tls-ca: " + tls.error().message());
-      }
-      o.tls = std::move(tls).value();
-    } else {
-      return Status::invalidArgument("unknown option " + arg + "; see --help");
-    }
+Result<CommandLine::Outcome> parseBenchOptions(int argc, char** argv, BenchOptions& o) {
+  CommandLine line("chat-bench");
+  line.option("--servers",
+              [&o](const std::string& v) {
+                std::stringstream ss(v);
+                std::string item;
+                while (std::getline(ss, item, ',')) {
+                  if (!item.empty()) {
+                    o.servers.push_back(item);
+                  }
+                }
+                return Status::ok();
+              })
+      .number("--pairs", o.pairs, 1, 100000)
+      .number<int64_t>("--messages", o.messages, 1, int64_t{1} << 40)
+      .number<size_t>("--size", o.size, 24, 4000)
+      .number("--window", o.window, 1, 100000)
+      .number("--rate", o.rate, 0.0, 1e8)
+      .number("--duration", o.duration, 0.0, 1e6)
+      .number("--threads", o.threads, 1, 256)
+      .number("--room", o.roomMembers, 2, 1000)
+      .number("--senders", o.roomSenders, 1, 1000)
+      .number("--idle", o.idleConnections, 0, 1000000)
+      .number("--hold", o.holdSeconds, 0, 1000000)
+      .flag("--json", o.json)
+      .option("--tls-ca",
+              [&o](const std::string& v) {
+                o.tlsCa = v;
+                auto tls = tls::TlsContext::client({o.tlsCa});
+                if (!tls) {
+                  return Status::invalidArgument("--tls-ca: " + tls.error().message());
+                }
+                o.tls = std::move(tls).value();
+                return Status::ok();
+              })
+      .number("--await", o.awaitSeconds, 0.0, 3600.0)
+      .option("--protocol",
+              [&o](const std::string& p) {
+                if (p == "chat") {
+                  o.protocol = BenchProtocol::kChat;
+                } else if (p == "irc") {
+                  o.protocol = BenchProtocol::kIrc;
+                } else if (p == "redis") {
+                  o.protocol = BenchProtocol::kRedis;
+                } else {
+                  return Status::invalidArgument("--protocol must be chat, irc or redis, not '" +
+                                                 p + "'");
+                }
+                return Status::ok();
+              })
+      .option("--irc-oper",
+              [&o](const std::string& v) {
+                o.ircOper = v;
+                return v.find(':') == std::string::npos
+                           ? Status::invalidArgument("--irc-oper takes NAME:PASSWORD")
+                           : Status::ok();
+              })
+      .number("--failover", o.failoverKills, 1, 10000)
+      .text("--cluster", o.clusterFile)
+      .text("--node-binary", o.nodeBinary)
+      .text("--run-dir", o.runDir)
+      .text("--supervisor", o.supervisorRunDir)
+      .text("--node-log-level", o.nodeLogLevel)
+      .flag("--campaign", o.campaign);
+  auto parsed = line.parse(argc, argv);
+  if (!parsed || *parsed != CommandLine::Outcome::kRun) {
+    return parsed;
   }
   if (o.failoverKills > 0) {
     if (o.clusterFile.empty()) {
       return Status::invalidArgument("--failover needs --cluster FILE (e.g. etc/cluster-3.ini)");
     }
-    return o;
+    return parsed;
   }
   if (o.servers.empty()) {
     return Status::invalidArgument("--servers is required, e.g. --servers 127.0.0.1:7001");
-  }
-  if (o.pairs < 1 || o.window < 1 || o.threads < 1) {
-    return Status::invalidArgument("--pairs, --window and --threads must be at least 1");
-  }
-  if (o.size < 24 || o.size > 4000) {
-    return Status::invalidArgument("--size must be between 24 and 4000 bytes");
-  }
-  if (o.roomMembers != 0 && (o.roomMembers < 2 || o.roomMembers > 1000 || o.roomSenders < 1)) {
-    return Status::invalidArgument(
-        "--room takes 2 to 1000 members (a room's limit) and --senders at least 1");
   }
   if (o.roomMembers != 0 && o.protocol != BenchProtocol::kChat && o.rate <= 0) {
     return Status::invalidArgument(
@@ -189,7 +132,7 @@ Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help) {
   if (o.protocol != BenchProtocol::kChat && (o.idleConnections > 0 || o.tls)) {
     return Status::invalidArgument("--idle and --tls-ca measure chat-node only; drop them with --protocol");
   }
-  return o;
+  return parsed;
 }
 
 }  // namespace chat::bench

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/common/command_line.h"
 #include "chat/common/status.h"
 #include "chat/tls/tls_stream.h"
 
@@ -55,9 +56,9 @@ struct BenchOptions {
   std::shared_ptr<tls::TlsContext> tls;
 };
 
-// Parses argv; kInvalidArgument with a sentence naming the bad option. `help` is set when
-// --help was given.
-Result<BenchOptions> parseBenchOptions(int argc, char** argv, bool& help);
+// Parses argv into `out`: kRun when the options make a run, kHelp / kVersion when asked for;
+// kInvalidArgument with a sentence naming the bad option or the missing one.
+Result<CommandLine::Outcome> parseBenchOptions(int argc, char** argv, BenchOptions& out);
 const char* benchUsage();
 
 }  // namespace chat::bench

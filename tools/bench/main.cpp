@@ -8,19 +8,17 @@
 #include "other_server_runner.h"
 #include "room_runner.h"
 #include "chat/common/process_info.h"
+#include "chat/protocol/suite_version.h"
 
 int main(int argc, char** argv) {
   chat::keepNewFilesPrivate();  // umask 077: what we write holds messages and secrets
-  bool help = false;
-  auto options = chat::bench::parseBenchOptions(argc, argv, help);
-  if (help) {
-    std::cout << chat::bench::benchUsage();
-    return 0;
+  chat::bench::BenchOptions parsedOptions;
+  if (auto exit = chat::finishCommandLine(
+          "chat-bench", chat::bench::parseBenchOptions(argc, argv, parsedOptions),
+          chat::bench::benchUsage(), chat::protocol::versionText("chat-bench"))) {
+    return *exit;
   }
-  if (!options) {
-    std::cerr << "chat-bench: " << options.error().message() << "\n";
-    return 2;
-  }
+  const chat::bench::BenchOptions* options = &parsedOptions;
   chat::raiseOpenFileLimit();
   if (options->awaitSeconds > 0) {
     auto waited = chat::bench::awaitNode(*options);

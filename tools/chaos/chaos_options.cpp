@@ -1,128 +1,65 @@
 #include "chaos_options.h"
 
-#include <charconv>
-#include <cstdlib>
 
 namespace chat::chaos {
 
 const char* const kChaosUsage =
-    "usage: chat-chaos [--nodes N] [--seed S] [--seconds T] [--rate R] [--users U]\n"
-    "                  [--fault-every-ms M] [--run-dir DIR] [--keep] [--json] [--quiet]\n"
-    "                  [--partitions] [--request-timeout-ms T] [--room-percent P]\n"
-    "                  [--supervisor PATH] [--node-binary PATH]\n"
+    "usage: chat-chaos [options]\n"
     "\n"
-    "Brings up a cluster of N nodes (3 or 5; default 3) under chat-supervisor, sends R\n"
-    "messages a second (default 1000) between U users (default 8) for T seconds (default\n"
-    "60), and injects a fault about every M ms (default 1000) on a schedule drawn from seed\n"
-    "S: SIGKILL of the leader, SIGKILL of a replica, SIGSTOP then SIGCONT of a node, restart\n"
-    "of a dead node, never more at once than leaves a majority; with --partitions (root)\n"
-    "every node runs in a network namespace of its own and the leader is also cut off from\n"
-    "its replicas for a while (clients can still reach it), then healed. Then it lets the cluster\n"
-    "settle, drains every recipient and checks the whole history: every acknowledged\n"
-    "message delivered exactly once and in send order per sender and recipient, nothing\n"
-    "delivered that was never sent. Exit 0 when the history holds, 1 on any violation,\n"
-    "2 when the run could not be made. The same seed replays the same schedule.\n"
-    "--request-timeout-ms (default 30000): how long a client waits for a send before giving\n"
-    "it up (a short one makes many sends unacknowledged, to test that path).\n"
-    "--room-percent (default 20): the share of sends that go to #chaos, a room every user is\n"
-    "in; each member must get each acknowledged room message exactly once, in the room's\n"
-    "order (checked on its own line; 0 sends private messages only).\n";
+    "Brings up a cluster under chat-supervisor, sends messages between users under load, and\n"
+    "injects faults on a schedule drawn from a seed: SIGKILL of the leader, SIGKILL of a\n"
+    "replica, SIGSTOP then SIGCONT of a node, restart of a dead node, never more at once than\n"
+    "leaves a majority. Then it lets the cluster settle, drains every recipient and checks the\n"
+    "whole history: every acknowledged message delivered exactly once and in send order per\n"
+    "sender and recipient, nothing delivered that was never sent. Exit 0 when the history\n"
+    "holds, 1 on any violation, 2 when the run could not be made. The same seed replays the\n"
+    "same schedule.\n"
+    "\n"
+    "  --nodes N             nodes in the cluster, 3 to 7 (default 3; ports chosen free)\n"
+    "  --seed S              the fault schedule's seed (default: a random one, printed)\n"
+    "  --seconds T           seconds of load and faults (default 60)\n"
+    "  --rate R              messages a second, all users together (default 1000)\n"
+    "  --users U             users, each sending to the others (default 8)\n"
+    "  --fault-every-ms M    mean time between faults (default 1000)\n"
+    "  --partitions          (root) every node in a network namespace of its own, and the\n"
+    "                        leader also cut off from its replicas for a while, then healed\n"
+    "  --request-timeout-ms T  how long a client waits for a send before giving it up\n"
+    "                        (default 30000; a short one makes many sends unacknowledged)\n"
+    "  --room-percent P      the share of sends that go to #chaos, a room every user is in;\n"
+    "                        each member must get each acknowledged room message exactly\n"
+    "                        once, in the room's order (default 20; 0: private only)\n"
+    "  --run-dir DIR         cluster file, node data and logs (default: a temporary folder)\n"
+    "  --keep                keep the run folder afterwards\n"
+    "  --json                print the result as one JSON object\n"
+    "  --quiet               no progress lines\n"
+    "  --supervisor PATH     chat-supervisor to run (default: the suite's)\n"
+    "  --node-binary PATH    chat-node to run (default: the suite's)\n"
+    "  --version             the suite's version and the protocol versions it speaks\n"
+    "Every option may also be written --name=VALUE.\n";
 
-namespace {
-
-template <typename T>
-Result<T> number(const char* option, const char* text, T lo, T hi) {
-  T v{};
-  const char* end = text + std::char_traits<char>::length(text);
-  auto r = std::from_chars(text, end, v);
-  if (r.ec != std::errc() || r.ptr != end || v < lo || v > hi) {
-    return Status::invalidArgument(std::string(option) + " takes a number from " +
-                                   std::to_string(lo) + " to " + std::to_string(hi) + ", not '" +
-                                   text + "'");
-  }
-  return v;
-}
-
-}  // namespace
-
-Result<ChaosOptions> parseChaosOptions(int argc, char** argv, bool& help) {
-  ChaosOptions o;
-  help = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      help = true;
-      return o;
-    }
-    if (a == "--keep" || a == "--json" || a == "--quiet" || a == "--partitions") {
-      (a == "--keep" ? o.keep : a == "--json" ? o.json : a == "--quiet" ? o.quiet : o.partitions) =
-          true;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      return Status::invalidArgument(a + (a.rfind("--", 0) == 0 ? " needs a value"
-                                                               : ": unknown argument"));
-    }
-    const char* v = argv[++i];
-    if (a == "--nodes") {
-      auto n = number<int>("--nodes", v, 3, 7);
-      if (!n) {
-        return n.error();
-      }
-      o.nodes = *n;
-    } else if (a == "--seed") {
-      auto n = number<uint64_t>("--seed", v, 0, UINT64_MAX);
-      if (!n) {
-        return n.error();
-      }
-      o.seed = *n;
-    } else if (a == "--seconds") {
-      auto n = number<int>("--seconds", v, 1, 86400);
-      if (!n) {
-        return n.error();
-      }
-      o.seconds = *n;
-    } else if (a == "--rate") {
-      auto n = number<int>("--rate", v, 1, 100000);
-      if (!n) {
-        return n.error();
-      }
-      o.rate = *n;
-    } else if (a == "--users") {
-      auto n = number<int>("--users", v, 2, 1000);
-      if (!n) {
-        return n.error();
-      }
-      o.users = *n;
-    } else if (a == "--fault-every-ms") {
-      auto n = number<int>("--fault-every-ms", v, 50, 3600000);
-      if (!n) {
-        return n.error();
-      }
-      o.faultEvery = std::chrono::milliseconds(*n);
-    } else if (a == "--request-timeout-ms") {
-      auto n = number<int>("--request-timeout-ms", v, 100, 600000);
-      if (!n) {
-        return n.error();
-      }
-      o.requestTimeout = std::chrono::milliseconds(*n);
-    } else if (a == "--room-percent") {
-      auto n = number<int>("--room-percent", v, 0, 100);
-      if (!n) {
-        return n.error();
-      }
-      o.roomPercent = *n;
-    } else if (a == "--run-dir") {
-      o.runDir = v;
-    } else if (a == "--supervisor") {
-      o.supervisorBinary = v;
-    } else if (a == "--node-binary") {
-      o.nodeBinary = v;
-    } else {
-      return Status::invalidArgument("unknown option '" + a + "'");
-    }
-  }
-  return o;
+Result<CommandLine::Outcome> parseChaosOptions(int argc, char** argv, ChaosOptions& o) {
+  int faultEveryMs = static_cast<int>(o.faultEvery.count());
+  int requestTimeoutMs = static_cast<int>(o.requestTimeout.count());
+  CommandLine line("chat-chaos");
+  line.number("--nodes", o.nodes, 3, 7)
+      .number<uint64_t>("--seed", o.seed, 0, UINT64_MAX)
+      .number("--seconds", o.seconds, 1.0, 86400.0)
+      .number("--rate", o.rate, 1, 100000)
+      .number("--users", o.users, 2, 1000)
+      .number("--fault-every-ms", faultEveryMs, 50, 3600000)
+      .number("--request-timeout-ms", requestTimeoutMs, 100, 600000)
+      .number("--room-percent", o.roomPercent, 0, 100)
+      .text("--run-dir", o.runDir)
+      .flag("--keep", o.keep)
+      .flag("--json", o.json)
+      .flag("--quiet", o.quiet)
+      .flag("--partitions", o.partitions)
+      .text("--supervisor", o.supervisorBinary)
+      .text("--node-binary", o.nodeBinary);
+  auto parsed = line.parse(argc, argv);
+  o.faultEvery = std::chrono::milliseconds(faultEveryMs);
+  o.requestTimeout = std::chrono::milliseconds(requestTimeoutMs);
+  return parsed;
 }
 
 }  // namespace chat::chaos

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "chat/common/command_line.h"
 #include "chat/common/status.h"
 
 namespace chat::chaos {
@@ -32,7 +33,7 @@ struct ChaosOptions {
 extern const char* const kChaosUsage;
 
 // Errors (kInvalidArgument) name the option and what it takes. `help` is set for --help.
-Result<ChaosOptions> parseChaosOptions(int argc, char** argv, bool& help);
+Result<CommandLine::Outcome> parseChaosOptions(int argc, char** argv, ChaosOptions& out);
 
 }  // namespace chat::chaos
 

@@ -4,20 +4,17 @@
 #include "chaos_options.h"
 #include "chaos_runner.h"
 #include "chat/common/process_info.h"
+#include "chat/protocol/suite_version.h"
 
 int main(int argc, char** argv) {
   chat::keepNewFilesPrivate();  // umask 077: what we write holds messages and secrets
-  bool help = false;
-  auto options = chat::chaos::parseChaosOptions(argc, argv, help);
-  if (help) {
-    std::fputs(chat::chaos::kChaosUsage, stdout);
-    return 0;
+  chat::chaos::ChaosOptions parsed;
+  if (auto exit = chat::finishCommandLine(
+          "chat-chaos", chat::chaos::parseChaosOptions(argc, argv, parsed),
+          chat::chaos::kChaosUsage, chat::protocol::versionText("chat-chaos"))) {
+    return *exit;
   }
-  if (!options) {
-    std::fprintf(stderr, "chat-chaos: %s\n%s", options.error().message().c_str(),
-                 chat::chaos::kChaosUsage);
-    return 2;
-  }
+  const chat::chaos::ChaosOptions* options = &parsed;
   auto result = chat::chaos::runChaos(*options);
   if (!result) {
     std::fprintf(stderr, "chat-chaos: %s\n", result.error().message().c_str());

@@ -2,8 +2,7 @@
 // long as asked and at a chosen rate, so that chat-bench can measure what the node's other
 // clients see meanwhile (docs/benchmarks.md, "Under attack").
 //
-//   chat-hostile --server HOST:PORT --kind K[,K...] [--rate R] [--seconds S]
-//                [--connections N] [--from ADDRESS] [--peer HOST:PORT] [--admin HOST:PORT]
+//   chat-hostile --server HOST:PORT --kind K[,K...] [options]   (see kUsage)
 #include <netdb.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,8 +21,10 @@
 #include <vector>
 
 #include "chat/client/connection.h"
+#include "chat/common/command_line.h"
 #include "chat/common/process_info.h"
 #include "chat/protocol/message_codec.h"
+#include "chat/protocol/suite_version.h"
 
 namespace {
 
@@ -31,28 +32,33 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr const char* kUsage =
-    "usage: chat-hostile --server HOST:PORT --kind K[,K...] [--rate R] [--seconds S]\n"
-    "                    [--connections N] [--from ADDRESS] [--peer HOST:PORT]\n"
-    "                    [--admin HOST:PORT]\n"
-    "  garbage      R connections a second, each sending 1-4096 random bytes, then closing\n"
-    "  half         N connections (default 1000) that announce a huge frame or send half a\n"
-    "               frame and then say nothing; reopened when the node closes them\n"
-    "  churn        R connections a second opened and dropped at once\n"
-    "  guess        R logins a second with wrong passwords for existing and made-up users\n"
-    "  queue        a logged-in account sends to one victim R times a second, pipelined,\n"
-    "               never reading its replies until the end (quotas, rates, bounded queues)\n"
-    "  peer         R connections a second to the peer port (--peer) that send random bytes\n"
-    "               and then stay silent, up to N held\n"
-    "  slow-admin   N connections to the admin port (--admin), each trickling a request a\n"
-    "               byte every 500 ms; reopened when the node closes them\n"
-    "  all          every kind at once (peer and slow-admin when their port is given)\n"
-    "  --rate R     operations a second per kind (default 500)\n"
-    "  --seconds S  how long (default 30)\n"
-    "  --peer H:P   a node's peer port, for peer\n"
-    "  --admin H:P  a node's admin port, for slow-admin\n"
-    "  --from A     connect from local address A (e.g. 127.0.0.2), so that the node's\n"
-    "               per-address lockout of guessers does not also hit a benchmark running\n"
-    "               from 127.0.0.1\n";
+    "usage: chat-hostile --server HOST:PORT --kind K[,K...] [options]\n"
+    "Attacks a running chat-node for as long as asked, at a chosen rate.\n"
+    "\n"
+    "  --server H:P       the node's client port (required)\n"
+    "  --kind K[,K...]    what to do (required), one or more of:\n"
+    "      garbage        R connections a second, each sending 1-4096 random bytes, then closing\n"
+    "      half           N connections that announce a huge frame or send half a frame and\n"
+    "                     then say nothing; reopened when the node closes them\n"
+    "      churn          R connections a second opened and dropped at once\n"
+    "      guess          R logins a second with wrong passwords for existing and made-up users\n"
+    "      queue          a logged-in account sends to one victim R times a second, pipelined,\n"
+    "                     never reading its replies until the end (quotas, rates, bounded queues)\n"
+    "      peer           R connections a second to the peer port (--peer) that send random\n"
+    "                     bytes and then stay silent, up to N held\n"
+    "      slow-admin     N connections to the admin port (--admin), each trickling a request\n"
+    "                     a byte every 500 ms; reopened when the node closes them\n"
+    "      all            every kind at once (peer and slow-admin when their port is given)\n"
+    "  --rate R           operations a second per kind (default 500)\n"
+    "  --seconds S        how long (default 30)\n"
+    "  --connections N    connections held by half, peer and slow-admin (default 1000)\n"
+    "  --peer H:P         a node's peer port, for peer\n"
+    "  --admin H:P        a node's admin port, for slow-admin\n"
+    "  --from A           connect from local address A (e.g. 127.0.0.2), so that the node's\n"
+    "                     per-address lockout of guessers does not also hit a benchmark\n"
+    "                     running from 127.0.0.1\n"
+    "  --version          the suite's version and the protocol versions it speaks\n"
+    "Every option may also be written --name=VALUE.\n";
 
 struct Target {
   sockaddr_in addr{};
@@ -329,42 +335,22 @@ int main(int argc, char** argv) {
   std::string from;
   std::string peerServer;
   std::string adminServer;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (i + 1 >= argc) {
-      std::fprintf(stderr, "chat-hostile: %s needs a value\n%s", a.c_str(), kUsage);
-      return 2;
-    }
-    std::string v = argv[++i];
-    try {
-      if (a == "--server") {
-        server = v;
-      } else if (a == "--kind") {
-        kind = v;
-      } else if (a == "--rate") {
-        rate = std::stoi(v);
-      } else if (a == "--seconds") {
-        seconds = std::stoi(v);
-      } else if (a == "--from") {
-        from = v;
-      } else if (a == "--peer") {
-        peerServer = v;
-      } else if (a == "--admin") {
-        adminServer = v;
-      } else if (a == "--connections") {
-        connections = std::stoi(v);
-      } else {
-        std::fprintf(stderr, "chat-hostile: unknown option '%s'\n%s", a.c_str(), kUsage);
-        return 2;
-      }
-    } catch (const std::exception&) {
-      std::fprintf(stderr, "chat-hostile: %s takes a number, not '%s'\n", a.c_str(), v.c_str());
-      return 2;
-    }
+  chat::CommandLine line("chat-hostile");
+  line.text("--server", server)
+      .text("--kind", kind)
+      .number("--rate", rate, 1, 1000000)
+      .number("--seconds", seconds, 1, 1000000)
+      .number("--connections", connections, 1, 1000000)
+      .text("--from", from)
+      .text("--peer", peerServer)
+      .text("--admin", adminServer);
+  if (auto exit = chat::finishCommandLine("chat-hostile", line.parse(argc, argv), kUsage,
+                                          chat::protocol::versionText("chat-hostile"))) {
+    return *exit;
+  }
+  if (kind.empty() || server.empty()) {
+    std::fprintf(stderr, "chat-hostile: give --server HOST:PORT and a --kind\n%s", kUsage);
+    return 2;
   }
   // Kinds, comma-separated; "all" is every kind whose target was given.
   std::vector<std::string> kinds;
@@ -392,10 +378,6 @@ int main(int argc, char** argv) {
     at = comma + 1;
   }
   auto wants = [&](const char* k) { return std::find(kinds.begin(), kinds.end(), k) != kinds.end(); };
-  if (kinds.empty() || server.empty() || rate <= 0 || seconds <= 0 || connections <= 0) {
-    std::fprintf(stderr, "chat-hostile: give --server HOST:PORT and a --kind\n%s", kUsage);
-    return 2;
-  }
   if ((wants("peer") && peerServer.empty()) || (wants("slow-admin") && adminServer.empty())) {
     std::fprintf(stderr, "chat-hostile: peer needs --peer HOST:PORT and slow-admin needs --admin "
                          "HOST:PORT\n");

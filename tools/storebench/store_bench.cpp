@@ -2,14 +2,34 @@
 // network: batches of B messages plus their delivery marks, applied to the in-memory state
 // (ChatState) and recorded in the SQLite archive in one transaction each, as the node's
 // archive writer does.
-// Usage: store-bench [--batch B] [--batches N] [--sync full|normal] [--dir DIR]
+#include <stdlib.h>
+
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <string>
 
+#include "chat/common/command_line.h"
+#include "chat/protocol/suite_version.h"
 #include "chat/storage/sqlite_archive.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: store-bench [options]\n"
+    "How fast chat.db records chat traffic behind the state machine, without any network.\n"
+    "\n"
+    "  --batch B          messages per transaction (default 100)\n"
+    "  --batches N        transactions (default 200)\n"
+    "  --sync MODE        normal (default) or full: chat.db's synchronous setting\n"
+    "  --page BYTES       SQLite page size (default 4096)\n"
+    "  --checkpoint N     WAL pages before an automatic checkpoint (default 1000)\n"
+    "  --dir DIR          a new or empty folder for chat.db (default: a temporary folder,\n"
+    "                     removed afterwards)\n"
+    "  --version          the suite's version and the protocol versions it speaks\n"
+    "Every option may also be written --name=VALUE.\n";
+
+}  // namespace
 
 int main(int argc, char** argv) {
   int batch = 100;
@@ -17,28 +37,53 @@ int main(int argc, char** argv) {
   bool syncFull = false;
   int checkpoint = 1000;
   int page = 4096;
-  std::string dir = "/tmp/chat-store-bench";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    if (a == "--batch") {
-      batch = std::atoi(argv[i + 1]);
-    } else if (a == "--batches") {
-      batches = std::atoi(argv[i + 1]);
-    } else if (a == "--sync") {
-      syncFull = std::strcmp(argv[i + 1], "full") == 0;
-    } else if (a == "--page") {
-      page = std::atoi(argv[i + 1]);
-    } else if (a == "--checkpoint") {
-      checkpoint = std::atoi(argv[i + 1]);
-    } else if (a == "--dir") {
-      dir = argv[i + 1];
-    } else {
-      std::fprintf(stderr, "unknown option %s\n", a.c_str());
-      return 2;
-    }
+  std::string dir;
+  chat::CommandLine line("store-bench");
+  line.number("--batch", batch, 1, 1000000)
+      .number("--batches", batches, 1, 1000000)
+      .option("--sync",
+              [&syncFull](const std::string& v) {
+                syncFull = v == "full";
+                return v == "full" || v == "normal"
+                           ? chat::Status::ok()
+                           : chat::Status::invalidArgument("--sync takes normal or full, not '" +
+                                                           v + "'");
+              })
+      .number("--page", page, 512, 65536)
+      .number("--checkpoint", checkpoint, 0, 1000000000)
+      .text("--dir", dir);
+  if (auto exit = chat::finishCommandLine("store-bench", line.parse(argc, argv), kUsage,
+                                          chat::protocol::versionText("store-bench"))) {
+    return *exit;
   }
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  // Never removes what it did not make: a given folder must be new or empty.
+  bool ownFolder = dir.empty();
+  std::error_code ec;
+  if (ownFolder) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path(ec) / "store-bench.XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      std::perror("store-bench: a temporary folder");
+      return 1;
+    }
+    dir = pattern;
+  } else if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
+    std::fprintf(stderr, "store-bench: --dir %s is not empty; give a new or empty folder\n",
+                 dir.c_str());
+    return 2;
+  } else {
+    std::filesystem::create_directories(dir, ec);
+  }
+  struct Cleanup {
+    bool remove;
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ignored;
+      if (remove) {
+        std::filesystem::remove_all(dir, ignored);
+      }
+    }
+  } cleanup{ownFolder, dir};
   chat::storage::SqliteOptions options;
   options.syncFull = syncFull;
   options.walAutocheckpointPages = checkpoint;

@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "chat/common/command_line.h"
 #include "chat/common/process_info.h"
+#include "chat/protocol/suite_version.h"
 #include "chat/tui/tui_settings.h"
 #include "tui_loop.h"
 
@@ -27,7 +29,9 @@ constexpr const char* kUsage =
     "  --mouse            start with mouse mode on (Alt+M toggles it)\n"
     "  --no-colour        monochrome\n"
     "  --no-bell          no bell for messages in other conversations\n"
+    "  --version          the suite's version and the protocol versions it speaks\n"
     "  --help             this text\n"
+    "Every option may also be written --name=VALUE.\n"
     "\n"
     "Inside: F1 shows every key and command.\n";
 
@@ -48,38 +52,18 @@ int main(int argc, char** argv) {
   bool mouse = false;
   bool noColour = false;
   bool noBell = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](const char* name) -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "chat-tui: %s needs a value\n%s", name, kUsage);
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--config") {
-      config = value("--config");
-    } else if (a == "--cluster") {
-      cluster = value("--cluster");
-    } else if (a == "--servers") {
-      servers = value("--servers");
-    } else if (a == "--user") {
-      user = value("--user");
-    } else if (a == "--tls-ca") {
-      tlsCa = value("--tls-ca");
-    } else if (a == "--mouse") {
-      mouse = true;
-    } else if (a == "--no-colour" || a == "--no-color") {
-      noColour = true;
-    } else if (a == "--no-bell") {
-      noBell = true;
-    } else {
-      std::fprintf(stderr, "chat-tui: unknown option '%s'\n%s", a.c_str(), kUsage);
-      return 2;
-    }
+  chat::CommandLine line("chat-tui");
+  line.text("--config", config)
+      .text("--cluster", cluster)
+      .text("--servers", servers)
+      .text("--user", user)
+      .text("--tls-ca", tlsCa)
+      .flag("--mouse", mouse)
+      .flag("--no-colour", noColour, "--no-color")
+      .flag("--no-bell", noBell);
+  if (auto exit = chat::finishCommandLine("chat-tui", line.parse(argc, argv), kUsage,
+                                          chat::protocol::versionText("chat-tui"))) {
+    return *exit;
   }
   if (!cluster.empty() && !servers.empty()) {
     return fail("give --cluster or --servers, not both");
