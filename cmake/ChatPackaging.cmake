@@ -26,6 +26,12 @@ foreach(program ${chat_programs})
   install(FILES docs/man/${program}.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 endforeach()
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# Bash completion: one script for every program, under each program's name, where
+# bash-completion looks for it on demand.
+foreach(program ${chat_programs})
+  install(FILES etc/bash-completion/chat-suite
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME ${program})
+endforeach()
 # The systemd template unit for one node per host (docs/deploy.md).
 install(FILES etc/systemd/chat-node@.service DESTINATION /lib/systemd/system)
 

@@ -128,7 +128,9 @@ TEST(PackageTest, TheDebInstallsIntoAScratchRootAndItsProgramsRun) {
   for (const char* file : {"/usr/bin/chat-node", "/usr/bin/chat-supervisor", "/usr/bin/chat-tui",
                            "/usr/bin/chat-chaos", "/etc/chat/cluster.ini", "/etc/chat/tui.ini",
                            "/etc/chat/chat-node.properties",
-                           "/usr/share/man/man1/chat-node.1", "/usr/share/man/man1/chat-tui.1"}) {
+                           "/usr/share/man/man1/chat-node.1", "/usr/share/man/man1/chat-tui.1",
+                           "/usr/share/bash-completion/completions/chat-supervisor",
+                           "/usr/share/bash-completion/completions/chat-tui"}) {
     EXPECT_TRUE(std::filesystem::exists(root + file)) << file << " is not in the package";
   }
   auto help = testing::runCommand(root + "/usr/bin/chat-node --help");
