@@ -7,6 +7,7 @@
 
 #include "chat/storage/operation.h"
 #include "fakes/memory_file_system.h"
+#include "support/message_entry.h"
 #include "support/temp_dir.h"
 
 namespace chat::replication {
@@ -14,10 +15,7 @@ namespace {
 
 using chat::testing::MemoryFileSystem;
 
-log::Entry entry(uint64_t epoch, uint64_t index, std::string body = "x") {
-  return log::Entry{epoch, index,
-                    storage::encodeOperation(storage::StoreMessageOp{"a", "b", body, 1, index})};
-}
+using testing::messageEntry;
 
 log::LogOptions smallSegments() {
   log::LogOptions o;
@@ -43,12 +41,12 @@ TEST(LogRaftStorageTest, KeepsStateAndLogAndTruncationsAcrossReopen) {
     EXPECT_TRUE(loaded->log.empty());
     Ready first;
     first.hardState = HardState{3, 2};
-    first.append = {entry(1, 1), entry(2, 2), entry(3, 3)};
+    first.append = {messageEntry(1, 1), messageEntry(2, 2), messageEntry(3, 3)};
     ASSERT_TRUE(s->persist(first).isOk());
     Ready second;  // a new leader's log diverged at index 2
     second.hardState = HardState{4, kNoNode};
     second.truncateFrom = 2;
-    second.append = {entry(4, 2, "replacement")};
+    second.append = {messageEntry(4, 2, "replacement")};
     ASSERT_TRUE(s->persist(second).isOk());
     ASSERT_TRUE(s->persist(Ready{}).isOk());
   }
@@ -58,8 +56,8 @@ TEST(LogRaftStorageTest, KeepsStateAndLogAndTruncationsAcrossReopen) {
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->hard, (HardState{4, kNoNode}));
   ASSERT_EQ(loaded->log.size(), 2u);
-  EXPECT_EQ(loaded->log[0], entry(1, 1));
-  EXPECT_EQ(loaded->log[1], entry(4, 2, "replacement"));
+  EXPECT_EQ(loaded->log[0], messageEntry(1, 1));
+  EXPECT_EQ(loaded->log[1], messageEntry(4, 2, "replacement"));
 }
 
 TEST(LogRaftStorageTest, ACrashDuringAReadyLosesAtMostThatReady) {
@@ -69,10 +67,10 @@ TEST(LogRaftStorageTest, ACrashDuringAReadyLosesAtMostThatReady) {
     (void)s->load();
     Ready first;
     first.hardState = HardState{1, 1};
-    first.append = {entry(1, 1), entry(1, 2)};
+    first.append = {messageEntry(1, 1), messageEntry(1, 2)};
     ASSERT_TRUE(s->persist(first).isOk());
     Ready second;
-    second.append = {entry(1, 3), entry(1, 4)};
+    second.append = {messageEntry(1, 3), messageEntry(1, 4)};
     fs.failCall(MemoryFileSystem::Call::kSync, 1);
     EXPECT_FALSE(s->persist(second).isOk());
     EXPECT_FALSE(s->persist(Ready{}).isOk());  // sticky: the node must stop
@@ -83,7 +81,7 @@ TEST(LogRaftStorageTest, ACrashDuringAReadyLosesAtMostThatReady) {
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->hard, (HardState{1, 1}));
   ASSERT_EQ(loaded->log.size(), 2u);
-  EXPECT_EQ(loaded->log[1], entry(1, 2));
+  EXPECT_EQ(loaded->log[1], messageEntry(1, 2));
 }
 
 TEST(LogRaftStorageTest, AVoteThatCouldNotBeWrittenFailsThePersist) {
@@ -105,7 +103,7 @@ TEST(LogRaftStorageTest, ACompactedStartSurvivesAndOldSegmentsGo) {
     Ready r;
     r.hardState = HardState{2, 1};
     for (uint64_t i = 1; i <= 300; ++i) {
-      r.append.push_back(entry(2, i, std::string(150, 'm')));
+      r.append.push_back(messageEntry(2, i, std::string(150, 'm')));
     }
     ASSERT_TRUE(s->persist(r).isOk());
     for (const auto& p : fs.paths()) {
@@ -137,12 +135,12 @@ TEST(LogRaftStorageTest, AnInstalledSnapshotReplacesAConflictingLog) {
     (void)s->load();
     Ready r;
     r.hardState = HardState{1, 1};
-    r.append = {entry(1, 1), entry(1, 2), entry(1, 3)};
+    r.append = {messageEntry(1, 1), messageEntry(1, 2), messageEntry(1, 3)};
     ASSERT_TRUE(s->persist(r).isOk());
     Ready install;  // as RaftCore::snapshotInstalled hands it out
     install.truncateFrom = 1;
     install.compacted = SnapshotMeta{40, 5};
-    install.append = {entry(5, 41)};
+    install.append = {messageEntry(5, 41)};
     ASSERT_TRUE(s->persist(install).isOk());
   }
   auto s = openStorage(fs);
@@ -150,7 +148,7 @@ TEST(LogRaftStorageTest, AnInstalledSnapshotReplacesAConflictingLog) {
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->snapshot, (SnapshotMeta{40, 5}));
   ASSERT_EQ(loaded->log.size(), 1u);
-  EXPECT_EQ(loaded->log[0], entry(5, 41));
+  EXPECT_EQ(loaded->log[0], messageEntry(5, 41));
 }
 
 TEST(LogRaftStorageTest, RefusesADamagedStateFile) {
@@ -173,7 +171,7 @@ TEST(LogRaftStorageTest, WorksOnTheRealDisk) {
     (void)(*s)->load();
     Ready r;
     r.hardState = HardState{1, 1};
-    r.append = {entry(1, 1), entry(1, 2)};
+    r.append = {messageEntry(1, 1), messageEntry(1, 2)};
     ASSERT_TRUE((*s)->persist(r).isOk());
   }
   EXPECT_TRUE(LogRaftStorage::existsIn(log::posixFileSystem(), dir.path()));

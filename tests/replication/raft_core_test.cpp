@@ -21,7 +21,7 @@ RaftConfig config(NodeId self, size_t n = 5) {
   return c;
 }
 
-log::Entry entry(uint64_t epoch, uint64_t index) {
+log::Entry bareEntry(uint64_t epoch, uint64_t index) {
   return log::Entry{epoch, index, {}};
 }
 
@@ -41,7 +41,7 @@ TEST(RaftCoreTest, ALeaderCommitsOlderEntriesOnlyThroughOneOfItsOwnEpoch) {
   // entry at index 2 could still win and overwrite it.
   Random random(1);
   MonoTime now{};
-  RaftCore core(config(1), HardState{3, kNoNode}, {entry(1, 1), entry(2, 2)}, 1, random, now);
+  RaftCore core(config(1), HardState{3, kNoNode}, {bareEntry(1, 1), bareEntry(2, 2)}, 1, random, now);
   elect(core, {2, 3}, now);
   EXPECT_EQ(core.epoch(), 4u);
   EXPECT_EQ(core.lastIndex(), 3u);  // the new leader's no-op
@@ -61,7 +61,7 @@ TEST(RaftCoreTest, ALeaderCommitsOlderEntriesOnlyThroughOneOfItsOwnEpoch) {
 TEST(RaftCoreTest, VotesGoOnlyToCandidatesWhoseLogIsAtLeastAsUpToDate) {
   Random random(1);
   MonoTime now{};
-  RaftCore voter(config(3), HardState{2, kNoNode}, {entry(1, 1), entry(2, 2)}, 0, random, now);
+  RaftCore voter(config(3), HardState{2, kNoNode}, {bareEntry(1, 1), bareEntry(2, 2)}, 0, random, now);
   voter.step(Envelope{1, 3, VoteRequest{3, 1, 5, 1, false, false}}, now);  // older last epoch
   Ready r = voter.takeReady();
   ASSERT_EQ(r.messages.size(), 1u);
@@ -133,10 +133,10 @@ TEST(RaftCoreTest, ALeaderCutOffFromTheMajorityStepsDown) {
 TEST(RaftCoreTest, AFollowerTruncatesADivergentSuffixButNeverACommittedEntry) {
   Random random(1);
   MonoTime now{};
-  RaftCore follower(config(2), HardState{2, kNoNode}, {entry(1, 1), entry(2, 2), entry(2, 3)}, 0,
+  RaftCore follower(config(2), HardState{2, kNoNode}, {bareEntry(1, 1), bareEntry(2, 2), bareEntry(2, 3)}, 0,
                     random, now);
   // The epoch-3 leader has index 2 from epoch 3: entries 2 and 3 of epoch 2 must go.
-  follower.step(Envelope{1, 2, AppendRequest{3, 1, 1, 1, {entry(3, 2)}, 2}}, now);
+  follower.step(Envelope{1, 2, AppendRequest{3, 1, 1, 1, {bareEntry(3, 2)}, 2}}, now);
   Ready r = follower.takeReady();
   ASSERT_TRUE(r.truncateFrom.has_value());
   EXPECT_EQ(*r.truncateFrom, 2u);
@@ -153,7 +153,7 @@ TEST(RaftCoreTest, AFollowerTruncatesADivergentSuffixButNeverACommittedEntry) {
 TEST(RaftCoreTest, MessagesNoCorrectMemberSendsAreRefusedNotAsserted) {
   Random random(3);
   MonoTime now{};
-  RaftCore core(config(1, 3), HardState{2, kNoNode}, {entry(1, 1), entry(2, 2)}, 2, random, now);
+  RaftCore core(config(1, 3), HardState{2, kNoNode}, {bareEntry(1, 1), bareEntry(2, 2)}, 2, random, now);
   (void)core.takeReady();
   // A vote asked for by node 2 on behalf of node 3.
   std::string why = core.step(Envelope{2, 1, VoteRequest{9, 3, 5, 5, false, true}}, now);
@@ -161,21 +161,21 @@ TEST(RaftCoreTest, MessagesNoCorrectMemberSendsAreRefusedNotAsserted) {
   EXPECT_EQ(core.epoch(), 2u);
   EXPECT_TRUE(core.takeReady().empty());
   // Entries with a gap, entries sent in another's name, a sender outside the cluster.
-  why = core.step(Envelope{2, 1, AppendRequest{3, 2, 2, 2, {entry(3, 3), entry(3, 5)}, 2}}, now);
+  why = core.step(Envelope{2, 1, AppendRequest{3, 2, 2, 2, {bareEntry(3, 3), bareEntry(3, 5)}, 2}}, now);
   EXPECT_NE(why.find("entry 5 is not at position 4"), std::string::npos) << why;
-  why = core.step(Envelope{2, 1, AppendRequest{3, 3, 2, 2, {entry(3, 3)}, 2}}, now);
+  why = core.step(Envelope{2, 1, AppendRequest{3, 3, 2, 2, {bareEntry(3, 3)}, 2}}, now);
   EXPECT_NE(why.find("as leader 3"), std::string::npos) << why;
-  why = core.step(Envelope{7, 1, AppendRequest{3, 7, 2, 2, {entry(3, 3)}, 2}}, now);
+  why = core.step(Envelope{7, 1, AppendRequest{3, 7, 2, 2, {bareEntry(3, 3)}, 2}}, now);
   EXPECT_NE(why.find("not another member"), std::string::npos) << why;
   // An entry that contradicts a committed one (index 2 of epoch 2 is committed here): the
   // core used to CHECK-abort on it.
-  why = core.step(Envelope{2, 1, AppendRequest{3, 2, 1, 1, {entry(3, 2), entry(3, 3)}, 3}}, now);
+  why = core.step(Envelope{2, 1, AppendRequest{3, 2, 1, 1, {bareEntry(3, 2), bareEntry(3, 3)}, 3}}, now);
   EXPECT_NE(why.find("contradicts a committed entry"), std::string::npos) << why;
   EXPECT_EQ(core.lastIndex(), 2u);
   EXPECT_EQ(core.epoch(), 2u);
   EXPECT_TRUE(core.takeReady().empty());
   // A well-formed append is still taken.
-  EXPECT_EQ(core.step(Envelope{2, 1, AppendRequest{3, 2, 2, 2, {entry(3, 3)}, 2}}, now), "");
+  EXPECT_EQ(core.step(Envelope{2, 1, AppendRequest{3, 2, 2, 2, {bareEntry(3, 3)}, 2}}, now), "");
   EXPECT_EQ(core.lastIndex(), 3u);
 }
 

@@ -6,32 +6,30 @@
 
 #include "chat/replication/sqlite_raft_storage.h"
 #include "chat/storage/operation.h"
+#include "support/message_entry.h"
 #include "support/temp_dir.h"
 
 namespace chat::replication {
 namespace {
 
-log::Entry entry(uint64_t epoch, uint64_t index, std::string body = "x") {
-  return log::Entry{epoch, index,
-                    storage::encodeOperation(storage::StoreMessageOp{"a", "b", body, 1, index})};
-}
+using testing::messageEntry;
 
 void exercise(RaftStorage& store) {
   Ready first;
   first.hardState = HardState{3, 2};
-  first.append = {entry(1, 1), entry(2, 2), entry(3, 3)};
+  first.append = {messageEntry(1, 1), messageEntry(2, 2), messageEntry(3, 3)};
   ASSERT_TRUE(store.persist(first).isOk());
   Ready second;  // a new leader's log diverged at index 2
   second.hardState = HardState{4, kNoNode};
   second.truncateFrom = 2;
-  second.append = {entry(4, 2, "replacement")};
+  second.append = {messageEntry(4, 2, "replacement")};
   ASSERT_TRUE(store.persist(second).isOk());
   auto loaded = store.load();
   ASSERT_TRUE(loaded.has_value()) << loaded.error().toString();
   EXPECT_EQ(loaded->hard, (HardState{4, kNoNode}));
   ASSERT_EQ(loaded->log.size(), 2u);
-  EXPECT_EQ(loaded->log[0], entry(1, 1));
-  EXPECT_EQ(loaded->log[1], entry(4, 2, "replacement"));
+  EXPECT_EQ(loaded->log[0], messageEntry(1, 1));
+  EXPECT_EQ(loaded->log[1], messageEntry(4, 2, "replacement"));
   EXPECT_TRUE(store.persist(Ready{}).isOk());  // nothing to do is fine
 }
 
