@@ -57,8 +57,8 @@ class CompletionTest : public ::testing::Test {
 using Offered = std::set<std::string>;
 
 TEST_F(CompletionTest, EveryDocumentedOptionIsOfferedForEachProgram) {
-  for (const std::string& binary : {CHAT_NODE_BINARY, CHAT_SUPERVISOR_BINARY, CHAT_TUI_BINARY,
-                                    CHAT_BENCH_BINARY, CHAT_CHAOS_BINARY, CHAT_HOSTILE_BINARY}) {
+  for (const std::string binary : {CHAT_NODE_BINARY, CHAT_SUPERVISOR_BINARY, CHAT_TUI_BINARY,
+                                   CHAT_BENCH_BINARY, CHAT_CHAOS_BINARY, CHAT_HOSTILE_BINARY}) {
     std::string program = binary.substr(binary.rfind('/') + 1);
     auto documented = testing::documentedOptions(testing::runCommand(binary + " --help").output);
     ASSERT_GE(documented.size(), 3u) << program;

@@ -283,7 +283,7 @@ TEST_F(ControllerTest, TypingTellsThePeerEveryFewSecondsAndTheirsShowsInTheTitle
   auto typingSent = [&] {
     size_t n = 0;
     for (const auto& r : sent_) {
-      n += std::holds_alternative<protocol::TypingRequest>(r) ? 1 : 0;
+      n += std::holds_alternative<protocol::TypingRequest>(r) ? 1U : 0U;
     }
     return n;
   };

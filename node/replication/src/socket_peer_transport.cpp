@@ -334,7 +334,7 @@ struct SocketPeerTransport::Impl {
             it->thread.join();
             it = readers.erase(it);
           } else {
-            unauthenticated += it->authenticated->load() ? 0 : 1;
+            unauthenticated += it->authenticated->load() ? 0U : 1U;
             ++it;
           }
         }

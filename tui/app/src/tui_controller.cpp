@@ -331,7 +331,9 @@ void TuiController::typed(int64_t now) {
   int64_t& last = typingSentAt_[c->peer];
   if (now - last >= kTypingEveryMillis) {
     last = now;
-    request(protocol::TypingRequest{c->peer}, PendingRequest{Purpose::kTyping});
+    PendingRequest typing;
+    typing.purpose = Purpose::kTyping;
+    request(protocol::TypingRequest{c->peer}, typing);
   }
 }
 
