@@ -168,7 +168,11 @@ int refuseTakenPorts(const HostOptions& o) {
                 << t.use.port << "')\n";
     }
   }
-  if (ourNodes) {
+  if (ourNodes && controlRequest(o.runDir + "/control.sock", "status", std::chrono::seconds(1))) {
+    std::cerr << "A chat-supervisor already runs this cluster (--run-dir " << o.runDir
+              << "): see it with chat-supervisor ctl --run-dir " << o.runDir
+              << " status, stop it with ... ctl --run-dir " << o.runDir << " stop.\n";
+  } else if (ourNodes) {
     std::cerr << "A chat-node still runs there, perhaps from an earlier chat-supervisor "
                  "--detach: stop it with chat-supervisor ctl --run-dir DIR stop, or kill it.\n";
   }

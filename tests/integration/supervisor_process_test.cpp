@@ -290,7 +290,8 @@ TEST(SupervisorViewTest, TheScreenShowsTheClusterAndTheKillLeaderKeyChangesRoles
   ASSERT_TRUE(tmux.waitFor("leader: node ", 20s)) << tmux.screen();
   ASSERT_TRUE(tmux.waitFor("running 3/3", 10s)) << tmux.screen();
   std::string screen = tmux.screen();
-  for (const char* part : {"node pid", "leader", "follower", "k kill leader", "events"}) {
+  for (const char* part : {"node pid", "leader", "follower", "k kill leader", "events",
+                           "Open a client in another terminal: chat-tui --cluster "}) {
     EXPECT_NE(screen.find(part), std::string::npos) << part << "\n" << screen;
   }
   // Node 1 stands first, but on a loaded machine its process may come up after node 2's
