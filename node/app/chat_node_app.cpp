@@ -42,6 +42,21 @@ using Poco::Util::OptionCallback;
 
 namespace {
 constexpr const char* kLoggerName = "chat";
+
+// For --check: `path` can be written, or made by this user (its nearest existing folder
+// is writable), without making it.
+Status writableOrCreatable(const std::string& path, const std::string& setting) {
+  std::filesystem::path p = std::filesystem::absolute(path);
+  std::error_code ec;
+  while (!std::filesystem::exists(p, ec) && p.has_parent_path() && p != p.parent_path()) {
+    p = p.parent_path();
+  }
+  if (::access(p.c_str(), W_OK) != 0) {
+    return Status::invalidArgument(setting + " " + path + " cannot be written by this user (" +
+                                   p.string() + ": " + std::strerror(errno) + ")");
+  }
+  return Status::ok();
+}
 }
 
 void ChatNodeApp::initialize(Poco::Util::Application& self) {
@@ -59,6 +74,13 @@ void ChatNodeApp::defineOptions(Poco::Util::OptionSet& options) {
           .required(false)
           .repeatable(false)
           .callback(OptionCallback<ChatNodeApp>(this, &ChatNodeApp::handleVersion)));
+  options.addOption(
+      Option("check", "",
+             "check the settings, the cluster file, its secret and that the data folder and log "
+             "file can be written; say so and exit without serving (0: all hold)")
+          .required(false)
+          .repeatable(false)
+          .callback(OptionCallback<ChatNodeApp>(this, &ChatNodeApp::handleCheck)));
   options.addOption(Option("config", "c", "load settings from FILE (.ini or .properties)")
                         .required(false)
                         .repeatable(true)
@@ -180,6 +202,10 @@ std::optional<int> ChatNodeApp::refuseBadCommandLine(int argc, char** argv) {
   return 2;
 }
 
+void ChatNodeApp::handleCheck(const std::string&, const std::string&) {
+  checkOnly_ = true;
+}
+
 void ChatNodeApp::handleConfig(const std::string&, const std::string& value) {
   loadConfiguration(value, PRIO_DEFAULT);
 }
@@ -191,7 +217,7 @@ void ChatNodeApp::handleSet(const std::string& name, const std::string& value) {
   config().setString("node." + key, value);
 }
 
-Status ChatNodeApp::setupLogging() {
+Status ChatNodeApp::setupLogging(bool checkOnly) {
   std::string dataDir = config().getString("node.data_dir", "var/node");
   std::string level = config().getString("node.log_level", "information");
   std::string path = config().getString("node.log_file", dataDir + "/chat-node.log");
@@ -207,7 +233,12 @@ Status ChatNodeApp::setupLogging() {
   splitter->addChannel(console);
   // Created here, never through a symbolic link (one planted where the log goes would make
   // the node write wherever it points); Poco's channel then appends to this file.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (checkOnly) {
+    CHAT_RETURN_IF_ERROR(writableOrCreatable(path, "log_file"));
+  }
+  int fd = checkOnly ? ::open("/dev/null", O_WRONLY | O_CLOEXEC)
+                     : ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+                              0600);
   if (fd < 0) {
     int err = errno;
     return Status::invalidArgument(
@@ -230,6 +261,9 @@ Status ChatNodeApp::setupLogging() {
     file->setProperty("compress", compress);
     file->setProperty("times", "utc");
     setting = "log_file";
+    if (checkOnly) {
+      return Status::ok();  // every setting parsed; the console stays the only channel
+    }
     file->open();
   } catch (const Poco::Exception& e) {
     return Status::invalidArgument(
@@ -258,6 +292,15 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
     NodeSettings settings;
     if (int code = readSettings(settings); code != EXIT_OK) {
       return code;
+    }
+    if (checkOnly_) {
+      std::cout << "chat-node: the settings hold: "
+                << (settings.cluster ? "node " + std::to_string(settings.nodeId) + " of " +
+                                           config().getString("node.cluster") + ", "
+                                     : std::string("a single node, "))
+                << "client port " << settings.host << ":" << settings.port << ", data in "
+                << settings.dataDir << "\n";
+      return EXIT_OK;
     }
     Poco::Logger& log = Poco::Logger::get(kLoggerName);
     uint64_t openFiles = raiseOpenFileLimit();
@@ -349,13 +392,20 @@ int ChatNodeApp::readSettings(NodeSettings& settings) {
   }
   settings.dataDir = config().getString("node.data_dir", "var/node");
   std::error_code ec;
-  std::filesystem::create_directories(settings.dataDir, ec);
+  if (checkOnly_) {
+    if (Status writable = writableOrCreatable(settings.dataDir, "data_dir"); !writable.isOk()) {
+      std::cerr << "chat-node: " << writable.message() << "\n";
+      return EXIT_CANTCREAT;
+    }
+  } else {
+    std::filesystem::create_directories(settings.dataDir, ec);
+  }
   if (ec) {
     std::cerr << "chat-node: cannot create the data folder " << settings.dataDir << ": "
               << ec.message() << "\n";
     return EXIT_CANTCREAT;
   }
-  if (Status logging = setupLogging(); !logging.isOk()) {
+  if (Status logging = setupLogging(checkOnly_); !logging.isOk()) {
     std::cerr << "chat-node: " << logging.message() << "\n";
     return EXIT_CONFIG;
   }

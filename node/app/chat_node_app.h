@@ -30,12 +30,16 @@ class ChatNodeApp final : public Poco::Util::ServerApplication {
   void printHelp(const Poco::Util::OptionSet& options, std::ostream& out) const;
   void handleHelp(const std::string& name, const std::string& value);
   void handleVersion(const std::string& name, const std::string& value);
+  void handleCheck(const std::string& name, const std::string& value);
   void handleConfig(const std::string& name, const std::string& value);
   void handleSet(const std::string& key, const std::string& value);
-  Status setupLogging();  // kInvalidArgument names the bad log_* setting
+  // kInvalidArgument names the bad log_* setting. `checkOnly`: parse every setting and check
+  // the log file can be written, but open nothing and keep logging on the console.
+  Status setupLogging(bool checkOnly);
   // Fills `settings` from the options and files; an exit code other than EXIT_OK after
   // saying what is wrong.
   int readSettings(NodeSettings& settings);
+  bool checkOnly_ = false;  // --check
   bool answered_ = false;  // --help or --version printed: run nothing
 };
 

@@ -1,5 +1,9 @@
 #include "node_metrics.h"
 
+#include <Poco/JSON/Object.h>
+
+#include <sstream>
+
 #include "chat/common/metrics.h"
 #include "chat/common/process_info.h"
 
@@ -99,23 +103,19 @@ admin::HealthReport nodeHealth(const NodeParts& p) {
     reason = "the database cannot be read: " + queued.error().message();
   }
   h.healthy = reason.empty();
-  h.json = std::string("{\"status\":\"") + (h.healthy ? "ok" : "unavailable") +
-           "\",\"node\":" + std::to_string(p.nodeId) + ",\"role\":\"" + roleOf(p) +
-           "\",\"leader\":" + std::to_string(leader) +
-           ",\"epoch\":" + std::to_string(p.log->epoch()) +
-           ",\"commit_index\":" + std::to_string(p.log->commitIndex());
+  Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+  o.set("status", std::string(h.healthy ? "ok" : "unavailable"));
+  o.set("node", p.nodeId);
+  o.set("role", std::string(roleOf(p)));
+  o.set("leader", leader);
+  o.set("epoch", p.log->epoch());
+  o.set("commit_index", p.log->commitIndex());
   if (!reason.empty()) {
-    // Reasons are our own fixed texts plus a storage message; keep the JSON valid anyway.
-    std::string escaped;
-    for (char c : reason) {
-      if (c == '"' || c == '\\') {
-        escaped += '\\';
-      }
-      escaped += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
-    }
-    h.json += ",\"reason\":\"" + escaped + "\"";
+    o.set("reason", reason);
   }
-  h.json += "}";
+  std::ostringstream out;
+  o.stringify(out);
+  h.json = out.str();
   return h;
 }
 

@@ -1,5 +1,8 @@
 #include "chat/protocol/line_mode.h"
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
 #include <charconv>
 #include <cstdio>
 #include <sstream>
@@ -514,38 +517,6 @@ std::string helpText() {
          "Each line starts with the version: 1 <opcode> <arguments>, e.g. '1 2 alice secret'.\n";
 }
 
-std::string jsonQuote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string formatStatusText(const NodeStatus& s) {
   std::ostringstream o;
   o << "node " << s.nodeId << " role " << s.role << " epoch " << s.epoch << "\n"
@@ -565,21 +536,32 @@ std::string formatStatusText(const NodeStatus& s) {
 }
 
 std::string formatStatusJson(const NodeStatus& s) {
-  std::ostringstream o;
-  o << "{\"node\":" << s.nodeId << ",\"role\":" << jsonQuote(s.role) << ",\"epoch\":" << s.epoch
-    << ",\"commitIndex\":" << s.commitIndex << ",\"appliedIndex\":" << s.appliedIndex
-    << ",\"uptimeMillis\":" << s.uptimeMillis << ",\"sessions\":" << s.sessions
-    << ",\"connections\":" << s.connections << ",\"residentBytes\":" << s.residentBytes
-    << ",\"leader\":" << jsonQuote(s.leaderAddress)
-    << ",\"lastElection\":" << jsonQuote(s.lastElection) << ",\"peers\":[";
-  for (size_t i = 0; i < s.peers.size(); ++i) {
-    const auto& p = s.peers[i];
-    o << (i ? "," : "") << "{\"id\":" << p.id << ",\"address\":" << jsonQuote(p.clientAddress)
-      << ",\"role\":" << jsonQuote(p.role) << ",\"matchIndex\":" << p.matchIndex
-      << ",\"reachable\":" << (p.reachable ? "true" : "false") << "}";
+  Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+  o.set("node", s.nodeId);
+  o.set("role", s.role);
+  o.set("epoch", s.epoch);
+  o.set("commitIndex", s.commitIndex);
+  o.set("appliedIndex", s.appliedIndex);
+  o.set("uptimeMillis", s.uptimeMillis);
+  o.set("sessions", s.sessions);
+  o.set("connections", s.connections);
+  o.set("residentBytes", s.residentBytes);
+  o.set("leader", s.leaderAddress);
+  o.set("lastElection", s.lastElection);
+  Poco::JSON::Array peers;
+  for (const auto& p : s.peers) {
+    Poco::JSON::Object peer(Poco::JSON_PRESERVE_KEY_ORDER);
+    peer.set("id", p.id);
+    peer.set("address", p.clientAddress);
+    peer.set("role", p.role);
+    peer.set("matchIndex", p.matchIndex);
+    peer.set("reachable", p.reachable);
+    peers.add(peer);
   }
-  o << "]}";
-  return o.str();
+  o.set("peers", peers);
+  std::ostringstream out;
+  o.stringify(out);
+  return out.str();
 }
 
 }  // namespace chat::protocol

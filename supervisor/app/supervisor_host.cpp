@@ -1,5 +1,8 @@
 #include "supervisor_host.h"
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -36,7 +39,7 @@ int gSignalPipe[2] = {-1, -1};
 void onSignal(int signo) {
   char c = signo == SIGCHLD ? 'C' : 'T';
   int saved = errno;
-  (void)::write(gSignalPipe[1], &c, 1);
+  (void)!::write(gSignalPipe[1], &c, 1);
   errno = saved;
 }
 
@@ -49,19 +52,6 @@ void drain(int fd) {
 std::optional<protocol::NodeStatus> statusOf(const std::string& address,
                                              const tls::TlsContext* tls) {
   return client::fetchStatus(address, 200ms, 300ms, tls);
-}
-
-std::string jsonQuote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    }
-    if (static_cast<unsigned char>(c) >= 0x20) {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -294,20 +284,28 @@ std::string SupervisorHost::statusTable() const {
 }
 
 std::string SupervisorHost::statusJson() const {
-  std::ostringstream o;
-  o << "{\"leader\":" << supervisor_.leader() << ",\"epoch\":" << supervisor_.leaderEpoch()
-    << ",\"nodes\":[";
-  bool first = true;
+  Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+  o.set("leader", supervisor_.leader());
+  o.set("epoch", supervisor_.leaderEpoch());
+  Poco::JSON::Array nodes;
   for (const auto& r : supervisor_.rows()) {
-    o << (first ? "" : ",") << "{\"id\":" << r.id << ",\"pid\":" << r.pid
-      << ",\"watched\":" << (r.watched ? "true" : "false")
-      << ",\"state\":" << jsonQuote(stateName(r.state)) << ",\"role\":" << jsonQuote(r.role)
-      << ",\"epoch\":" << r.epoch << ",\"commitIndex\":" << r.commitIndex << ",\"lag\":" << r.lag
-      << ",\"restarts\":" << r.restarts << ",\"lastExit\":" << jsonQuote(r.lastExit) << "}";
-    first = false;
+    Poco::JSON::Object n(Poco::JSON_PRESERVE_KEY_ORDER);
+    n.set("id", r.id);
+    n.set("pid", r.pid);
+    n.set("watched", r.watched);
+    n.set("state", std::string(stateName(r.state)));
+    n.set("role", r.role);
+    n.set("epoch", r.epoch);
+    n.set("commitIndex", r.commitIndex);
+    n.set("lag", r.lag);
+    n.set("restarts", r.restarts);
+    n.set("lastExit", r.lastExit);
+    nodes.add(n);
   }
-  o << "]}\n";
-  return o.str();
+  o.set("nodes", nodes);
+  std::ostringstream out;
+  o.stringify(out);
+  return out.str() + "\n";
 }
 
 int SupervisorHost::run(Frontend& frontend) {
@@ -357,7 +355,7 @@ int SupervisorHost::run(Frontend& frontend) {
           impl->results.emplace_back(id, std::move(s));
         }
         char c = 'S';
-        (void)::write(impl->wakePipe[1], &c, 1);
+        (void)!::write(impl->wakePipe[1], &c, 1);
       }
       std::unique_lock lock(impl->mu);
       impl->cv.wait_for(lock, 250ms, [&] { return impl->stopping; });

@@ -12,6 +12,7 @@
 
 #include "chat/client/connection.h"
 #include "support/http_get.h"
+#include "support/json_object.h"
 #include "support/line_client.h"
 #include "support/process_cluster.h"
 #include "support/prometheus_text.h"
@@ -143,9 +144,11 @@ TEST_F(AdminPortTest, HealthFollowsTheClusterAndOtherPagesAreRefusedClearly) {
     }
     EXPECT_EQ(health.status, 200) << health.body;
     EXPECT_EQ(health.contentType, "application/json");
-    EXPECT_NE(health.body.find("\"status\":\"ok\""), std::string::npos) << health.body;
-    EXPECT_NE(health.body.find("\"leader\":" + std::to_string(leader)), std::string::npos)
-        << health.body;
+    auto body = testing::parseJsonObject(health.body);
+    EXPECT_EQ(body->getValue<std::string>("status"), "ok") << health.body;
+    EXPECT_EQ(body->getValue<size_t>("leader"), leader) << health.body;
+    EXPECT_EQ(body->getValue<size_t>("node"), id) << health.body;
+    EXPECT_FALSE(body->has("reason")) << health.body;
   }
   auto missing = testing::httpRequest(cluster_.adminPort(leader), "/nope");
   EXPECT_EQ(missing.status, 404);

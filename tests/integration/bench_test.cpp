@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/json_object.h"
 #include "support/node_process.h"
 #include "support/process_cluster.h"
 #include "support/run_command.h"
@@ -26,10 +27,13 @@ TEST(ChatBenchTest, CountsEveryMessageOnceAndReportsJson) {
   BenchRun run = runBench("--servers " + node.address() +
                           " --pairs 3 --messages 200 --window 4 --size 64 --json");
   ASSERT_EQ(run.status, 0) << run.output;
-  EXPECT_NE(run.output.find("\"sent\":600,"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("\"received\":600,"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("\"missing\":0,"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("\"ok\":true"), std::string::npos) << run.output;
+  auto result = testing::parseJsonObject(run.output);
+  EXPECT_EQ(result->getValue<int64_t>("sent"), 600) << run.output;
+  EXPECT_EQ(result->getValue<int64_t>("received"), 600) << run.output;
+  EXPECT_EQ(result->getValue<int64_t>("missing"), 0) << run.output;
+  EXPECT_EQ(result->getValue<int>("pairs"), 3) << run.output;
+  EXPECT_GT(result->getValue<double>("messagesPerSecond"), 0) << run.output;
+  EXPECT_TRUE(result->getValue<bool>("ok")) << run.output;
 
   BenchRun text = runBench("--servers " + node.address() + " --pairs 2 --rate 200 --duration 1");
   ASSERT_EQ(text.status, 0) << text.output;
@@ -53,10 +57,12 @@ TEST(ChatBenchTest, ARoomRunCountsEveryMembersCopy) {
   BenchRun run = runBench("--servers " + node.address() +
                           " --room 6 --senders 2 --messages 50 --window 4 --json");
   ASSERT_EQ(run.status, 0) << run.output;
-  EXPECT_NE(run.output.find("\"messages\":100,"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("\"deliveries\":500,"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("\"missing\":0,"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("\"ok\":true"), std::string::npos) << run.output;
+  auto result = testing::parseJsonObject(run.output);
+  EXPECT_EQ(result->getValue<int64_t>("messages"), 100) << run.output;
+  EXPECT_EQ(result->getValue<int64_t>("deliveries"), 500) << run.output;
+  EXPECT_EQ(result->getValue<int64_t>("missing"), 0) << run.output;
+  EXPECT_EQ(result->getValue<int>("room"), 6) << run.output;
+  EXPECT_TRUE(result->getValue<bool>("ok")) << run.output;
   BenchRun text = runBench("--servers " + node.address() + " --room 4 --rate 40 --duration 1");
   ASSERT_EQ(text.status, 0) << text.output;
   EXPECT_NE(text.output.find("send to the last member's push: p50"), std::string::npos)

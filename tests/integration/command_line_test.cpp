@@ -83,6 +83,7 @@ const std::string kCluster = std::string(CHAT_SOURCE_DIR) + "/etc/cluster-3.ini"
 TEST(CommandLineTest, ChatNodeTakesEveryDocumentedOptionInBothForms) {
   checkProgram({"chat-node", CHAT_NODE_BINARY,
                 {{"--daemon", kFlag},
+                 {"--check", kFlag},
                  {"--umask", "027"},
                  {"--pidfile", "/nonexistent/chat-node.pid"},
                  {"--config", "/nonexistent/chat-node.properties"},

@@ -1,7 +1,9 @@
 // The Debian package: `cpack -G DEB` in the build folder makes a .deb whose dependencies name
-// the libraries the programs link, and whose files land where Debian expects them; unpacked
-// into a scratch root, its chat-node runs. Installed by dpkg into a scratch root (its
-// maintainer scripts run there), it makes the chat user and a cluster secret of its own.
+// the libraries the programs link, whose files land where Debian expects them (lintian finds
+// nothing to warn of); unpacked into a scratch root, its chat-node runs. Installed by dpkg
+// into a scratch root (its maintainer scripts run there), it makes the chat user, its
+// folders and a cluster secret of its own; its unit's command passes chat-node's check; it
+// reinstalls, upgrades keeping the administrator's edits, removes and purges as it says.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -98,15 +100,112 @@ void expectInstallMakesTheChatUserAndAPrivateSecret(const testing::TempDir& dir,
   EXPECT_EQ(node.output.find("secret"), std::string::npos) << node.output;
   EXPECT_NE(node.output.find("listening"), std::string::npos) << node.output;
 
-  // Configured again (an upgrade): the same secret.
-  auto again = testing::runCommand("DPKG_ROOT=" + root + " sh " + root +
-                                   "/var/lib/dpkg/info/chat-suite.postinst configure 2>&1");
-  EXPECT_EQ(again.exitCode, 0) << again.output;
+  // The chat user's folders, private to it.
+  unsigned uid = 0;
+  {
+    std::smatch u;
+    std::string passwd = readFile(root + "/etc/passwd");
+    ASSERT_TRUE(std::regex_search(passwd, u, std::regex("\nchat:x:([0-9]+):"))) << passwd;
+    uid = static_cast<unsigned>(std::stoul(u[1]));
+  }
+  for (auto [folder, mode] : {std::pair{"/var/lib/chat", 0700u}, std::pair{"/var/log/chat", 0750u}}) {
+    struct stat fs {};
+    ASSERT_EQ(::stat((root + folder).c_str(), &fs), 0) << folder << " was not made";
+    EXPECT_EQ(fs.st_mode & 07777, mode) << folder;
+    EXPECT_EQ(fs.st_uid, uid) << folder;
+    EXPECT_EQ(fs.st_gid, gid) << folder;
+  }
+
+  // The unit's ExecStart line, as systemd would run it for node 1, in check mode: the
+  // package's chat-node takes every option of its unit, the shipped cluster file and the
+  // secret the postinst made. (Paths moved into the scratch root.)
+  std::string unit = readFile(root + "/lib/systemd/system/chat-node@.service");
+  // ExecStart=..., continued on the next line after a backslash.
+  std::string command;
+  {
+    std::istringstream lines(unit);
+    bool inExec = false;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("ExecStart=", 0) == 0) {
+        inExec = true;
+        line = line.substr(10);
+      } else if (!inExec) {
+        continue;
+      }
+      bool continued = !line.empty() && line.back() == '\\';
+      command += (continued ? line.substr(0, line.size() - 1) : line) + " ";
+      if (!continued) {
+        break;
+      }
+    }
+  }
+  ASSERT_FALSE(command.empty()) << unit;
+  std::string rootedCluster = dir.file("unit-cluster.ini");
+  std::ofstream(rootedCluster) << std::regex_replace(
+      std::regex_replace(readFile(root + "/etc/chat/cluster.ini"), std::regex("/etc/chat/"),
+                         root + "/etc/chat/"),
+      std::regex("/var/lib/chat/"), root + "/var/lib/chat/");
+  command = std::regex_replace(command, std::regex("%i"), "1");
+  command = std::regex_replace(command, std::regex("/etc/chat/cluster.ini"), rootedCluster);
+  command = std::regex_replace(command, std::regex("/var/log/chat/"), root + "/var/log/chat/");
+  command = std::regex_replace(command, std::regex("/usr/bin/chat-node"), root + "/usr/bin/chat-node");
+  auto check = testing::runCommand(command + " --check 2>&1");
+  EXPECT_EQ(check.exitCode, 0) << command << "\n" << check.output;
+  EXPECT_NE(check.output.find("the settings hold: node 1 of " + rootedCluster), std::string::npos)
+      << check.output;
+
+  // Reinstalled over itself: the same secret, the data untouched.
+  std::ofstream(root + "/var/lib/chat/marker") << "messages\n";
+  auto reinstall = testing::runCommand(dpkg + "-i " + deb + " 2>&1");
+  EXPECT_EQ(reinstall.exitCode, 0) << reinstall.output;
   EXPECT_EQ(readFile(secretPath), secret);
-  // Purged: gone.
+  EXPECT_EQ(readFile(root + "/var/lib/chat/marker"), "messages\n");
+
+  // An upgrade that changes shipped defaults: the administrator's edit of tui.ini stays (the
+  // new default lands beside it, as dpkg does when told to keep the old), an unedited
+  // conffile takes the new default.
+  std::ofstream(root + "/etc/chat/tui.ini", std::ios::app) << "; the administrator's edit\n";
+  std::string raw = dir.file("raw");
+  ASSERT_EQ(testing::runCommand("dpkg-deb -R " + deb + " " + raw).exitCode, 0);
+  std::ofstream(raw + "/etc/chat/tui.ini", std::ios::app) << "; a new default\n";
+  std::ofstream(raw + "/etc/chat/cluster-3.ini", std::ios::app) << "; a new default\n";
+  std::string control = std::regex_replace(readFile(raw + "/DEBIAN/control"),
+                                           std::regex("\nVersion: ([^\n]*)"), "\nVersion: $1+1");
+  std::ofstream(raw + "/DEBIAN/control") << control;
+  ASSERT_EQ(testing::runCommand("cd " + raw + " && find . -type f ! -path './DEBIAN/*' -printf "
+                                "'%P\\0' | xargs -0 md5sum > DEBIAN/md5sums")
+                .exitCode,
+            0);
+  std::string upgraded = dir.file("upgraded.deb");
+  auto repack = testing::runCommand("dpkg-deb -b " + raw + " " + upgraded + " 2>&1");
+  ASSERT_EQ(repack.exitCode, 0) << repack.output;
+  auto upgrade = testing::runCommand(dpkg + "--force-confold -i " + upgraded + " 2>&1");
+  EXPECT_EQ(upgrade.exitCode, 0) << upgrade.output;
+  std::string tui = readFile(root + "/etc/chat/tui.ini");
+  EXPECT_NE(tui.find("; the administrator's edit"), std::string::npos) << tui;
+  EXPECT_EQ(tui.find("; a new default"), std::string::npos) << tui;
+  EXPECT_NE(readFile(root + "/etc/chat/tui.ini.dpkg-dist").find("; a new default"),
+            std::string::npos);
+  EXPECT_NE(readFile(root + "/etc/chat/cluster-3.ini").find("; a new default"), std::string::npos);
+  EXPECT_EQ(readFile(secretPath), secret);
+
+  // Removed: the programs go; settings, secret and data stay.
+  auto remove = testing::runCommand(dpkg + "-r chat-suite 2>&1");
+  EXPECT_EQ(remove.exitCode, 0) << remove.output;
+  EXPECT_FALSE(std::filesystem::exists(root + "/usr/bin/chat-node"));
+  EXPECT_TRUE(std::filesystem::exists(root + "/etc/chat/cluster.ini"));
+  EXPECT_EQ(readFile(secretPath), secret);
+  EXPECT_EQ(readFile(root + "/var/lib/chat/marker"), "messages\n");
+  // Purged: secret, data, logs and settings gone, as the package description says.
   auto purge = testing::runCommand(dpkg + "--purge chat-suite 2>&1");
   EXPECT_EQ(purge.exitCode, 0) << purge.output;
-  EXPECT_FALSE(std::filesystem::exists(secretPath));
+  for (const char* gone : {"/etc/chat/cluster.secret", "/var/lib/chat", "/var/log/chat", "/etc/chat"}) {
+    EXPECT_FALSE(std::filesystem::exists(root + gone)) << gone << " outlived the purge";
+  }
+  auto description = testing::runCommand("dpkg-deb -f " + deb + " Description");
+  EXPECT_NE(description.output.find("Purging the package deletes every node's data"),
+            std::string::npos)
+      << description.output;
 }
 
 TEST(PackageTest, TheDebInstallsIntoAScratchRootAndItsProgramsRun) {
@@ -128,11 +227,30 @@ TEST(PackageTest, TheDebInstallsIntoAScratchRootAndItsProgramsRun) {
   for (const char* file : {"/usr/bin/chat-node", "/usr/bin/chat-supervisor", "/usr/bin/chat-tui",
                            "/usr/bin/chat-chaos", "/etc/chat/cluster.ini", "/etc/chat/tui.ini",
                            "/etc/chat/chat-node.properties",
-                           "/usr/share/man/man1/chat-node.1", "/usr/share/man/man1/chat-tui.1",
+                           "/usr/share/man/man1/chat-node.1.gz", "/usr/share/man/man1/chat-tui.1.gz",
+                           "/usr/share/doc/chat-suite/copyright",
+                           "/usr/share/doc/chat-suite/changelog.gz",
                            "/usr/share/bash-completion/completions/chat-supervisor",
                            "/usr/share/bash-completion/completions/chat-tui"}) {
     EXPECT_TRUE(std::filesystem::exists(root + file)) << file << " is not in the package";
   }
+  // Debian's conventions: pages and changelog gzipped, the settings conffiles, a maintainer
+  // who can be written to, and lintian with nothing to say above an informational note.
+  EXPECT_EQ(testing::runCommand("gzip -t " + root + "/usr/share/man/man1/*.gz " + root +
+                                "/usr/share/doc/chat-suite/changelog.gz")
+                .exitCode,
+            0);
+  auto conffiles = testing::runCommand("dpkg-deb -I " + deb + " conffiles");
+  EXPECT_EQ(conffiles.output,
+            "/etc/chat/cluster.ini\n/etc/chat/cluster-3.ini\n/etc/chat/chat-node.properties\n"
+            "/etc/chat/tui.ini\n");
+  auto maintainer = testing::runCommand("dpkg-deb -f " + deb + " Maintainer");
+  EXPECT_TRUE(std::regex_match(maintainer.output, std::regex("[^<]+ <[^@ ]+@[^ >]+>\n")))
+      << maintainer.output;
+  EXPECT_EQ(maintainer.output.find("localhost"), std::string::npos) << maintainer.output;
+  auto lintian = testing::runCommand("lintian --fail-on error,warning " + deb + " 2>&1");
+  EXPECT_EQ(lintian.exitCode, 0) << lintian.output;
+  EXPECT_EQ(lintian.output.find("\nW: "), std::string::npos) << lintian.output;
   auto help = testing::runCommand(root + "/usr/bin/chat-node --help");
   EXPECT_EQ(help.exitCode, 0) << help.output;
   EXPECT_NE(help.output.find("chat-node " + std::string(protocol::suiteVersion()) + ": a chat server"), std::string::npos) << help.output;

@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "chat/replication/socket_peer_transport.h"
+#include "support/json_object.h"
 #include "support/process_cluster.h"
 #include "support/run_command.h"
 #include "support/tmux_session.h"
@@ -130,8 +131,16 @@ TEST(SupervisorProcessTest, BringsTheClusterUpAndKillLeaderFailsOverAtOnce) {
   for (const char* part : {"\n1 ", "\n2 ", "\n3 ", "leader", "follower", "running"}) {
     EXPECT_NE(status.output.find(part), std::string::npos) << part << "\n" << status.output;
   }
-  auto json = sup.ctl("status --json");
-  EXPECT_NE(json.output.find("\"leader\":" + leader), std::string::npos) << json.output;
+  auto json = testing::parseJsonObject(sup.ctl("status --json").output);
+  EXPECT_EQ(json->getValue<int>("leader"), first);
+  ASSERT_TRUE(json->getArray("nodes"));
+  ASSERT_EQ(json->getArray("nodes")->size(), 3u);
+  for (unsigned i = 0; i < 3; ++i) {
+    auto node = json->getArray("nodes")->getObject(i);
+    EXPECT_EQ(node->getValue<unsigned>("id"), i + 1);
+    EXPECT_EQ(node->getValue<std::string>("state"), "running");
+    EXPECT_GT(node->getValue<int>("pid"), 0);
+  }
 
   auto killed = sup.ctl("kill leader");
   ASSERT_EQ(killed.exitCode, 0) << killed.output;

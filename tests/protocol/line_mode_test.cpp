@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/json_object.h"
+
 namespace chat::protocol {
 namespace {
 
@@ -159,10 +161,32 @@ TEST(LineModeTest, MessagesWithNewlinesStayOnOneLine) {
             "From a: Message: x y z\r\n");
 }
 
-TEST(LineModeTest, StatusJsonEscapes) {
+// The JSON status parses back to the same values, whatever the strings hold.
+TEST(LineModeTest, StatusJsonParsesBackToTheSameValues) {
   NodeStatus s;
-  s.role = "lea\"der";
-  EXPECT_NE(formatStatusJson(s).find("\"lea\\\"der\""), std::string::npos);
+  s.nodeId = 3;
+  s.role = "lea\"der\\\n\x01";
+  s.epoch = 7;
+  s.commitIndex = 1ULL << 40;
+  s.leaderAddress = "127.0.0.1:7003";
+  s.lastElection = "épreuve: 1.1 s ago";
+  s.peers.push_back({1, "127.0.0.1:7001", "follower", 41, true});
+  s.peers.push_back({2, "127.0.0.1:7002", "unknown", 0, false});
+  std::string text = formatStatusJson(s);
+  auto o = testing::parseJsonObject(text);
+  EXPECT_EQ(o->getValue<int>("node"), 3);
+  EXPECT_EQ(o->getValue<std::string>("role"), s.role);
+  EXPECT_EQ(o->getValue<uint64_t>("epoch"), 7u);
+  EXPECT_EQ(o->getValue<uint64_t>("commitIndex"), 1ULL << 40);
+  EXPECT_EQ(o->getValue<std::string>("leader"), "127.0.0.1:7003");
+  EXPECT_EQ(o->getValue<std::string>("lastElection"), s.lastElection);
+  auto peers = o->getArray("peers");
+  ASSERT_TRUE(peers);
+  ASSERT_EQ(peers->size(), 2u);
+  EXPECT_EQ(peers->getObject(0)->getValue<std::string>("address"), "127.0.0.1:7001");
+  EXPECT_EQ(peers->getObject(0)->getValue<uint64_t>("matchIndex"), 41u);
+  EXPECT_FALSE(peers->getObject(1)->getValue<bool>("reachable"));
+  EXPECT_EQ(text.find('\n'), std::string::npos) << "one line: " << text;
 }
 
 }  // namespace

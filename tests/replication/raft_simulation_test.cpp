@@ -35,7 +35,7 @@ void printSeedOnAbort(int) {
   int n = std::snprintf(text, sizeof text, "\nsimulation aborted: replay with CHAT_SIM_SEED=%llu\n",
                         static_cast<unsigned long long>(currentSeed));
   if (n > 0) {
-    (void)::write(2, text, static_cast<size_t>(n));
+    (void)!::write(2, text, static_cast<size_t>(n));
   }
 }
 

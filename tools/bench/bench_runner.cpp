@@ -1,5 +1,7 @@
 #include "bench_runner.h"
 
+#include <Poco/JSON/Object.h>
+
 #include "bench_body.h"
 #include "bench_clients.h"
 
@@ -500,18 +502,31 @@ std::string formatResult(const BenchOptions& o, const BenchResult& r) {
 }
 
 std::string formatResultJson(const BenchOptions& o, const BenchResult& r) {
-  std::ostringstream j;
-  j << "{\"pairs\":" << o.pairs << ",\"window\":" << o.window << ",\"size\":" << o.size
-    << ",\"rate\":" << o.rate << ",\"duration\":" << o.duration << ",\"sent\":" << r.sent
-    << ",\"received\":" << r.received << ",\"missing\":" << r.missing
-    << ",\"duplicates\":" << r.duplicates << ",\"errors\":" << r.sendErrors << ",\"reconnects\":" << r.reconnects
-    << ",\"seconds\":" << r.seconds << ",\"messagesPerSecond\":" << r.messagesPerSecond
-    << ",\"p50Micros\":" << r.p50Micros << ",\"p99Micros\":" << r.p99Micros
-    << ",\"p999Micros\":" << r.p999Micros << ",\"maxMicros\":" << r.maxMicros
-    << ",\"idleConnections\":" << r.idleConnections << ",\"nodeConnections\":" << r.nodeConnections
-    << ",\"nodeResidentBytes\":" << r.nodeResidentBytes << ",\"ok\":" << (r.ok() ? "true" : "false")
-    << "}";
-  return j.str();
+  Poco::JSON::Object j(Poco::JSON_PRESERVE_KEY_ORDER);
+  j.set("pairs", o.pairs);
+  j.set("window", o.window);
+  j.set("size", o.size);
+  j.set("rate", o.rate);
+  j.set("duration", o.duration);
+  j.set("sent", r.sent);
+  j.set("received", r.received);
+  j.set("missing", r.missing);
+  j.set("duplicates", r.duplicates);
+  j.set("errors", r.sendErrors);
+  j.set("reconnects", r.reconnects);
+  j.set("seconds", r.seconds);
+  j.set("messagesPerSecond", r.messagesPerSecond);
+  j.set("p50Micros", r.p50Micros);
+  j.set("p99Micros", r.p99Micros);
+  j.set("p999Micros", r.p999Micros);
+  j.set("maxMicros", r.maxMicros);
+  j.set("idleConnections", r.idleConnections);
+  j.set("nodeConnections", r.nodeConnections);
+  j.set("nodeResidentBytes", r.nodeResidentBytes);
+  j.set("ok", r.ok());
+  std::ostringstream out;
+  j.stringify(out);
+  return out.str();
 }
 
 }  // namespace chat::bench

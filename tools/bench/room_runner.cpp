@@ -1,5 +1,7 @@
 #include "room_runner.h"
 
+#include <Poco/JSON/Object.h>
+
 #include <sys/epoll.h>
 
 #include <algorithm>
@@ -354,17 +356,28 @@ std::string formatRoomResult(const BenchOptions& o, const RoomBenchResult& r) {
 }
 
 std::string formatRoomResultJson(const BenchOptions& o, const RoomBenchResult& r) {
-  std::ostringstream j;
-  j << "{\"room\":" << r.members << ",\"senders\":" << r.senders << ",\"rate\":" << o.rate
-    << ",\"duration\":" << o.duration << ",\"size\":" << o.size << ",\"messages\":" << r.messages
-    << ",\"deliveries\":" << r.deliveries << ",\"missing\":" << r.missing
-    << ",\"duplicates\":" << r.duplicates << ",\"errors\":" << r.sendErrors
-    << ",\"seconds\":" << r.seconds << ",\"deliveriesPerSecond\":" << r.deliveriesPerSecond
-    << ",\"p50Micros\":" << r.p50Micros << ",\"p99Micros\":" << r.p99Micros
-    << ",\"lastP50Micros\":" << r.lastP50Micros << ",\"lastP99Micros\":" << r.lastP99Micros
-    << ",\"lastMaxMicros\":" << r.lastMaxMicros << ",\"ok\":" << (r.ok() ? "true" : "false")
-    << "}";
-  return j.str();
+  Poco::JSON::Object j(Poco::JSON_PRESERVE_KEY_ORDER);
+  j.set("room", r.members);
+  j.set("senders", r.senders);
+  j.set("rate", o.rate);
+  j.set("duration", o.duration);
+  j.set("size", o.size);
+  j.set("messages", r.messages);
+  j.set("deliveries", r.deliveries);
+  j.set("missing", r.missing);
+  j.set("duplicates", r.duplicates);
+  j.set("errors", r.sendErrors);
+  j.set("seconds", r.seconds);
+  j.set("deliveriesPerSecond", r.deliveriesPerSecond);
+  j.set("p50Micros", r.p50Micros);
+  j.set("p99Micros", r.p99Micros);
+  j.set("lastP50Micros", r.lastP50Micros);
+  j.set("lastP99Micros", r.lastP99Micros);
+  j.set("lastMaxMicros", r.lastMaxMicros);
+  j.set("ok", r.ok());
+  std::ostringstream out;
+  j.stringify(out);
+  return out.str();
 }
 
 }  // namespace chat::bench

@@ -755,27 +755,41 @@ std::string formatChaos(const ChaosOptions& o, const ChaosResult& r) {
 
 std::string formatChaosJson(const ChaosOptions& o, const ChaosResult& r) {
   const HistoryReport& h = r.history;
-  std::ostringstream out;
-  out << "{\"seed\":" << r.seed << ",\"nodes\":" << o.nodes << ",\"users\":" << o.users
-      << ",\"seconds\":" << r.seconds << ",\"rate\":" << o.rate << ",\"faults\":" << r.faultCount
-      << ",\"faultsByKind\":{";
-  bool first = true;
+  Poco::JSON::Object j(Poco::JSON_PRESERVE_KEY_ORDER);
+  j.set("seed", r.seed);
+  j.set("nodes", o.nodes);
+  j.set("users", o.users);
+  j.set("seconds", r.seconds);
+  j.set("rate", o.rate);
+  j.set("faults", r.faultCount);
+  Poco::JSON::Object byKind(Poco::JSON_PRESERVE_KEY_ORDER);
   for (const auto& [kind, n] : r.faults) {
-    out << (first ? "" : ",") << "\"" << kind << "\":" << n;
-    first = false;
+    byKind.set(kind, n);
   }
-  out << "},\"refused\":" << r.refused << ",\"sent\":" << h.sent << ",\"acknowledged\":" << h.acked
-      << ",\"unacknowledged\":" << h.unacked << ",\"unacknowledgedDelivered\":"
-      << h.unackedDelivered << ",\"delivered\":" << h.delivered << ",\"lost\":" << h.lost
-      << ",\"duplicated\":" << h.duplicated << ",\"reordered\":" << h.reordered
-      << ",\"neverSent\":" << h.phantom << ",\"room\":{\"copiesExpected\":"
-      << r.roomHistory.acked << ",\"delivered\":" << r.roomHistory.delivered
-      << ",\"lost\":" << r.roomHistory.lost << ",\"duplicated\":" << r.roomHistory.duplicated
-      << ",\"reordered\":" << r.roomHistory.reordered
-      << ",\"neverSent\":" << r.roomHistory.phantom << "}"
-      << ",\"sessionsResumed\":" << r.sessionsResumed
-      << ",\"ok\":" << (r.ok() ? "true" : "false") << "}\n";
-  return out.str();
+  j.set("faultsByKind", byKind);
+  j.set("refused", r.refused);
+  j.set("sent", h.sent);
+  j.set("acknowledged", h.acked);
+  j.set("unacknowledged", h.unacked);
+  j.set("unacknowledgedDelivered", h.unackedDelivered);
+  j.set("delivered", h.delivered);
+  j.set("lost", h.lost);
+  j.set("duplicated", h.duplicated);
+  j.set("reordered", h.reordered);
+  j.set("neverSent", h.phantom);
+  Poco::JSON::Object room(Poco::JSON_PRESERVE_KEY_ORDER);
+  room.set("copiesExpected", r.roomHistory.acked);
+  room.set("delivered", r.roomHistory.delivered);
+  room.set("lost", r.roomHistory.lost);
+  room.set("duplicated", r.roomHistory.duplicated);
+  room.set("reordered", r.roomHistory.reordered);
+  room.set("neverSent", r.roomHistory.phantom);
+  j.set("room", room);
+  j.set("sessionsResumed", r.sessionsResumed);
+  j.set("ok", r.ok());
+  std::ostringstream out;
+  j.stringify(out);
+  return out.str() + "\n";
 }
 
 }  // namespace chat::chaos

@@ -77,7 +77,7 @@ Result<ChildProcess> ChildProcess::spawn(const LaunchSpec& spec) {
     }
     ::execv(argv[0], argv.data());
     const char msg[] = "chat launcher: exec failed\n";
-    (void)::write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
     ::_exit(127);
   }
   ::close(log);

@@ -50,8 +50,6 @@ std::string helpText();
 // NodeStatus as readable lines, and as one JSON object.
 std::string formatStatusText(const NodeStatus& status);
 std::string formatStatusJson(const NodeStatus& status);
-// `s` as a JSON string literal, quotes included.
-std::string jsonQuote(std::string_view s);
 
 }  // namespace chat::protocol
 
