@@ -16,6 +16,7 @@
 
 #include "chat/protocol/suite_version.h"
 #include "support/free_ports.h"
+#include "support/read_file.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
 
@@ -36,12 +37,7 @@ std::string buildDeb(const testing::TempDir& dir) {
   return {};
 }
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing::readFile;
 
 // dpkg installs the package into a scratch root, running its postinst there (DPKG_ROOT): the
 // chat group and user appear in that root's files, and /etc/chat/cluster.secret holds 64 random
