@@ -242,6 +242,58 @@ TEST_F(ChatServiceRoomsTest, HistoryAndTypingAreForMembers) {
   EXPECT_EQ(bob.session->count<protocol::TypingPush>(), 0u);
 }
 
+// A pattern filters the rooms a caller may see ('*', '?', the '#' optional), with paging; a
+// room's history pages backwards by id like a private conversation's.
+TEST_F(ChatServiceRoomsTest, RoomsAreListedByPatternAndTheirHistoryPagesBackwards) {
+  Client alice = loggedIn("alice");
+  Client bob = loggedIn("bob");
+  for (const char* room : {"#alpha", "#alps", "#beta"}) {
+    ASSERT_TRUE(call(alice, protocol::CreateRoomRequest{room, RoomAccess::kOpen}).isOk());
+  }
+  ASSERT_TRUE(
+      call(alice, protocol::CreateRoomRequest{"#alchemy", RoomAccess::kInviteByOwner}).isOk());
+  auto names = [&](const Client& c, protocol::ListRoomsRequest request) {
+    auto r = call(c, request);
+    EXPECT_TRUE(r.isOk()) << r.error;
+    auto reply = std::get<protocol::RoomListReply>(r.body);
+    std::vector<std::string> out;
+    for (const auto& room : reply.rooms) {
+      out.push_back(room.name);
+    }
+    out.push_back("total " + std::to_string(reply.total));
+    return out;
+  };
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(names(bob, {"#al*"}), (Names{"#alpha", "#alps", "total 2"}));  // not #alchemy
+  EXPECT_EQ(names(bob, {"al?s"}), (Names{"#alps", "total 1"}));
+  EXPECT_EQ(names(bob, {"*"}), (Names{"#alpha", "#alps", "#beta", "total 3"}));
+  EXPECT_EQ(names(bob, {"*", 1, 1}), (Names{"#alps", "total 3"}));
+  EXPECT_EQ(names(bob, {"#gamma*"}), (Names{"total 0"}));
+  EXPECT_EQ(names(alice, {"#al*"}), (Names{"#alchemy", "#alpha", "#alps", "total 3"}));
+
+  std::vector<uint64_t> ids;
+  for (int i = 1; i <= 5; ++i) {
+    ids.push_back(sendOk(alice, "#alpha", "m" + std::to_string(i)).messageId);
+  }
+  ASSERT_TRUE(call(bob, protocol::JoinRoomRequest{"#alpha"}).isOk());
+  auto page = [&](uint64_t beforeId, uint32_t limit) {
+    auto r = call(bob, protocol::HistoryRequest{"#alpha", beforeId, limit});
+    EXPECT_TRUE(r.isOk()) << r.error;
+    auto reply = std::get<protocol::HistoryReply>(r.body);
+    std::vector<std::string> bodies;
+    for (const auto& m : reply.messages) {
+      bodies.push_back(m.body);
+    }
+    bodies.push_back(reply.hasMore ? "more" : "end");
+    return bodies;
+  };
+  using Bodies = std::vector<std::string>;
+  EXPECT_EQ(page(0, 2), (Bodies{"m4", "m5", "more"}));
+  EXPECT_EQ(page(ids[3], 2), (Bodies{"m2", "m3", "more"}));
+  EXPECT_EQ(page(ids[1], 2), (Bodies{"m1", "end"}));
+  EXPECT_EQ(page(ids[0], 2), (Bodies{"end"}));
+}
+
 TEST_F(ChatServiceRoomsTest, ARetriedRoomSendIsStoredOnce) {
   Client alice = loggedIn("alice");
   offline("bob");
