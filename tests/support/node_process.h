@@ -77,13 +77,23 @@ class NodeProcess {
     return false;
   }
 
-  // Sends `signal` and, unless it is SIGSTOP/SIGCONT, reaps the process.
+  // Sends `signal` and, unless it is SIGSTOP/SIGCONT, reaps the process. SIGSTOP returns once
+  // every thread has stopped: kill() only wakes one thread to start the group stop, and on a
+  // loaded machine another can answer a request in the meantime (seen as a flaky test).
   void kill(int signal) {
     if (pid_ <= 0) {
       return;
     }
     ::kill(pid_, signal);
-    if (signal == SIGSTOP || signal == SIGCONT) {
+    if (signal == SIGSTOP) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WUNTRACED) == pid_ && !WIFSTOPPED(status)) {
+        exitStatus_ = status;  // it died instead
+        pid_ = -1;
+      }
+      return;
+    }
+    if (signal == SIGCONT) {
       return;
     }
     int status = 0;
