@@ -68,178 +68,29 @@ void TuiController::onResponse(const protocol::Response& r, int64_t now) {
   }
   PendingRequest p = std::move(it->second);
   pending_.erase(it);
-  LoginForm& f = state_.form;
   switch (p.purpose) {
     case Purpose::kCreate:
-      if (!r.isOk()) {
-        f.busy = false;
-        f.message = r.error;
-        f.messageIsError = true;
-        loginPassword_.clear();
-        return;
-      }
-      f.message = "account " + p.name + " created; logging in...";
-      request(protocol::LoginRequest{p.name, loginPassword_},
-              PendingRequest{Purpose::kLogin, 0, p.name, now});
-      return;
+      return onCreateReply(p, r, now);
     case Purpose::kLogin:
-      if (!r.isOk()) {
-        f.busy = false;
-        f.message = r.error;
-        f.messageIsError = true;
-        return;
-      }
-      if (const auto* reply = bodyAs<protocol::LoginReply>(r)) {
-        onLoggedIn(*reply, now);
-      }
-      return;
+      return onLoginReply(r, now);
     case Purpose::kList:
-    case Purpose::kWhois: {
-      if (!r.isOk()) {
-        state_.notify(r.error, now, true);
-        return;
-      }
-      const auto* list = bodyAs<protocol::ListReply>(r);
-      if (list == nullptr) {
-        return;
-      }
-      model_.users(list->users);
-      if (p.purpose == Purpose::kWhois) {
-        auto found = std::find_if(list->users.begin(), list->users.end(), [&](const auto& u) {
-          return protocol::sameUsername(u.name, p.name);
-        });
-        if (found == list->users.end()) {
-          state_.notify("there is no user " + p.name + " (/list shows who is there)", now, true);
-        } else if (const User* u = model_.user(found->name)) {
-          state_.notify(u->name + ": " + lastSeenText(*u, now), now);
-        }
-      } else if (!p.quiet) {
-        std::string names;
-        for (const auto& u : list->users) {
-          if (!names.empty()) {
-            names += ", ";
-          }
-          names += u.name + (u.online ? " ●" : "");
-        }
-        std::string what = std::string(list->total == 1 ? "user" : "users") +
-                           (p.name.empty() ? "" : " matching " + p.name);
-        state_.notify(std::to_string(list->total) + " " + what + ": " +
-                          (names.empty() ? "none" : names) +
-                          (list->total > list->users.size() ? ", ..." : ""),
-                      now);
-      }
-      return;
-    }
-    case Purpose::kDeliver: {
-      if (!r.isOk()) {
-        state_.notify(r.error, now, true);
-        return;
-      }
-      const auto* d = bodyAs<protocol::DeliverReply>(r);
-      if (d == nullptr) {
-        return;
-      }
-      std::vector<uint64_t> ids;
-      // At login these waited while the user was away; after a resume they are the ones
-      // stored while this client was reconnecting: no away rule for those.
-      bool newsShown = false;
-      for (const auto& m : d->messages) {
-        model_.received(m, !p.quiet);
-        ids.push_back(m.id);
-        const Conversation* shown = model_.active();
-        newsShown = newsShown || (shown != nullptr &&
-                                  (protocol::sameUsername(shown->peer, m.sender) ||
-                                   protocol::sameUsername(shown->peer, m.recipient)));
-      }
-      if (!ids.empty()) {
-        request(protocol::AckRequest{ids}, PendingRequest{Purpose::kAck, 0, "", now});
-        if (!newsShown) {
-          // Show the first conversation that has news (the one shown has none of these).
-          model_.selectNextUnread();
-        }
-        selected();
-      }
-      if (p.quiet && d->messages.empty() && d->remaining == 0) {
-        return;
-      }
-      state_.notify(std::to_string(d->messages.size()) +
-                        (p.quiet ? " messages that arrived during the reconnect delivered"
-                                 : " waiting messages delivered") +
-                        (d->remaining > 0 ? "; " + std::to_string(d->remaining) +
-                                                " more wait: /deliver"
-                                          : ""),
-                    now);
-      return;
-    }
+    case Purpose::kWhois:
+      return onUserListReply(p, r, now);
+    case Purpose::kDeliver:
+      return onDeliverReply(p, r, now);
     case Purpose::kSend:
-      if (!r.isOk()) {
-        model_.sendFailed(p.localId, r.error);
-        state_.notify("not sent to " + p.name + ": " + r.error + " (Alt+R re-sends)", now, true);
-        return;
-      }
-      sendRequestIds_.erase(p.localId);  // stored: nothing left to retry
-      if (const auto* s = bodyAs<protocol::SendReply>(r)) {
-        model_.sendStored(p.localId, *s, now);
-        // The reply says whether the recipient is online right now.
-        const User* u = model_.user(p.name);
-        if (u == nullptr || u->online != s->recipientOnline) {
-          model_.presence(p.name, s->recipientOnline, u != nullptr ? u->lastSeenMillis : 0);
-        }
-      }
-      return;
+      return onSendReply(p, r, now);
     case Purpose::kHistory:
-      if (!r.isOk()) {
-        state_.notify("history of " + p.name + ": " + r.error, now, true);
-        return;
-      }
-      if (const auto* h = bodyAs<protocol::HistoryReply>(r)) {
-        model_.historyPage(p.name, *h);
-      }
-      return;
+      return onHistoryReply(p, r, now);
     case Purpose::kLogout:
       if (state_.screen == Screen::kChat) {
         backToLogin(r.isOk() ? "logged out" : r.error, !r.isOk());
       }
       return;
-    case Purpose::kDelete: {
-      if (!r.isOk()) {
-        state_.notify("the account was not deleted: " + r.error, now, true);
-        return;
-      }
-      uint32_t discarded = 0;
-      if (const auto* d = bodyAs<protocol::DeleteAccountReply>(r)) {
-        discarded = d->discarded;
-      }
-      std::string self = model_.self();
-      backToLogin("account " + self + " deleted" +
-                      (discarded > 0 ? " (" + std::to_string(discarded) +
-                                           " waiting messages went with it)"
-                                     : ""),
-                  false);
-      state_.form.user.setText("");
-      state_.form.onPassword = false;
-      return;
-    }
+    case Purpose::kDelete:
+      return onDeleteReply(r, now);
     case Purpose::kStatus:
-      if (const auto* s = bodyAs<protocol::StatusReply>(r)) {
-        const protocol::NodeStatus& st = s->status;
-        state_.connection.rttMillis = static_cast<int>(now - p.sentAtMillis);
-        if (st.role == "leader" || st.role == "standalone") {
-          state_.connection.leaderId = st.nodeId;
-          state_.connection.epoch = st.epoch;
-        }
-        if (!st.peers.empty()) {
-          int up = 1;
-          for (const auto& peer : st.peers) {
-            up += peer.reachable && peer.id != st.nodeId ? 1 : 0;
-          }
-          state_.connection.nodesUp = up;
-        } else if (st.role == "standalone") {
-          state_.connection.nodesUp = 1;
-          state_.connection.nodesTotal = 1;
-        }
-      }
-      return;
+      return onStatusReply(p, r, now);
     case Purpose::kPing:
     case Purpose::kAck:
     case Purpose::kTyping:  // a courtesy: nothing to show if it did not reach them
@@ -254,6 +105,192 @@ void TuiController::onResponse(const protocol::Response& r, int64_t now) {
     case Purpose::kCreateRoom:
     case Purpose::kMarkRead:
       return onRoomResponse(p, r, now);
+  }
+}
+
+// The login form says why, and the password typed for the new account is forgotten.
+void TuiController::formError(const std::string& error) {
+  LoginForm& f = state_.form;
+  f.busy = false;
+  f.message = error;
+  f.messageIsError = true;
+}
+
+void TuiController::onCreateReply(const PendingRequest& p, const protocol::Response& r,
+                                  int64_t now) {
+  if (!r.isOk()) {
+    formError(r.error);
+    loginPassword_.clear();
+    return;
+  }
+  state_.form.message = "account " + p.name + " created; logging in...";
+  request(protocol::LoginRequest{p.name, loginPassword_},
+          PendingRequest{Purpose::kLogin, 0, p.name, now});
+}
+
+void TuiController::onLoginReply(const protocol::Response& r, int64_t now) {
+  if (!r.isOk()) {
+    formError(r.error);
+    return;
+  }
+  if (const auto* reply = bodyAs<protocol::LoginReply>(r)) {
+    onLoggedIn(*reply, now);
+  }
+}
+
+// /list and the periodic refresh (kList) update the user list; /whois (kWhois) asks about one.
+void TuiController::onUserListReply(const PendingRequest& p, const protocol::Response& r,
+                                    int64_t now) {
+  if (!r.isOk()) {
+    state_.notify(r.error, now, true);
+    return;
+  }
+  const auto* list = bodyAs<protocol::ListReply>(r);
+  if (list == nullptr) {
+    return;
+  }
+  model_.users(list->users);
+  if (p.purpose == Purpose::kWhois) {
+    auto found = std::find_if(list->users.begin(), list->users.end(), [&](const auto& u) {
+      return protocol::sameUsername(u.name, p.name);
+    });
+    if (found == list->users.end()) {
+      state_.notify("there is no user " + p.name + " (/list shows who is there)", now, true);
+    } else if (const User* u = model_.user(found->name)) {
+      state_.notify(u->name + ": " + lastSeenText(*u, now), now);
+    }
+    return;
+  }
+  if (p.quiet) {
+    return;
+  }
+  std::string names;
+  for (const auto& u : list->users) {
+    if (!names.empty()) {
+      names += ", ";
+    }
+    names += u.name + (u.online ? " ●" : "");
+  }
+  std::string what = std::string(list->total == 1 ? "user" : "users") +
+                     (p.name.empty() ? "" : " matching " + p.name);
+  state_.notify(std::to_string(list->total) + " " + what + ": " +
+                    (names.empty() ? "none" : names) +
+                    (list->total > list->users.size() ? ", ..." : ""),
+                now);
+}
+
+void TuiController::onDeliverReply(const PendingRequest& p, const protocol::Response& r,
+                                   int64_t now) {
+  if (!r.isOk()) {
+    state_.notify(r.error, now, true);
+    return;
+  }
+  const auto* d = bodyAs<protocol::DeliverReply>(r);
+  if (d == nullptr) {
+    return;
+  }
+  std::vector<uint64_t> ids;
+  // At login these waited while the user was away; after a resume (quiet) they are the ones
+  // stored while this client was reconnecting: no away rule for those.
+  bool newsShown = false;
+  for (const auto& m : d->messages) {
+    model_.received(m, !p.quiet);
+    ids.push_back(m.id);
+    const Conversation* shown = model_.active();
+    newsShown = newsShown || (shown != nullptr &&
+                              (protocol::sameUsername(shown->peer, m.sender) ||
+                               protocol::sameUsername(shown->peer, m.recipient)));
+  }
+  if (!ids.empty()) {
+    request(protocol::AckRequest{ids}, PendingRequest{Purpose::kAck, 0, "", now});
+    if (!newsShown) {
+      // Show the first conversation that has news (the one shown has none of these).
+      model_.selectNextUnread();
+    }
+    selected();
+  }
+  if (p.quiet && d->messages.empty() && d->remaining == 0) {
+    return;
+  }
+  state_.notify(std::to_string(d->messages.size()) +
+                    (p.quiet ? " messages that arrived during the reconnect delivered"
+                             : " waiting messages delivered") +
+                    (d->remaining > 0 ? "; " + std::to_string(d->remaining) + " more wait: /deliver"
+                                      : ""),
+                now);
+}
+
+void TuiController::onSendReply(const PendingRequest& p, const protocol::Response& r,
+                                int64_t now) {
+  if (!r.isOk()) {
+    model_.sendFailed(p.localId, r.error);
+    state_.notify("not sent to " + p.name + ": " + r.error + " (Alt+R re-sends)", now, true);
+    return;
+  }
+  sendRequestIds_.erase(p.localId);  // stored: nothing left to retry
+  if (const auto* s = bodyAs<protocol::SendReply>(r)) {
+    model_.sendStored(p.localId, *s, now);
+    // The reply says whether the recipient is online right now.
+    const User* u = model_.user(p.name);
+    if (u == nullptr || u->online != s->recipientOnline) {
+      model_.presence(p.name, s->recipientOnline, u != nullptr ? u->lastSeenMillis : 0);
+    }
+  }
+}
+
+void TuiController::onHistoryReply(const PendingRequest& p, const protocol::Response& r,
+                                   int64_t now) {
+  if (!r.isOk()) {
+    state_.notify("history of " + p.name + ": " + r.error, now, true);
+    return;
+  }
+  if (const auto* h = bodyAs<protocol::HistoryReply>(r)) {
+    model_.historyPage(p.name, *h);
+  }
+}
+
+void TuiController::onDeleteReply(const protocol::Response& r, int64_t now) {
+  if (!r.isOk()) {
+    state_.notify("the account was not deleted: " + r.error, now, true);
+    return;
+  }
+  uint32_t discarded = 0;
+  if (const auto* d = bodyAs<protocol::DeleteAccountReply>(r)) {
+    discarded = d->discarded;
+  }
+  std::string self = model_.self();
+  backToLogin("account " + self + " deleted" +
+                  (discarded > 0 ? " (" + std::to_string(discarded) +
+                                       " waiting messages went with it)"
+                                 : ""),
+              false);
+  state_.form.user.setText("");
+  state_.form.onPassword = false;
+}
+
+// The status strip: round trip, the leader and its epoch, how many nodes answer.
+void TuiController::onStatusReply(const PendingRequest& p, const protocol::Response& r,
+                                  int64_t now) {
+  const auto* s = bodyAs<protocol::StatusReply>(r);
+  if (s == nullptr) {
+    return;
+  }
+  const protocol::NodeStatus& st = s->status;
+  ConnectionStatus& c = state_.connection;
+  c.rttMillis = static_cast<int>(now - p.sentAtMillis);
+  if (st.role == "leader" || st.role == "standalone") {
+    c.leaderId = st.nodeId;
+    c.epoch = st.epoch;
+  }
+  if (!st.peers.empty()) {
+    int up = 1;
+    for (const auto& peer : st.peers) {
+      up += peer.reachable && peer.id != st.nodeId ? 1 : 0;
+    }
+    c.nodesUp = up;
+  } else if (st.role == "standalone") {
+    c.nodesUp = 1;
+    c.nodesTotal = 1;
   }
 }
 

@@ -92,6 +92,16 @@ class TuiController {
   void complete(bool backwards);
   void backToLogin(std::string message, bool isError);
   void onResponse(const protocol::Response& r, int64_t now);
+  // One handler per purpose of the request answered (tui_controller_events.cpp).
+  void formError(const std::string& error);
+  void onCreateReply(const PendingRequest& p, const protocol::Response& r, int64_t now);
+  void onLoginReply(const protocol::Response& r, int64_t now);
+  void onUserListReply(const PendingRequest& p, const protocol::Response& r, int64_t now);
+  void onDeliverReply(const PendingRequest& p, const protocol::Response& r, int64_t now);
+  void onSendReply(const PendingRequest& p, const protocol::Response& r, int64_t now);
+  void onHistoryReply(const PendingRequest& p, const protocol::Response& r, int64_t now);
+  void onDeleteReply(const protocol::Response& r, int64_t now);
+  void onStatusReply(const PendingRequest& p, const protocol::Response& r, int64_t now);
   void onPush(const protocol::Push& p, int64_t now);
   void onConnection(const client::ConnectionEvent& e, int64_t now);
   void onLoggedIn(const protocol::LoginReply& reply, int64_t now);
