@@ -4,6 +4,7 @@
 
 #include "chat/common/overloaded.h"
 #include "chat/protocol/byte_io.h"
+#include "message_opcodes.h"
 
 namespace chat::protocol {
 
@@ -608,12 +609,11 @@ Push getPush(Opcode op, FieldReader& r) {
 }  // namespace
 
 Opcode requestOpcode(const Request& request) {
-  // The variant's alternatives are declared in opcode order 0..21.
-  return static_cast<Opcode>(request.index());
+  return opcodeOf(request);
 }
 
 Opcode pushOpcode(const Push& push) {
-  return static_cast<Opcode>(static_cast<uint16_t>(Opcode::kPushMessage) + push.index());
+  return opcodeOf(push);
 }
 
 void appendRequestFrame(uint64_t requestId, const Request& request, std::vector<uint8_t>& out) {

@@ -54,7 +54,7 @@ enum class Opcode : uint16_t {
 // Known opcode for a wire value, or nullopt.
 std::optional<Opcode> opcodeFromWire(uint16_t value);
 const char* opcodeName(Opcode op);
-inline bool isPush(Opcode op) {
+constexpr bool isPush(Opcode op) {
   return static_cast<uint16_t>(op) >= 128;
 }
 
