@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "chat/client/connection.h"
+#include "support/eventually.h"
 #include "support/http_get.h"
 #include "support/json_object.h"
 #include "support/line_client.h"
@@ -46,14 +47,7 @@ class AdminPortTest : public ::testing::Test {
   }
   // Waits (up to 10 s) until node `id` reports `key` at `value` or more.
   bool waitForAtLeast(size_t id, const std::string& key, double value) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (metrics(id).at(key) >= value) {
-        return true;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+    return testing::eventually([&] { return metrics(id).at(key) >= value; }, 10s);
   }
 
   testing::ProcessCluster cluster_{3, timings()};
@@ -97,8 +91,7 @@ TEST_F(AdminPortTest, MetricsParseAndMoveWithTraffic) {
     std::string lag = "chat_replication_lag_entries{peer=\"" + std::to_string(id) + "\"}";
     ASSERT_GE(during.at(lag), 0) << lag << " missing";
     EXPECT_LE(during.at(lag), 5);
-    EXPECT_EQ(during.at("chat_replication_peer_reachable{peer=\"" + std::to_string(id) + "\"}"),
-              1);
+    EXPECT_EQ(during.at("chat_replication_peer_reachable{peer=\"" + std::to_string(id) + "\"}"), 1);
   }
   // Followers apply the same records and count them too.
   EXPECT_TRUE(waitForAtLeast(follower, "chat_messages_received_total", 5));
@@ -136,12 +129,13 @@ TEST_F(AdminPortTest, HealthFollowsTheClusterAndOtherPagesAreRefusedClearly) {
   ASSERT_NE(leader, 0u);
   for (size_t id = 1; id <= 3; ++id) {
     // A follower knows the leader from its first heartbeat, which may still be on its way.
-    auto health = testing::httpRequest(cluster_.adminPort(id), "/health");
-    for (auto deadline = std::chrono::steady_clock::now() + 5s;
-         health.status != 200 && std::chrono::steady_clock::now() < deadline;) {
-      std::this_thread::sleep_for(20ms);
-      health = testing::httpRequest(cluster_.adminPort(id), "/health");
-    }
+    testing::HttpReply health;
+    testing::eventually(
+        [&] {
+          health = testing::httpRequest(cluster_.adminPort(id), "/health");
+          return health.status == 200;
+        },
+        5s);
     EXPECT_EQ(health.status, 200) << health.body;
     EXPECT_EQ(health.contentType, "application/json");
     auto body = testing::parseJsonObject(health.body);
@@ -167,16 +161,15 @@ TEST_F(AdminPortTest, HealthFollowsTheClusterAndOtherPagesAreRefusedClearly) {
   std::vector<size_t> rest = cluster_.othersThan(leader);
   size_t next = cluster_.waitForLeader(rest);
   ASSERT_NE(next, 0u);
-  auto deadline = std::chrono::steady_clock::now() + 10s;
   std::string body;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto h = testing::httpRequest(cluster_.adminPort(survivor), "/health");
-    body = h.body;
-    if (h.status == 200 && body.find("\"leader\":" + std::to_string(next)) != std::string::npos) {
-      break;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
+  testing::eventually(
+      [&] {
+        auto h = testing::httpRequest(cluster_.adminPort(survivor), "/health");
+        body = h.body;
+        return h.status == 200 &&
+               body.find("\"leader\":" + std::to_string(next)) != std::string::npos;
+      },
+      10s);
   EXPECT_NE(body.find("\"leader\":" + std::to_string(next)), std::string::npos) << body;
 }
 

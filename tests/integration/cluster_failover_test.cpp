@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "chat/client/cluster_client.h"
+#include "support/eventually.h"
 #include "support/process_cluster.h"
 
 namespace chat {
@@ -19,7 +20,6 @@ using namespace std::chrono_literals;
 using client::ClientEvent;
 using client::ClusterClient;
 using client::ConnectionEvent;
-
 
 std::unique_ptr<ClusterClient> clientOf(std::vector<std::string> servers) {
   client::ClusterClientOptions o;
@@ -124,7 +124,8 @@ class ClusterFailoverTest : public ::testing::Test {
                                           std::vector<std::string> servers = {}) {
     auto c = clientOf(servers.empty() ? cluster_.addresses() : std::move(servers));
     auto created = c->call(protocol::CreateRequest{user, "pw"}, 20s);
-    EXPECT_TRUE(created && (created->isOk() || created->code == protocol::ErrorCode::kUsernameTaken));
+    EXPECT_TRUE(created &&
+                (created->isOk() || created->code == protocol::ErrorCode::kUsernameTaken));
     auto login = c->call(protocol::LoginRequest{user, "pw"}, 20s);
     EXPECT_TRUE(login && login->isOk()) << (login ? login->error : login.error().toString());
     return c;
@@ -171,15 +172,13 @@ TEST_F(ClusterFailoverTest, APausedLeaderStepsDownAndRejoinsWithNothingLostOrDou
   ASSERT_TRUE(cluster_.waitForRole(1, "follower"));
   auto leader = cluster_.status(next);
   ASSERT_TRUE(leader.has_value());
-  auto deadline = std::chrono::steady_clock::now() + 10s;
   std::optional<protocol::NodeStatus> old;
-  while (std::chrono::steady_clock::now() < deadline) {
-    old = cluster_.status(1);
-    if (old && old->appliedIndex >= leader->commitIndex) {
-      break;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
+  testing::eventually(
+      [&] {
+        old = cluster_.status(1);
+        return old && old->appliedIndex >= leader->commitIndex;
+      },
+      10s);
   ASSERT_TRUE(old.has_value());
   EXPECT_GE(old->appliedIndex, leader->commitIndex);
   EXPECT_EQ(old->leaderAddress, cluster_.address(next));
@@ -230,15 +229,13 @@ TEST(ClusterSnapshotTest, ANodeThatFellBehindTheTrimmedLogReturnsThroughASnapsho
   auto leader = cluster.status(1);
   ASSERT_TRUE(leader.has_value());
   ASSERT_TRUE(cluster.node(3).start());
-  auto deadline = std::chrono::steady_clock::now() + 20s;
   std::optional<protocol::NodeStatus> back;
-  while (std::chrono::steady_clock::now() < deadline) {
-    back = cluster.status(3);
-    if (back && back->appliedIndex >= leader->commitIndex) {
-      break;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
+  testing::eventually(
+      [&] {
+        back = cluster.status(3);
+        return back && back->appliedIndex >= leader->commitIndex;
+      },
+      20s, 50ms);
   ASSERT_TRUE(back.has_value());
   EXPECT_GE(back->appliedIndex, leader->commitIndex) << "node 3 did not catch up";
   std::ifstream log(cluster.dataDir(3) + "/stdout.log");

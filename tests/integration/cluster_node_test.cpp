@@ -15,6 +15,7 @@
 #include "chat/replication/socket_peer_transport.h"
 #include "chat/storage/sqlite_archive.h"
 #include "support/cluster_secret.h"
+#include "support/eventually.h"
 #include "support/free_ports.h"
 #include "support/process_cluster.h"
 #include "support/run_command.h"
@@ -145,14 +146,13 @@ TEST(ClusterRowsTest, AfterABurstOfSendsEveryNodeHoldsTheSameRows) {
   ASSERT_TRUE(leader.has_value());
   // Followers apply what the next heartbeat tells them is committed.
   for (size_t id = 2; id <= 3; ++id) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto s = cluster.status(id);
-      if (s && s->appliedIndex >= leader->commitIndex) {
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
+    EXPECT_TRUE(testing::eventually(
+        [&] {
+          auto s = cluster.status(id);
+          return s && s->appliedIndex >= leader->commitIndex;
+        },
+        10s))
+        << "node " << id << " did not apply what the leader committed";
   }
   for (size_t id = 1; id <= 3; ++id) {
     cluster.node(id).kill(SIGTERM);  // clean stop, then read each node's database
@@ -201,8 +201,7 @@ TEST(ClusterSecretTest, ANodeWithTheWrongSecretIsRefusedAndNeverJoins) {
   ASSERT_TRUE(cluster.node(2).start());
   std::string impostorFile = cluster.file("impostor.ini");
   cluster.writeClusterFile(impostorFile, testing::randomSecret());
-  testing::NodeProcess impostor(cluster.dataDir(3),
-                                {"--cluster", impostorFile, "--id", "3"});
+  testing::NodeProcess impostor(cluster.dataDir(3), {"--cluster", impostorFile, "--id", "3"});
   ASSERT_TRUE(impostor.start());
   ASSERT_EQ(cluster.waitForLeader({1, 2}), 1u);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -230,9 +229,10 @@ TEST(ClusterSecretTest, ANodeRefusesAKnownWeakOrExposedSecretWithWhatToDo) {
   auto attempt = [&](const std::string& clusterSection) {
     std::string file = dir.file("cluster.ini");
     std::ofstream(file) << "[cluster]\n"
-                        << clusterSection << "[node.1]\nhost = 127.0.0.1\nclient_port = "
-                        << ports[0] << "\npeer_port = " << ports[1]
-                        << "\ndata_dir = " << dir.file("n1") << "\n";
+                        << clusterSection
+                        << "[node.1]\nhost = 127.0.0.1\nclient_port = " << ports[0]
+                        << "\npeer_port = " << ports[1] << "\ndata_dir = " << dir.file("n1")
+                        << "\n";
     // `timeout`: a node that wrongly accepts the secret fails the test instead of hanging it.
     return testing::runCommand("timeout 10 " + std::string(CHAT_NODE_BINARY) + " --cluster " +
                                file + " --id 1");

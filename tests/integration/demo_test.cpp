@@ -1,11 +1,13 @@
 // tools/demo end to end: the supervisor and two logged-in chat-tui clients in one tmux
 // session, the first message already sent; --stop ends it all.
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <thread>
 
+#include <gtest/gtest.h>
+
+#include "support/eventually.h"
 #include "support/process_cluster.h"
 #include "support/run_command.h"
 
@@ -21,8 +23,8 @@ TEST(DemoTest, OneCommandStartsTheSupervisorAndTwoClientsAndStopCleansUp) {
   // The programs of this build, not whatever tools/demo would build into build/.
   std::string demo = "CHAT_BUILD_DIR=" + std::string(CHAT_BUILD_DIR) + " " +
                      std::string(CHAT_SOURCE_DIR) + "/tools/demo --cluster " +
-                     cluster.clusterFile() + " --run-dir " + cluster.file("run") +
-                     " --session " + name + " --socket " + name;
+                     cluster.clusterFile() + " --run-dir " + cluster.file("run") + " --session " +
+                     name + " --socket " + name;
   auto started = testing::runCommand(demo + " --no-attach");
   ASSERT_EQ(started.exitCode, 0) << started.output;
   auto pane = [&](int i) {
@@ -30,14 +32,7 @@ TEST(DemoTest, OneCommandStartsTheSupervisorAndTwoClientsAndStopCleansUp) {
         .output;
   };
   auto waitFor = [&](int i, const std::string& text) {
-    auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pane(i).find(text) != std::string::npos) {
-        return true;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    return false;
+    return testing::eventually([&] { return pane(i).find(text) != std::string::npos; }, 15s, 100ms);
   };
   EXPECT_TRUE(waitFor(0, "running 3/3")) << pane(0);
   EXPECT_TRUE(waitFor(0, "leader: node")) << pane(0);
@@ -48,11 +43,8 @@ TEST(DemoTest, OneCommandStartsTheSupervisorAndTwoClientsAndStopCleansUp) {
   EXPECT_EQ(stopped.exitCode, 0) << stopped.output;
   EXPECT_NE(testing::runCommand(tmux + "has-session -t " + name).exitCode, 0)
       << "the session is still there";
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (cluster.status(1).has_value() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_FALSE(cluster.status(1).has_value()) << "a node outlived the demo";
+  EXPECT_TRUE(testing::eventually([&] { return !cluster.status(1).has_value(); }, 10s, 100ms))
+      << "a node outlived the demo";
   testing::runCommand(tmux + "kill-server");
 }
 

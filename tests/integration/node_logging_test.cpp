@@ -10,6 +10,7 @@
 #include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
 
+#include "support/eventually.h"
 #include "support/node_process.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
@@ -24,7 +25,8 @@ TEST(NodeLoggingTest, LogsAreKeyValueLinesAndRotateKeepingTheConfiguredNumber) {
   ASSERT_TRUE(node.start());
   // Each connection that opens and closes is a debug event: enough to rotate many times.
   for (int i = 0; i < 300; ++i) {
-    Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", static_cast<uint16_t>(node.port())));
+    Poco::Net::StreamSocket s(
+        Poco::Net::SocketAddress("127.0.0.1", static_cast<uint16_t>(node.port())));
     s.sendBytes("1 10\n", 5);  // a status request in line mode, then hang up
     s.close();
   }
@@ -37,11 +39,8 @@ TEST(NodeLoggingTest, LogsAreKeyValueLinesAndRotateKeepingTheConfiguredNumber) {
     }
     return false;
   };
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!rotated() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  node.kill(SIGTERM);  // and waits for it
+  testing::eventually(rotated, std::chrono::seconds(20));  // the files are checked below
+  node.kill(SIGTERM);                                      // and waits for it
   std::vector<std::string> files;
   for (const auto& entry : std::filesystem::directory_iterator(data)) {
     std::string name = entry.path().filename().string();
@@ -60,9 +59,8 @@ TEST(NodeLoggingTest, LogsAreKeyValueLinesAndRotateKeepingTheConfiguredNumber) {
   for (size_t i = 1; i < files.size(); ++i) {
     EXPECT_TRUE(std::regex_match(files[i], std::regex(R"(chat-node\.log\.\d+)"))) << files[i];
   }
-  const std::regex line(
-      R"(time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=[a-z]+ logger=[\w.]+ )"
-      R"((event=\w+( \w+=([^" ]+|"([^"\\]|\\.)*"))*|msg="([^"\\]|\\.)*"))");
+  const std::regex line(R"(time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=[a-z]+ logger=[\w.]+ )"
+                        R"((event=\w+( \w+=([^" ]+|"([^"\\]|\\.)*"))*|msg="([^"\\]|\\.)*"))");
   size_t lines = 0;
   for (const auto& name : files) {
     std::ifstream in(data + "/" + name);

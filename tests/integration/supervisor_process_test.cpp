@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "chat/replication/socket_peer_transport.h"
+#include "support/eventually.h"
 #include "support/json_object.h"
 #include "support/process_cluster.h"
 #include "support/run_command.h"
@@ -43,15 +44,26 @@ class SupervisorProcess {
   SupervisorProcess(const std::string& clusterFile, const std::string& runDir,
                     std::vector<std::string> extra = {})
       : runDir_(runDir) {
-    std::vector<std::string> args = {CHAT_SUPERVISOR_BINARY, "--headless", "--cluster",
-                                     clusterFile,            "--run-dir",  runDir,
-                                     "--node-binary",        CHAT_NODE_BINARY,
-                                     "--node-arg",           "--password-hash",
-                                     "--node-arg",           "min",
-                                     "--node-arg",           "--sign-ups-per-minute",
-                                     "--node-arg",           "0",
-                                     "--node-arg",           "--sends-per-second",
-                                     "--node-arg",           "0"};
+    std::vector<std::string> args = {CHAT_SUPERVISOR_BINARY,
+                                     "--headless",
+                                     "--cluster",
+                                     clusterFile,
+                                     "--run-dir",
+                                     runDir,
+                                     "--node-binary",
+                                     CHAT_NODE_BINARY,
+                                     "--node-arg",
+                                     "--password-hash",
+                                     "--node-arg",
+                                     "min",
+                                     "--node-arg",
+                                     "--sign-ups-per-minute",
+                                     "--node-arg",
+                                     "0",
+                                     "--node-arg",
+                                     "--sends-per-second",
+                                     "--node-arg",
+                                     "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) {
@@ -85,14 +97,7 @@ class SupervisorProcess {
   }
   // Waits until the event log contains `text`.
   bool waitForEvent(const std::string& text, std::chrono::milliseconds timeout) const {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (events().find(text) != std::string::npos) {
-        return true;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+    return testing::eventually([&] { return events().find(text) != std::string::npos; }, timeout);
   }
   void signal(int signo) {
     if (pid_ > 0) {
@@ -148,22 +153,20 @@ TEST(SupervisorProcessTest, BringsTheClusterUpAndKillLeaderFailsOverAtOnce) {
   ASSERT_TRUE(cluster.waitForRole(static_cast<size_t>(first % 3 + 1), "leader", 5s));
   // The hint makes it far quicker than the election timeout (200 ms here) plus polling.
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
-  EXPECT_TRUE(sup.waitForEvent("node " + leader + " died: signal 9 (SIGKILL)", 5s))
-      << sup.events();
+  EXPECT_TRUE(sup.waitForEvent("node " + leader + " died: signal 9 (SIGKILL)", 5s)) << sup.events();
   EXPECT_TRUE(sup.waitForEvent("asked node " + next + " to stand for election at once", 5s));
   EXPECT_TRUE(sup.waitForEvent("leader is node " + next, 5s)) << sup.events();
   // The restart policy brings the killed node back, and it catches up.
   EXPECT_TRUE(sup.waitForEvent("node " + leader + ": restart 1 of 5", 5s)) << sup.events();
   // Back, it catches up as a follower — or, on a loaded machine where the leader's
   // heartbeats come late, it may win the next election, caught up by then.
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  bool back = false;
-  while (!back && std::chrono::steady_clock::now() < deadline) {
-    std::string e = sup.events();
-    back = e.find("node " + leader + " caught up") != std::string::npos ||
-           e.find("leader is node " + leader + " (epoch 3") != std::string::npos;
-    std::this_thread::sleep_for(20ms);
-  }
+  bool back = testing::eventually(
+      [&] {
+        std::string e = sup.events();
+        return e.find("node " + leader + " caught up") != std::string::npos ||
+               e.find("leader is node " + leader + " (epoch 3") != std::string::npos;
+      },
+      20s);
   EXPECT_TRUE(back) << sup.events();
 
   auto stop = sup.ctl("stop");
@@ -179,8 +182,7 @@ TEST(SupervisorProcessTest, MakesAMissingClusterSecretPrivateAndTheNodesUseIt) {
   ASSERT_EQ(::unlink(secretFile.c_str()), 0);
   SupervisorProcess sup(cluster.clusterFile(), cluster.file("run"));
   ASSERT_TRUE(sup.started());
-  ASSERT_TRUE(sup.waitForEvent("made a new cluster secret in " + secretFile, 10s))
-      << sup.events();
+  ASSERT_TRUE(sup.waitForEvent("made a new cluster secret in " + secretFile, 10s)) << sup.events();
   ASSERT_TRUE(sup.waitForEvent("leader is node ", 20s)) << sup.events();
   struct stat st {};
   ASSERT_EQ(::stat(secretFile.c_str(), &st), 0);
@@ -190,9 +192,9 @@ TEST(SupervisorProcessTest, MakesAMissingClusterSecretPrivateAndTheNodesUseIt) {
   std::getline(in, secret);
   EXPECT_EQ(secret.size(), 64u);
   // The nodes prove that secret to each other: an operator with it is heard.
-  EXPECT_TRUE(replication::askToCampaign("127.0.0.1:" + std::to_string(cluster.peerPort(2)),
-                                         secret, 2000ms)
-                  .isOk());
+  EXPECT_TRUE(
+      replication::askToCampaign("127.0.0.1:" + std::to_string(cluster.peerPort(2)), secret, 2000ms)
+          .isOk());
   auto stop = sup.ctl("stop");
   EXPECT_EQ(stop.exitCode, 0) << stop.output;
 }
@@ -277,16 +279,17 @@ TEST(SupervisorProcessTest, SigkillOfTheSupervisorLeavesNoNodeRunning) {
   ASSERT_TRUE(sup.waitForEvent("leader is node ", 20s)) << sup.events();
   ASSERT_TRUE(cluster.status(1).has_value());
   sup.signal(SIGKILL);
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  bool anyUp = true;
-  while (anyUp && std::chrono::steady_clock::now() < deadline) {
-    anyUp = false;
-    for (size_t id = 1; id <= 3; ++id) {
-      anyUp = anyUp || cluster.status(id).has_value();
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_FALSE(anyUp) << "a node outlived its supervisor";
+  bool allDown = testing::eventually(
+      [&] {
+        for (size_t id = 1; id <= 3; ++id) {
+          if (cluster.status(id).has_value()) {
+            return false;
+          }
+        }
+        return true;
+      },
+      10s, 50ms);
+  EXPECT_TRUE(allDown) << "a node outlived its supervisor";
 }
 
 TEST(SupervisorViewTest, TheScreenShowsTheClusterAndTheKillLeaderKeyChangesRoles) {
@@ -331,11 +334,7 @@ TEST(SupervisorViewTest, TheScreenShowsTheClusterAndTheKillLeaderKeyChangesRoles
   EXPECT_TRUE(tmux.waitFor("terminal too small", 5s)) << tmux.screen();
   tmux.resize(100, 30);
   tmux.sendKeys("q");
-  auto deadline = std::chrono::steady_clock::now() + 15s;
-  while (tmux.alive() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_FALSE(tmux.alive()) << "q did not quit";
+  EXPECT_TRUE(testing::eventually([&] { return !tmux.alive(); }, 15s, 50ms)) << "q did not quit";
   EXPECT_FALSE(cluster.status(1).has_value()) << "quitting must stop every node";
 }
 
@@ -350,11 +349,7 @@ TEST(SupervisorProcessTest, DetachedNodesOutliveTheSupervisor) {
   }
   // Clean up by hand what the supervisor left on purpose.
   runCommand("pkill -KILL -f -- '--cluster " + cluster.clusterFile() + "'");
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (cluster.status(1).has_value() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_FALSE(cluster.status(1).has_value());
+  EXPECT_TRUE(testing::eventually([&] { return !cluster.status(1).has_value(); }, 5s, 50ms));
 }
 
 TEST(SupervisorProcessTest, WatchModeFollowsNodesItDidNotStartAndLeavesThemRunning) {
@@ -409,8 +404,7 @@ TEST(SupervisorProcessTest, ANodeThatCannotStartIsReportedWithTheEndOfItsLog) {
                         {"--node-arg", "--no-such-option", "--restart", "never"});
   ASSERT_TRUE(sup.waitForEvent("node 1 died: exit code", 10s)) << sup.events();
   EXPECT_TRUE(sup.waitForEvent("no-such-option", 5s)) << sup.events();
-  EXPECT_TRUE(sup.waitForEvent("node 1 stays down (restart policy is never)", 5s))
-      << sup.events();
+  EXPECT_TRUE(sup.waitForEvent("node 1 stays down (restart policy is never)", 5s)) << sup.events();
 }
 
 TEST(SupervisorProcessTest, BadOptionsAreRefusedClearly) {
@@ -435,12 +429,12 @@ namespace {
 // instead of sending it on to the default run folder as a word of the command.
 TEST(SupervisorCommandLineTest, OptionsTakeBothFormsAndCtlNeverFallsBackToTheDefault) {
   const std::string bin = CHAT_SUPERVISOR_BINARY;
-  for (const char* form : {" ctl --run-dir=/nonexistent/run status",
-                           " ctl --run-dir /nonexistent/run status"}) {
+  for (const char* form :
+       {" ctl --run-dir=/nonexistent/run status", " ctl --run-dir /nonexistent/run status"}) {
     auto r = testing::runCommand(bin + form);
     EXPECT_EQ(WEXITSTATUS(r.status), 1) << form << "\n" << r.output;
-    EXPECT_NE(r.output.find("/nonexistent/run/control.sock"), std::string::npos)
-        << form << "\n" << r.output;
+    EXPECT_NE(r.output.find("/nonexistent/run/control.sock"), std::string::npos) << form << "\n"
+                                                                                 << r.output;
   }
   auto unknown = testing::runCommand(bin + " ctl --bogus status");
   EXPECT_EQ(WEXITSTATUS(unknown.status), 2) << unknown.output;
@@ -484,7 +478,7 @@ TEST(SupervisorCommandLineTest, ATakenPortIsNamedWithItsHolderBeforeAnyNodeStart
             std::string::npos)
       << r.output;
   EXPECT_EQ(r.output.find("node 1's"), std::string::npos) << "node 1's ports are free\n"
-                                                           << r.output;
+                                                          << r.output;
   EXPECT_NE(r.output.find("A chat-node still runs there"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("No node was started."), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("--cluster YOUR-COPY"), std::string::npos) << r.output;

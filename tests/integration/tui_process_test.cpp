@@ -3,13 +3,15 @@
 // the waiting messages at login under the "delivered while you were away" rule; the leader is
 // SIGKILLed mid-conversation and the next message still arrives while the strip names the
 // new leader; the screen is redrawn at other sizes.
-#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <functional>
 #include <string>
 
+#include <gtest/gtest.h>
+
+#include "support/eventually.h"
 #include "support/process_cluster.h"
 #include "support/tmux_session.h"
 
@@ -81,11 +83,8 @@ TEST_F(TuiProcessTest, TwoClientsChatBothWaysAndAnOfflineUserGetsTheWaitingMessa
     ASSERT_TRUE(carol->waitFor("logged in as carol", 10s)) << carol->screen();
     carol->type("/quit");
     carol->sendKeys("Enter");
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (carol->alive() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(50ms);
-    }
-    EXPECT_FALSE(carol->alive()) << "/quit did not end chat-tui";
+    EXPECT_TRUE(testing::eventually([&] { return !carol->alive(); }, 10s, 50ms))
+        << "/quit did not end chat-tui";
   }
 
   auto alice = loggedIn("alice", "alice-password");
@@ -221,11 +220,7 @@ TEST(TuiWithoutClusterTest, SaysSoWhenNoNodeAnswersAndCtrlCQuits) {
                          80, 24);
   EXPECT_TRUE(t.waitFor("no node of the cluster answers; trying again in", 10s)) << t.screen();
   t.sendKeys("C-c");
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (t.alive() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_FALSE(t.alive()) << "Ctrl+C did not quit";
+  EXPECT_TRUE(testing::eventually([&] { return !t.alive(); }, 5s, 50ms)) << "Ctrl+C did not quit";
 }
 
 // A test of a screen: some line holds both `a` and `b` (a name and its count in the list).
@@ -271,10 +266,7 @@ TEST_F(TuiProcessTest, ThreeClientsInARoomOneAwayThenBackWithTheListAtLogin) {
     // so when she quits without reading it.
     bob->type("/msg carol psst carol");
     bob->sendKeys("Enter");
-    ASSERT_TRUE(carol->waitUntil(
-        lineWith("bob", "(1)"),
-        10s))
-        << carol->screen();
+    ASSERT_TRUE(carol->waitUntil(lineWith("bob", "(1)"), 10s)) << carol->screen();
     carol->type("/quit");
     carol->sendKeys("Enter");
   }
@@ -295,10 +287,7 @@ TEST_F(TuiProcessTest, ThreeClientsInARoomOneAwayThenBackWithTheListAtLogin) {
   EXPECT_TRUE(carol->waitFor("alice: hello team", 10s)) << carol->screen();
   EXPECT_TRUE(carol->waitFor("alice: second while carol is away", 10s)) << carol->screen();
   // The list at login still counts bob's unread message: the read marker is the server's.
-  EXPECT_TRUE(carol->waitUntil(
-      lineWith("bob", "(1)"),
-      10s))
-      << carol->screen();
+  EXPECT_TRUE(carol->waitUntil(lineWith("bob", "(1)"), 10s)) << carol->screen();
   // Her client acknowledged both: every member has them now.
   EXPECT_TRUE(alice->waitFor("second while carol is away ✓✓ 2/2", 10s)) << alice->screen();
   carol->type("/leave");

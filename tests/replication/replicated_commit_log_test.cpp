@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "chat/storage/archived_store.h"
+#include "support/eventually.h"
 
 namespace chat::replication {
 namespace {
@@ -48,16 +49,19 @@ class ReplicatedCommitLogTest : public ::testing::Test {
   }
   // The node that leads, waiting up to 5 s for one, skipping `except`.
   NodeId waitForLeader(NodeId except = kNoNode) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (auto& [id, n] : nodes_) {
-        if (id != except && n.log->role() == Role::kLeader) {
-          return id;
-        }
-      }
-      std::this_thread::sleep_for(2ms);
-    }
-    return kNoNode;
+    NodeId leader = kNoNode;
+    testing::eventually(
+        [&] {
+          for (auto& [id, n] : nodes_) {
+            if (id != except && n.log->role() == Role::kLeader) {
+              leader = id;
+              return true;
+            }
+          }
+          return false;
+        },
+        5s, 2ms);
+    return leader;
   }
   Result<storage::ApplyResult> propose(NodeId id, storage::Operation op) {
     std::promise<Result<storage::ApplyResult>> p;
@@ -68,19 +72,17 @@ class ReplicatedCommitLogTest : public ::testing::Test {
     return f.get();
   }
   bool allHold(const std::string& user, size_t count) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      bool ok = true;
-      for (auto& [id, n] : nodes_) {
-        auto pending = n.store.pendingCount(user);
-        ok = ok && pending.has_value() && *pending == count;
-      }
-      if (ok) {
-        return true;
-      }
-      std::this_thread::sleep_for(2ms);
-    }
-    return false;
+    return testing::eventually(
+        [&] {
+          for (auto& [id, n] : nodes_) {
+            auto pending = n.store.pendingCount(user);
+            if (!pending.has_value() || *pending != count) {
+              return false;
+            }
+          }
+          return true;
+        },
+        5s, 2ms);
   }
 
   SystemClock clock_;
@@ -155,11 +157,8 @@ TEST_F(ReplicatedCommitLogTest, TheNextInLineTakesOverAndNothingAcknowledgedIsLo
         propose(next, storage::StoreMessageOp{"a", "b", std::to_string(i), 1, 0}).has_value());
   }
   // The old leader steps down by itself (no majority) and, once back, catches up.
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (nodes_[1].log->role() == Role::kLeader && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(2ms);
-  }
-  EXPECT_NE(nodes_[1].log->role(), Role::kLeader);
+  EXPECT_TRUE(
+      testing::eventually([&] { return nodes_[1].log->role() != Role::kLeader; }, 5s, 2ms));
   hub_.heal();
   EXPECT_TRUE(allHold("b", 20));
 }
@@ -175,14 +174,14 @@ TEST_F(ReplicatedCommitLogTest, ALeaderThatCannotCommitRefusesProposalsBeyondIts
   std::atomic<int> busy{0};
   std::atomic<int> answered{0};
   for (int i = 0; i < 200; ++i) {
-    nodes_[1].log->propose(storage::StoreMessageOp{"a", "b", std::to_string(i), 1, 0},
-                           [&](Result<storage::ApplyResult> r) {
-                             if (!r && r.error().message().find("the node is busy") !=
-                                           std::string::npos) {
-                               ++busy;
-                             }
-                             ++answered;
-                           });
+    nodes_[1].log->propose(
+        storage::StoreMessageOp{"a", "b", std::to_string(i), 1, 0},
+        [&](Result<storage::ApplyResult> r) {
+          if (!r && r.error().message().find("the node is busy") != std::string::npos) {
+            ++busy;
+          }
+          ++answered;
+        });
   }
   // Refused at once: at least the 136 beyond the bound of 64, as busy; or, once the cut-off
   // leader steps down (a loaded machine can hold this loop past its election timeout), as
@@ -190,10 +189,7 @@ TEST_F(ReplicatedCommitLogTest, ALeaderThatCannotCommitRefusesProposalsBeyondIts
   EXPECT_GE(answered.load(), 136);
   EXPECT_GT(busy.load(), 0);
   hub_.heal();
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (answered.load() < 200 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(2ms);
-  }
+  testing::eventually([&] { return answered.load() >= 200; }, 5s, 2ms);
   EXPECT_EQ(answered.load(), 200) << "every proposal is answered, one way or the other";
 }
 

@@ -17,6 +17,7 @@
 
 #include "chat/replication/replicated_commit_log.h"
 #include "chat/storage/archived_store.h"
+#include "support/eventually.h"
 #include "support/free_ports.h"
 
 namespace chat::replication {
@@ -269,11 +270,8 @@ TEST(SocketPeerTransportTest, ThreeReplicatedLogsElectAndCommitOverSockets) {
     ASSERT_TRUE(log.has_value());
     nodes[id].log = std::move(log).value();
   }
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (nodes[1].log->role() != Role::kLeader && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
-  ASSERT_EQ(nodes[1].log->role(), Role::kLeader);
+  ASSERT_TRUE(
+      testing::eventually([&] { return nodes[1].log->role() == Role::kLeader; }, 10s, 5ms));
   std::promise<Result<storage::ApplyResult>> done;
   nodes[1].log->propose(storage::CreateAccountOp{"alice", "h", 1},
                         [&](Result<storage::ApplyResult> r) { done.set_value(std::move(r)); });

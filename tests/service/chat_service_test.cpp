@@ -6,6 +6,8 @@
 #include <optional>
 #include <thread>
 
+#include "support/eventually.h"
+
 namespace chat::service {
 namespace {
 
@@ -514,12 +516,8 @@ class SlowWorkTest : public ::testing::Test {
   // Runs the hasher's queue and waits for every started request's reply.
   void finish(const std::vector<std::shared_ptr<std::optional<protocol::Response>>>& slots) {
     executor_.runAll();
-    auto deadline = std::chrono::steady_clock::now() + 5s;
     for (const auto& slot : slots) {
-      while (!slot->has_value() && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(1ms);
-      }
-      ASSERT_TRUE(slot->has_value());
+      ASSERT_TRUE(testing::eventually([&] { return slot->has_value(); }, 5s, 1ms));
     }
   }
 

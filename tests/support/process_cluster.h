@@ -15,6 +15,7 @@
 #include "chat/client/connection.h"
 #include "chat/tls/tls_stream.h"
 #include "support/cluster_secret.h"
+#include "support/eventually.h"
 #include "support/free_ports.h"
 #include "support/node_process.h"
 #include "support/temp_dir.h"
@@ -73,8 +74,7 @@ class ProcessCluster {
     }
     for (size_t id = 1; id <= size_; ++id) {
       file << "[node." << id << "]\nhost = 127.0.0.1\nclient_port = " << ports_[id - 1]
-           << "\npeer_port = " << ports_[size_ + id - 1] << "\ndata_dir = " << dataDir(id)
-           << "\n";
+           << "\npeer_port = " << ports_[size_ + id - 1] << "\ndata_dir = " << dataDir(id) << "\n";
       if (timings.adminPorts) {
         file << "admin_port = " << adminPort(id) << "\n";
       }
@@ -152,15 +152,12 @@ class ProcessCluster {
   // serves.
   bool waitForRole(size_t id, const std::string& role,
                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto s = status(id);
-      if (s && s->role == role && (role != "leader" || serves(id))) {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
+    return eventually(
+        [&] {
+          auto s = status(id);
+          return s && s->role == role && (role != "leader" || serves(id));
+        },
+        timeout);
   }
   // Waits until some node among `among` (all when empty) leads and serves; returns its id or 0.
   size_t waitForLeader(std::vector<size_t> among = {},
@@ -170,17 +167,20 @@ class ProcessCluster {
         among.push_back(id);
       }
     }
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (size_t id : among) {
-        auto s = status(id);
-        if (s && s->role == "leader" && serves(id)) {
-          return id;
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return 0;
+    size_t leader = 0;
+    eventually(
+        [&] {
+          for (size_t id : among) {
+            auto s = status(id);
+            if (s && s->role == "leader" && serves(id)) {
+              leader = id;
+              return true;
+            }
+          }
+          return false;
+        },
+        timeout);
+    return leader;
   }
 
  private:

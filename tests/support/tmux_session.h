@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "support/eventually.h"
 #include "support/run_command.h"
 
 namespace chat::testing {
@@ -45,14 +46,7 @@ class TmuxSession {
   // Waits until `test` holds for the screen; returns false after `timeout`.
   template <typename Test>
   bool waitUntil(Test test, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (test(screen())) {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
+    return eventually([&] { return test(screen()); }, timeout, std::chrono::milliseconds(50));
   }
 
   // The first line of the screen (chat-tui's status strip).
