@@ -316,8 +316,7 @@ class FaultInjector {
   // `lab`: the namespaces the nodes run in (partition runs), or null.
   FaultInjector(const ChaosOptions& options, std::string control, ChaosResult& result,
                 NetnsLab* lab)
-      : options_(options),
-        control_(std::move(control)),
+      : control_(std::move(control)),
         result_(result),
         lab_(lab),
         planner_(options.seed,
@@ -483,7 +482,6 @@ class FaultInjector {
     }
   }
 
-  const ChaosOptions& options_;
   std::string control_;
   ChaosResult& result_;
   std::atomic<int64_t> faultsSoFar_{0};

@@ -448,6 +448,7 @@ ApplyResult ChatState::applyRoomRecord(const Command& entry) {
   };
   // What a membership change tells: the room, who, and the members after it.
   auto changed = [&](const RoomState& room, const AccountState& who) {
+    mu_.assertHeld();  // the analysis does not see into lambdas
     ApplyResult r;
     r.id = room.id;
     r.roomId = room.id;
