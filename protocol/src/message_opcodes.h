@@ -66,13 +66,13 @@ constexpr auto opcodesOf() {
 // True if no two alternatives share an opcode and each lies on its side of 128.
 template <class Variant>
 constexpr bool opcodesDistinctAndOnTheirSide(bool pushes) {
-  constexpr auto ops = opcodesOf<Variant>();
-  for (size_t i = 0; i < ops.size(); ++i) {
-    if (isPush(ops[i]) != pushes) {
+  constexpr auto kOps = opcodesOf<Variant>();
+  for (size_t i = 0; i < kOps.size(); ++i) {
+    if (isPush(kOps[i]) != pushes) {
       return false;
     }
-    for (size_t j = i + 1; j < ops.size(); ++j) {
-      if (ops[i] == ops[j]) {
+    for (size_t j = i + 1; j < kOps.size(); ++j) {
+      if (kOps[i] == kOps[j]) {
         return false;
       }
     }

@@ -105,12 +105,12 @@ ErrorCode errorCodeFromWire(uint16_t value);
 // Limits enforced on input. Defaults are documented in docs/protocol.md; the frame limit is
 // configurable on the node (max_frame_bytes).
 struct Limits {
-  size_t maxFrameBytes = 64 * 1024;  // the length field's value, header included
+  size_t maxFrameBytes = size_t{64} * 1024;  // the length field's value, header included
   size_t maxUsernameBytes = 32;
   size_t maxPasswordBytes = 128;
   size_t maxBodyBytes = 4000;
   size_t maxPatternBytes = 64;
-  size_t maxLineBytes = 8 * 1024;
+  size_t maxLineBytes = size_t{8} * 1024;
   uint32_t maxPageSize = 500;  // list and history pages
   uint32_t maxAckIds = 4096;
 };
