@@ -249,8 +249,8 @@ protocol::NodeStatus Node::Parts::status() const {
   const cluster::ClusterConfig* c = cluster();
   s.role = c != nullptr ? replication::roleName(commitLog->role()) : "standalone";
   s.epoch = commitLog->epoch();
-  s.commitIndex = commitLog->commitIndex();
-  s.appliedIndex = commitLog->commitIndex();
+  s.commitIndex = commitLog->appliedIndex();
+  s.appliedIndex = commitLog->appliedIndex();
   s.uptimeMillis = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::steady_clock::now() - started)
                        .count();
@@ -404,7 +404,7 @@ uint16_t Node::adminPort() const {
 }
 
 uint64_t Node::appliedIndex() const {
-  return parts_->commitLog->commitIndex();
+  return parts_->commitLog->appliedIndex();
 }
 
 int exitCodeFor(const Status& error) {

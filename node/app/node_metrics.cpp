@@ -44,7 +44,7 @@ std::string renderNodeMetrics(const NodeParts& p) {
             static_cast<double>(p.chat->sessionCount()));
   out.gauge("chat_epoch", "The current epoch (Raft term).", static_cast<double>(p.log->epoch()));
   out.gauge("chat_commit_index", "Index of the last applied log entry.",
-            static_cast<double>(p.log->commitIndex()));
+            static_cast<double>(p.log->appliedIndex()));
   if (p.archivedIndex) {
     out.gauge("chat_chatdb_applied_index",
               "Index of the last log entry recorded in chat.db (it follows the commit index).",
@@ -109,7 +109,7 @@ admin::HealthReport nodeHealth(const NodeParts& p) {
   o.set("role", std::string(roleOf(p)));
   o.set("leader", leader);
   o.set("epoch", p.log->epoch());
-  o.set("commit_index", p.log->commitIndex());
+  o.set("commit_index", p.log->appliedIndex());
   if (!reason.empty()) {
     o.set("reason", reason);
   }

@@ -94,7 +94,7 @@ class HoldingCommitLog final : public CommitLog {
     held_.push_back(Held{std::move(op), std::move(done), urgency, std::move(gate)});
   }
   void setObserver(ApplyObserver* observer) override { target_.setObserver(observer); }
-  uint64_t commitIndex() const override { return target_.commitIndex(); }
+  uint64_t appliedIndex() const override { return target_.appliedIndex(); }
   uint64_t epoch() const override { return target_.epoch(); }
 
   void hold() { holding_ = true; }

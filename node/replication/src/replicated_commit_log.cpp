@@ -96,7 +96,7 @@ ReplicatedCommitLog::ReplicatedCommitLog(ReplicatedLogOptions options, storage::
       random_(Random::entropySeed()),
       core_(std::make_unique<RaftCore>(options_.raft, persisted.hard, persisted.snapshot,
                                        std::move(persisted.log), applied, random_, clock.now())) {
-  commitIndex_.store(applied);
+  appliedIndex_.store(applied);
   epoch_.store(core_->epoch());
   role_.store(core_->role());  // a cluster of one leads from construction
   leader_.store(core_->liveLeader(clock.now(), options_.raft.heartbeat * 3));
@@ -110,7 +110,7 @@ ReplicatedCommitLog::ReplicatedCommitLog(ReplicatedLogOptions options, storage::
   });
   // Last: the thread publishes the commit index and role itself from now on; started any
   // earlier, the stores above could overwrite what it already published (a single node
-  // applies its log at once: awaitServing() returned with commitIndex() still 0).
+  // applies its log at once: awaitServing() returned with appliedIndex() still 0).
   thread_ = std::jthread([this](const std::stop_token& stop) { run(stop); });
 }
 
@@ -155,8 +155,8 @@ void ReplicatedCommitLog::enqueue(std::vector<Proposal> proposals) {
     MutexLock lock(mu_);
     // Appended and not committed yet, plus queued: what this node holds for its clients.
     uint64_t last = lastIndex_.load();
-    uint64_t committed = commitIndex_.load();
-    size_t pending = proposals_.size() + inHand_ + (last > committed ? last - committed : 0);
+    uint64_t applied = appliedIndex_.load();
+    size_t pending = proposals_.size() + inHand_ + (last > applied ? last - applied : 0);
     if (pending + proposals.size() > options_.maxPendingProposals) {
       size_t room = pending < options_.maxPendingProposals
                         ? options_.maxPendingProposals - pending
@@ -358,7 +358,7 @@ void ReplicatedCommitLog::processOnce(MonoTime now) {
       return;
     }
     // Published before anyone hears of the entries, so status never lags an acknowledgement.
-    commitIndex_.store(ready.committed.back().index);
+    appliedIndex_.store(ready.committed.back().index);
     for (size_t i = 0; i < commands->size(); ++i) {
       const auto& entry = (*commands)[i];
       if (auto* observer = observer_.load()) {
@@ -542,7 +542,7 @@ void ReplicatedCommitLog::installFetched(Result<std::string> fetched, MonoTime n
   logEvent(log, Poco::Message::PRIO_INFORMATION, "snapshot_installed",
            {{"index", std::to_string(restored->index)}, {"epoch", std::to_string(restored->epoch)}});
   core_->snapshotInstalled(SnapshotMeta{restored->index, restored->epoch}, now);
-  commitIndex_.store(std::max(commitIndex_.load(), restored->index));
+  appliedIndex_.store(std::max(appliedIndex_.load(), restored->index));
   process(now);
 }
 

@@ -788,8 +788,8 @@ void ChatService::status(Request& r) {
     s = statusSource_();
   }
   s.sessions = static_cast<uint32_t>(sessionCount());
-  s.commitIndex = std::max(s.commitIndex, log_.commitIndex());
-  s.appliedIndex = std::max(s.appliedIndex, log_.commitIndex());
+  s.commitIndex = std::max(s.commitIndex, log_.appliedIndex());
+  s.appliedIndex = std::max(s.appliedIndex, log_.appliedIndex());
   s.epoch = std::max(s.epoch, log_.epoch());
   r.ok(protocol::StatusReply{std::move(s)});
 }

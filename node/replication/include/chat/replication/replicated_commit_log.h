@@ -70,7 +70,7 @@ class ReplicatedCommitLog final : public service::CommitLog {
                service::Urgency urgency = service::Urgency::kUrgent, Gate gate = {}) override
       EXCLUDES(mu_);
   void setObserver(service::ApplyObserver* observer) override { observer_.store(observer); }
-  uint64_t commitIndex() const override { return commitIndex_.load(); }
+  uint64_t appliedIndex() const override { return appliedIndex_.load(); }
   uint64_t epoch() const override { return epoch_.load(); }
 
   Role role() const { return role_.load(); }
@@ -153,7 +153,7 @@ class ReplicatedCommitLog final : public service::CommitLog {
   bool broken_ = false;                  // storage failed: serve nothing more
   std::jthread fetcher_;                 // a snapshot fetch in progress, if any
 
-  std::atomic<uint64_t> commitIndex_{0};
+  std::atomic<uint64_t> appliedIndex_{0};  // of the last record applied to the store
   std::atomic<uint64_t> epoch_{0};
   std::atomic<Role> role_{Role::kFollower};
   std::atomic<bool> serving_{false};

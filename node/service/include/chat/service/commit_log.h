@@ -51,7 +51,7 @@ class CommitLog {
   // outlives the log.
   virtual void setObserver(ApplyObserver* observer) = 0;
   // Log position of the last applied record, for status.
-  virtual uint64_t commitIndex() const = 0;
+  virtual uint64_t appliedIndex() const = 0;
   virtual uint64_t epoch() const = 0;
 };
 
