@@ -4,21 +4,24 @@
 
 namespace chat::protocol {
 
+namespace {
+template <class T>
+void append(std::vector<uint8_t>& bytes, T v) {
+  bytes.resize(bytes.size() + sizeof(T));
+  storeBigEndian(bytes.data() + bytes.size() - sizeof(T), v);
+}
+}  // namespace
+
 void ByteWriter::u16(uint16_t v) {
-  bytes_.push_back(static_cast<uint8_t>(v >> 8));
-  bytes_.push_back(static_cast<uint8_t>(v));
+  append(bytes_, v);
 }
 
 void ByteWriter::u32(uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    bytes_.push_back(static_cast<uint8_t>(v >> shift));
-  }
+  append(bytes_, v);
 }
 
 void ByteWriter::u64(uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    bytes_.push_back(static_cast<uint8_t>(v >> shift));
-  }
+  append(bytes_, v);
 }
 
 void ByteWriter::str(std::string_view s) {
@@ -50,27 +53,21 @@ Result<uint8_t> ByteReader::u8() {
 
 Result<uint16_t> ByteReader::u16() {
   CHAT_RETURN_IF_ERROR(need(2, "u16"));
-  auto v = static_cast<uint16_t>((bytes_[pos_] << 8) | bytes_[pos_ + 1]);
+  auto v = loadBigEndian<uint16_t>(bytes_.data() + pos_);
   pos_ += 2;
   return v;
 }
 
 Result<uint32_t> ByteReader::u32() {
   CHAT_RETURN_IF_ERROR(need(4, "u32"));
-  uint32_t v = 0;
-  for (size_t i = 0; i < 4; ++i) {
-    v = (v << 8) | bytes_[pos_ + i];
-  }
+  auto v = loadBigEndian<uint32_t>(bytes_.data() + pos_);
   pos_ += 4;
   return v;
 }
 
 Result<uint64_t> ByteReader::u64() {
   CHAT_RETURN_IF_ERROR(need(8, "u64"));
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) {
-    v = (v << 8) | bytes_[pos_ + i];
-  }
+  auto v = loadBigEndian<uint64_t>(bytes_.data() + pos_);
   pos_ += 8;
   return v;
 }

@@ -6,12 +6,6 @@
 
 namespace chat::protocol {
 
-namespace {
-uint32_t readU32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
-}  // namespace
-
 void encodeFrame(uint16_t opcode, uint64_t requestId, std::span<const uint8_t> payload,
                  std::vector<uint8_t>& out) {
   CHAT_CHECK(payload.size() <= UINT32_MAX - kFrameHeaderBytes);
@@ -19,15 +13,13 @@ void encodeFrame(uint16_t opcode, uint64_t requestId, std::span<const uint8_t> p
   size_t start = out.size();
   out.resize(start + kLengthFieldBytes + length);
   uint8_t* p = out.data() + start;
-  for (int i = 0; i < 4; ++i) {
-    *p++ = static_cast<uint8_t>(length >> (24 - 8 * i));
-  }
+  storeBigEndian(p, length);
+  p += 4;
   *p++ = kBinaryVersion;
-  *p++ = static_cast<uint8_t>(opcode >> 8);
-  *p++ = static_cast<uint8_t>(opcode);
-  for (int i = 0; i < 8; ++i) {
-    *p++ = static_cast<uint8_t>(requestId >> (56 - 8 * i));
-  }
+  storeBigEndian(p, opcode);
+  p += 2;
+  storeBigEndian(p, requestId);
+  p += 8;
   if (!payload.empty()) {
     std::memcpy(p, payload.data(), payload.size());
   }
@@ -54,7 +46,7 @@ std::optional<Frame> FrameDecoder::next() {
     return std::nullopt;
   }
   const uint8_t* p = buffer_.data() + readPos_;
-  const uint32_t length = readU32(p);
+  const auto length = loadBigEndian<uint32_t>(p);
   if (length < kFrameHeaderBytes) {
     error_ = FrameError{ErrorCode::kMalformed, "frame length " + std::to_string(length) +
                                                    " is shorter than the 11-byte header"};
@@ -80,8 +72,8 @@ std::optional<Frame> FrameDecoder::next() {
   }
   Frame frame;
   frame.version = p[4];
-  frame.opcode = static_cast<uint16_t>((p[5] << 8) | p[6]);
-  frame.requestId = (uint64_t{readU32(p + 7)} << 32) | readU32(p + 11);
+  frame.opcode = loadBigEndian<uint16_t>(p + 5);
+  frame.requestId = loadBigEndian<uint64_t>(p + 7);
   frame.payload.assign(p + kLengthFieldBytes + kFrameHeaderBytes, p + kLengthFieldBytes + length);
   readPos_ += kLengthFieldBytes + length;
   if (readPos_ == buffer_.size()) {

@@ -27,6 +27,7 @@
 #include "chat/common/log_throttle.h"
 #include "chat/common/mutex.h"
 #include "chat/common/process_info.h"
+#include "chat/protocol/byte_io.h"
 #include "chat/replication/peer_codec.h"
 
 namespace chat::replication {
@@ -56,12 +57,6 @@ Key deriveKey(const std::string& secret) {
   return cluster::deriveClusterKey(secret, "peer authentication");
 }
 
-void putU32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) {
-    p[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
-  }
-}
-
 // Who proves what in the handshake: each side's proof covers both nonces, which side it
 // speaks for and both node ids, so a proof can be neither replayed on another connection,
 // reflected back to its sender, nor relayed to a node other than the one it was made for.
@@ -74,8 +69,8 @@ std::array<uint8_t, kMacBytes> handshakeProof(const Key& key, Side side, const u
   static constexpr std::string_view kAcceptor = "chat peer handshake v2: acceptor";
   std::string_view label = side == Side::kConnector ? kConnector : kAcceptor;
   std::array<uint8_t, 8> ids{};
-  putU32(ids.data(), speaker);
-  putU32(ids.data() + 4, listener);
+  protocol::storeBigEndian<uint32_t>(ids.data(), speaker);
+  protocol::storeBigEndian<uint32_t>(ids.data() + 4, listener);
   crypto_auth_hmacsha256_state state;
   crypto_auth_hmacsha256_init(&state, key.data(), key.size());
   crypto_auth_hmacsha256_update(&state, reinterpret_cast<const uint8_t*>(label.data()),
@@ -203,10 +198,6 @@ void writeAll(PeerSocket& s, const uint8_t* data, size_t n) {
   s.sendAll(data, n);
 }
 
-uint32_t readU32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
-
 // The connector's half of the handshake (the acceptor's is in readLoop):
 //   acceptor  -> u32 its node id, 32-byte challenge
 //   connector -> u32 its node id, 32-byte nonce, proof(connector, challenge, nonce, ids)
@@ -221,14 +212,14 @@ NodeId proveAndCheckAcceptor(PeerSocket& s, const Key& key, NodeId self, NodeId 
   if (!readUntil(s, hello.data(), hello.size(), late)) {
     throw Poco::Net::NetException("no challenge (is it a peer port? does it want TLS?)");
   }
-  NodeId acceptor = readU32(hello.data());
+  NodeId acceptor = protocol::loadBigEndian<uint32_t>(hello.data());
   if (expected != kNoNode && acceptor != expected) {
     throw Poco::Net::NetException("it says it is node " + std::to_string(acceptor) +
                                   ", not node " + std::to_string(expected));
   }
   const uint8_t* challenge = hello.data() + 4;
   std::array<uint8_t, 4 + kChallengeBytes + kMacBytes> answer{};
-  putU32(answer.data(), self);
+  protocol::storeBigEndian<uint32_t>(answer.data(), self);
   uint8_t* nonce = answer.data() + 4;
   randombytes_buf(nonce, kChallengeBytes);
   auto mine = handshakeProof(key, Side::kConnector, challenge, nonce, self, acceptor);
@@ -254,18 +245,6 @@ constexpr uint32_t kCampaignRequest = 0xFFFFFFFE;
 constexpr uint64_t kNoSnapshot = ~uint64_t{0};
 constexpr size_t kSnapshotChunk = 256 * 1024;
 
-void putU64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) {
-    p[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
-  }
-}
-uint64_t getU64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) {
-    v = (v << 8) | p[i];
-  }
-  return v;
-}
 
 }  // namespace
 
@@ -395,7 +374,7 @@ struct SocketPeerTransport::Impl {
       auto deadline = std::chrono::steady_clock::now() + kHandshakeTimeout;
       auto late = [&] { return stopping.load() || std::chrono::steady_clock::now() > deadline; };
       std::array<uint8_t, 4 + kChallengeBytes> hello{};
-      putU32(hello.data(), options.self);
+      protocol::storeBigEndian<uint32_t>(hello.data(), options.self);
       const uint8_t* challenge = hello.data() + 4;
       randombytes_buf(hello.data() + 4, kChallengeBytes);
       writeAll(s, hello.data(), hello.size());
@@ -407,7 +386,7 @@ struct SocketPeerTransport::Impl {
         }
         return;
       }
-      NodeId id = readU32(answer.data());
+      NodeId id = protocol::loadBigEndian<uint32_t>(answer.data());
       const uint8_t* nonce = answer.data() + 4;
       auto expected = handshakeProof(key, Side::kConnector, challenge, nonce, id, options.self);
       bool known = options.peers.contains(id) || id == kOperatorId;
@@ -431,7 +410,7 @@ struct SocketPeerTransport::Impl {
         if (!readExactly(s, length.data(), 4, stopping)) {
           return;
         }
-        uint32_t n = readU32(length.data());
+        uint32_t n = protocol::loadBigEndian<uint32_t>(length.data());
         if (id == kOperatorId) {
           serveOperator(s, n, from);
           return;
@@ -508,7 +487,7 @@ struct SocketPeerTransport::Impl {
     if (!written) {
       logger().warning("cannot give node " + std::to_string(peer) +
                        " a snapshot: " + written.error().message());
-      putU64(header.data(), kNoSnapshot);
+      protocol::storeBigEndian<uint64_t>(header.data(), kNoSnapshot);
       writeAll(s, header.data(), header.size());
       return;
     }
@@ -520,11 +499,11 @@ struct SocketPeerTransport::Impl {
         ::close(fd);
       }
       std::remove(path.c_str());
-      putU64(header.data(), kNoSnapshot);
+      protocol::storeBigEndian<uint64_t>(header.data(), kNoSnapshot);
       writeAll(s, header.data(), header.size());
       return;
     }
-    putU64(header.data(), static_cast<uint64_t>(st.st_size));
+    protocol::storeBigEndian<uint64_t>(header.data(), static_cast<uint64_t>(st.st_size));
     std::vector<uint8_t> chunk(kSnapshotChunk);
     try {
       writeAll(s, header.data(), header.size());
@@ -576,10 +555,9 @@ struct SocketPeerTransport::Impl {
           }
           std::vector<uint8_t> bytes;
           for (const auto& m : batch) {
-            auto n = static_cast<uint32_t>(m.size());
-            for (int i = 0; i < 4; ++i) {
-              bytes.push_back(static_cast<uint8_t>(n >> (24 - 8 * i)));
-            }
+            bytes.resize(bytes.size() + 4);
+            protocol::storeBigEndian(bytes.data() + bytes.size() - 4,
+                                     static_cast<uint32_t>(m.size()));
             bytes.insert(bytes.end(), m.begin(), m.end());
           }
           batch.clear();
@@ -729,7 +707,7 @@ Status askToCampaign(const std::string& peerAddress, const std::string& secret,
                                  " (wrong secret, or not a node of this cluster)");
     }
     std::array<uint8_t, 4> request{};
-    putU32(request.data(), kCampaignRequest);
+    protocol::storeBigEndian<uint32_t>(request.data(), kCampaignRequest);
     writeAll(s, request.data(), request.size());
     uint8_t accepted = 0;
     if (s.receiveBytes(&accepted, 1) != 1 || accepted != 1) {
@@ -768,7 +746,7 @@ Status SocketPeerTransport::fetchSnapshot(NodeId peer, const std::string& path,
     if (!readUntil(s, header.data(), header.size(), stopped)) {
       return Status::unavailable("node " + std::to_string(peer) + " closed before its snapshot");
     }
-    uint64_t size = getU64(header.data());
+    uint64_t size = protocol::loadBigEndian<uint64_t>(header.data());
     if (size == kNoSnapshot) {
       return Status::unavailable("node " + std::to_string(peer) + " has no snapshot to give");
     }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "chat/common/check.h"
+#include "chat/protocol/byte_io.h"
 
 namespace chat::service {
 namespace {
@@ -18,16 +19,8 @@ constexpr int kBase64 = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
 constexpr size_t kMaxTokenChars = 256;
 
 void putU64(std::vector<uint8_t>& out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) {
-    out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-  }
-}
-uint64_t getU64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) {
-    v = (v << 8) | p[i];
-  }
-  return v;
+  out.resize(out.size() + 8);
+  protocol::storeBigEndian(out.data() + out.size() - 8, v);
 }
 
 void initSodium() {
@@ -84,9 +77,9 @@ Result<SessionClaim> SessionTokens::verify(std::string_view token, int64_t nowMi
     return invalid;
   }
   SessionClaim claim;
-  claim.uid = getU64(raw.data() + 1);
-  claim.loginAtMillis = static_cast<int64_t>(getU64(raw.data() + 9));
-  claim.generation = getU64(raw.data() + 17);
+  claim.uid = protocol::loadBigEndian<uint64_t>(raw.data() + 1);
+  claim.loginAtMillis = static_cast<int64_t>(protocol::loadBigEndian<uint64_t>(raw.data() + 9));
+  claim.generation = protocol::loadBigEndian<uint64_t>(raw.data() + 17);
   claim.name.assign(reinterpret_cast<const char*>(raw.data() + kFixedBytes), nameLength);
   if (nowMillis - claim.loginAtMillis > lifetime_.count()) {
     return Status::timeout("the session token expired (a session lasts " +

@@ -5,6 +5,8 @@
 #ifndef CHAT_PROTOCOL_BYTE_IO_H_
 #define CHAT_PROTOCOL_BYTE_IO_H_
 
+#include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -14,6 +16,24 @@
 #include "chat/common/status.h"
 
 namespace chat::protocol {
+
+// Big-endian integers at a raw pointer: the one place their byte order is spelled out. The
+// writer and reader below, the frame header, the peer port's messages and session tokens all
+// go through these. REQUIRES: sizeof(T) bytes at `p`.
+template <std::unsigned_integral T>
+constexpr void storeBigEndian(uint8_t* p, T v) {
+  for (size_t i = 0; i < sizeof(T); ++i) {
+    p[i] = static_cast<uint8_t>(v >> (8 * (sizeof(T) - 1 - i)));
+  }
+}
+template <std::unsigned_integral T>
+constexpr T loadBigEndian(const uint8_t* p) {
+  T v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) {
+    v = static_cast<T>((uint64_t{v} << 8) | p[i]);
+  }
+  return v;
+}
 
 class ByteWriter {
  public:
