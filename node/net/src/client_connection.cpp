@@ -86,7 +86,7 @@ void ClientConnection::start() {
     socket_.setNoDelay(true);
   } catch (const Poco::Exception& e) {
     logger().warning("cannot configure the socket of " + peer_ + ": " + e.displayText());
-    closed_ = true;
+    phase_ = Phase::kClosed;
     return;
   }
   // On a TLS port the TLS session starts once the first byte shows the client speaks TLS.
@@ -95,7 +95,7 @@ void ClientConnection::start() {
   Status s = loop_.add(fd_, EPOLLIN | EPOLLRDHUP, shared_from_this());
   if (!s.isOk()) {
     logger().warning("cannot watch " + peer_ + ": " + s.message());
-    closed_ = true;
+    phase_ = Phase::kClosed;
   }
 }
 
@@ -107,7 +107,7 @@ service::ContextPtr ClientConnection::context() {
 }
 
 void ClientConnection::onEvents(uint32_t events) {
-  if (closed_) {
+  if (phase_ == Phase::kClosed) {
     return;
   }
   if ((events & (EPOLLHUP | EPOLLERR)) != 0 && peerDone_) {
@@ -123,7 +123,7 @@ void ClientConnection::onEvents(uint32_t events) {
     close("connection reset");
     return;
   }
-  if (!closed_ && (writable || (readable && writeWantsRead_))) {
+  if (phase_ != Phase::kClosed && (writable || (readable && writeWantsRead_))) {
     flush();
   }
 }
@@ -180,7 +180,7 @@ void ClientConnection::readAvailable() {
   readWantsWrite_ = false;
   // Bounded reads per wakeup keep one busy client from starving the loop's others. (A TLS
   // read returns one record at most; the loop's level-triggered wakeups bring the rest.)
-  for (int round = 0; round < 8 && !closed_ && !readPaused_; ++round) {
+  for (int round = 0; round < 8 && phase_ != Phase::kClosed && !readPaused_; ++round) {
     tls::IoResult r = stream_->read(buffer, sizeof buffer);
     if (r.kind == tls::IoResult::Kind::kOk) {
       lastActivity_ = std::chrono::steady_clock::now();
@@ -214,13 +214,13 @@ void ClientConnection::readAvailable() {
     close(r.error.c_str());
     return;
   }
-  if (!closed_ && wantedWrite != readWantsWrite_) {
+  if (phase_ != Phase::kClosed && wantedWrite != readWantsWrite_) {
     updateInterest();
   }
 }
 
 void ClientConnection::onBytes(const uint8_t* data, size_t n) {
-  if (closing_) {
+  if (phase_ != Phase::kOpen) {
     return;  // a refused connection: ignore whatever else it sends
   }
   if (mode_.load() == Mode::kUnknown) {
@@ -290,7 +290,7 @@ void ClientConnection::onLineBytes(const uint8_t* data, size_t n) {
         "line longer than " + std::to_string(limit) + " bytes; it was discarded");
     pending_.push_back(std::move(p));
   };
-  while (!chunk.empty() && !closing_) {
+  while (!chunk.empty() && phase_ == Phase::kOpen) {
     size_t eol = chunk.find('\n');
     if (eol == std::string_view::npos) {
       if (!discardingLine_) {
@@ -326,7 +326,7 @@ void ClientConnection::onLineBytes(const uint8_t* data, size_t n) {
 }
 
 void ClientConnection::serveUnterminated(uint64_t bytesSeenThen) {
-  if (closed_ || closing_ || sawNewline_ || lineBytesSeen_ != bytesSeenThen ||
+  if (phase_ != Phase::kOpen || sawNewline_ || lineBytesSeen_ != bytesSeenThen ||
       lineBuffer_.empty()) {
     return;  // more bytes came (a later timer decides), or a newline did
   }
@@ -362,7 +362,7 @@ void ClientConnection::processPending() {
     return;  // the outer call continues the loop
   }
   processing_ = true;
-  while (!pending_.empty() && !closed_ && !closing_) {
+  while (!pending_.empty() && phase_ == Phase::kOpen) {
     Pending& next = pending_.front();
     // Sends pipeline, but no more than maxPendingRequests of them are in the service at
     // once: beyond that they wait here, and once this queue is full too, reading stops.
@@ -402,7 +402,7 @@ void ClientConnection::processPending() {
   processing_ = false;
   // Backpressure: stop reading while too many requests wait; resume when they drain.
   bool shouldPause = pending_.size() >= options_.maxPendingRequests;
-  if (shouldPause != readPaused_ && !closed_) {
+  if (shouldPause != readPaused_ && phase_ != Phase::kClosed) {
     readPaused_ = shouldPause;
     updateInterest();  // level-triggered: bytes that arrived while paused are reported again
   }
@@ -414,7 +414,7 @@ void ClientConnection::onReply(protocol::Response response, bool pipelined, bool
   if (!pipelined) {
     barrier_ = false;
   }
-  if (closed_) {
+  if (phase_ == Phase::kClosed) {
     return;
   }
   if (mode_.load() == Mode::kLine) {
@@ -428,7 +428,7 @@ void ClientConnection::onReply(protocol::Response response, bool pipelined, bool
 }
 
 void ClientConnection::closeIfPeerDone() {
-  if (peerDone_ && !closed_ && !closing_ && pending_.empty() && inFlight_ == 0) {
+  if (peerDone_ && phase_ == Phase::kOpen && pending_.empty() && inFlight_ == 0) {
     closeAfterFlush();
   }
 }
@@ -455,7 +455,7 @@ void ClientConnection::writeResponse(const protocol::Response& response, bool wa
 }
 
 void ClientConnection::append(const void* data, size_t n) {
-  if (closed_) {
+  if (phase_ == Phase::kClosed) {
     return;
   }
   if (n > 0) {
@@ -478,7 +478,7 @@ void ClientConnection::append(const void* data, size_t n) {
 
 void ClientConnection::flush() {
   dirty_ = false;
-  if (closed_) {
+  if (phase_ == Phase::kClosed) {
     return;
   }
   bool wantedRead = writeWantsRead_;
@@ -505,7 +505,7 @@ void ClientConnection::flush() {
   if (outSent_ == out_.size()) {
     out_.clear();
     outSent_ = 0;
-    if (closing_) {
+    if (phase_ != Phase::kOpen) {
       close("closed by server");
       return;
     }
@@ -532,7 +532,7 @@ void ClientConnection::updateInterest() {
 }
 
 void ClientConnection::onTick() {
-  if (closed_ || closing_) {
+  if (phase_ != Phase::kOpen) {
     return;
   }
   auto now = std::chrono::steady_clock::now();
@@ -563,7 +563,7 @@ void ClientConnection::closeWithReason(const std::string& reason) {
 void ClientConnection::push(const protocol::Push& push) {
   auto self = shared_from_this();
   loop_.runInLoop([self, push] {
-    if (self->closed_ || self->closing_) {
+    if (self->phase_ != Phase::kOpen) {
       return;
     }
     if (self->mode_.load() == Mode::kLine) {
@@ -581,7 +581,7 @@ void ClientConnection::push(const protocol::Push& push) {
 void ClientConnection::endSession(const std::string& reason) {
   auto self = shared_from_this();
   loop_.runInLoop([self, reason] {
-    if (self->closed_) {
+    if (self->phase_ == Phase::kClosed) {
       return;
     }
     if (self->mode_.load() == Mode::kLine) {
@@ -596,7 +596,9 @@ void ClientConnection::endSession(const std::string& reason) {
 }
 
 void ClientConnection::closeAfterFlush() {
-  closing_ = true;
+  if (phase_ == Phase::kOpen) {
+    phase_ = Phase::kClosing;
+  }
   pending_.clear();
   if (!dirty_) {
     dirty_ = true;
@@ -605,10 +607,10 @@ void ClientConnection::closeAfterFlush() {
 }
 
 void ClientConnection::close(const char* why) {
-  if (closed_) {
+  if (phase_ == Phase::kClosed) {
     return;
   }
-  closed_ = true;
+  phase_ = Phase::kClosed;
   logger().debug("connection " + peer_ + " closed: " + why);
   pending_.clear();
   if (stream_) {

@@ -85,6 +85,9 @@ class ClientConnection final : public LoopHandler,
 
  private:
   enum class Mode { kUnknown, kBinary, kLine };
+  // The connection's life: open; closing (no more requests or pushes, the output is
+  // written out, then it closes); closed (the socket is shut, nothing more happens).
+  enum class Phase { kOpen, kClosing, kClosed };
   // Binary frames start with the high byte of a length below 16 MiB, so with 0x00; text
   // lines start with a digit.
   static Mode modeOf(uint8_t firstByte) { return firstByte == 0 ? Mode::kBinary : Mode::kLine; }
@@ -162,10 +165,12 @@ class ClientConnection final : public LoopHandler,
   std::vector<uint8_t> out_;
   size_t outSent_ = 0;
   bool dirty_ = false;
-  bool closing_ = false;  // close once the output is written
-  bool closed_ = false;
+  Phase phase_ = Phase::kOpen;
   bool readPaused_ = false;
-  bool peerDone_ = false;  // the client shut down its sending side; finish, then close
+  // The input side, apart from the phase: the client shut down its sending side (finish,
+  // then close). A closing connection keeps reading (and ignoring) until then, so that
+  // closing with unread bytes does not turn its last reply into a reset.
+  bool peerDone_ = false;
   bool wantWrite_ = false;
   std::chrono::steady_clock::time_point lastActivity_;
   std::chrono::steady_clock::time_point lastRequest_;  // the last request handed to the service
