@@ -19,10 +19,19 @@ uint64_t seedOf(const ClusterClientOptions& o) {
   return o.seed != 0 ? o.seed : Random::entropySeed();
 }
 
+const Clock& clockOf(const ClusterClientOptions& o) {
+  static const SystemClock kSystem;
+  return o.clock != nullptr ? *o.clock : kSystem;
+}
+
+// The blocking helpers wait in the OS, so they count their own timeouts in real time.
+using RealTime = std::chrono::steady_clock;
+
 }  // namespace
 
 ClusterClient::ClusterClient(ClusterClientOptions options)
     : options_(std::move(options)),
+      clock_(clockOf(options_)),
       policy_(options_.servers, options_.minBackoff, options_.maxBackoff, seedOf(options_)),
       // Ids stay unique across connections and clients: a random high half and a counter.
       idBase_(Random(seedOf(options_) ^ 0x5DEECE66DULL).next() & 0xFFFFFFFF00000000ULL) {
@@ -37,7 +46,7 @@ uint64_t ClusterClient::submit(protocol::Request request) {
 
 uint64_t ClusterClient::submitAs(uint64_t requestId, protocol::Request request) {
   uint64_t id = requestId != 0 && !pending_.contains(requestId) ? requestId : nextId();
-  auto now = Clock::now();
+  auto now = clock_.now();
   if (pending_.empty()) {
     lastHeard_ = now;  // idle time is not silence
   }
@@ -67,7 +76,7 @@ void ClusterClient::flush() {
 void ClusterClient::scheduleReconnect() {
   auto attempt = policy_.next();
   nextAddress_ = std::move(attempt.address);
-  reconnectAt_ = Clock::now() + attempt.delay;
+  reconnectAt_ = clock_.now() + attempt.delay;
 }
 
 void ClusterClient::connectNow() {
@@ -83,7 +92,7 @@ void ClusterClient::connectNow() {
   lastConnectError_.clear();
   connection_ = std::move(c).value();
   policy_.connected(address_);
-  lastHeard_ = Clock::now();
+  lastHeard_ = clock_.now();
   if (everConnected_) {
     ++reconnects_;
   }
@@ -126,7 +135,7 @@ void ClusterClient::reconnectNow(const std::string& why) {
   } else {
     scheduleReconnect();
   }
-  reconnectAt_ = Clock::now();
+  reconnectAt_ = clock_.now();
 }
 
 void ClusterClient::redirect(const protocol::NotLeaderReply& hint) {
@@ -150,7 +159,7 @@ void ClusterClient::sendDue() {
   if (!connection_) {
     return;
   }
-  auto now = Clock::now();
+  auto now = clock_.now();
   // In submission order, and never past a request that waits for its retry time: a
   // send overtaking an earlier one to the same recipient would be stored out of order.
   for (auto& [id, p] : pending_) {
@@ -167,13 +176,13 @@ void ClusterClient::sendDue() {
 }
 
 void ClusterClient::pump() {
-  if (!connection_ && Clock::now() >= reconnectAt_) {
+  if (!connection_ && clock_.now() >= reconnectAt_) {
     connectNow();
   }
   if (connection_) {
     readAll();
   }
-  auto now = Clock::now();
+  auto now = clock_.now();
   if (connection_ && pending_.empty() && internal_.empty() &&
       now - lastHeard_ > options_.keepaliveInterval) {
     uint64_t id = nextId();
@@ -203,7 +212,7 @@ void ClusterClient::readAll() {
     if (!message->has_value()) {
       break;
     }
-    lastHeard_ = Clock::now();
+    lastHeard_ = clock_.now();
     handle(std::move(**message));
   }
   if (!read.isOk()) {
@@ -256,7 +265,7 @@ void ClusterClient::handleResponse(protocol::Response response) {
   if (response.code == ErrorCode::kNotLeader) {
     return redirect(std::get<protocol::NotLeaderReply>(response.body));
   }
-  auto now = Clock::now();
+  auto now = clock_.now();
   if (response.code == ErrorCode::kUnavailable && now < it->second.deadline) {
     // The leader lost its majority before committing, or its storage hiccuped: the same
     // request id again shortly is safe.
@@ -328,7 +337,7 @@ void ClusterClient::ackDuplicates(std::vector<uint64_t> ids) {
 }
 
 void ClusterClient::expire() {
-  auto now = Clock::now();
+  auto now = clock_.now();
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (it->second.deadline > now) {
       ++it;
@@ -366,7 +375,7 @@ Millis ClusterClient::timeUntilWork() const {
   if (!events_.empty()) {
     return Millis(0);
   }
-  auto now = Clock::now();
+  auto now = clock_.now();
   auto soonest = now + Millis(1000);
   if (!connection_) {
     soonest = std::min(soonest, reconnectAt_);
@@ -386,7 +395,7 @@ Millis ClusterClient::timeUntilWork() const {
 }
 
 std::optional<ClientEvent> ClusterClient::waitEvent(Millis timeout) {
-  auto deadline = Clock::now() + timeout;
+  auto deadline = RealTime::now() + timeout;
   for (;;) {
     if (auto e = nextEvent()) {
       return e;
@@ -395,7 +404,7 @@ std::optional<ClientEvent> ClusterClient::waitEvent(Millis timeout) {
     if (auto e = nextEvent()) {
       return e;
     }
-    auto left = std::chrono::ceil<Millis>(deadline - Clock::now());
+    auto left = std::chrono::ceil<Millis>(deadline - RealTime::now());
     if (left.count() <= 0) {
       return std::nullopt;
     }
@@ -411,11 +420,11 @@ std::optional<ClientEvent> ClusterClient::waitEvent(Millis timeout) {
 
 Result<protocol::Response> ClusterClient::call(const protocol::Request& request, Millis timeout) {
   uint64_t id = submit(request);
-  auto deadline = Clock::now() + timeout;
+  auto deadline = RealTime::now() + timeout;
   std::deque<ClientEvent> held;
   std::optional<protocol::Response> answer;
   while (!answer) {
-    auto left = std::chrono::ceil<Millis>(deadline - Clock::now());
+    auto left = std::chrono::ceil<Millis>(deadline - RealTime::now());
     auto e = waitEvent(std::max(Millis(0), left));
     if (!e) {
       break;

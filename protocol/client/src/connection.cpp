@@ -21,10 +21,11 @@
 namespace chat::client {
 
 namespace {
-using Clock = std::chrono::steady_clock;
+// A Connection blocks in the OS (connect, poll) for at most a timeout: real time, not a Clock.
+using RealTime = std::chrono::steady_clock;
 
-int remainingMs(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
+int remainingMs(RealTime::time_point deadline) {
+  auto left = std::chrono::duration_cast<Millis>(deadline - RealTime::now()).count();
   return left < 0 ? 0 : static_cast<int>(left);
 }
 }  // namespace
@@ -32,7 +33,7 @@ int remainingMs(Clock::time_point deadline) {
 Result<std::unique_ptr<Connection>> Connection::connect(const std::string& hostPort, Millis timeout,
                                                         protocol::Limits limits,
                                                         const tls::TlsContext* tls) {
-  auto deadline = Clock::now() + timeout;
+  auto deadline = RealTime::now() + timeout;
   try {
     Poco::Net::SocketAddress address(hostPort);
     Poco::Net::StreamSocket socket;
@@ -174,7 +175,7 @@ Status Connection::sendRaw(const std::string& bytes) {
 }
 
 Status Connection::flush(Millis timeout) {
-  auto deadline = Clock::now() + timeout;
+  auto deadline = RealTime::now() + timeout;
   while (outSent_ < out_.size()) {
     if (fd_ < 0) {
       return Status::unavailable("the connection to " + address_ + " is closed");
@@ -218,7 +219,7 @@ Status Connection::readSome(Millis timeout) {
 }
 
 Result<std::optional<protocol::ServerMessage>> Connection::receive(Millis timeout) {
-  auto deadline = Clock::now() + timeout;
+  auto deadline = RealTime::now() + timeout;
   bool polled = false;
   for (;;) {
     auto buffered = takeBuffered();
@@ -241,7 +242,7 @@ Result<std::optional<protocol::ServerMessage>> Connection::receive(Millis timeou
 Result<protocol::Response> Connection::call(const protocol::Request& request, Millis timeout) {
   uint64_t id = nextRequestId();
   CHAT_RETURN_IF_ERROR(sendRequest(id, request));
-  auto deadline = Clock::now() + timeout;
+  auto deadline = RealTime::now() + timeout;
   for (;;) {
     int wait = remainingMs(deadline);
     auto message = receive(Millis(wait));
@@ -282,7 +283,7 @@ Result<std::optional<protocol::Push>> Connection::waitPush(Millis timeout) {
   if (auto p = takePush()) {
     return std::optional<protocol::Push>(std::move(p));
   }
-  auto deadline = Clock::now() + timeout;
+  auto deadline = RealTime::now() + timeout;
   for (;;) {
     auto message = receive(Millis(remainingMs(deadline)));
     if (!message) {

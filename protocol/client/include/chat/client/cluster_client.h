@@ -35,6 +35,7 @@
 
 #include "chat/client/connection.h"
 #include "chat/client/reconnect_policy.h"
+#include "chat/common/clock.h"
 #include "chat/common/status.h"
 #include "chat/protocol/messages.h"
 
@@ -57,6 +58,10 @@ struct ClusterClientOptions {
   protocol::Limits limits;
   uint64_t seed = 0;  // for ids and jitter; 0 = from the OS
   std::shared_ptr<tls::TlsContext> tls;  // set: every connection is TLS, checked against its CA
+  // What the timeouts, retries, keepalives and backoff are measured on; null: the system's.
+  // A test passes a FakeClock and drives the client with pump() and nextEvent(). REQUIRES:
+  // outlives the client.
+  const Clock* clock = nullptr;
 };
 
 // Something that happened to the connection, for status lines and banners.
@@ -107,6 +112,8 @@ class ClusterClient {
 
   // Blocking helpers built on the above. waitEvent returns nullopt on timeout; call keeps
   // the other events for nextEvent(). call fails with kTimeout when no reply came in time.
+  // They wait in the OS (poll, sleep), so their own timeouts are real time whatever the
+  // clock; the client's timers inside them still run on options.clock.
   std::optional<ClientEvent> waitEvent(Millis timeout);
   Result<protocol::Response> call(const protocol::Request& request, Millis timeout);
 
@@ -124,11 +131,10 @@ class ClusterClient {
   uint64_t reconnects() const { return reconnects_; }
 
  private:
-  using Clock = std::chrono::steady_clock;
   struct Pending {
     protocol::Request request;
-    Clock::time_point deadline;
-    Clock::time_point resendAt;  // for retries after "unavailable"
+    MonoTime deadline;
+    MonoTime resendAt;  // for retries after "unavailable"
     bool sentOnThisConnection = false;
   };
 
@@ -148,12 +154,13 @@ class ClusterClient {
   uint64_t nextId() { return idBase_ + ++idCounter_; }
 
   ClusterClientOptions options_;
+  const Clock& clock_;
   ReconnectPolicy policy_;
   std::unique_ptr<Connection> connection_;
   std::string lastConnectError_;
   std::string address_;
-  Clock::time_point reconnectAt_;
-  Clock::time_point lastHeard_;  // last message from the node, or when it was last idle
+  MonoTime reconnectAt_;
+  MonoTime lastHeard_;  // last message from the node, or when it was last idle
   std::string nextAddress_;
   uint64_t idBase_;
   uint64_t idCounter_ = 0;
