@@ -153,106 +153,21 @@ ChatState::AccountIt ChatState::findActing(const std::string& name, uint64_t uid
 }
 
 ApplyResult ChatState::applyOne(const Command& entry) {
+  // One function per kind of record; the room records are applyRoomRecord's. (Each lambda
+  // asserts the lock it runs under: the thread-safety analysis does not see into lambdas.)
   return std::visit(
       Overloaded{
           [&](const CreateAccountOp& op) {
             mu_.assertHeld();
-            std::string key = nameKey(op.username);
-            if (accounts_.contains(key)) {
-              return failure(ErrorCode::kUsernameTaken,
-                             "username " + op.username + " is taken; pick another");
-            }
-            // The uid is the record's index: unique for ever, so a name deleted and created
-            // again is a different account.
-            accounts_[key].account =
-                Account{entry.index, op.username, op.passwordHash, op.createdAtMillis, 0, 0};
-            keyByUid_[entry.index] = key;
-            ApplyResult r;
-            r.id = entry.index;
-            return r;
+            return createAccount(entry, op);
           },
           [&](const DeleteAccountOp& op) {
             mu_.assertHeld();
-            auto it = findActing(op.username, op.uid);
-            if (it == accounts_.end()) {
-              return failure(ErrorCode::kNoSuchUser, "no such user " + op.username);
-            }
-            // Its waiting messages go with it; messages it sent stay with their recipients.
-            ApplyResult r;
-            AccountState& gone = it->second;
-            r.count = static_cast<uint32_t>(gone.waiting.size());
-            std::vector<uint64_t> waiting(gone.waiting.begin(), gone.waiting.end());
-            for (uint64_t id : waiting) {
-              dropWaiting(gone, id);
-            }
-            // It leaves its rooms: owners pass on, rooms left empty go.
-            std::vector<uint64_t> rooms(gone.rooms.begin(), gone.rooms.end());
-            for (uint64_t roomId : rooms) {
-              auto room = rooms_.find(roomKeyById_.at(roomId));
-              if (auto change = removeMember(room, gone)) {
-                r.roomChanges.push_back(std::move(*change));
-              }
-            }
-            // Its private conversations leave the other side's list too (what it sent stays
-            // in their history).
-            for (uint64_t peer : gone.peers) {
-              pairs_.erase(pairKey(gone.account.uid, peer));
-              if (AccountState* other = accountByUid(peer); other != nullptr && other != &gone) {
-                other->peers.erase(gone.account.uid);
-                other->readUpTo.erase(gone.account.uid);
-              }
-            }
-            recent_.forgetRecipient(it->second.account.uid);
-            keyByUid_.erase(it->second.account.uid);
-            accounts_.erase(it);
-            return r;
+            return deleteAccount(op);
           },
           [&](const StoreMessageOp& op) {
             mu_.assertHeld();
-            auto sender = findActing(op.sender, op.senderUid);
-            if (sender == accounts_.end()) {
-              return failure(ErrorCode::kSessionExpired,
-                             "your account " + op.sender +
-                                 " was deleted, so this session has ended; log in again");
-            }
-            auto recipient = accounts_.find(nameKey(op.recipient));
-            if (recipient == accounts_.end()) {
-              return failure(ErrorCode::kNoSuchUser, "no such user " + op.recipient);
-            }
-            ApplyResult r;
-            uint64_t senderUid = sender->second.account.uid;
-            if (op.requestId != 0) {
-              if (auto first = recent_.find(senderUid, op.requestId, entry.index)) {
-                r.id = *first;
-                r.duplicate = true;
-                return r;
-              }
-            }
-            if (recipient->second.waiting.size() >= kMaxWaitingPerRecipient) {
-              return failure(ErrorCode::kRecipientFull,
-                             recipient->second.account.name + " has " +
-                                 std::to_string(kMaxWaitingPerRecipient) +
-                                 " messages waiting, the most one account may hold; try again "
-                                 "once they have read some");
-            }
-            uint32_t bodyBytes = static_cast<uint32_t>(op.body.size());
-            if (recipient->second.waitingBytes + bodyBytes > kMaxWaitingBytesPerRecipient) {
-              return failure(ErrorCode::kRecipientFull,
-                             recipient->second.account.name + " has " +
-                                 std::to_string(kMaxWaitingBytesPerRecipient >> 20) +
-                                 " MiB of messages waiting, the most one account may hold; try "
-                                 "again once they have read some");
-            }
-            if (op.requestId != 0) {
-              recent_.add(senderUid, op.requestId, entry.index, recipient->second.account.uid);
-            }
-            addWaiting(recipient->second, entry.index, sender->second.account.name, bodyBytes, 0);
-            uint64_t recipientUid = recipient->second.account.uid;
-            remember(pairs_[pairKey(senderUid, recipientUid)], entry.index, senderUid);
-            sender->second.peers.insert(recipientUid);
-            recipient->second.peers.insert(senderUid);
-            r.id = entry.index;
-            return r;
+            return storeMessage(entry, op);
           },
           [&](const MarkDeliveredOp& op) {
             mu_.assertHeld();
@@ -273,24 +188,12 @@ ApplyResult ChatState::applyOne(const Command& entry) {
           },
           [&](const SetLastSeenOp& op) {
             mu_.assertHeld();
-            auto it = findActing(op.username, op.uid);
-            if (it == accounts_.end()) {
-              // Refused, so the archive does not record it either.
-              return failure(ErrorCode::kNoSuchUser, "no such user " + op.username);
-            }
-            it->second.account.lastSeenMillis = op.atMillis;
-            return ApplyResult{};
+            return setLastSeen(op);
           },
           [&](const NoOp&) { return ApplyResult{}; },
           [&](const EndSessionsOp& op) {
             mu_.assertHeld();
-            auto it = findActing(op.username, op.uid);
-            if (it == accounts_.end()) {
-              return failure(ErrorCode::kNoSuchUser, "no such user " + op.username);
-            }
-            ++it->second.account.tokenGeneration;
-            it->second.account.lastSeenMillis = op.atMillis;
-            return ApplyResult{};
+            return endSessions(op);
           },
           [&](const StoreRoomMessageOp& op) {
             mu_.assertHeld();
@@ -306,6 +209,124 @@ ApplyResult ChatState::applyOne(const Command& entry) {
           },
       },
       entry.op);
+}
+
+ApplyResult ChatState::createAccount(const Command& entry, const CreateAccountOp& op) {
+  std::string key = nameKey(op.username);
+  if (accounts_.contains(key)) {
+    return failure(ErrorCode::kUsernameTaken,
+                   "username " + op.username + " is taken; pick another");
+  }
+  // The uid is the record's index: unique for ever, so a name deleted and created again is a
+  // different account.
+  accounts_[key].account = Account{entry.index, op.username, op.passwordHash, op.createdAtMillis,
+                                   0, 0};
+  keyByUid_[entry.index] = key;
+  ApplyResult r;
+  r.id = entry.index;
+  return r;
+}
+
+ApplyResult ChatState::deleteAccount(const DeleteAccountOp& op) {
+  auto it = findActing(op.username, op.uid);
+  if (it == accounts_.end()) {
+    return failure(ErrorCode::kNoSuchUser, "no such user " + op.username);
+  }
+  // Its waiting messages go with it; messages it sent stay with their recipients.
+  ApplyResult r;
+  AccountState& gone = it->second;
+  r.count = static_cast<uint32_t>(gone.waiting.size());
+  std::vector<uint64_t> waiting(gone.waiting.begin(), gone.waiting.end());
+  for (uint64_t id : waiting) {
+    dropWaiting(gone, id);
+  }
+  // It leaves its rooms: owners pass on, rooms left empty go.
+  std::vector<uint64_t> rooms(gone.rooms.begin(), gone.rooms.end());
+  for (uint64_t roomId : rooms) {
+    auto room = rooms_.find(roomKeyById_.at(roomId));
+    if (auto change = removeMember(room, gone)) {
+      r.roomChanges.push_back(std::move(*change));
+    }
+  }
+  // Its private conversations leave the other side's list too (what it sent stays in their
+  // history).
+  for (uint64_t peer : gone.peers) {
+    pairs_.erase(pairKey(gone.account.uid, peer));
+    if (AccountState* other = accountByUid(peer); other != nullptr && other != &gone) {
+      other->peers.erase(gone.account.uid);
+      other->readUpTo.erase(gone.account.uid);
+    }
+  }
+  recent_.forgetRecipient(gone.account.uid);
+  keyByUid_.erase(gone.account.uid);
+  accounts_.erase(it);
+  return r;
+}
+
+ApplyResult ChatState::storeMessage(const Command& entry, const StoreMessageOp& op) {
+  auto sender = findActing(op.sender, op.senderUid);
+  if (sender == accounts_.end()) {
+    return failure(ErrorCode::kSessionExpired,
+                   "your account " + op.sender +
+                       " was deleted, so this session has ended; log in again");
+  }
+  auto recipient = accounts_.find(nameKey(op.recipient));
+  if (recipient == accounts_.end()) {
+    return failure(ErrorCode::kNoSuchUser, "no such user " + op.recipient);
+  }
+  ApplyResult r;
+  uint64_t senderUid = sender->second.account.uid;
+  if (op.requestId != 0) {
+    if (auto first = recent_.find(senderUid, op.requestId, entry.index)) {
+      r.id = *first;
+      r.duplicate = true;
+      return r;
+    }
+  }
+  AccountState& to = recipient->second;
+  if (to.waiting.size() >= kMaxWaitingPerRecipient) {
+    return failure(ErrorCode::kRecipientFull,
+                   to.account.name + " has " + std::to_string(kMaxWaitingPerRecipient) +
+                       " messages waiting, the most one account may hold; try again once they "
+                       "have read some");
+  }
+  auto bodyBytes = static_cast<uint32_t>(op.body.size());
+  if (to.waitingBytes + bodyBytes > kMaxWaitingBytesPerRecipient) {
+    return failure(ErrorCode::kRecipientFull,
+                   to.account.name + " has " + std::to_string(kMaxWaitingBytesPerRecipient >> 20) +
+                       " MiB of messages waiting, the most one account may hold; try again once "
+                       "they have read some");
+  }
+  if (op.requestId != 0) {
+    recent_.add(senderUid, op.requestId, entry.index, to.account.uid);
+  }
+  addWaiting(to, entry.index, sender->second.account.name, bodyBytes, 0);
+  uint64_t recipientUid = to.account.uid;
+  remember(pairs_[pairKey(senderUid, recipientUid)], entry.index, senderUid);
+  sender->second.peers.insert(recipientUid);
+  to.peers.insert(senderUid);
+  r.id = entry.index;
+  return r;
+}
+
+ApplyResult ChatState::setLastSeen(const SetLastSeenOp& op) {
+  auto it = findActing(op.username, op.uid);
+  if (it == accounts_.end()) {
+    // Refused, so the archive does not record it either.
+    return failure(ErrorCode::kNoSuchUser, "no such user " + op.username);
+  }
+  it->second.account.lastSeenMillis = op.atMillis;
+  return ApplyResult{};
+}
+
+ApplyResult ChatState::endSessions(const EndSessionsOp& op) {
+  auto it = findActing(op.username, op.uid);
+  if (it == accounts_.end()) {
+    return failure(ErrorCode::kNoSuchUser, "no such user " + op.username);
+  }
+  ++it->second.account.tokenGeneration;
+  it->second.account.lastSeenMillis = op.atMillis;
+  return ApplyResult{};
 }
 
 ApplyResult ChatState::storeRoomMessage(const Command& entry, const StoreRoomMessageOp& op) {

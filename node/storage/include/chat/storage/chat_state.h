@@ -136,6 +136,12 @@ class ChatState {
   using RoomIt = std::map<std::string, RoomState>::iterator;
 
   ApplyResult applyOne(const Command& entry) REQUIRES(mu_);
+  // The records that change accounts and private messages, one function each.
+  ApplyResult createAccount(const Command& entry, const CreateAccountOp& op) REQUIRES(mu_);
+  ApplyResult deleteAccount(const DeleteAccountOp& op) REQUIRES(mu_);
+  ApplyResult storeMessage(const Command& entry, const StoreMessageOp& op) REQUIRES(mu_);
+  ApplyResult setLastSeen(const SetLastSeenOp& op) REQUIRES(mu_);
+  ApplyResult endSessions(const EndSessionsOp& op) REQUIRES(mu_);
   ApplyResult applyRoomRecord(const Command& entry) REQUIRES(mu_);
   ApplyResult storeRoomMessage(const Command& entry, const StoreRoomMessageOp& op) REQUIRES(mu_);
   // The account named `name`, if it is the account `uid` (0: whichever has the name).
