@@ -18,6 +18,17 @@ ApplyResult failure(ErrorCode code, std::string message) {
   return r;
 }
 
+// A record of a session whose account was deleted (or deleted and created again) meanwhile.
+ApplyResult sessionEnded(const std::string& name) {
+  return failure(ErrorCode::kSessionExpired,
+                 "your account " + name + " was deleted, so this session has ended; log in again");
+}
+
+ApplyResult noSuchRoom(const std::string& room) {
+  return failure(ErrorCode::kNoSuchRoom,
+                 "there is no room " + room + "; list rooms with /rooms or create it");
+}
+
 // FNV-1a, fed field by field with separators.
 class Digest {
  public:
@@ -219,8 +230,8 @@ ApplyResult ChatState::createAccount(const Command& entry, const CreateAccountOp
   }
   // The uid is the record's index: unique for ever, so a name deleted and created again is a
   // different account.
-  accounts_[key].account = Account{entry.index, op.username, op.passwordHash, op.createdAtMillis,
-                                   0, 0};
+  accounts_[key].account =
+      Account{entry.index, op.username, op.passwordHash, op.createdAtMillis, 0, 0};
   keyByUid_[entry.index] = key;
   ApplyResult r;
   r.id = entry.index;
@@ -266,9 +277,7 @@ ApplyResult ChatState::deleteAccount(const DeleteAccountOp& op) {
 ApplyResult ChatState::storeMessage(const Command& entry, const StoreMessageOp& op) {
   auto sender = findActing(op.sender, op.senderUid);
   if (sender == accounts_.end()) {
-    return failure(ErrorCode::kSessionExpired,
-                   "your account " + op.sender +
-                       " was deleted, so this session has ended; log in again");
+    return sessionEnded(op.sender);
   }
   auto recipient = accounts_.find(nameKey(op.recipient));
   if (recipient == accounts_.end()) {
@@ -332,14 +341,11 @@ ApplyResult ChatState::endSessions(const EndSessionsOp& op) {
 ApplyResult ChatState::storeRoomMessage(const Command& entry, const StoreRoomMessageOp& op) {
   auto sender = findActing(op.sender, op.senderUid);
   if (sender == accounts_.end()) {
-    return failure(ErrorCode::kSessionExpired,
-                   "your account " + op.sender +
-                       " was deleted, so this session has ended; log in again");
+    return sessionEnded(op.sender);
   }
   auto room = rooms_.find(nameKey(op.room));
   if (room == rooms_.end()) {
-    return failure(ErrorCode::kNoSuchRoom, "there is no room " + op.room +
-                                               "; list rooms with /rooms or create it");
+    return noSuchRoom(op.room);
   }
   uint64_t senderUid = sender->second.account.uid;
   if (!room->second.members.contains(senderUid)) {
@@ -411,9 +417,7 @@ std::optional<uint32_t> ChatState::markDelivered(const std::string& name, uint64
 ApplyResult ChatState::setReadMarker(const SetReadMarkerOp& op) {
   auto who = findActing(op.username, op.uid);
   if (who == accounts_.end()) {
-    return failure(ErrorCode::kSessionExpired, "your account " + op.username +
-                                                   " was deleted, so this session has ended; "
-                                                   "log in again");
+    return sessionEnded(op.username);
   }
   uint64_t conversation = 0;
   if (protocol::isRoomName(op.peer)) {
@@ -442,164 +446,166 @@ ApplyResult ChatState::setReadMarker(const SetReadMarkerOp& op) {
 }
 
 ApplyResult ChatState::applyRoomRecord(const Command& entry) {
-  auto notFound = [](const std::string& room) {
-    return failure(ErrorCode::kNoSuchRoom,
-                   "there is no room " + room + "; list rooms with /rooms or create it");
-  };
-  auto sessionGone = [](const std::string& name) {
-    return failure(ErrorCode::kSessionExpired,
-                   "your account " + name + " was deleted, so this session has ended; log in "
-                                            "again");
-  };
-  auto tooMany = [](const AccountState& who) -> std::optional<ApplyResult> {
-    if (who.rooms.size() >= kMaxRoomsPerAccount) {
-      return failure(ErrorCode::kRoomLimit,
-                     who.account.name + " is in " + std::to_string(kMaxRoomsPerAccount) +
-                         " rooms, the most one account may be in; leave one first");
-    }
+  return std::visit(Overloaded{
+                        [&](const CreateRoomOp& op) {
+                          mu_.assertHeld();
+                          return createRoom(entry, op);
+                        },
+                        [&](const JoinRoomOp& op) {
+                          mu_.assertHeld();
+                          return joinRoom(entry, op);
+                        },
+                        [&](const LeaveRoomOp& op) {
+                          mu_.assertHeld();
+                          return leaveRoom(op);
+                        },
+                        [&](const InviteToRoomOp& op) {
+                          mu_.assertHeld();
+                          return inviteToRoom(entry, op);
+                        },
+                        [&](const auto&) -> ApplyResult {
+                          CHAT_CHECK(false && "not a room record");
+                          return ApplyResult{};
+                        },
+                    },
+                    entry.op);
+}
+
+std::optional<ApplyResult> ChatState::atRoomLimit(const AccountState& who) {
+  if (who.rooms.size() >= kMaxRoomsPerAccount) {
+    return failure(ErrorCode::kRoomLimit,
+                   who.account.name + " is in " + std::to_string(kMaxRoomsPerAccount) +
+                       " rooms, the most one account may be in; leave one first");
+  }
+  return std::nullopt;
+}
+
+std::optional<ApplyResult> ChatState::roomFull(const RoomState& room) {
+  if (room.members.size() >= kMaxRoomMembers) {
+    return failure(ErrorCode::kRoomLimit, room.name + " has " + std::to_string(kMaxRoomMembers) +
+                                              " members, the most a room may have");
+  }
+  return std::nullopt;
+}
+
+ApplyResult ChatState::membershipChanged(const RoomState& room, const AccountState& who) const {
+  ApplyResult r;
+  r.id = room.id;
+  r.roomId = room.id;
+  r.room = room.name;
+  r.memberUid = who.account.uid;
+  r.member = who.account.name;
+  r.recipients = memberUids(room);
+  return r;
+}
+
+std::optional<std::pair<ChatState::AccountIt, ChatState::RoomIt>> ChatState::actingIn(
+    const std::string& name, uint64_t uid, const std::string& roomName, ApplyResult& refusal) {
+  auto who = findActing(name, uid);
+  if (who == accounts_.end()) {
+    refusal = sessionEnded(name);
     return std::nullopt;
-  };
-  auto full = [](const RoomState& room) -> std::optional<ApplyResult> {
-    if (room.members.size() >= kMaxRoomMembers) {
-      return failure(ErrorCode::kRoomLimit,
-                     room.name + " has " + std::to_string(kMaxRoomMembers) +
-                         " members, the most a room may have");
-    }
+  }
+  auto room = rooms_.find(nameKey(roomName));
+  if (room == rooms_.end()) {
+    refusal = noSuchRoom(roomName);
     return std::nullopt;
-  };
-  // What a membership change tells: the room, who, and the members after it.
-  auto changed = [&](const RoomState& room, const AccountState& who) {
-    mu_.assertHeld();  // the analysis does not see into lambdas
-    ApplyResult r;
-    r.id = room.id;
-    r.roomId = room.id;
-    r.room = room.name;
-    r.memberUid = who.account.uid;
-    r.member = who.account.name;
-    r.recipients = memberUids(room);
-    return r;
-  };
-  // The account a record acts for and the room it names; nullopt after replying `refusal`.
+  }
+  return std::pair{who, room};
+}
+
+ApplyResult ChatState::admit(const Command& entry, RoomState& room, AccountState& who) {
+  if (room.members.contains(who.account.uid)) {
+    ApplyResult same = membershipChanged(room, who);
+    same.duplicate = true;
+    same.recipients.clear();
+    return same;
+  }
+  if (auto refused = roomFull(room)) {
+    return *refused;
+  }
+  if (auto refused = atRoomLimit(who)) {
+    return *refused;
+  }
+  room.members.emplace(who.account.uid, entry.index);
+  who.rooms.insert(room.id);
+  return membershipChanged(room, who);
+}
+
+ApplyResult ChatState::createRoom(const Command& entry, const CreateRoomOp& op) {
+  auto owner = findActing(op.owner, op.ownerUid);
+  if (owner == accounts_.end()) {
+    return sessionEnded(op.owner);
+  }
+  std::string key = nameKey(op.room);
+  if (auto existing = rooms_.find(key); existing != rooms_.end()) {
+    return failure(ErrorCode::kRoomNameTaken, existing->second.name +
+                                                  " exists already; join it (/join " +
+                                                  existing->second.name + ") or pick another name");
+  }
+  if (auto refused = atRoomLimit(owner->second)) {
+    return *refused;
+  }
+  RoomState& room = rooms_[key];
+  room = RoomState{entry.index, op.room,     owner->second.account.uid,
+                   op.policy,   op.atMillis, {{owner->second.account.uid, entry.index}},
+                   {}};
+  roomKeyById_[entry.index] = key;
+  owner->second.rooms.insert(entry.index);
+  return membershipChanged(room, owner->second);
+}
+
+ApplyResult ChatState::joinRoom(const Command& entry, const JoinRoomOp& op) {
   ApplyResult refusal;
-  auto actingIn = [&](const std::string& name, uint64_t uid,
-                      const std::string& roomName) -> std::optional<std::pair<AccountIt, RoomIt>> {
-    mu_.assertHeld();
-    auto who = findActing(name, uid);
-    if (who == accounts_.end()) {
-      refusal = sessionGone(name);
-      return std::nullopt;
-    }
-    auto room = rooms_.find(nameKey(roomName));
-    if (room == rooms_.end()) {
-      refusal = notFound(roomName);
-      return std::nullopt;
-    }
-    return std::pair{who, room};
-  };
-  // Adds `who` to `room` (a join, an invitation): a member already changes nothing and
-  // nobody is told; the limits refuse with their sentence.
-  auto admit = [&](RoomState& room, AccountState& who) {
-    mu_.assertHeld();
-    if (room.members.contains(who.account.uid)) {
-      ApplyResult same = changed(room, who);
-      same.duplicate = true;
-      same.recipients.clear();
-      return same;
-    }
-    if (auto refused = full(room)) {
-      return *refused;
-    }
-    if (auto refused = tooMany(who)) {
-      return *refused;
-    }
-    room.members.emplace(who.account.uid, entry.index);
-    who.rooms.insert(room.id);
-    return changed(room, who);
-  };
-  return std::visit(
-      Overloaded{
-          [&](const CreateRoomOp& op) {
-            mu_.assertHeld();
-            auto owner = findActing(op.owner, op.ownerUid);
-            if (owner == accounts_.end()) {
-              return sessionGone(op.owner);
-            }
-            std::string key = nameKey(op.room);
-            if (auto existing = rooms_.find(key); existing != rooms_.end()) {
-              return failure(ErrorCode::kRoomNameTaken,
-                             existing->second.name + " exists already; join it (/join " +
-                                 existing->second.name + ") or pick another name");
-            }
-            if (auto refused = tooMany(owner->second)) {
-              return *refused;
-            }
-            RoomState& room = rooms_[key];
-            room = RoomState{entry.index, op.room, owner->second.account.uid, op.policy,
-                             op.atMillis, {{owner->second.account.uid, entry.index}}, {}};
-            roomKeyById_[entry.index] = key;
-            owner->second.rooms.insert(entry.index);
-            return changed(room, owner->second);
-          },
-          [&](const JoinRoomOp& op) {
-            mu_.assertHeld();
-            auto found = actingIn(op.username, op.uid, op.room);
-            if (!found) {
-              return refusal;
-            }
-            auto [who, room] = *found;
-            if (!room->second.members.contains(who->second.account.uid) &&
-                room->second.policy != RoomPolicy::kOpen) {
-              return failure(ErrorCode::kInviteOnly, room->second.name +
-                                                         " is invite-only; ask a member to "
-                                                         "invite you");
-            }
-            return admit(room->second, who->second);
-          },
-          [&](const LeaveRoomOp& op) {
-            mu_.assertHeld();
-            auto found = actingIn(op.username, op.uid, op.room);
-            if (!found) {
-              return refusal;
-            }
-            auto [who, room] = *found;
-            if (!room->second.members.contains(who->second.account.uid)) {
-              return failure(ErrorCode::kNotMember, "you are not in " + room->second.name);
-            }
-            ApplyResult r = changed(room->second, who->second);  // the members before it left
-            if (auto change = removeMember(room, who->second)) {
-              r.roomChanges.push_back(std::move(*change));
-            }
-            return r;
-          },
-          [&](const InviteToRoomOp& op) {
-            mu_.assertHeld();
-            auto found = actingIn(op.inviter, op.inviterUid, op.room);
-            if (!found) {
-              return refusal;
-            }
-            auto [inviter, room] = *found;
-            RoomState& r = room->second;
-            if (!r.members.contains(inviter->second.account.uid)) {
-              return failure(ErrorCode::kNotMember,
-                             "you are not in " + r.name + "; only members may invite");
-            }
-            if (r.policy == RoomPolicy::kInviteByOwner &&
-                r.ownerUid != inviter->second.account.uid) {
-              return failure(ErrorCode::kInviteOnly,
-                             "only the owner of " + r.name + " may invite to it");
-            }
-            auto invitee = accounts_.find(nameKey(op.invitee));
-            if (invitee == accounts_.end()) {
-              return failure(ErrorCode::kNoSuchUser, "no such user " + op.invitee);
-            }
-            return admit(r, invitee->second);
-          },
-          [&](const auto&) -> ApplyResult {
-            CHAT_CHECK(false && "not a room record");
-            return ApplyResult{};
-          },
-      },
-      entry.op);
+  auto found = actingIn(op.username, op.uid, op.room, refusal);
+  if (!found) {
+    return refusal;
+  }
+  auto [who, room] = *found;
+  if (!room->second.members.contains(who->second.account.uid) &&
+      room->second.policy != RoomPolicy::kOpen) {
+    return failure(ErrorCode::kInviteOnly,
+                   room->second.name + " is invite-only; ask a member to invite you");
+  }
+  return admit(entry, room->second, who->second);
+}
+
+ApplyResult ChatState::leaveRoom(const LeaveRoomOp& op) {
+  ApplyResult refusal;
+  auto found = actingIn(op.username, op.uid, op.room, refusal);
+  if (!found) {
+    return refusal;
+  }
+  auto [who, room] = *found;
+  if (!room->second.members.contains(who->second.account.uid)) {
+    return failure(ErrorCode::kNotMember, "you are not in " + room->second.name);
+  }
+  ApplyResult r = membershipChanged(room->second, who->second);  // the members before it left
+  if (auto change = removeMember(room, who->second)) {
+    r.roomChanges.push_back(std::move(*change));
+  }
+  return r;
+}
+
+ApplyResult ChatState::inviteToRoom(const Command& entry, const InviteToRoomOp& op) {
+  ApplyResult refusal;
+  auto found = actingIn(op.inviter, op.inviterUid, op.room, refusal);
+  if (!found) {
+    return refusal;
+  }
+  auto [inviter, room] = *found;
+  RoomState& r = room->second;
+  if (!r.members.contains(inviter->second.account.uid)) {
+    return failure(ErrorCode::kNotMember, "you are not in " + r.name + "; only members may invite");
+  }
+  if (r.policy == RoomPolicy::kInviteByOwner && r.ownerUid != inviter->second.account.uid) {
+    return failure(ErrorCode::kInviteOnly, "only the owner of " + r.name + " may invite to it");
+  }
+  auto invitee = accounts_.find(nameKey(op.invitee));
+  if (invitee == accounts_.end()) {
+    return failure(ErrorCode::kNoSuchUser, "no such user " + op.invitee);
+  }
+  return admit(entry, r, invitee->second);
 }
 
 AppliedPosition ChatState::applied() const {

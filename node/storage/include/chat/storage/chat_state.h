@@ -143,6 +143,23 @@ class ChatState {
   ApplyResult setLastSeen(const SetLastSeenOp& op) REQUIRES(mu_);
   ApplyResult endSessions(const EndSessionsOp& op) REQUIRES(mu_);
   ApplyResult applyRoomRecord(const Command& entry) REQUIRES(mu_);
+  // The room records, one function each, and what they share.
+  ApplyResult createRoom(const Command& entry, const CreateRoomOp& op) REQUIRES(mu_);
+  ApplyResult joinRoom(const Command& entry, const JoinRoomOp& op) REQUIRES(mu_);
+  ApplyResult leaveRoom(const LeaveRoomOp& op) REQUIRES(mu_);
+  ApplyResult inviteToRoom(const Command& entry, const InviteToRoomOp& op) REQUIRES(mu_);
+  // The account a record acts for and the room it names; nullopt after setting `refusal`.
+  std::optional<std::pair<AccountIt, RoomIt>> actingIn(const std::string& name, uint64_t uid,
+                                                       const std::string& roomName,
+                                                       ApplyResult& refusal) REQUIRES(mu_);
+  // Adds `who` to `room` (a join, an invitation): a member already changes nothing and
+  // nobody is told; the limits refuse with their sentence.
+  ApplyResult admit(const Command& entry, RoomState& room, AccountState& who) REQUIRES(mu_);
+  // What a membership change tells: the room, who, and the members after it.
+  ApplyResult membershipChanged(const RoomState& room, const AccountState& who) const REQUIRES(mu_);
+  // The refusal when `who` is in as many rooms as an account may be, or `room` is full.
+  static std::optional<ApplyResult> atRoomLimit(const AccountState& who);
+  static std::optional<ApplyResult> roomFull(const RoomState& room);
   ApplyResult storeRoomMessage(const Command& entry, const StoreRoomMessageOp& op) REQUIRES(mu_);
   // The account named `name`, if it is the account `uid` (0: whichever has the name).
   AccountIt findActing(const std::string& name, uint64_t uid) REQUIRES(mu_);
