@@ -64,6 +64,217 @@ std::string messagesBlock(const std::vector<ChatMessage>& messages) {
 
 }  // namespace
 
+namespace {
+
+using Parsed = std::variant<LineRequest, LineError>;
+
+// The words after the opcode, taken in order.
+class LineArguments {
+ public:
+  explicit LineArguments(std::string_view rest) : rest_(rest) {}
+  std::string_view next() { return nextToken(rest_); }
+  // True when nothing but spaces is left.
+  bool atEnd() const {
+    std::string_view copy = rest_;
+    return nextToken(copy).empty();
+  }
+  // The rest of the line as it is (a message's text).
+  std::string_view remainder() const { return rest_; }
+
+ private:
+  std::string_view rest_;
+};
+
+// `1 <op> <a> <b>`: two words, exactly, made into a request by `make`.
+template <typename Make>
+Parsed twoWords(LineArguments& a, std::string_view usageText, Make make) {
+  std::string_view first = a.next();
+  std::string_view second = a.next();
+  if (first.empty() || second.empty() || !a.atEnd()) {
+    return usage(usageText);
+  }
+  return LineRequest{make(std::string(first), std::string(second))};
+}
+
+// `1 <op> <room>`: one word, exactly.
+template <typename Make>
+Parsed oneWord(LineArguments& a, std::string_view usageText, Make make) {
+  std::string_view word = a.next();
+  if (word.empty() || !a.atEnd()) {
+    return usage(usageText);
+  }
+  return LineRequest{make(std::string(word))};
+}
+
+// `1 1 [pattern]` and `1 18 [pattern]`: a page of 500 (a line client does not page).
+template <typename ListOf>
+Parsed patternList(LineArguments& a, std::string_view usageText) {
+  std::string_view pattern = a.next();
+  if (!a.atEnd()) {
+    return usage(usageText);
+  }
+  ListOf q;
+  q.pattern = std::string(pattern);
+  q.limit = 500;
+  return LineRequest{q};
+}
+
+Parsed sendRequest(LineArguments& a) {
+  std::string_view recipient = a.next();
+  if (recipient.empty() || a.remainder().empty()) {
+    return usage("1 3 <recipient> <text...>");
+  }
+  return LineRequest{SendRequest{std::string(recipient), std::string(a.remainder())}};
+}
+
+Parsed deliverRequest(LineArguments& a) {
+  constexpr std::string_view kUsage = "1 5 <username> <password> [max messages]";
+  std::string_view user = a.next();
+  std::string_view password = a.next();
+  std::string_view count = a.next();
+  if (user.empty() || password.empty() || !a.atEnd()) {
+    return usage(kUsage);
+  }
+  DeliverRequest q;
+  q.username = std::string(user);
+  q.password = std::string(password);
+  if (!count.empty()) {
+    auto n = parseU32(count);
+    if (!n) {
+      return usage(std::string(kUsage) + "; max is a number");
+    }
+    q.max = *n;
+  }
+  return LineRequest{q};
+}
+
+Parsed historyRequest(LineArguments& a) {
+  constexpr std::string_view kUsage = "1 8 <user|#room> [count]";
+  std::string_view peer = a.next();
+  std::string_view count = a.next();
+  if (peer.empty() || !a.atEnd()) {
+    return usage(kUsage);
+  }
+  HistoryRequest q;
+  q.peer = std::string(peer);
+  if (!count.empty()) {
+    auto n = parseU32(count);
+    if (!n) {
+      return usage(std::string(kUsage) + "; count is a number");
+    }
+    q.limit = *n;
+  }
+  return LineRequest{q};
+}
+
+Parsed statusRequest(LineArguments& a) {
+  std::string_view format = a.next();
+  if (!format.empty() && format != "json" && format != "text") {
+    return usage("1 10 [text|json]");
+  }
+  return LineRequest{StatusRequest{}, format == "json"};
+}
+
+Parsed createRoomRequest(LineArguments& a) {
+  constexpr std::string_view kUsage = "1 14 <#room> [open|invite|owner-invites]";
+  std::string_view room = a.next();
+  std::string_view access = a.next();
+  if (room.empty() || !a.atEnd()) {
+    return usage(kUsage);
+  }
+  CreateRoomRequest q{std::string(room), RoomAccess::kOpen};
+  if (!access.empty()) {
+    auto named = roomAccessFromName(access);
+    if (!named) {
+      return usage(std::string(kUsage) +
+                   "; open: anyone may join, invite: members invite, owner-invites: only you "
+                   "invite");
+    }
+    q.access = *named;
+  }
+  return LineRequest{q};
+}
+
+Parsed markReadRequest(LineArguments& a) {
+  std::string_view peer = a.next();
+  auto upTo = parseNumber<uint64_t>(a.next());
+  if (peer.empty() || !upTo || !a.atEnd()) {
+    return usage("1 21 <user|#room> <message id>");
+  }
+  return LineRequest{MarkReadRequest{std::string(peer), *upTo}};
+}
+
+LineError binaryOnly(std::string what) {
+  return LineError{ErrorCode::kNotSupported, std::move(what), false};
+}
+
+// The request a known, non-push opcode's arguments make, or what is wrong with them.
+Parsed requestOf(Opcode op, LineArguments& a) {
+  switch (op) {
+    case Opcode::kCreate:
+      return twoWords(a, "1 0 <username> <password>",
+                      [](std::string u, std::string p) { return CreateRequest{u, p}; });
+    case Opcode::kList:
+      return patternList<ListRequest>(a, "1 1 [pattern]   (pattern may use * and ?)");
+    case Opcode::kLogin:
+      return twoWords(a, "1 2 <username> <password>",
+                      [](std::string u, std::string p) { return LoginRequest{u, p}; });
+    case Opcode::kSend:
+      return sendRequest(a);
+    case Opcode::kDeleteAccount:
+      return twoWords(a, "1 4 <username> <password>",
+                      [](std::string u, std::string p) { return DeleteAccountRequest{u, p}; });
+    case Opcode::kDeliver:
+      return deliverRequest(a);
+    case Opcode::kHelp:
+      return LineRequest{HelpRequest{}};
+    case Opcode::kLogout:
+      return LineRequest{LogoutRequest{}};
+    case Opcode::kHistory:
+      return historyRequest(a);
+    case Opcode::kAck:
+      return binaryOnly(
+          "ack is for binary clients; in line mode a message counts as delivered once written "
+          "to your connection");
+    case Opcode::kStatus:
+      return statusRequest(a);
+    case Opcode::kPing:
+      return LineRequest{PingRequest{}};
+    case Opcode::kResume:
+      return binaryOnly(
+          "resume is for binary clients; in line mode log in again with '1 2 <user> "
+          "<password>'");
+    case Opcode::kTyping:
+      return binaryOnly("typing notices are for binary clients (chat-tui)");
+    case Opcode::kCreateRoom:
+      return createRoomRequest(a);
+    case Opcode::kJoinRoom:
+      return oneWord(a, "1 15 <#room>", [](std::string room) { return JoinRoomRequest{room}; });
+    case Opcode::kLeaveRoom:
+      return oneWord(a, "1 16 <#room>", [](std::string room) { return LeaveRoomRequest{room}; });
+    case Opcode::kInviteToRoom:
+      return twoWords(a, "1 17 <#room> <user>", [](std::string room, std::string user) {
+        return InviteToRoomRequest{room, user};
+      });
+    case Opcode::kListRooms:
+      return patternList<ListRoomsRequest>(a, "1 18 [pattern]   (pattern may use * and ?)");
+    case Opcode::kRoomMembers:
+      return oneWord(a, "1 19 <#room>",
+                     [](std::string room) { return RoomMembersRequest{room}; });
+    case Opcode::kConversations:
+      if (!a.atEnd()) {
+        return usage("1 20");
+      }
+      return LineRequest{ConversationsRequest{0, 500}};
+    case Opcode::kMarkRead:
+      return markReadRequest(a);
+    default:
+      return LineError{ErrorCode::kUnknownOpcode, "unknown opcode", false};
+  }
+}
+
+}  // namespace
+
 std::optional<std::variant<LineRequest, LineError>> parseLine(std::string_view line) {
   if (!line.empty() && line.back() == '\r') {
     line.remove_suffix(1);
@@ -96,195 +307,8 @@ std::optional<std::variant<LineRequest, LineError>> parseLine(std::string_view l
                          "; send '1 6' for the list of opcodes",
                      false};
   }
-  std::vector<std::string_view> args;
-  auto twoArgs = [&](std::string_view what) -> std::optional<LineError> {
-    std::string_view a = nextToken(rest);
-    std::string_view b = nextToken(rest);
-    if (a.empty() || b.empty() || !nextToken(rest).empty()) {
-      return usage(what);
-    }
-    args = {a, b};
-    return std::nullopt;
-  };
-  LineRequest out;
-  switch (*op) {
-    case Opcode::kCreate:
-      if (auto e = twoArgs("1 0 <username> <password>")) {
-        return *e;
-      }
-      out.request = CreateRequest{std::string(args[0]), std::string(args[1])};
-      break;
-    case Opcode::kList: {
-      std::string_view pattern = nextToken(rest);
-      if (!nextToken(rest).empty()) {
-        return usage("1 1 [pattern]   (pattern may use * and ?)");
-      }
-      ListRequest q;
-      q.pattern = std::string(pattern);
-      q.limit = 500;
-      out.request = q;
-      break;
-    }
-    case Opcode::kLogin:
-      if (auto e = twoArgs("1 2 <username> <password>")) {
-        return *e;
-      }
-      out.request = LoginRequest{std::string(args[0]), std::string(args[1])};
-      break;
-    case Opcode::kSend: {
-      std::string_view recipient = nextToken(rest);
-      if (recipient.empty() || rest.empty()) {
-        return usage("1 3 <recipient> <text...>");
-      }
-      out.request = SendRequest{std::string(recipient), std::string(rest)};
-      break;
-    }
-    case Opcode::kDeleteAccount:
-      if (auto e = twoArgs("1 4 <username> <password>")) {
-        return *e;
-      }
-      out.request = DeleteAccountRequest{std::string(args[0]), std::string(args[1])};
-      break;
-    case Opcode::kDeliver: {
-      std::string_view user = nextToken(rest);
-      std::string_view password = nextToken(rest);
-      std::string_view count = nextToken(rest);
-      if (user.empty() || password.empty() || !nextToken(rest).empty()) {
-        return usage("1 5 <username> <password> [max messages]");
-      }
-      DeliverRequest q;
-      q.username = std::string(user);
-      q.password = std::string(password);
-      if (!count.empty()) {
-        auto n = parseU32(count);
-        if (!n) {
-          return usage("1 5 <username> <password> [max messages]; max is a number");
-        }
-        q.max = *n;
-      }
-      out.request = q;
-      break;
-    }
-    case Opcode::kHelp:
-      out.request = HelpRequest{};
-      break;
-    case Opcode::kLogout:
-      out.request = LogoutRequest{};
-      break;
-    case Opcode::kHistory: {
-      std::string_view peer = nextToken(rest);
-      std::string_view count = nextToken(rest);
-      if (peer.empty() || !nextToken(rest).empty()) {
-        return usage("1 8 <user|#room> [count]");
-      }
-      HistoryRequest q;
-      q.peer = std::string(peer);
-      if (!count.empty()) {
-        auto n = parseU32(count);
-        if (!n) {
-          return usage("1 8 <user> [count]; count is a number");
-        }
-        q.limit = *n;
-      }
-      out.request = q;
-      break;
-    }
-    case Opcode::kAck:
-      return LineError{ErrorCode::kNotSupported,
-                       "ack is for binary clients; in line mode a message counts as delivered "
-                       "once written to your connection",
-                       false};
-    case Opcode::kStatus: {
-      std::string_view format = nextToken(rest);
-      if (!format.empty() && format != "json" && format != "text") {
-        return usage("1 10 [text|json]");
-      }
-      out.request = StatusRequest{};
-      out.wantsJson = format == "json";
-      break;
-    }
-    case Opcode::kPing:
-      out.request = PingRequest{};
-      break;
-    case Opcode::kResume:
-      return LineError{ErrorCode::kNotSupported,
-                       "resume is for binary clients; in line mode log in again with '1 2 "
-                       "<user> <password>'",
-                       false};
-    case Opcode::kTyping:
-      return LineError{ErrorCode::kNotSupported,
-                       "typing notices are for binary clients (chat-tui)", false};
-    case Opcode::kCreateRoom: {
-      std::string_view room = nextToken(rest);
-      std::string_view access = nextToken(rest);
-      constexpr const char* kUsage = "1 14 <#room> [open|invite|owner-invites]";
-      if (room.empty() || !nextToken(rest).empty()) {
-        return usage(kUsage);
-      }
-      CreateRoomRequest q{std::string(room), RoomAccess::kOpen};
-      if (!access.empty()) {
-        auto a = roomAccessFromName(access);
-        if (!a) {
-          return usage(std::string(kUsage) + "; open: anyone may join, invite: members invite, "
-                                             "owner-invites: only you invite");
-        }
-        q.access = *a;
-      }
-      out.request = q;
-      break;
-    }
-    case Opcode::kJoinRoom:
-    case Opcode::kLeaveRoom:
-    case Opcode::kRoomMembers: {
-      std::string_view room = nextToken(rest);
-      if (room.empty() || !nextToken(rest).empty()) {
-        return usage("1 " + std::to_string(*opValue) + " <#room>");
-      }
-      if (*op == Opcode::kJoinRoom) {
-        out.request = JoinRoomRequest{std::string(room)};
-      } else if (*op == Opcode::kLeaveRoom) {
-        out.request = LeaveRoomRequest{std::string(room)};
-      } else {
-        out.request = RoomMembersRequest{std::string(room)};
-      }
-      break;
-    }
-    case Opcode::kInviteToRoom:
-      if (auto e = twoArgs("1 17 <#room> <user>")) {
-        return *e;
-      }
-      out.request = InviteToRoomRequest{std::string(args[0]), std::string(args[1])};
-      break;
-    case Opcode::kConversations:
-      if (!nextToken(rest).empty()) {
-        return usage("1 20");
-      }
-      out.request = ConversationsRequest{0, 500};
-      break;
-    case Opcode::kMarkRead: {
-      std::string_view peer = nextToken(rest);
-      auto upTo = parseNumber<uint64_t>(nextToken(rest));
-      if (peer.empty() || !upTo || !nextToken(rest).empty()) {
-        return usage("1 21 <user|#room> <message id>");
-      }
-      out.request = MarkReadRequest{std::string(peer), *upTo};
-      break;
-    }
-    case Opcode::kListRooms: {
-      std::string_view pattern = nextToken(rest);
-      if (!nextToken(rest).empty()) {
-        return usage("1 18 [pattern]   (pattern may use * and ?)");
-      }
-      ListRoomsRequest q;
-      q.pattern = std::string(pattern);
-      q.limit = 500;
-      out.request = q;
-      break;
-    }
-    default:
-      return LineError{ErrorCode::kUnknownOpcode, "unknown opcode", false};
-  }
-  return out;
+  LineArguments arguments(rest);
+  return requestOf(*op, arguments);
 }
 
 std::string formatLineError(ErrorCode code, std::string_view message) {

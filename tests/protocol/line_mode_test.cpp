@@ -128,6 +128,49 @@ TEST(LineModeTest, BadArgumentsGiveUsage) {
   EXPECT_EQ(parseError("1 3 bob \xFF").code, ErrorCode::kMalformed);
 }
 
+// Each opcode that takes arguments answers a wrong line with its own usage line; those for
+// binary clients say so.
+TEST(LineModeTest, EveryOpcodeRefusesWrongArgumentsWithItsOwnUsage) {
+  struct Case {
+    const char* line;
+    const char* says;
+  };
+  for (const auto& [line, says] : std::vector<Case>{
+           {"1 0 alice", "usage: 1 0 <username> <password>"},
+           {"1 1 a b", "usage: 1 1 [pattern]"},
+           {"1 2 alice", "usage: 1 2 <username> <password>"},
+           {"1 3 bob", "usage: 1 3 <recipient> <text...>"},
+           {"1 4 alice", "usage: 1 4 <username> <password>"},
+           {"1 5 alice", "usage: 1 5 <username> <password> [max messages]"},
+           {"1 5 alice pw 3 4", "usage: 1 5"},
+           {"1 5 alice pw many", "max is a number"},
+           {"1 8", "usage: 1 8 <user|#room> [count]"},
+           {"1 8 bob many", "usage: 1 8 <user|#room> [count]; count is a number"},
+           {"1 8 bob 3 4", "usage: 1 8"},
+           {"1 9 5", "ack is for binary clients"},
+           {"1 10 xml", "usage: 1 10 [text|json]"},
+           {"1 12 token", "resume is for binary clients"},
+           {"1 13 bob", "typing notices are for binary clients"},
+           {"1 14", "usage: 1 14 <#room> [open|invite|owner-invites]"},
+           {"1 14 #a open extra", "usage: 1 14"},
+           {"1 15 #a #b", "usage: 1 15 <#room>"},
+           {"1 16", "usage: 1 16 <#room>"},
+           {"1 17 #a bob carol", "usage: 1 17 <#room> <user>"},
+           {"1 18 a b", "usage: 1 18 [pattern]"},
+           {"1 19", "usage: 1 19 <#room>"},
+           {"1 20 all", "usage: 1 20"},
+           {"1 21 bob", "usage: 1 21 <user|#room> <message id>"},
+       }) {
+    EXPECT_NE(parseError(line).message.find(says), std::string::npos)
+        << line << " -> " << parseError(line).message;
+  }
+  // Trailing spaces are not arguments.
+  EXPECT_EQ(std::get<JoinRoomRequest>(parseOk("1 15 #team   ").request).room, "#team");
+  EXPECT_EQ(std::get<ListRequest>(parseOk("1 1  ").request).pattern, "");
+  EXPECT_EQ(std::get<ListRequest>(parseOk("1 1").request).limit, 500u);
+  EXPECT_FALSE(parseOk("1 10").wantsJson);
+}
+
 TEST(LineModeTest, RepliesStartWithOkOrError) {
   LineRequest send{SendRequest{"bob", "hi"}};
   EXPECT_EQ(
