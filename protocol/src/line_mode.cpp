@@ -212,18 +212,21 @@ LineError binaryOnly(std::string what) {
 Parsed requestOf(Opcode op, LineArguments& a) {
   switch (op) {
     case Opcode::kCreate:
-      return twoWords(a, "1 0 <username> <password>",
-                      [](std::string u, std::string p) { return CreateRequest{u, p}; });
+      return twoWords(a, "1 0 <username> <password>", [](std::string u, std::string p) {
+        return CreateRequest{std::move(u), std::move(p)};
+      });
     case Opcode::kList:
       return patternList<ListRequest>(a, "1 1 [pattern]   (pattern may use * and ?)");
     case Opcode::kLogin:
-      return twoWords(a, "1 2 <username> <password>",
-                      [](std::string u, std::string p) { return LoginRequest{u, p}; });
+      return twoWords(a, "1 2 <username> <password>", [](std::string u, std::string p) {
+        return LoginRequest{std::move(u), std::move(p)};
+      });
     case Opcode::kSend:
       return sendRequest(a);
     case Opcode::kDeleteAccount:
-      return twoWords(a, "1 4 <username> <password>",
-                      [](std::string u, std::string p) { return DeleteAccountRequest{u, p}; });
+      return twoWords(a, "1 4 <username> <password>", [](std::string u, std::string p) {
+        return DeleteAccountRequest{std::move(u), std::move(p)};
+      });
     case Opcode::kDeliver:
       return deliverRequest(a);
     case Opcode::kHelp:
@@ -249,18 +252,20 @@ Parsed requestOf(Opcode op, LineArguments& a) {
     case Opcode::kCreateRoom:
       return createRoomRequest(a);
     case Opcode::kJoinRoom:
-      return oneWord(a, "1 15 <#room>", [](std::string room) { return JoinRoomRequest{room}; });
+      return oneWord(a, "1 15 <#room>",
+                     [](std::string room) { return JoinRoomRequest{std::move(room)}; });
     case Opcode::kLeaveRoom:
-      return oneWord(a, "1 16 <#room>", [](std::string room) { return LeaveRoomRequest{room}; });
+      return oneWord(a, "1 16 <#room>",
+                     [](std::string room) { return LeaveRoomRequest{std::move(room)}; });
     case Opcode::kInviteToRoom:
       return twoWords(a, "1 17 <#room> <user>", [](std::string room, std::string user) {
-        return InviteToRoomRequest{room, user};
+        return InviteToRoomRequest{std::move(room), std::move(user)};
       });
     case Opcode::kListRooms:
       return patternList<ListRoomsRequest>(a, "1 18 [pattern]   (pattern may use * and ?)");
     case Opcode::kRoomMembers:
       return oneWord(a, "1 19 <#room>",
-                     [](std::string room) { return RoomMembersRequest{room}; });
+                     [](std::string room) { return RoomMembersRequest{std::move(room)}; });
     case Opcode::kConversations:
       if (!a.atEnd()) {
         return usage("1 20");
@@ -350,170 +355,166 @@ std::string formatLinePush(const Push& push) {
   return {};
 }
 
-std::string formatLineReply(const LineRequest& line, const Response& response) {
-  const bool endsWithBlank = response.opcode == Opcode::kLogin ||
-                             response.opcode == Opcode::kDeleteAccount ||
-                             response.opcode == Opcode::kDeliver;
+namespace {
+
+// Each line of `text` as a reply line.
+std::string replyLines(const std::string& text) {
+  std::string out;
+  std::istringstream lines(text);
+  std::string l;
+  while (std::getline(lines, l)) {
+    out += l + kEol;
+  }
+  return out;
+}
+
+// "name (online)" per user: /list and a room's members.
+template <typename Users>
+std::string userLines(const Users& users) {
+  std::string out;
+  for (const auto& u : users) {
+    out += u.name + (u.online ? " (online)" : " (offline)") + kEol;
+  }
+  return out;
+}
+
+// Login, delete and deliver hand the waiting messages over in the reply (when the body has
+// them) and end with an empty line.
+std::string withMessages(std::string first, const DeliverReply* messages) {
+  if (messages != nullptr) {
+    first += messagesBlock(messages->messages);
+  }
+  return first + kEol;
+}
+
+std::string sendLine(const std::string& recipient, const SendReply& b) {
+  if (isRoomName(recipient)) {
+    return "OK sent to " + recipient + ": " + plural(b.recipients, "member", "members") + ", " +
+           std::to_string(b.recipientsOnline) + " online" + kEol;
+  }
+  return b.recipientOnline
+             ? "OK delivered to " + recipient + kEol
+             : "OK stored; " + recipient + " is offline and gets it at next login" + kEol;
+}
+
+std::string historyLines(const HistoryReply& b) {
+  std::string out = "OK " + plural(b.messages.size(), "message", "messages") +
+                    (b.hasMore ? " (older ones exist)" : "") + kEol;
+  for (const auto& m : b.messages) {
+    out += '#' + std::to_string(m.id) + ' ' + terminalSafe(m.sender) + " -> " +
+           terminalSafe(m.recipient) + ": " + lineText(m) + kEol;
+  }
+  return out;
+}
+
+std::string conversationLines(const ConversationsReply& b) {
+  std::string out = "OK " + plural(b.total, "conversation", "conversations") + kEol;
+  for (const auto& c : b.conversations) {
+    out +=
+        c.peer + ": " +
+        (c.unread == 0 ? "read" : std::to_string(c.unread) + (c.moreUnread ? "+" : "") + " unread");
+    if (c.lastId != 0) {
+      out += "; last #" + std::to_string(c.lastId) + " " + terminalSafe(c.lastSender) + ": " +
+             terminalSafe(c.firstLine);
+    }
+    out += kEol;
+  }
+  return out;
+}
+
+std::string roomListLines(const RoomListReply& b) {
+  std::string out = "OK " + plural(b.total, "room", "rooms") + kEol;
+  for (const auto& e : b.rooms) {
+    out += roomLine(e) + kEol;
+  }
+  return out;
+}
+
+std::string statusLines(const NodeStatus& s, bool json) {
+  return json ? "OK " + formatStatusJson(s) + kEol
+              : std::string("OK status") + kEol + replyLines(formatStatusText(s));
+}
+
+}  // namespace
+
+std::string formatLineReply(const LineRequest& request, const Response& response) {
   if (!response.isOk()) {
+    const bool endsWithBlank = response.opcode == Opcode::kLogin ||
+                               response.opcode == Opcode::kDeleteAccount ||
+                               response.opcode == Opcode::kDeliver;
     std::string out = formatLineError(response.code, response.error);
     return endsWithBlank ? out + kEol : out;
   }
-  std::string out;
-  const Request& request = line.request;
+  const Request& q = request.request;
+  const ReplyBody& body = response.body;
   switch (response.opcode) {
     case Opcode::kCreate:
-      out = "OK account " + std::get<CreateRequest>(request).username +
-            " created; log in with '1 2 <username> <password>'" + kEol;
-      break;
+      return "OK account " + std::get<CreateRequest>(q).username +
+             " created; log in with '1 2 <username> <password>'" + kEol;
     case Opcode::kList: {
-      const auto& b = std::get<ListReply>(response.body);
-      out = "OK " + plural(b.total, "user", "users") + kEol;
-      for (const auto& u : b.users) {
-        out += u.name + (u.online ? " (online)" : " (offline)") + kEol;
-      }
-      break;
+      const auto& b = std::get<ListReply>(body);
+      return "OK " + plural(b.total, "user", "users") + kEol + userLines(b.users);
     }
     case Opcode::kLogin: {
-      // Line-mode login hands the waiting messages over in the same reply.
-      const auto* d = std::get_if<DeliverReply>(&response.body);
-      size_t n = d ? d->messages.size() : 0;
-      out = "OK logged in as " + std::get<LoginRequest>(request).username + "; " +
-            plural(n, "message", "messages") + " waiting" + kEol;
-      if (d) {
-        out += messagesBlock(d->messages);
-      }
-      out += kEol;
-      break;
+      const auto* d = std::get_if<DeliverReply>(&body);
+      return withMessages("OK logged in as " + std::get<LoginRequest>(q).username + "; " +
+                              plural(d ? d->messages.size() : 0, "message", "messages") +
+                              " waiting" + kEol,
+                          d);
     }
-    case Opcode::kSend: {
-      const auto& b = std::get<SendReply>(response.body);
-      const auto& recipient = std::get<SendRequest>(request).recipient;
-      if (isRoomName(recipient)) {
-        out = "OK sent to " + recipient + ": " + plural(b.recipients, "member", "members") +
-              ", " + std::to_string(b.recipientsOnline) + " online" + kEol;
-        break;
-      }
-      out = b.recipientOnline
-                ? "OK delivered to " + recipient + kEol
-                : "OK stored; " + recipient + " is offline and gets it at next login" + kEol;
-      break;
-    }
-    case Opcode::kDeleteAccount: {
-      const auto* d = std::get_if<DeliverReply>(&response.body);
-      out = "OK account " + std::get<DeleteAccountRequest>(request).username + " deleted" + kEol;
-      if (d) {
-        out += messagesBlock(d->messages);
-      }
-      out += kEol;
-      break;
-    }
+    case Opcode::kSend:
+      return sendLine(std::get<SendRequest>(q).recipient, std::get<SendReply>(body));
+    case Opcode::kDeleteAccount:
+      return withMessages(
+          "OK account " + std::get<DeleteAccountRequest>(q).username + " deleted" + kEol,
+          std::get_if<DeliverReply>(&body));
     case Opcode::kDeliver: {
-      const auto& b = std::get<DeliverReply>(response.body);
-      out = "OK " + plural(b.messages.size(), "message", "messages") + ", " +
-            std::to_string(b.remaining) + " still waiting" + kEol;
-      out += messagesBlock(b.messages);
-      out += kEol;
-      break;
+      const auto& b = std::get<DeliverReply>(body);
+      return withMessages("OK " + plural(b.messages.size(), "message", "messages") + ", " +
+                              std::to_string(b.remaining) + " still waiting" + kEol,
+                          &b);
     }
-    case Opcode::kHelp: {
-      out = std::string("OK commands:") + kEol;
-      std::istringstream lines(std::get<HelpReply>(response.body).text);
-      std::string l;
-      while (std::getline(lines, l)) {
-        out += l + kEol;
-      }
-      break;
-    }
+    case Opcode::kHelp:
+      return std::string("OK commands:") + kEol + replyLines(std::get<HelpReply>(body).text);
     case Opcode::kLogout:
-      out = std::string("OK logged out") + kEol;
-      break;
-    case Opcode::kHistory: {
-      const auto& b = std::get<HistoryReply>(response.body);
-      out = "OK " + plural(b.messages.size(), "message", "messages") +
-            (b.hasMore ? " (older ones exist)" : "") + kEol;
-      for (const auto& m : b.messages) {
-        out += '#' + std::to_string(m.id) + ' ' + terminalSafe(m.sender) + " -> " +
-               terminalSafe(m.recipient) + ": " + lineText(m) + kEol;
-      }
-      break;
-    }
-    case Opcode::kStatus: {
-      const auto& s = std::get<StatusReply>(response.body).status;
-      if (line.wantsJson) {
-        out = "OK " + formatStatusJson(s) + kEol;
-      } else {
-        out = std::string("OK status") + kEol;
-        std::istringstream lines(formatStatusText(s));
-        std::string l;
-        while (std::getline(lines, l)) {
-          out += l + kEol;
-        }
-      }
-      break;
-    }
+      return std::string("OK logged out") + kEol;
+    case Opcode::kHistory:
+      return historyLines(std::get<HistoryReply>(body));
+    case Opcode::kStatus:
+      return statusLines(std::get<StatusReply>(body).status, request.wantsJson);
     case Opcode::kPing:
-      out = std::string("OK pong") + kEol;
-      break;
+      return std::string("OK pong") + kEol;
     case Opcode::kCreateRoom: {
-      const auto& q = std::get<CreateRoomRequest>(request);
-      out = "OK room " + q.room + " created (" + roomAccessName(q.access) +
-            "); invite with '1 17 " + q.room + " <user>', send with '1 3 " + q.room +
-            " <text>'" + kEol;
-      break;
+      const auto& c = std::get<CreateRoomRequest>(q);
+      return "OK room " + c.room + " created (" + roomAccessName(c.access) +
+             "); invite with '1 17 " + c.room + " <user>', send with '1 3 " + c.room + " <text>'" +
+             kEol;
     }
     case Opcode::kJoinRoom: {
-      const auto& room = std::get<JoinRoomRequest>(request).room;
-      out = "OK you are in " + room + "; send with '1 3 " + room + " <text>'" + kEol;
-      break;
+      const auto& room = std::get<JoinRoomRequest>(q).room;
+      return "OK you are in " + room + "; send with '1 3 " + room + " <text>'" + kEol;
     }
     case Opcode::kLeaveRoom:
-      out = "OK you left " + std::get<LeaveRoomRequest>(request).room + kEol;
-      break;
+      return "OK you left " + std::get<LeaveRoomRequest>(q).room + kEol;
     case Opcode::kInviteToRoom: {
-      const auto& q = std::get<InviteToRoomRequest>(request);
-      out = "OK " + q.user + " is in " + q.room + kEol;
-      break;
+      const auto& i = std::get<InviteToRoomRequest>(q);
+      return "OK " + i.user + " is in " + i.room + kEol;
     }
-    case Opcode::kListRooms: {
-      const auto& b = std::get<RoomListReply>(response.body);
-      out = "OK " + plural(b.total, "room", "rooms") + kEol;
-      for (const auto& e : b.rooms) {
-        out += roomLine(e) + kEol;
-      }
-      break;
-    }
-    case Opcode::kConversations: {
-      const auto& b = std::get<ConversationsReply>(response.body);
-      out = "OK " + plural(b.total, "conversation", "conversations") + kEol;
-      for (const auto& c : b.conversations) {
-        out += c.peer + ": " + (c.unread == 0 ? "read" : std::to_string(c.unread) +
-                                                              (c.moreUnread ? "+" : "") + " unread");
-        if (c.lastId != 0) {
-          out += "; last #" + std::to_string(c.lastId) + " " + terminalSafe(c.lastSender) + ": " +
-                 terminalSafe(c.firstLine);
-        }
-        out += kEol;
-      }
-      break;
-    }
+    case Opcode::kListRooms:
+      return roomListLines(std::get<RoomListReply>(body));
+    case Opcode::kConversations:
+      return conversationLines(std::get<ConversationsReply>(body));
     case Opcode::kMarkRead: {
-      const auto& q = std::get<MarkReadRequest>(request);
-      out = "OK " + q.peer + " read up to #" + std::to_string(q.upToId) + kEol;
-      break;
+      const auto& m = std::get<MarkReadRequest>(q);
+      return "OK " + m.peer + " read up to #" + std::to_string(m.upToId) + kEol;
     }
     case Opcode::kRoomMembers: {
-      const auto& b = std::get<RoomMembersReply>(response.body);
-      out = "OK " + roomLine(b.room) + kEol;
-      for (const auto& u : b.members) {
-        out += u.name + (u.online ? " (online)" : " (offline)") + kEol;
-      }
-      break;
+      const auto& b = std::get<RoomMembersReply>(body);
+      return "OK " + roomLine(b.room) + kEol + userLines(b.members);
     }
     default:
-      out = std::string("OK") + kEol;
-      break;
+      return std::string("OK") + kEol;
   }
-  return out;
 }
 
 std::string helpText() {
@@ -525,7 +526,7 @@ std::string helpText() {
          "5 deliver <username> <password> [max]\n"
          "6 help\n"
          "7 logout\n"
-         "8 history <user> [count]\n"
+         "8 history <user|#room> [count]\n"
          "9 ack <ids...>              binary clients only\n"
          "10 status [text|json]\n"
          "11 ping\n"
@@ -546,7 +547,7 @@ std::string formatStatusText(const NodeStatus& s) {
   o << "node " << s.nodeId << " role " << s.role << " epoch " << s.epoch << "\n"
     << "commit index " << s.commitIndex << " applied index " << s.appliedIndex << "\n"
     << "uptime " << s.uptimeMillis / 1000 << "s sessions " << s.sessions << " connections "
-    << s.connections << " memory " << s.residentBytes / (1024 * 1024) << " MiB\n"
+    << s.connections << " memory " << s.residentBytes / (uint64_t{1} << 20) << " MiB\n"
     << "leader " << (s.leaderAddress.empty() ? "unknown" : s.leaderAddress) << "\n";
   if (!s.lastElection.empty()) {
     o << "last election " << s.lastElection << "\n";
