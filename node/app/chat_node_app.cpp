@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -342,153 +343,164 @@ int ChatNodeApp::main(const std::vector<std::string>& args) {
   return EXIT_OK;
 }
 
-int ChatNodeApp::readSettings(NodeSettings& settings) {
-  // Whole-number settings are checked by name first: Poco's getInt would only say "Syntax
-  // error: Not a valid integer".
-  for (const char* key :
-       {"id", "port", "loops", "idle_timeout", "login_timeout", "max_connections",
-        "max_connections_per_address", "sign_ups_per_minute", "sends_per_second",
-        "max_frame_bytes", "max_output_bytes", "admin_port", "session_hours"}) {
-    std::string text = config().getString(std::string("node.") + key, "0");
-    Poco::Int64 ignored = 0;
-    if (!Poco::NumberParser::tryParse64(text, ignored)) {
+namespace {
+
+// The whole-number settings and the values each may take; 0, where allowed, means off or no
+// limit (see --help). Checked before anything else reads them, so that a wrong one is named
+// with its range instead of Poco's "Syntax error: Not a valid integer" or a silent wrap.
+struct WholeNumberRange {
+  const char* key;  // under "node."
+  int64_t min;
+  int64_t max;
+};
+constexpr WholeNumberRange kWholeNumbers[] = {
+    {"id", 0, UINT32_MAX},
+    {"port", 0, 65535},
+    {"loops", 1, 64},
+    {"idle_timeout", 1, 31'536'000},
+    {"login_timeout", 1, 86'400},
+    {"max_connections", 0, 100'000'000},
+    {"max_connections_per_address", 0, 100'000'000},
+    {"sign_ups_per_minute", 0, 1'000'000},
+    {"sends_per_second", 0, 1'000'000},
+    // A binary frame's length starts with a zero byte (how binary is told from text lines).
+    {"max_frame_bytes", 1024, 16'777'215},
+    {"max_output_bytes", 16'384, int64_t{1} << 32},
+    {"admin_port", 0, 65535},
+    {"session_hours", 1, 8760},
+};
+
+}  // namespace
+
+Status ChatNodeApp::checkWholeNumbers() {
+  for (const auto& [key, min, max] : kWholeNumbers) {
+    std::string name = std::string("node.") + key;
+    if (!config().has(name)) {
+      continue;
+    }
+    std::string text = config().getString(name);
+    Poco::Int64 value = 0;
+    if (!Poco::NumberParser::tryParse64(text, value) || value < min || value > max) {
       std::string option = key;
       std::replace(option.begin(), option.end(), '_', '-');
-      std::cerr << "chat-node: --" << option << " (" << key
-                << " in a config file) takes a whole number, not '" << text << "'\n";
-      return EXIT_CONFIG;
+      return Status::invalidArgument("--" + option + " (" + key +
+                                     " in a config file) takes a whole number from " +
+                                     std::to_string(min) + " to " + std::to_string(max) +
+                                     ", not '" + text + "'");
     }
   }
-  // In a cluster the cluster file says where this node listens and keeps its data.
-  if (config().has("node.cluster")) {
-    auto loaded = cluster::loadClusterConfig(config().getString("node.cluster"));
-    if (!loaded) {
-      std::cerr << "chat-node: " << loaded.error().message() << "\n";
-      return EXIT_CONFIG;
-    }
-    // A node never runs with a secret others could know (cluster_secret.h).
-    if (Status secret = cluster::loadClusterSecret(*loaded); !secret.isOk()) {
-      std::cerr << "chat-node: " << secret.message() << "\n";
-      return EXIT_CONFIG;
-    }
-    settings.nodeId = static_cast<uint32_t>(config().getInt("node.id", 0));
-    const cluster::NodeConfig* self = loaded->node(settings.nodeId);
-    if (self == nullptr) {
-      std::cerr << "chat-node: --id " << settings.nodeId << " is not a node of "
-                << config().getString("node.cluster") << "; give --id with one of its ids\n";
-      return EXIT_CONFIG;
-    }
-    config().setString("node.data_dir", self->dataDir);
-    config().setString("node.host", self->host);
-    config().setInt("node.port", self->clientPort);
-    if (self->adminPort != 0 && !config().has("node.admin_port")) {
-      config().setInt("node.admin_port", self->adminPort);
-    }
-    if (!self->tlsCert.empty() && !config().has("node.tls_cert")) {
-      config().setString("node.tls_cert", self->tlsCert);
-      config().setString("node.tls_key", self->tlsKey);
-    }
-    settings.cluster = std::move(loaded).value();
+  return Status::ok();
+}
+
+int64_t ChatNodeApp::wholeNumber(const char* key, int64_t fallback) {
+  return config().getInt64(std::string("node.") + key, fallback);  // checkWholeNumbers ran
+}
+
+Status ChatNodeApp::readClusterFile(NodeSettings& settings) {
+  auto loaded = cluster::loadClusterConfig(config().getString("node.cluster"));
+  if (!loaded) {
+    return loaded.error();
   }
+  // A node never runs with a secret others could know (cluster_secret.h).
+  CHAT_RETURN_IF_ERROR(cluster::loadClusterSecret(*loaded));
+  settings.nodeId = static_cast<uint32_t>(wholeNumber("id", 0));
+  const cluster::NodeConfig* self = loaded->node(settings.nodeId);
+  if (self == nullptr) {
+    return Status::invalidArgument("--id " + std::to_string(settings.nodeId) +
+                                   " is not a node of " + config().getString("node.cluster") +
+                                   "; give --id with one of its ids");
+  }
+  // The cluster file says where this node listens and keeps its data.
+  config().setString("node.data_dir", self->dataDir);
+  config().setString("node.host", self->host);
+  config().setInt("node.port", self->clientPort);
+  if (self->adminPort != 0 && !config().has("node.admin_port")) {
+    config().setInt("node.admin_port", self->adminPort);
+  }
+  if (!self->tlsCert.empty() && !config().has("node.tls_cert")) {
+    config().setString("node.tls_cert", self->tlsCert);
+    config().setString("node.tls_key", self->tlsKey);
+  }
+  settings.cluster = std::move(loaded).value();
+  return Status::ok();
+}
+
+Status ChatNodeApp::prepareDataDir(NodeSettings& settings) {
   settings.dataDir = config().getString("node.data_dir", "var/node");
-  std::error_code ec;
   if (checkOnly_) {
-    if (Status writable = writableOrCreatable(settings.dataDir, "data_dir"); !writable.isOk()) {
-      std::cerr << "chat-node: " << writable.message() << "\n";
-      return EXIT_CANTCREAT;
-    }
-  } else {
-    std::filesystem::create_directories(settings.dataDir, ec);
+    return writableOrCreatable(settings.dataDir, "data_dir");
   }
+  std::error_code ec;
+  std::filesystem::create_directories(settings.dataDir, ec);
   if (ec) {
-    std::cerr << "chat-node: cannot create the data folder " << settings.dataDir << ": "
-              << ec.message() << "\n";
-    return EXIT_CANTCREAT;
+    return Status::ioError("cannot create the data folder " + settings.dataDir + ": " +
+                           ec.message());
   }
-  if (Status logging = setupLogging(checkOnly_); !logging.isOk()) {
-    std::cerr << "chat-node: " << logging.message() << "\n";
-    return EXIT_CONFIG;
-  }
-  Poco::Logger& log = Poco::Logger::get(kLoggerName);
+  return Status::ok();
+}
+
+Status ChatNodeApp::readServiceSettings(NodeSettings& settings) {
   auto cost = service::parseHashCost(config().getString("node.password_hash", "interactive"));
   if (!cost) {
-    log.error(cost.error().message());
-    return EXIT_CONFIG;
+    return cost.error();
   }
   settings.passwordHash = *cost;
   std::string sync = config().getString("node.sync", "normal");
   if (sync != "full" && sync != "normal") {
-    log.error("sync must be full or normal, not '" + sync + "'");
-    return EXIT_CONFIG;
+    return Status::invalidArgument("--sync takes full or normal, not '" + sync + "'");
   }
   settings.syncChatDb = sync == "full";
-  int port = config().getInt("node.port", 7001);
-  if (port < 0 || port > 65535) {
-    log.error("port " + std::to_string(port) + " is out of range 0..65535");
-    return EXIT_CONFIG;
-  }
-  settings.port = static_cast<uint16_t>(port);
+  settings.port = static_cast<uint16_t>(wholeNumber("port", 7001));
   settings.host = config().getString("node.host", "127.0.0.1");
-  settings.limits.maxFrameBytes =
-      static_cast<size_t>(config().getInt("node.max_frame_bytes", 64 * 1024));
-  settings.maxOutputBytes =
-      static_cast<size_t>(config().getInt64("node.max_output_bytes", 8 * 1024 * 1024));
-  if (settings.maxOutputBytes < 16 * 1024) {
-    log.error("max_output_bytes must be at least 16384");
-    return EXIT_CONFIG;
-  }
-  settings.sessionLifetime = std::chrono::hours(config().getInt("node.session_hours", 24));
+  settings.limits.maxFrameBytes = static_cast<size_t>(wholeNumber("max_frame_bytes", 64 * 1024));
+  settings.maxOutputBytes = static_cast<size_t>(wholeNumber("max_output_bytes", 8 << 20));
+  settings.sessionLifetime = std::chrono::hours(wholeNumber("session_hours", 24));
   // One loop per two cores: the commit and archive threads and the hashing workers need the
   // rest.
-  int defaultLoops = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
-  settings.loops = config().getInt("node.loops", defaultLoops);
-  if (settings.loops < 1 || settings.loops > 64) {
-    log.error("loops must be between 1 and 64");
-    return EXIT_CONFIG;
-  }
-  settings.idleTimeout = std::chrono::seconds(config().getInt("node.idle_timeout", 1800));
-  int loginTimeout = config().getInt("node.login_timeout", 60);
-  int maxConnections = config().getInt("node.max_connections", 0);
-  int perAddress = config().getInt("node.max_connections_per_address", 256);
-  if (loginTimeout < 1 || loginTimeout > 86400) {
-    log.error("login-timeout must be between 1 and 86400 seconds");
-    return EXIT_CONFIG;
-  }
-  if (maxConnections < 0 || perAddress < 0) {
-    log.error("max-connections and max-connections-per-address must be 0 or more");
-    return EXIT_CONFIG;
-  }
-  settings.loginTimeout = std::chrono::seconds(loginTimeout);
-  settings.maxConnections = static_cast<size_t>(maxConnections);
-  settings.maxConnectionsPerAddress = static_cast<size_t>(perAddress);
-  int signUps = config().getInt("node.sign_ups_per_minute", 30);
-  if (signUps < 0 || signUps > 1000000) {
-    log.error("sign-ups-per-minute must be between 0 (no limit) and 1000000");
-    return EXIT_CONFIG;
-  }
-  settings.signUpsPerMinute = static_cast<uint32_t>(signUps);
-  int sends = config().getInt("node.sends_per_second", 50);
-  if (sends < 0 || sends > 1000000) {
-    log.error("sends-per-second must be between 0 (no limit) and 1000000");
-    return EXIT_CONFIG;
-  }
-  settings.sendsPerSecond = static_cast<uint32_t>(sends);
+  int64_t defaultLoops = std::max(1U, std::thread::hardware_concurrency() / 2);
+  settings.loops = static_cast<int>(wholeNumber("loops", defaultLoops));
+  settings.idleTimeout = std::chrono::seconds(wholeNumber("idle_timeout", 1800));
+  settings.loginTimeout = std::chrono::seconds(wholeNumber("login_timeout", 60));
+  settings.maxConnections = static_cast<size_t>(wholeNumber("max_connections", 0));
+  settings.maxConnectionsPerAddress =
+      static_cast<size_t>(wholeNumber("max_connections_per_address", 256));
+  settings.signUpsPerMinute = static_cast<uint32_t>(wholeNumber("sign_ups_per_minute", 30));
+  settings.sendsPerSecond = static_cast<uint32_t>(wholeNumber("sends_per_second", 50));
   if (config().has("node.tls_cert") || config().has("node.tls_key")) {
     settings.tlsCert = config().getString("node.tls_cert", "");
     settings.tlsKey = config().getString("node.tls_key", "");
     if (settings.tlsCert.empty() || settings.tlsKey.empty()) {
-      log.error("TLS needs both --tls-cert and --tls-key (PEM files)");
-      return EXIT_CONFIG;
+      return Status::invalidArgument("TLS needs both --tls-cert and --tls-key (PEM files)");
     }
   }
-  int adminPort = config().getInt("node.admin_port", 0);
-  if (adminPort < 0 || adminPort > 65535) {
-    log.error("admin port " + std::to_string(adminPort) + " is out of range 1..65535");
-    return EXIT_CONFIG;
-  }
-  settings.adminPort = static_cast<uint16_t>(adminPort);
+  settings.adminPort = static_cast<uint16_t>(wholeNumber("admin_port", 0));
   // Loopback unless asked: /metrics and /health have no authentication.
   settings.adminHost = config().getString("node.admin_host", "127.0.0.1");
+  return Status::ok();
+}
+
+int ChatNodeApp::readSettings(NodeSettings& settings) {
+  auto refuse = [](const Status& why, int code) {
+    std::cerr << "chat-node: " << why.message() << "\n";
+    return code;
+  };
+  if (Status numbers = checkWholeNumbers(); !numbers.isOk()) {
+    return refuse(numbers, EXIT_CONFIG);
+  }
+  if (config().has("node.cluster")) {
+    if (Status cluster = readClusterFile(settings); !cluster.isOk()) {
+      return refuse(cluster, EXIT_CONFIG);
+    }
+  }
+  if (Status folder = prepareDataDir(settings); !folder.isOk()) {
+    return refuse(folder, EXIT_CANTCREAT);
+  }
+  if (Status logging = setupLogging(checkOnly_); !logging.isOk()) {
+    return refuse(logging, EXIT_CONFIG);
+  }
+  if (Status service = readServiceSettings(settings); !service.isOk()) {
+    return refuse(service, EXIT_CONFIG);
+  }
   return EXIT_OK;
 }
 

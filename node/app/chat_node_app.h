@@ -37,8 +37,18 @@ class ChatNodeApp final : public Poco::Util::ServerApplication {
   // the log file can be written, but open nothing and keep logging on the console.
   Status setupLogging(bool checkOnly);
   // Fills `settings` from the options and files; an exit code other than EXIT_OK after
-  // saying what is wrong.
+  // saying what is wrong. Its steps, in order:
   int readSettings(NodeSettings& settings);
+  // Every whole-number setting given is a number in its range (kWholeNumbers).
+  Status checkWholeNumbers();
+  // A checked whole-number setting under node., or `fallback` when it is not given.
+  int64_t wholeNumber(const char* key, int64_t fallback);
+  // --cluster: the file, its secret and this node's entry (host, port, data folder).
+  Status readClusterFile(NodeSettings& settings);
+  // The data folder exists (made if need be; with --check, could be made).
+  Status prepareDataDir(NodeSettings& settings);
+  // The rest: password cost, sync, ports, limits, timeouts, TLS, the admin port.
+  Status readServiceSettings(NodeSettings& settings);
   bool checkOnly_ = false;  // --check
   bool answered_ = false;  // --help or --version printed: run nothing
 };

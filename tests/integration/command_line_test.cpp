@@ -11,10 +11,12 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "chat/protocol/wire_types.h"
 #include "support/help_options.h"
 #include "support/run_command.h"
+#include "support/temp_dir.h"
 #include "support/test_ca.h"
 
 namespace chat {
@@ -246,9 +248,52 @@ TEST(CommandLineTest, ABadValueIsRefusedByNameInBothForms) {
   auto joined = testing::runCommand(node + "=lots");
   EXPECT_EQ(split.exitCode, 78) << split.output;
   EXPECT_EQ(split.output, joined.output);
-  EXPECT_NE(split.output.find("--loops (loops in a config file) takes a whole number, not 'lots'"),
+  EXPECT_NE(split.output.find(
+                "--loops (loops in a config file) takes a whole number from 1 to 64, not 'lots'"),
             std::string::npos)
       << split.output;
+}
+
+// A whole number out of its range is refused by name with the range, before anything starts,
+// rather than wrapping (a negative frame limit read as a huge one) or failing in Poco's words.
+TEST(CommandLineTest, ChatNodeRefusesWholeNumbersOutOfRangeByName) {
+  testing::TempDir dir;
+  struct Case {
+    const char* option;
+    const char* value;
+    const char* says;
+  };
+  for (const auto& [option, value, says] : std::vector<Case>{
+           {"--port", "99999999999",
+            "--port (port in a config file) takes a whole number from 0 to 65535"},
+           {"--max-frame-bytes", "-5",
+            "--max-frame-bytes (max_frame_bytes in a config file) takes a whole number from 1024 "
+            "to 16777215"},
+           {"--max-frame-bytes", "0", "from 1024 to 16777215, not '0'"},
+           {"--idle-timeout", "-1",
+            "--idle-timeout (idle_timeout in a config file) takes a whole number from 1 to"},
+           {"--max-output-bytes", "-1",
+            "--max-output-bytes (max_output_bytes in a config file) takes a whole number from "
+            "16384"},
+           {"--admin-port", "70000",
+            "--admin-port (admin_port in a config file) takes a whole number from 0 to 65535"},
+           {"--loops", "0", "from 1 to 64, not '0'"},
+           {"--sends-per-second", "-3", "from 0 to 1000000, not '-3'"},
+       }) {
+    auto r = testing::runCommand(std::string(CHAT_NODE_BINARY) + " --check --data-dir " +
+                                 dir.file("node") + " " + option + " " + value);
+    EXPECT_EQ(r.exitCode, 78) << option << " " << value << "\n" << r.output;
+    EXPECT_EQ(r.output.rfind("chat-node: --", 0), 0u) << r.output;
+    EXPECT_NE(r.output.find(says), std::string::npos)
+        << option << " " << value << "\n"
+        << r.output;
+  }
+  // In range, the same options pass the check.
+  auto fine = testing::runCommand(std::string(CHAT_NODE_BINARY) + " --check --data-dir " +
+                                  dir.file("node") +
+                                  " --port 0 --max-frame-bytes 1024 --idle-timeout 1 --loops 64"
+                                  " --admin-port 0 --sends-per-second 0");
+  EXPECT_EQ(fine.exitCode, 0) << fine.output;
 }
 
 }  // namespace
