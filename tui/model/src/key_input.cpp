@@ -201,108 +201,125 @@ std::string keyName(const Key& key) {
 }
 
 size_t KeyDecoder::decodeOne(std::string_view b, std::vector<Key>& out, bool final) {
-  auto c = static_cast<unsigned char>(b[0]);
-  if (c == static_cast<unsigned char>(kEsc)) {
-    if (b.size() == 1) {
+  return static_cast<unsigned char>(b[0]) == static_cast<unsigned char>(kEsc)
+             ? decodeEscape(b, out, final)
+             : decodeText(b, out, final);
+}
+
+size_t KeyDecoder::decodeEscape(std::string_view b, std::vector<Key>& out, bool final) {
+  if (b.size() == 1) {
+    if (!final) {
+      return 0;
+    }
+    out.push_back(Key::of(KeyCode::kEscape));
+    return 1;
+  }
+  if (b[1] == '[') {
+    return decodeCsi(b, out, final);
+  }
+  if (b[1] == 'O') {  // SS3: F1-F4 and the arrows of some terminals
+    if (b.size() == 2) {
       if (!final) {
         return 0;
       }
-      out.push_back(Key::of(KeyCode::kEscape));
-      return 1;
-    }
-    if (b[1] == '[') {
-      // CSI: parameter bytes, then one final byte in 0x40..0x7E.
-      size_t i = 2;
-      while (i < b.size() && (static_cast<unsigned char>(b[i]) < 0x40 ||
-                              static_cast<unsigned char>(b[i]) > 0x7E)) {
-        if (i > 32) {  // not a sequence any terminal sends: drop the Esc
-          out.push_back(Key::of(KeyCode::kEscape));
-          return 1;
-        }
-        ++i;
-      }
-      if (i >= b.size()) {
-        if (!final) {
-          return 0;
-        }
-        Key k = Key::character("[");
-        k.alt = true;
-        out.push_back(k);
-        return 2;
-      }
-      std::string_view body = b.substr(2, i - 2);
-      char last = b[i];
-      size_t used = i + 1;
-      if (last == '~' && body == "200") {
-        inPaste_ = true;
-        paste_.clear();
-        return used;
-      }
-      if (!body.empty() && body[0] == '<' && (last == 'M' || last == 'm')) {
-        auto p = params(body.substr(1));
-        if (p.size() >= 3) {
-          Key k = Key::of(KeyCode::kMouse);
-          int code = p[0];
-          k.mouse.x = p[1] - 1;
-          k.mouse.y = p[2] - 1;
-          k.shift = (code & 4) != 0;
-          k.alt = (code & 8) != 0;
-          k.ctrl = (code & 16) != 0;
-          if ((code & 64) != 0) {
-            k.mouse.kind = (code & 1) != 0 ? MouseEvent::Kind::kWheelDown
-                                           : MouseEvent::Kind::kWheelUp;
-          } else {
-            k.mouse.kind = last == 'M' ? MouseEvent::Kind::kPress : MouseEvent::Kind::kRelease;
-            k.mouse.button = code & 3;
-          }
-          if ((code & 32) == 0) {  // motion reports are not wanted
-            out.push_back(k);
-          }
-        }
-        return used;
-      }
-      auto p = params(body);
-      Key k = last == '~' ? tildeKey(p[0]) : letterKey(last);
-      if (known(k)) {
-        if (p.size() >= 2) {
-          applyModifiers(k, p[1]);
-        }
-        out.push_back(k);
-      }
-      return used;  // unknown sequences are swallowed, never typed
-    }
-    if (b[1] == 'O') {
-      if (b.size() == 2) {
-        if (!final) {
-          return 0;
-        }
-        Key k = Key::character("O");
-        k.alt = true;
-        out.push_back(k);
-        return 2;
-      }
-      Key k = letterKey(b[2]);
-      if (known(k)) {
-        out.push_back(k);
-      }
-      return 3;
-    }
-    if (b[1] == kEsc) {
-      out.push_back(Key::of(KeyCode::kEscape));
-      return 1;
-    }
-    // Esc then a key: that key with Alt.
-    std::vector<Key> inner;
-    size_t used = decodeOne(b.substr(1), inner, final);
-    if (used == 0) {
-      return 0;
-    }
-    for (auto& k : inner) {
+      Key k = Key::character("O");
       k.alt = true;
       out.push_back(k);
+      return 2;
     }
-    return used + 1;
+    Key k = letterKey(b[2]);
+    if (known(k)) {
+      out.push_back(k);
+    }
+    return 3;
   }
+  if (b[1] == kEsc) {
+    out.push_back(Key::of(KeyCode::kEscape));
+    return 1;
+  }
+  // Esc then a key: that key with Alt.
+  std::vector<Key> inner;
+  size_t used = decodeOne(b.substr(1), inner, final);
+  if (used == 0) {
+    return 0;
+  }
+  for (auto& k : inner) {
+    k.alt = true;
+    out.push_back(k);
+  }
+  return used + 1;
+}
+
+size_t KeyDecoder::decodeCsi(std::string_view b, std::vector<Key>& out, bool final) {
+  // Parameter bytes, then one final byte in 0x40..0x7E.
+  size_t i = 2;
+  while (i < b.size() &&
+         (static_cast<unsigned char>(b[i]) < 0x40 || static_cast<unsigned char>(b[i]) > 0x7E)) {
+    if (i > 32) {  // not a sequence any terminal sends: drop the Esc
+      out.push_back(Key::of(KeyCode::kEscape));
+      return 1;
+    }
+    ++i;
+  }
+  if (i >= b.size()) {
+    if (!final) {
+      return 0;
+    }
+    Key k = Key::character("[");
+    k.alt = true;
+    out.push_back(k);
+    return 2;
+  }
+  std::string_view body = b.substr(2, i - 2);
+  char last = b[i];
+  size_t used = i + 1;
+  if (last == '~' && body == "200") {
+    inPaste_ = true;
+    paste_.clear();
+    return used;
+  }
+  if (!body.empty() && body[0] == '<' && (last == 'M' || last == 'm')) {
+    decodeMouse(body.substr(1), last == 'M', out);
+    return used;
+  }
+  auto p = params(body);  // never empty
+  Key k = last == '~' ? tildeKey(p[0]) : letterKey(last);
+  if (known(k)) {
+    if (p.size() >= 2) {
+      applyModifiers(k, p[1]);
+    }
+    out.push_back(k);
+  }
+  return used;  // unknown sequences are swallowed, never typed
+}
+
+void KeyDecoder::decodeMouse(std::string_view body, bool pressed, std::vector<Key>& out) {
+  // SGR mouse: button code; column; row (1-based).
+  auto p = params(body);
+  if (p.size() < 3) {
+    return;
+  }
+  Key k = Key::of(KeyCode::kMouse);
+  int code = p[0];
+  k.mouse.x = p[1] - 1;
+  k.mouse.y = p[2] - 1;
+  k.shift = (code & 4) != 0;
+  k.alt = (code & 8) != 0;
+  k.ctrl = (code & 16) != 0;
+  if ((code & 64) != 0) {
+    k.mouse.kind =
+        (code & 1) != 0 ? MouseEvent::Kind::kWheelDown : MouseEvent::Kind::kWheelUp;
+  } else {
+    k.mouse.kind = pressed ? MouseEvent::Kind::kPress : MouseEvent::Kind::kRelease;
+    k.mouse.button = code & 3;
+  }
+  if ((code & 32) == 0) {  // motion reports are not wanted
+    out.push_back(k);
+  }
+}
+
+size_t KeyDecoder::decodeText(std::string_view b, std::vector<Key>& out, bool final) {
+  auto c = static_cast<unsigned char>(b[0]);
   if (c == '\r' || c == '\n') {
     out.push_back(Key::of(KeyCode::kEnter));
     // A terminal in some modes sends CR LF for Enter: one key.

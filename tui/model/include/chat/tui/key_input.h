@@ -84,6 +84,12 @@ class KeyDecoder {
  private:
   // Decodes one key at the start of buffer_; returns bytes used, 0 if more are needed.
   size_t decodeOne(std::string_view b, std::vector<Key>& out, bool final);
+  // Its cases, each with the same contract: a sequence starting with Esc (CSI, SS3, Alt+key),
+  // a CSI sequence, an SGR mouse report's parameters, and anything else (controls, UTF-8).
+  size_t decodeEscape(std::string_view b, std::vector<Key>& out, bool final);
+  size_t decodeCsi(std::string_view b, std::vector<Key>& out, bool final);
+  static void decodeMouse(std::string_view params, bool pressed, std::vector<Key>& out);
+  static size_t decodeText(std::string_view b, std::vector<Key>& out, bool final);
 
   std::string buffer_;
   bool inPaste_ = false;
