@@ -6,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "chat/common/mutex.h"
 #include "support/eventually.h"
 
 namespace chat::service {
@@ -494,6 +495,28 @@ class HeldExecutor final : public Executor {
   std::deque<std::function<void()>> tasks_;
 };
 
+// A reply that the commit thread fills in and the test's thread reads: set once, read after
+// has_value() says it is there (the mutex orders the two).
+class ReplySlot {
+ public:
+  void set(protocol::Response r) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    reply_ = std::move(r);
+  }
+  bool has_value() const EXCLUDES(mu_) {  // NOLINT(readability-identifier-naming): as optional
+    MutexLock lock(mu_);
+    return reply_.has_value();
+  }
+  const protocol::Response* operator->() const EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    return &reply_.value();
+  }
+
+ private:
+  mutable Mutex mu_;
+  std::optional<protocol::Response> reply_ GUARDED_BY(mu_);
+};
+
 class SlowWorkTest : public ::testing::Test {
  protected:
   SlowWorkTest()
@@ -503,18 +526,18 @@ class SlowWorkTest : public ::testing::Test {
         service_(clock_, store_, *log_.log, hasher_, executor_, ServiceOptions{}) {}
 
   // Starts a request; its reply lands in the returned slot (empty until it comes).
-  std::shared_ptr<std::optional<protocol::Response>> start(const std::string& address,
+  std::shared_ptr<ReplySlot> start(const std::string& address,
                                                            const protocol::Request& request) {
     auto session = std::make_shared<RecordingSession>(true, address);
     auto context = service_.attach(session);
     contexts_.push_back(context);
-    auto slot = std::make_shared<std::optional<protocol::Response>>();
+    auto slot = std::make_shared<ReplySlot>();
     service_.handle(context, ++nextId_, request,
-                    [slot](protocol::Response r) { *slot = std::move(r); });
+                    [slot](protocol::Response r) { slot->set(std::move(r)); });
     return slot;
   }
   // Runs the hasher's queue and waits for every started request's reply.
-  void finish(const std::vector<std::shared_ptr<std::optional<protocol::Response>>>& slots) {
+  void finish(const std::vector<std::shared_ptr<ReplySlot>>& slots) {
     executor_.runAll();
     for (const auto& slot : slots) {
       ASSERT_TRUE(testing::eventually([&] { return slot->has_value(); }, 5s, 1ms));
@@ -537,7 +560,7 @@ TEST_F(SlowWorkTest, ParallelGuessesGetNoMoreTriesThanOneConnection) {
   ASSERT_TRUE((*created)->isOk()) << (*created)->error;
   // Twelve guesses at once, from twelve addresses: each is counted when it starts, so the
   // sixth locks the account before any password was checked, and the rest wait.
-  std::vector<std::shared_ptr<std::optional<protocol::Response>>> guesses;
+  std::vector<std::shared_ptr<ReplySlot>> guesses;
   for (int i = 0; i < 12; ++i) {
     guesses.push_back(start("10.1.0." + std::to_string(i), protocol::LoginRequest{"alice", "guess"}));
   }
@@ -559,7 +582,7 @@ TEST_F(SlowWorkTest, ParallelGuessesGetNoMoreTriesThanOneConnection) {
 }
 
 TEST_F(SlowWorkTest, ABusyHasherRefusesWithBusyInsteadOfQueueingForEver) {
-  std::vector<std::shared_ptr<std::optional<protocol::Response>>> creates;
+  std::vector<std::shared_ptr<ReplySlot>> creates;
   for (int i = 0; i < 21; ++i) {
     creates.push_back(start("10.3.0." + std::to_string(i),
                             protocol::CreateRequest{"user" + std::to_string(i), "pw"}));
@@ -574,7 +597,7 @@ TEST_F(SlowWorkTest, ABusyHasherRefusesWithBusyInsteadOfQueueingForEver) {
   }
   // A refused login is not counted as a guess: twenty more logins from one address, the
   // hasher full, then all of them checked, leave that address free.
-  std::vector<std::shared_ptr<std::optional<protocol::Response>>> logins;
+  std::vector<std::shared_ptr<ReplySlot>> logins;
   for (int i = 0; i < 25; ++i) {
     logins.push_back(start("10.4.0.1", protocol::LoginRequest{"user1", "pw"}));
   }
@@ -585,7 +608,7 @@ TEST_F(SlowWorkTest, ABusyHasherRefusesWithBusyInsteadOfQueueingForEver) {
 }
 
 TEST_F(SlowWorkTest, OneAddressCreatesAccountsAtABoundedRate) {
-  std::vector<std::shared_ptr<std::optional<protocol::Response>>> burst;
+  std::vector<std::shared_ptr<ReplySlot>> burst;
   for (int i = 0; i < 30; ++i) {
     burst.push_back(start("10.5.0.1", protocol::CreateRequest{"b" + std::to_string(i), "pw"}));
     finish({burst.back()});
