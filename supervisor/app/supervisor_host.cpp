@@ -321,23 +321,37 @@ int SupervisorHost::run(Frontend& frontend) {
   for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) {
     ::sigaction(s, &sa, nullptr);
   }
-  std::error_code ec;
+  prepareRunDir();
+  auto control = ControlServer::listen(options_.runDir + "/control.sock");
+  if (!control) {
+    std::fprintf(stderr, "chat-supervisor: %s\n", control.error().message().c_str());
+    return 1;
+  }
+  startPoller();
+  execute(supervisor_.start(now()));
+  MonoTime lastRender{};
+  while (step(frontend, *control, lastRender)) {
+  }
+  frontend.onEvents(supervisor_.takeNewEvents());
+  return 0;
+}
+
+void SupervisorHost::prepareRunDir() {
   // Node logs and the control socket: the run folder is this user's only. One made before
   // (by an older version, or by hand) is narrowed too, when it is ours and not a shared
   // folder like /tmp (sticky).
+  std::error_code ec;
   std::filesystem::create_directories(options_.runDir, ec);
   struct stat st {};
   if (::stat(options_.runDir.c_str(), &st) == 0 && st.st_uid == ::geteuid() &&
       (st.st_mode & S_ISVTX) == 0 && (st.st_mode & 077) != 0) {
     ::chmod(options_.runDir.c_str(), 0700);
   }
-  auto control = ControlServer::listen(options_.runDir + "/control.sock");
-  if (!control) {
-    std::fprintf(stderr, "chat-supervisor: %s\n", control.error().message().c_str());
-    return 1;
-  }
+}
 
-  // The poller: every node's status, four times a second.
+void SupervisorHost::startPoller() {
+  // Every node's status, four times a second, on a thread of its own (a hung node must not
+  // hold up the loop); results are handed over under impl_->mu and the loop woken.
   std::vector<std::pair<uint32_t, std::string>> addresses;
   for (const auto& n : options_.config.nodes) {
     addresses.emplace_back(n.id, n.clientAddress());
@@ -364,67 +378,65 @@ int SupervisorHost::run(Frontend& frontend) {
       }
     }
   });
+}
 
-  execute(supervisor_.start(now()));
-  MonoTime lastRender{};
-  for (;;) {
-    reap();
-    execute(supervisor_.tick(now()));
-    {
-      std::deque<std::pair<uint32_t, std::optional<protocol::NodeStatus>>> results;
-      {
-        std::lock_guard lock(impl_->mu);
-        results.swap(impl_->results);
+bool SupervisorHost::step(Frontend& frontend, ControlServer& control, MonoTime& lastRender) {
+  // What happened: exits, timers, the poller's statuses; then show it.
+  reap();
+  execute(supervisor_.tick(now()));
+  std::deque<std::pair<uint32_t, std::optional<protocol::NodeStatus>>> results;
+  {
+    std::lock_guard lock(impl_->mu);
+    results.swap(impl_->results);
+  }
+  for (auto& [id, s] : results) {
+    execute(supervisor_.polled(id, s, now()));
+  }
+  auto events = supervisor_.takeNewEvents();
+  if (!events.empty()) {
+    frontend.onEvents(events);
+  }
+  if (!events.empty() || now() - lastRender > 250ms) {
+    frontend.render(*this);
+    lastRender = now();
+  }
+  // Stopping: done once every node is down; a node still up 10 s after SIGTERM is killed.
+  if (impl_->stopRequested && supervisor_.allDown()) {
+    return false;
+  }
+  if (impl_->stopRequested && now() > impl_->stopDeadline) {
+    for (auto& [id, child] : children_) {
+      (void)child.signal(SIGKILL);
+    }
+    impl_->stopDeadline = now() + 10s;
+  }
+  // Wait (50 ms at most) for a signal, a status, a control client or a key.
+  std::vector<pollfd> fds = {{gSignalPipe[0], POLLIN, 0},
+                             {impl_->wakePipe[0], POLLIN, 0},
+                             {control.fd(), POLLIN, 0}};
+  if (frontend.inputFd() >= 0) {
+    fds.push_back({frontend.inputFd(), POLLIN, 0});
+  }
+  ::poll(fds.data(), fds.size(), 50);
+  if ((fds[0].revents & POLLIN) != 0) {
+    char buffer[64];
+    ssize_t n = ::read(gSignalPipe[0], buffer, sizeof buffer);
+    for (ssize_t i = 0; i < n; ++i) {
+      if (buffer[i] == 'T') {
+        requestStop();
       }
-      for (auto& [id, s] : results) {
-        execute(supervisor_.polled(id, s, now()));
-      }
-    }
-    auto events = supervisor_.takeNewEvents();
-    if (!events.empty()) {
-      frontend.onEvents(events);
-    }
-    if (!events.empty() || now() - lastRender > 250ms) {
-      frontend.render(*this);
-      lastRender = now();
-    }
-    if (impl_->stopRequested && supervisor_.allDown()) {
-      break;
-    }
-    if (impl_->stopRequested && now() > impl_->stopDeadline) {
-      for (auto& [id, child] : children_) {
-        (void)child.signal(SIGKILL);  // did not stop within 10 s of SIGTERM
-      }
-      impl_->stopDeadline = now() + 10s;
-    }
-    std::vector<pollfd> fds = {{gSignalPipe[0], POLLIN, 0},
-                               {impl_->wakePipe[0], POLLIN, 0},
-                               {control->fd(), POLLIN, 0}};
-    if (frontend.inputFd() >= 0) {
-      fds.push_back({frontend.inputFd(), POLLIN, 0});
-    }
-    ::poll(fds.data(), fds.size(), 50);
-    if ((fds[0].revents & POLLIN) != 0) {
-      char buffer[64];
-      ssize_t n = ::read(gSignalPipe[0], buffer, sizeof buffer);
-      for (ssize_t i = 0; i < n; ++i) {
-        if (buffer[i] == 'T') {
-          requestStop();
-        }
-      }
-    }
-    if ((fds[1].revents & POLLIN) != 0) {
-      drain(impl_->wakePipe[0]);
-    }
-    if ((fds[2].revents & POLLIN) != 0) {
-      control->serveOne([this](const std::string& line) { return command(line); });
-    }
-    if (fds.size() > 3 && (fds[3].revents & (POLLIN | POLLHUP)) != 0) {
-      frontend.onInput(*this);
     }
   }
-  frontend.onEvents(supervisor_.takeNewEvents());
-  return 0;
+  if ((fds[1].revents & POLLIN) != 0) {
+    drain(impl_->wakePipe[0]);
+  }
+  if ((fds[2].revents & POLLIN) != 0) {
+    control.serveOne([this](const std::string& line) { return command(line); });
+  }
+  if (fds.size() > 3 && (fds[3].revents & (POLLIN | POLLHUP)) != 0) {
+    frontend.onInput(*this);
+  }
+  return true;
 }
 
 }  // namespace chat::supervisor

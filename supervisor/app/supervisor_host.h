@@ -15,6 +15,7 @@
 #include "chat/cluster/cluster_config.h"
 #include "chat/launcher/node_launcher.h"
 #include "chat/supervisor/cluster_supervisor.h"
+#include "chat/supervisor/control_socket.h"
 #include "chat/tls/tls_stream.h"
 
 namespace chat::supervisor {
@@ -67,6 +68,11 @@ class SupervisorHost {
 
  private:
   struct Impl;
+  // run()'s steps: the run folder made and private, the status poller started, and one turn
+  // of the loop (false once stopped).
+  void prepareRunDir();
+  void startPoller();
+  bool step(Frontend& frontend, ControlServer& control, MonoTime& lastRender);
   void execute(const std::vector<Action>& actions);
   void spawn(uint32_t id);
   void reap();
