@@ -117,6 +117,29 @@ TEST_F(ControllerTest, TheLoginListsConversationsWithUnreadCountsAndMarksWhatIsR
   EXPECT_EQ(lastOf<protocol::MarkReadRequest>(sent_, ids_).first->upToId, 20u);
 }
 
+// A room is not a user: sending to one records no presence for it and never says it is
+// offline (seen on a live cluster: the second message to a room said "#lobby is offline,
+// never logged in").
+TEST_F(ControllerTest, SendingToARoomNeverCallsItAnOfflineUser) {
+  logIn();
+  type("/create #lobby\r");
+  auto [create, createId] = lastOf<protocol::CreateRoomRequest>(sent_, ids_);
+  ASSERT_NE(create, nullptr);
+  reply(createId, protocol::EmptyReply{});
+  for (const char* text : {"hello lobby\r", "after the kill\r"}) {
+    type(text);
+    auto [send, sendId] = lastOf<protocol::SendRequest>(sent_, ids_);
+    ASSERT_NE(send, nullptr);
+    EXPECT_EQ(send->recipient, "#lobby");
+    // Alone in the room: no member online, and the reply's recipientOnline is false.
+    reply(sendId, protocol::SendReply{sendId, false, 0, 0, 0});
+  }
+  EXPECT_EQ(controller_.model().user("#lobby"), nullptr);
+  for (const auto& notice : controller_.state().notices) {
+    EXPECT_EQ(notice.text.find("offline"), std::string::npos) << notice.text;
+  }
+}
+
 TEST_F(ControllerTest, RoomCommandsSendTheirRequestsAndSayWhatHappened) {
   logIn();
   type("/create #team invite\r");
