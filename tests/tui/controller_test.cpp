@@ -140,6 +140,19 @@ TEST_F(ControllerTest, SendingToARoomNeverCallsItAnOfflineUser) {
   }
 }
 
+// A message to a name nobody has says so in this client's words, without offering a retry
+// that cannot work.
+TEST_F(ControllerTest, AMessageToNobodySaysThereIsNoSuchUser) {
+  logIn();
+  type("/msg bob hi bob\r");
+  auto [send, sendId] = lastOf<protocol::SendRequest>(sent_, ids_);
+  ASSERT_NE(send, nullptr);
+  fail(sendId, protocol::ErrorCode::kNoSuchUser,
+       "no such user bob; list users with '1 1' (chat-tui: /list)");
+  EXPECT_EQ(controller_.state().notices.back().text,
+            "not sent to bob: there is no user bob (/list shows who is there)");
+}
+
 TEST_F(ControllerTest, RoomCommandsSendTheirRequestsAndSayWhatHappened) {
   logIn();
   type("/create #team invite\r");

@@ -400,7 +400,7 @@ void ChatService::send(Request& r, const protocol::SendRequest& q) {
     if (!result->isOk()) {
       std::string message = result->error;
       if (result->code == ErrorCode::kNoSuchUser) {
-        message += "; list users with opcode 1";
+        message += "; list users with '1 1' (chat-tui: /list)";
       }
       return r.fail(result->code, message);
     }

@@ -223,8 +223,14 @@ void TuiController::onDeliverReply(const PendingRequest& p, const protocol::Resp
 void TuiController::onSendReply(const PendingRequest& p, const protocol::Response& r,
                                 int64_t now) {
   if (!r.isOk()) {
-    model_.sendFailed(p.localId, r.error);
-    state_.notify("not sent to " + p.name + ": " + r.error + " (Alt+R re-sends)", now, true);
+    // In this client's words where it has them (the server's suit any client).
+    std::string why = r.code == protocol::ErrorCode::kNoSuchUser
+                          ? "there is no user " + p.name + " (/list shows who is there)"
+                          : r.error;
+    model_.sendFailed(p.localId, why);
+    state_.notify("not sent to " + p.name + ": " + why +
+                      (r.code == protocol::ErrorCode::kNoSuchUser ? "" : " (Alt+R re-sends)"),
+                  now, true);
     return;
   }
   sendRequestIds_.erase(p.localId);  // stored: nothing left to retry
