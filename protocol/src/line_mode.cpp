@@ -389,7 +389,13 @@ std::string withMessages(std::string first, const DeliverReply* messages) {
 
 std::string sendLine(const std::string& recipient, const SendReply& b) {
   if (isRoomName(recipient)) {
-    return "OK sent to " + recipient + ": " + plural(b.recipients, "member", "members") + ", " +
+    // The recipients of a room message are its other members.
+    if (b.recipients == 0) {
+      return "OK sent to " + recipient + "; nobody else is in it yet (invite with '1 17 " +
+             recipient + " <user>')" + kEol;
+    }
+    return "OK sent to " + recipient + ": " +
+           plural(b.recipients, "other member", "other members") + ", " +
            std::to_string(b.recipientsOnline) + " online" + kEol;
   }
   return b.recipientOnline

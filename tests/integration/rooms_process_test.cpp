@@ -70,7 +70,7 @@ TEST(RoomsLineModeTest, EveryRoomOperationWorksFromATerminal) {
             "OK #team invite, 2 members, owner alice (joined)\r\nalice (online)\r\nbob "
             "(online)\r\n");
   // A room message reaches the other member at once, marked with its room.
-  EXPECT_EQ(alice.request("1 3 #team hello team"), "OK sent to #team: 1 member, 1 online\r\n");
+  EXPECT_EQ(alice.request("1 3 #team hello team"), "OK sent to #team: 1 other member, 1 online\r\n");
   EXPECT_EQ(bob.readPush(), "From alice in #team: Message: hello team\r\n");
   std::string history = bob.requestLines("1 8 #team 5");
   EXPECT_NE(history.find("OK 1 message\r\n#"), std::string::npos) << history;

@@ -85,7 +85,11 @@ TEST(LineModeTest, RoomRepliesReadAsSentences) {
   EXPECT_EQ(formatLineReply(LineRequest{SendRequest{"#team", "hi"}},
                             Response{1, Opcode::kSend, ErrorCode::kOk, "",
                                      SendReply{5, true, 0, 2, 1}}),
-            "OK sent to #team: 2 members, 1 online\r\n");
+            "OK sent to #team: 2 other members, 1 online\r\n");
+  EXPECT_EQ(formatLineReply(LineRequest{SendRequest{"#solo", "hi"}},
+                            Response{1, Opcode::kSend, ErrorCode::kOk, "",
+                                     SendReply{6, false, 0, 0, 0}}),
+            "OK sent to #solo; nobody else is in it yet (invite with '1 17 #solo <user>')\r\n");
   EXPECT_EQ(formatLineMessage(ChatMessage{5, "bob", "#team", "hi", 0, false}),
             "From bob in #team: Message: hi\r\n");
   std::string history = formatLineReply(
