@@ -184,6 +184,43 @@ void SupervisorHost::requestStop() {
   }
 }
 
+namespace {
+
+// What a command did, for the one who typed it: "killed node 1 (SIGKILL); asked node 2 to
+// stand for election".
+std::string describe(const std::vector<Action>& actions) {
+  std::string out;
+  for (const auto& action : actions) {
+    std::string what = std::visit(
+        Overloaded{
+            [](const SpawnNode& a) { return "starting node " + std::to_string(a.id); },
+            [](const SignalNode& a) {
+              std::string node = "node " + std::to_string(a.id);
+              switch (a.signo) {
+                case SIGKILL:
+                  return "killed " + node + " (SIGKILL)";
+                case SIGSTOP:
+                  return "paused " + node + " (SIGSTOP)";
+                case SIGCONT:
+                  return "resumed " + node + " (SIGCONT)";
+                case SIGTERM:
+                  return "stopping " + node + " (SIGTERM)";
+                default:
+                  return "sent signal " + std::to_string(a.signo) + " to " + node;
+              }
+            },
+            [](const AskToCampaign& a) {
+              return "asked node " + std::to_string(a.id) + " to stand for election";
+            },
+        },
+        action);
+    out += (out.empty() ? "" : "; ") + what;
+  }
+  return out.empty() ? "nothing to do" : out;
+}
+
+}  // namespace
+
 std::string SupervisorHost::command(const std::string& line) {
   std::istringstream in(line);
   std::vector<std::string> words;
@@ -200,7 +237,7 @@ std::string SupervisorHost::command(const std::string& line) {
              r.error().message() + "\n";
     }
     execute(*r);
-    return "OK\n";
+    return "OK " + describe(*r) + "\n";
   };
   auto idOf = [&](size_t i) -> std::optional<uint32_t> {
     if (words.size() <= i) {

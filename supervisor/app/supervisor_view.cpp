@@ -90,7 +90,8 @@ void SupervisorView::runCommand(SupervisorHost& host, const std::string& command
   } else if (answer.rfind("ERROR ", 0) == 0) {
     message_ = answer.substr(6);
   } else {
-    message_ = command + ": done";
+    // "OK killed node 1 (SIGKILL)": what was done.
+    message_ = answer.size() > 3 ? command + ": " + answer.substr(3) : command + ": done";
   }
   dirty_ = true;
 }

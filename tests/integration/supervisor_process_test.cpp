@@ -149,6 +149,7 @@ TEST(SupervisorProcessTest, BringsTheClusterUpAndKillLeaderFailsOverAtOnce) {
 
   auto killed = sup.ctl("kill leader");
   ASSERT_EQ(killed.exitCode, 0) << killed.output;
+  EXPECT_EQ(killed.output, "killed node " + leader + " (SIGKILL)\n");  // it says what it did
   auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(cluster.waitForRole(static_cast<size_t>(first % 3 + 1), "leader", 5s));
   // The hint makes it far quicker than the election timeout (200 ms here) plus polling.
@@ -243,7 +244,9 @@ TEST(SupervisorProcessTest, AKillThatWouldLoseTheMajorityAsksForConfirmation) {
   EXPECT_NE(refused.output.find("stops accepting messages, and loses none"), std::string::npos)
       << refused.output;
   EXPECT_NE(refused.output.find("--force"), std::string::npos) << refused.output;
-  EXPECT_EQ(sup.ctl("pause 2 --force").exitCode, 0);
+  auto paused = sup.ctl("pause 2 --force");
+  EXPECT_EQ(paused.exitCode, 0);
+  EXPECT_EQ(paused.output, "paused node 2 (SIGSTOP)\n");
   EXPECT_EQ(sup.ctl("resume 2").exitCode, 0);
   EXPECT_EQ(sup.ctl("restart 3").exitCode, 0);
   // The leader alone stepped down while node 2 was paused (or was node 2); a new election and
@@ -314,6 +317,8 @@ TEST(SupervisorViewTest, TheScreenShowsTheClusterAndTheKillLeaderKeyChangesRoles
   ASSERT_TRUE(first >= 1 && first <= 3) << screen;
   std::string next = std::to_string(first % 3 + 1);
   tmux.sendKeys("k");
+  EXPECT_TRUE(tmux.waitFor("kill leader: killed node " + std::to_string(first) + " (SIGKILL)", 5s))
+      << tmux.screen();
   EXPECT_TRUE(tmux.waitFor("leader: node " + next, 5s)) << tmux.screen();
   EXPECT_TRUE(tmux.waitFor("signal 9 (SIGKILL)", 5s)) << tmux.screen();
   EXPECT_TRUE(tmux.waitFor("asked node " + next + " to stand for election", 5s)) << tmux.screen();
