@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -314,13 +315,8 @@ class UserWorker {
 class FaultInjector {
  public:
   // `lab`: the namespaces the nodes run in (partition runs), or null.
-  FaultInjector(const ChaosOptions& options, std::string control, ChaosResult& result,
-                NetnsLab* lab)
-      : control_(std::move(control)),
-        result_(result),
-        lab_(lab),
-        planner_(options.seed,
-                 FaultPlanOptions{options.faultEvery, 300ms, 1500ms, 500ms, lab != nullptr}) {}
+  FaultInjector(std::string control, ChaosResult& result, NetnsLab* lab, FaultPlanner planner)
+      : control_(std::move(control)), result_(result), lab_(lab), planner_(std::move(planner)) {}
 
   // Faults injected so far, for the progress lines of another thread (the result itself
   // belongs to the injecting thread until it is done).
@@ -504,147 +500,164 @@ std::string makeRunDir(const ChaosOptions& o) {
 
 }  // namespace
 
-Result<ChaosResult> runChaos(const ChaosOptions& options) {
-  ChaosOptions o = options;
-  if (o.seed == 0) {
-    o.seed = std::random_device{}() | 1ULL;
-  }
-  ChaosResult result;
-  result.seed = o.seed;
-  std::string dir = makeRunDir(o);
-  if (dir.empty()) {
-    return Status::ioError("cannot make a run folder under /tmp");
-  }
-  auto progress = [&](const std::string& line) {
-    if (!o.quiet) {
-      std::fprintf(stderr, "chat-chaos: %s\n", line.c_str());
-    }
-  };
-  std::unique_ptr<NetnsLab> lab;
-  if (o.partitions) {
-    auto made = NetnsLab::create(o.nodes);
-    if (!made) {
-      return made.error();
-    }
-    lab = std::move(made).value();
-  }
-  // The cluster file: free loopback ports, a folder per node; in a partition run every node
-  // has an address (and ports) of its own.
-  auto ports = lab ? std::vector<uint16_t>() : launcher::freeLoopbackPorts(2 * static_cast<size_t>(o.nodes));
-  if (!lab && ports.size() != 2 * static_cast<size_t>(o.nodes)) {
+namespace {
+
+using Progress = std::function<void(const std::string&)>;
+
+// The run's cluster file: free loopback ports (in a partition run, an address of its own per
+// node), a folder per node and a fresh random secret. Returns the nodes' client addresses.
+Result<std::vector<std::string>> writeClusterFile(const ChaosOptions& o, const std::string& dir,
+                                                  const NetnsLab* lab) {
+  size_t n = static_cast<size_t>(o.nodes);
+  auto ports = lab != nullptr ? std::vector<uint16_t>() : launcher::freeLoopbackPorts(2 * n);
+  if (lab == nullptr && ports.size() != 2 * n) {
     return Status::unavailable("no free loopback ports");
   }
-  std::string clusterFile = dir + "/cluster.ini";
-  std::string secretFile = dir + "/cluster.secret";  // a fresh random one per run
+  std::string secretFile = dir + "/cluster.secret";
   CHAT_RETURN_IF_ERROR(cluster::makeSecretFile(secretFile));
   std::vector<std::string> servers;
-  {
-    std::ofstream f(clusterFile);
-    f << "[cluster]\nsecret_file = " << secretFile << "\n";
-    size_t n = static_cast<size_t>(o.nodes);
-    for (size_t i = 1; i <= n; ++i) {
-      std::string host = lab ? lab->address(static_cast<int>(i)) : "127.0.0.1";
-      uint16_t clientPort = lab ? 7001 : ports[i - 1];
-      uint16_t peerPort = lab ? 7101 : ports[n + i - 1];
-      f << "[node." << i << "]\nhost = " << host << "\nclient_port = " << clientPort
-        << "\npeer_port = " << peerPort << "\ndata_dir = " << dir << "/node" << i << "\n";
-      servers.push_back(host + ":" + std::to_string(clientPort));
-    }
+  std::ofstream f(dir + "/cluster.ini");
+  f << "[cluster]\nsecret_file = " << secretFile << "\n";
+  for (size_t i = 1; i <= n; ++i) {
+    std::string host = lab != nullptr ? lab->address(static_cast<int>(i)) : "127.0.0.1";
+    uint16_t clientPort = lab != nullptr ? 7001 : ports[i - 1];
+    uint16_t peerPort = lab != nullptr ? 7101 : ports[n + i - 1];
+    f << "[node." << i << "]\nhost = " << host << "\nclient_port = " << clientPort
+      << "\npeer_port = " << peerPort << "\ndata_dir = " << dir << "/node" << i << "\n";
+    servers.push_back(host + ":" + std::to_string(clientPort));
   }
-  std::string supervisorBinary = o.supervisorBinary.empty()
-                                     ? launcher::findSuiteProgram("chat-supervisor", "supervisor/app")
-                                     : o.supervisorBinary;
+  return servers;
+}
+
+// The chat-node the supervisor starts; in a partition run, a wrapper that runs it inside its
+// node's namespace (exec keeps the pid, so the supervisor's signals reach the node itself).
+std::string nodeProgram(const ChaosOptions& o, const std::string& dir, const NetnsLab* lab) {
   std::string nodeBinary = o.nodeBinary.empty() ? launcher::findChatNode() : o.nodeBinary;
-  if (lab) {
-    // The supervisor starts this instead: chat-node inside its node's namespace (exec keeps
-    // the pid, so the supervisor's signals reach the node itself).
-    std::string wrapper = dir + "/netns-node";
-    std::ofstream w(wrapper);
-    w << "#!/bin/sh\nid=\nprev=\nfor a in \"$@\"; do [ \"$prev\" = --id ] && id=$a; prev=$a; done\n"
-      << "exec ip netns exec " << lab->netns(0).substr(0, lab->netns(0).size() - 1)
-      << "$id " << nodeBinary << " \"$@\"\n";
-    w.close();
-    std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
-    nodeBinary = wrapper;
+  if (lab == nullptr) {
+    return nodeBinary;
   }
-  launcher::LaunchSpec spec;
-  spec.binary = supervisorBinary;
-  spec.args = {"--headless", "--demo", "--cluster", clusterFile, "--run-dir", dir + "/run",
-               "--node-binary", nodeBinary, "--node-arg", "--password-hash", "--node-arg", "min",
-               "--node-arg", "--sign-ups-per-minute", "--node-arg", "0",
-               "--node-arg", "--sends-per-second", "--node-arg", "0",
-               "--node-arg", "--max-connections-per-address", "--node-arg", "0"};
-  spec.logFile = dir + "/supervisor.log";
-  auto supervisorProcess = launcher::ChildProcess::spawn(spec);
-  if (!supervisorProcess) {
-    return supervisorProcess.error();
-  }
-  std::string control = dir + "/run/control.sock";
-  auto cleanup = [&]() {
-    (void)supervisor::controlRequest(control, "stop", 5s);
-    if (!supervisorProcess->wait(15000)) {
-      (void)supervisorProcess->signal(SIGKILL);
-      supervisorProcess->wait(5000);
+  std::string wrapper = dir + "/netns-node";
+  std::ofstream w(wrapper);
+  w << "#!/bin/sh\nid=\nprev=\nfor a in \"$@\"; do [ \"$prev\" = --id ] && id=$a; prev=$a; done\n"
+    << "exec ip netns exec " << lab->netns(0).substr(0, lab->netns(0).size() - 1) << "$id "
+    << nodeBinary << " \"$@\"\n";
+  w.close();
+  std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+  return wrapper;
+}
+
+// The run's chat-supervisor (headless, demo mode, nodes without rate limits). Its destructor
+// stops it and every node, and removes the run folder unless it is to be kept.
+class RunSupervisor {
+ public:
+  static Result<std::unique_ptr<RunSupervisor>> start(const ChaosOptions& o,
+                                                      const std::string& dir,
+                                                      const std::string& nodeBinary) {
+    launcher::LaunchSpec spec;
+    spec.binary = o.supervisorBinary.empty()
+                      ? launcher::findSuiteProgram("chat-supervisor", "supervisor/app")
+                      : o.supervisorBinary;
+    spec.args = {"--headless", "--demo", "--cluster", dir + "/cluster.ini", "--run-dir",
+                 dir + "/run", "--node-binary", nodeBinary,
+                 "--node-arg", "--password-hash", "--node-arg", "min",
+                 "--node-arg", "--sign-ups-per-minute", "--node-arg", "0",
+                 "--node-arg", "--sends-per-second", "--node-arg", "0",
+                 "--node-arg", "--max-connections-per-address", "--node-arg", "0"};
+    spec.logFile = dir + "/supervisor.log";
+    auto process = launcher::ChildProcess::spawn(spec);
+    if (!process) {
+      return process.error();
     }
-    if (!o.keep && o.runDir.empty()) {
+    bool removeDir = !o.keep && o.runDir.empty();
+    return std::unique_ptr<RunSupervisor>(
+        new RunSupervisor(std::move(process).value(), dir, removeDir));
+  }
+  ~RunSupervisor() {
+    (void)supervisor::controlRequest(control(), "stop", 5s);
+    if (!process_.wait(15000)) {
+      (void)process_.signal(SIGKILL);
+      process_.wait(5000);
+    }
+    if (removeDir_) {
       std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
+      std::filesystem::remove_all(dir_, ec);
     }
-  };
-  progress("seed " + std::to_string(o.seed) + ", " + std::to_string(o.nodes) +
-           " nodes, run folder " + dir);
-  // Up and led.
-  auto deadline = Clock::now() + 30s;
-  bool up = false;
-  while (Clock::now() < deadline && !up) {
-    auto s = readStatus(control);
-    up = s && s->healthy();
-    if (!up) {
+  }
+  RunSupervisor(const RunSupervisor&) = delete;  // owns a process
+  RunSupervisor& operator=(const RunSupervisor&) = delete;
+
+  std::string control() const { return dir_ + "/run/control.sock"; }
+
+  // A failed run keeps its folder, whose logs say why.
+  void keepRunFolder() { removeDir_ = false; }
+
+  // Waits until every node runs and one leads; if none does, keeps the run folder.
+  Status waitUntilLed(std::chrono::seconds within) {
+    auto deadline = Clock::now() + within;
+    while (Clock::now() < deadline) {
+      if (auto s = readStatus(control()); s && s->healthy()) {
+        return Status::ok();
+      }
       std::this_thread::sleep_for(100ms);
     }
-  }
-  if (!up) {
-    cleanup();
-    return Status::unavailable("the cluster did not come up within 30 s; see " + dir +
-                               "/supervisor.log and " + dir + "/run");
-  }
-  {
-    client::ClusterClientOptions co;
-    co.servers = servers;
-    client::ClusterClient admin(co);
-    for (int i = 0; i < o.users; ++i) {
-      auto r = admin.call(protocol::CreateRequest{userName(static_cast<uint32_t>(i)), kPassword}, 10s);
-      if (!r || (!r->isOk() && r->code != protocol::ErrorCode::kUsernameTaken)) {
-        cleanup();
-        return Status::unavailable("could not create the users: " +
-                                   (r ? r->error : r.error().message()));
-      }
-    }
-    // Every user is a member of the room (its first user creates it and adds the others).
-    if (o.roomPercent > 0) {
-      auto fail = [&](const std::string& what, const Result<protocol::Response>& r) {
-        cleanup();
-        return Status::unavailable(what + ": " + (r ? r->error : r.error().message()));
-      };
-      auto login = admin.call(protocol::LoginRequest{userName(0), kPassword}, 10s);
-      if (!login || !login->isOk()) {
-        return fail("could not log in to make the room", login);
-      }
-      auto made = admin.call(protocol::CreateRoomRequest{kRoom, protocol::RoomAccess::kOpen}, 10s);
-      if (!made || (!made->isOk() && made->code != protocol::ErrorCode::kRoomNameTaken)) {
-        return fail("could not create " + std::string(kRoom), made);
-      }
-      for (int i = 1; i < o.users; ++i) {
-        auto added = admin.call(
-            protocol::InviteToRoomRequest{kRoom, userName(static_cast<uint32_t>(i))}, 10s);
-        if (!added || !added->isOk()) {
-          return fail("could not add the users to " + std::string(kRoom), added);
-        }
-      }
-      (void)admin.call(protocol::LogoutRequest{}, 10s);
-    }
+    keepRunFolder();
+    return Status::unavailable("the cluster did not come up within " +
+                               std::to_string(within.count()) + " s; see " + dir_ +
+                               "/supervisor.log and " + dir_ + "/run");
   }
 
+ private:
+  RunSupervisor(launcher::ChildProcess process, std::string dir, bool removeDir)
+      : process_(std::move(process)), dir_(std::move(dir)), removeDir_(removeDir) {}
+
+  launcher::ChildProcess process_;
+  std::string dir_;
+  bool removeDir_;
+};
+
+// The run's users, and the room every one of them is in (its first user creates it and adds
+// the others).
+Status createUsersAndRoom(const ChaosOptions& o, const std::vector<std::string>& servers) {
+  client::ClusterClientOptions co;
+  co.servers = servers;
+  client::ClusterClient admin(co);
+  auto refused = [](const std::string& what, const Result<protocol::Response>& r) {
+    return Status::unavailable(what + ": " + (r ? r->error : r.error().message()));
+  };
+  for (int i = 0; i < o.users; ++i) {
+    auto r = admin.call(protocol::CreateRequest{userName(static_cast<uint32_t>(i)), kPassword}, 10s);
+    if (!r || (!r->isOk() && r->code != protocol::ErrorCode::kUsernameTaken)) {
+      return refused("could not create the users", r);
+    }
+  }
+  if (o.roomPercent == 0) {
+    return Status::ok();
+  }
+  auto login = admin.call(protocol::LoginRequest{userName(0), kPassword}, 10s);
+  if (!login || !login->isOk()) {
+    return refused("could not log in to make the room", login);
+  }
+  auto made = admin.call(protocol::CreateRoomRequest{kRoom, protocol::RoomAccess::kOpen}, 10s);
+  if (!made || (!made->isOk() && made->code != protocol::ErrorCode::kRoomNameTaken)) {
+    return refused("could not create " + std::string(kRoom), made);
+  }
+  for (int i = 1; i < o.users; ++i) {
+    auto added = admin.call(
+        protocol::InviteToRoomRequest{kRoom, userName(static_cast<uint32_t>(i))}, 10s);
+    if (!added || !added->isOk()) {
+      return refused("could not add the users to " + std::string(kRoom), added);
+    }
+  }
+  (void)admin.call(protocol::LogoutRequest{}, 10s);
+  return Status::ok();
+}
+
+// The load with faults for o.seconds, then every node repaired and the users' last messages
+// let through; fills `result` with what was sent, received and checked. False if the cluster
+// did not become healthy again within 60 s of the last fault.
+bool runLoadWithFaults(const ChaosOptions& o, const std::vector<std::string>& servers,
+                       const std::string& control, NetnsLab* lab, const Progress& progress,
+                       ChaosResult& result) {
   std::atomic<int> phase{UserWorker::kLoad};
   std::atomic<int64_t> sent{0};
   std::atomic<int64_t> acked{0};
@@ -658,35 +671,32 @@ Result<ChaosResult> runChaos(const ChaosOptions& options) {
   for (auto& w : workers) {
     threads.emplace_back([&w] { w->run(); });
   }
-  FaultInjector injector(o, control, result, lab.get());
-  auto end = started + std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1000));
+  FaultInjector injector(control, result, lab,
+                         FaultPlanner(o.seed, FaultPlanOptions{o.faultEvery, 300ms, 1500ms, 500ms,
+                                                               lab != nullptr}));
   std::thread reporter([&] {
     while (phase.load() == UserWorker::kLoad) {
       for (int i = 0; i < 50 && phase.load() == UserWorker::kLoad; ++i) {
         std::this_thread::sleep_for(100ms);
       }
       if (phase.load() == UserWorker::kLoad) {
-        progress(std::to_string(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() -
-                                                                                   started)
-                                    .count()) +
-                 " s: sent " + std::to_string(sent.load()) + ", acknowledged " +
-                 std::to_string(acked.load()) + ", faults " +
+        auto seconds =
+            std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count();
+        progress(std::to_string(seconds) + " s: sent " + std::to_string(sent.load()) +
+                 ", acknowledged " + std::to_string(acked.load()) + ", faults " +
                  std::to_string(injector.faultsSoFar()));
       }
     }
   });
-  injector.run(end);
+  injector.run(started + std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1000)));
   phase = UserWorker::kFinish;
   result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   reporter.join();
   progress("load over; repairing every node and letting the cluster settle");
   bool healthy = injector.repairAll(60s);
   auto waitFinished = Clock::now() + 90s;
-  while (Clock::now() < waitFinished) {
-    bool all = std::all_of(workers.begin(), workers.end(), [](auto& w) { return w->finished(); });
-    if (all) {
-      break;
-    }
+  while (Clock::now() < waitFinished &&
+         !std::all_of(workers.begin(), workers.end(), [](auto& w) { return w->finished(); })) {
     std::this_thread::sleep_for(50ms);
   }
   phase = UserWorker::kDrain;
@@ -708,10 +718,57 @@ Result<ChaosResult> runChaos(const ChaosOptions& options) {
   result.history = checkHistory(allSent, allReceived);
   result.roomHistory =
       checkHistory(expandRoomSends(roomSent, static_cast<uint32_t>(o.users)), roomReceived);
-  cleanup();
+  return healthy;
+}
+
+}  // namespace
+
+Result<ChaosResult> runChaos(const ChaosOptions& options) {
+  ChaosOptions o = options;
+  if (o.seed == 0) {
+    o.seed = std::random_device{}() | 1ULL;
+  }
+  ChaosResult result;
+  result.seed = o.seed;
+  std::string dir = makeRunDir(o);
+  if (dir.empty()) {
+    return Status::ioError("cannot make a run folder under /tmp");
+  }
+  Progress progress = [&](const std::string& line) {
+    if (!o.quiet) {
+      std::fprintf(stderr, "chat-chaos: %s\n", line.c_str());
+    }
+  };
+  std::unique_ptr<NetnsLab> lab;
+  if (o.partitions) {
+    auto made = NetnsLab::create(o.nodes);
+    if (!made) {
+      return made.error();
+    }
+    lab = std::move(made).value();
+  }
+  auto servers = writeClusterFile(o, dir, lab.get());
+  if (!servers) {
+    return servers.error();
+  }
+  auto supervisor = RunSupervisor::start(o, dir, nodeProgram(o, dir, lab.get()));
+  if (!supervisor) {
+    return supervisor.error();
+  }
+  progress("seed " + std::to_string(o.seed) + ", " + std::to_string(o.nodes) +
+           " nodes, run folder " + dir);
+  CHAT_RETURN_IF_ERROR((*supervisor)->waitUntilLed(30s));
+  CHAT_RETURN_IF_ERROR(createUsersAndRoom(o, *servers));
+  bool healthy = runLoadWithFaults(o, *servers, (*supervisor)->control(), lab.get(), progress,
+                                   result);
+  if (!healthy) {
+    (*supervisor)->keepRunFolder();
+  }
+  supervisor->reset();  // stops the cluster (and removes the run folder) before the verdict
   if (!healthy) {
     return Status::unavailable("the cluster did not become healthy again within 60 s of the "
-                               "last fault (seed " + std::to_string(o.seed) + ")");
+                               "last fault (seed " + std::to_string(o.seed) +
+                               "); its logs are kept in " + dir);
   }
   return result;
 }
