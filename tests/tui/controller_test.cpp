@@ -272,6 +272,22 @@ TEST_F(ControllerTest, WaitingMessagesAreDeliveredAckedAndMarkedAsAway) {
     history = history || std::holds_alternative<protocol::HistoryRequest>(r);
   }
   EXPECT_TRUE(history);
+  EXPECT_EQ(controller_.state().notices.back().text, "2 waiting messages delivered");
+}
+
+// Counts read as English: one message is not "1 messages".
+TEST_F(ControllerTest, OneWaitingMessageIsSaidInTheSingular) {
+  logIn(1);
+  bool saidAtLogin = false;
+  for (const auto& n : controller_.state().notices) {
+    saidAtLogin = saidAtLogin || n.text == "logged in as alice; 1 message waited for you";
+  }
+  EXPECT_TRUE(saidAtLogin);
+  auto [deliver, deliverId] = lastOf<protocol::DeliverRequest>(sent_, ids_);
+  ASSERT_NE(deliver, nullptr);
+  reply(deliverId, protocol::DeliverReply{{{7, "bob", "alice", "one", 1, false}}, 1});
+  EXPECT_EQ(controller_.state().notices.back().text,
+            "1 waiting message delivered; 1 more waits: /deliver");
 }
 
 TEST_F(ControllerTest, ASendGoesThroughItsDeliveryStatesAndFailuresCanBeRetried) {

@@ -17,6 +17,11 @@ const T* bodyAs(const protocol::Response& r) {
   return std::get_if<T>(&r.body);
 }
 
+// "1 message", "3 messages".
+inline std::string countOf(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 // "online", "offline, last seen 5m ago", "offline, never logged in".
 inline std::string lastSeenText(const User& u, int64_t now) {
   if (u.online) {

@@ -41,9 +41,10 @@ void TuiController::onLoggedIn(const protocol::LoginReply& reply, int64_t now) {
   state_.form.password.setText("");
   state_.form.message.clear();
   state_.notify("logged in as " + loginUser_ +
-                    (reply.waiting > 0 ? "; " + std::to_string(reply.waiting) +
-                                             " messages waited for you"
-                                       : ""),
+                    (reply.waiting > 0
+                         ? "; " + countOf(reply.waiting, "message", "messages") +
+                               " waited for you"
+                         : ""),
                 now);
   request(protocol::ListRequest{"", 0, 200}, PendingRequest{Purpose::kList, 0, "", now, true});
   // The conversations of earlier sessions, with what is unread in each, and the rooms.
@@ -56,7 +57,8 @@ void TuiController::onLoggedIn(const protocol::LoginReply& reply, int64_t now) {
     if (settings_.autoDeliver) {
       request(protocol::DeliverRequest{0, "", ""}, PendingRequest{Purpose::kDeliver, 0, "", now});
     } else {
-      state_.notify(std::to_string(reply.waiting) + " messages wait for you: /deliver", now);
+      state_.notify(countOf(reply.waiting, "message waits", "messages wait") + " for you: /deliver",
+                    now);
     }
   }
 }
@@ -212,10 +214,13 @@ void TuiController::onDeliverReply(const PendingRequest& p, const protocol::Resp
   if (p.quiet && d->messages.empty() && d->remaining == 0) {
     return;
   }
-  state_.notify(std::to_string(d->messages.size()) +
-                    (p.quiet ? " messages that arrived during the reconnect delivered"
-                             : " waiting messages delivered") +
-                    (d->remaining > 0 ? "; " + std::to_string(d->remaining) + " more wait: /deliver"
+  state_.notify((p.quiet ? countOf(d->messages.size(), "message", "messages") +
+                                " that arrived during the reconnect"
+                          : countOf(d->messages.size(), "waiting message", "waiting messages")) +
+                    " delivered" +
+                    (d->remaining > 0 ? "; " + std::to_string(d->remaining) +
+                                            (d->remaining == 1 ? " more waits" : " more wait") +
+                                            ": /deliver"
                                       : ""),
                 now);
 }
