@@ -460,6 +460,13 @@ TEST_F(ControllerTest, WhileNoNodeAnswersTheStripSaysWhyTheLastAttemptFailed) {
   controller_.tick(now_, 0, true, "");
   EXPECT_EQ(controller_.state().connection.state, ConnectionStatus::State::kConnected);
   EXPECT_EQ(controller_.state().form.message, "") << "gone once a node answers";
+  // Nothing listening at all: the first thing a new user meets, with what to do.
+  controller_.tick(now_, 1000, false,
+                   "cannot connect to 127.0.0.1:7005: Connection refused");
+  EXPECT_NE(controller_.state().form.message.find(
+                "Connection refused; is it running? (chat-supervisor starts one"),
+            std::string::npos)
+      << controller_.state().form.message;
 }
 
 TEST_F(ControllerTest, FailoverTurnsTheStripIntoABannerAndBack) {

@@ -415,7 +415,11 @@ void TuiController::tick(int64_t now, int64_t reconnectIn, bool connected,
   // Before any node answered, the login form says why the last attempt failed (a refused
   // port, a certificate that did not verify): the strip alone would only say "no node".
   auto connectMessage = [](const std::string& error) {
-    return "cannot reach the cluster: " + error;
+    // A refused port is the first thing a new user meets: nothing runs yet.
+    bool refused = error.find("Connection refused") != std::string::npos;
+    return "cannot reach the cluster: " + error +
+           (refused ? "; is it running? (chat-supervisor starts one; tools/run in the source)"
+                    : "");
   };
   bool showingOurs = !shownConnectError_.empty() &&
                      state_.form.message == connectMessage(shownConnectError_);
