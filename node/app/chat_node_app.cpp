@@ -452,8 +452,8 @@ Status ChatNodeApp::readServiceSettings(NodeSettings& settings) {
   settings.syncChatDb = sync == "full";
   settings.port = static_cast<uint16_t>(wholeNumber("port", 7001));
   settings.host = config().getString("node.host", "127.0.0.1");
-  settings.limits.maxFrameBytes = static_cast<size_t>(wholeNumber("max_frame_bytes", 64 * 1024));
-  settings.maxOutputBytes = static_cast<size_t>(wholeNumber("max_output_bytes", 8 << 20));
+  settings.limits.maxFrameBytes = static_cast<size_t>(wholeNumber("max_frame_bytes", int64_t{64} << 10));
+  settings.maxOutputBytes = static_cast<size_t>(wholeNumber("max_output_bytes", int64_t{8} << 20));
   settings.sessionLifetime = std::chrono::hours(wholeNumber("session_hours", 24));
   // One loop per two cores: the commit and archive threads and the hashing workers need the
   // rest.

@@ -32,7 +32,7 @@ class ChatNodeApp final : public Poco::Util::ServerApplication {
   void handleVersion(const std::string& name, const std::string& value);
   void handleCheck(const std::string& name, const std::string& value);
   void handleConfig(const std::string& name, const std::string& value);
-  void handleSet(const std::string& key, const std::string& value);
+  void handleSet(const std::string& name, const std::string& value);
   // kInvalidArgument names the bad log_* setting. `checkOnly`: parse every setting and check
   // the log file can be written, but open nothing and keep logging on the console.
   Status setupLogging(bool checkOnly);

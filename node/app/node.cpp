@@ -202,7 +202,7 @@ Status Node::Parts::startService() {
   service::ServiceOptions options;
   options.limits = settings.limits;
   // A reply must always fit the output allowance of the client asking for it.
-  options.maxReplyBytes = std::min<size_t>(1024 * 1024, settings.maxOutputBytes / 2);
+  options.maxReplyBytes = std::min(size_t{1} << 20, settings.maxOutputBytes / 2);
   if (const cluster::ClusterConfig* c = cluster()) {
     // Every node derives the same key from the cluster secret, so a token works on any.
     options.sessionKey = cluster::deriveClusterKey(c->secret, "session tokens");

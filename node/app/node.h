@@ -40,7 +40,7 @@ struct NodeSettings {
   uint32_t signUpsPerMinute = 30;  // per address (0: no limit)
   uint32_t sendsPerSecond = 50;    // per account, after a burst of 10 s worth (0: no limit)
   protocol::Limits limits;
-  size_t maxOutputBytes = 8 * 1024 * 1024;
+  size_t maxOutputBytes = size_t{8} << 20;
   std::chrono::hours sessionLifetime{24};
   std::string tlsCert;  // both set: the client port speaks TLS only
   std::string tlsKey;

@@ -250,7 +250,7 @@ std::string SupervisorHost::command(const std::string& line) {
     }
   };
   MonoTime t = now();
-  const std::string usage =
+  std::string usage =
       "ERROR unknown command; use: status [json] | kill leader | kill N | pause N | resume N | "
       "restart N | restart all | stop   (add 'force' to confirm losing the majority)\n";
   if (words.empty()) {

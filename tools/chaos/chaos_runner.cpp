@@ -316,7 +316,7 @@ class FaultInjector {
  public:
   // `lab`: the namespaces the nodes run in (partition runs), or null.
   FaultInjector(std::string control, ChaosResult& result, NetnsLab* lab, FaultPlanner planner)
-      : control_(std::move(control)), result_(result), lab_(lab), planner_(std::move(planner)) {}
+      : control_(std::move(control)), result_(result), lab_(lab), planner_(planner) {}
 
   // Faults injected so far, for the progress lines of another thread (the result itself
   // belongs to the injecting thread until it is done).

@@ -509,7 +509,7 @@ void ClientConnection::flush() {
       close("closed by server");
       return;
     }
-  } else if (outSent_ > 64 * 1024 && outSent_ * 2 > out_.size()) {
+  } else if (outSent_ > (size_t{64} << 10) && outSent_ * 2 > out_.size()) {
     out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(outSent_));
     outSent_ = 0;
   }

@@ -243,7 +243,7 @@ constexpr uint32_t kSnapshotRequest = 0xFFFFFFFF;
 // one byte, 1, and the connection closes.
 constexpr uint32_t kCampaignRequest = 0xFFFFFFFE;
 constexpr uint64_t kNoSnapshot = ~uint64_t{0};
-constexpr size_t kSnapshotChunk = 256 * 1024;
+constexpr size_t kSnapshotChunk = size_t{256} << 10;
 
 
 }  // namespace

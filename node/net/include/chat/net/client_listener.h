@@ -36,7 +36,7 @@ struct ListenerOptions {
   std::chrono::seconds loginTimeout{60};
   size_t maxConnections = 20000;          // in all; beyond it new ones are refused
   size_t maxConnectionsPerAddress = 256;  // from one source address (0: no cap)
-  size_t maxOutputBytes = 8 * 1024 * 1024;  // a client this far behind is disconnected
+  size_t maxOutputBytes = size_t{8} << 20;  // a client this far behind is disconnected
   // Requests of one connection in the service at once (pipelined sends), and queued behind
   // them: beyond that reading pauses, so a connection holds a bounded amount of the node.
   size_t maxPendingRequests = 256;

@@ -47,7 +47,7 @@ struct ServiceOptions {
   // Deliver and history replies stop adding messages past this many body bytes; the reply
   // says how many still wait, so the client asks again. Keeps every reply far below the
   // connection's output limit.
-  size_t maxReplyBytes = 1024 * 1024;
+  size_t maxReplyBytes = size_t{1} << 20;
   // Signs session tokens; every node of a cluster needs the same key. Unset: a random key,
   // so tokens die with the process.
   std::optional<SessionKey> sessionKey;

@@ -36,7 +36,7 @@ inline constexpr uint64_t kRequestWindow = 1 << 18;
 // node (never a setting).
 inline constexpr size_t kMaxWaitingPerRecipient = 10000;
 // And at most this many body bytes (a full count of the largest bodies would be 40 MB).
-inline constexpr uint64_t kMaxWaitingBytesPerRecipient = 16 * 1024 * 1024;
+inline constexpr uint64_t kMaxWaitingBytesPerRecipient = uint64_t{16} << 20;
 // Rooms: at most this many members in one room, and rooms one account may be in (rules of the
 // state machine too). A room message is one record whatever the room's size; these bound the
 // fan-out of one send and what one account's login has to load.
@@ -66,7 +66,7 @@ class ChatState {
                                    uint64_t maxBytes = UINT64_MAX) const EXCLUDES(mu_);
   uint64_t pendingTotal() const EXCLUDES(mu_);
   // As MessageStore::findRoom and listRooms.
-  std::optional<RoomInfo> findRoom(std::string_view room) const EXCLUDES(mu_);
+  std::optional<RoomInfo> findRoom(std::string_view name) const EXCLUDES(mu_);
   RoomPage listRooms(std::string_view pattern, uint32_t offset, uint32_t limit,
                      uint64_t viewerUid) const EXCLUDES(mu_);
   // As MessageStore::conversations.

@@ -88,7 +88,7 @@ class KeyDecoder {
   // a CSI sequence, an SGR mouse report's parameters, and anything else (controls, UTF-8).
   size_t decodeEscape(std::string_view b, std::vector<Key>& out, bool final);
   size_t decodeCsi(std::string_view b, std::vector<Key>& out, bool final);
-  static void decodeMouse(std::string_view params, bool pressed, std::vector<Key>& out);
+  static void decodeMouse(std::string_view body, bool pressed, std::vector<Key>& out);
   static size_t decodeText(std::string_view b, std::vector<Key>& out, bool final);
 
   std::string buffer_;
