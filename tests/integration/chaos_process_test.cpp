@@ -8,9 +8,11 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 
 #include "support/run_command.h"
+#include "support/temp_dir.h"
 
 namespace chat {
 namespace {
@@ -82,6 +84,18 @@ TEST(ChaosProcessTest, BadOptionsAreRefusedWithTheReason) {
   run = testing::runCommand(chaos("--frobnicate 1"));
   EXPECT_EQ(run.exitCode, 2);
   EXPECT_NE(run.output.find("unknown option --frobnicate"), std::string::npos) << run.output;
+}
+
+// Nodes that cannot start end the run at once, pointing at their logs, which are kept.
+TEST(ChaosProcessTest, NodesThatCannotStartEndTheRunWithWhereToLook) {
+  testing::TempDir dir;
+  auto run = testing::runCommand(std::string(CHAT_CHAOS_BINARY) + " --supervisor " +
+                                 CHAT_SUPERVISOR_BINARY + " --node-binary /bin/false --seconds 5" +
+                                 " --run-dir " + dir.file("run"));
+  EXPECT_EQ(run.exitCode, 2) << run.output;
+  std::string says = "did not come up (down); see " + dir.file("run") + "/run/node";
+  ASSERT_NE(run.output.find(says), std::string::npos) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("run") + "/supervisor.log"));
 }
 
 }  // namespace

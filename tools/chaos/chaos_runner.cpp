@@ -595,8 +595,19 @@ class RunSupervisor {
   Status waitUntilLed(std::chrono::seconds within) {
     auto deadline = Clock::now() + within;
     while (Clock::now() < deadline) {
-      if (auto s = readStatus(control()); s && s->healthy()) {
+      auto s = readStatus(control());
+      if (s && s->healthy()) {
         return Status::ok();
+      }
+      // In demo mode a node that died stays down: no use waiting for it.
+      for (const auto& n : s ? s->nodes : std::vector<SupervisedNode>{}) {
+        if (n.state == "down" || n.state == "given up") {
+          keepRunFolder();
+          return Status::unavailable("node " + std::to_string(n.id) + " did not come up (" +
+                                     n.state + "); see " + dir_ + "/run/node" +
+                                     std::to_string(n.id) + ".log and " + dir_ +
+                                     "/supervisor.log");
+        }
       }
       std::this_thread::sleep_for(100ms);
     }
