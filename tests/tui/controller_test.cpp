@@ -153,6 +153,30 @@ TEST_F(ControllerTest, AMessageToNobodySaysThereIsNoSuchUser) {
             "not sent to bob: there is no user bob (/list shows who is there)");
 }
 
+// The inviter hears no push of its own invitation: its room header ("room of 1") is
+// refreshed from the reply instead (seen by hand: it stayed at 1 while the invitee saw 2).
+TEST_F(ControllerTest, AnInvitationRefreshesTheInvitersMemberCount) {
+  logIn();
+  type("/create #dev\r");
+  auto [create, createId] = lastOf<protocol::CreateRoomRequest>(sent_, ids_);
+  ASSERT_NE(create, nullptr);
+  reply(createId, protocol::EmptyReply{});
+  auto [members, membersId] = lastOf<protocol::RoomMembersRequest>(sent_, ids_);
+  ASSERT_NE(members, nullptr) << "a room shown asks who is in it";
+  protocol::RoomEntry dev{"#dev", protocol::RoomAccess::kOpen, 1, true, "alice"};
+  reply(membersId, protocol::RoomMembersReply{dev, {{"alice", true, 0}}});
+  ASSERT_EQ(controller_.model().active()->members.size(), 1u);
+  type("/invite bob\r");
+  auto [invite, inviteId] = lastOf<protocol::InviteToRoomRequest>(sent_, ids_);
+  ASSERT_NE(invite, nullptr);
+  reply(inviteId, protocol::EmptyReply{});
+  auto [again, againId] = lastOf<protocol::RoomMembersRequest>(sent_, ids_);
+  ASSERT_GT(againId, inviteId) << "no new member list was asked for after the invitation";
+  dev.members = 2;
+  reply(againId, protocol::RoomMembersReply{dev, {{"alice", true, 0}, {"bob", true, 0}}});
+  EXPECT_EQ(controller_.model().active()->members.size(), 2u);
+}
+
 TEST_F(ControllerTest, RoomCommandsSendTheirRequestsAndSayWhatHappened) {
   logIn();
   type("/create #team invite\r");

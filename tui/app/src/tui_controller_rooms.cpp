@@ -20,7 +20,7 @@ std::string joinNames(const std::vector<std::string>& names) {
 
 std::string roomLine(const protocol::RoomEntry& e) {
   return e.name + " (" + protocol::roomAccessName(e.access) + ", " + std::to_string(e.members) +
-         (e.members == 1 ? " member" : " members") + (e.joined ? ", yours" : "") + ")";
+         (e.members == 1 ? " member" : " members") + (e.joined ? ", joined" : "") + ")";
 }
 
 }  // namespace
@@ -212,11 +212,12 @@ void TuiController::onRoomResponse(const PendingRequest& p, const protocol::Resp
       selected();
       state_.notify("you left " + p.name, now);
       return;
-    case Purpose::kInvite:
-      state_.notify(p.name.substr(0, p.name.find(' ')) + " is in " +
-                        p.name.substr(p.name.find(' ') + 1) + " now",
-                    now);
+    case Purpose::kInvite: {
+      std::string room = p.name.substr(p.name.find(' ') + 1);
+      state_.notify(p.name.substr(0, p.name.find(' ')) + " is in " + room + " now", now);
+      refreshMembers(room, now);  // the inviter hears no push of its own invitation
       return;
+    }
     case Purpose::kMarkRead:
     default:
       return;
@@ -247,10 +248,14 @@ void TuiController::onRoomPush(const protocol::RoomPush& push, int64_t now) {
       break;
   }
   state_.notify(text, now);
-  // Who is in it changed: refresh the member list of a room we show.
-  if (const Conversation* c = model_.find(push.room); c != nullptr && !c->members.empty()) {
-    request(protocol::RoomMembersRequest{push.room},
-            PendingRequest{Purpose::kMembers, 0, push.room, now, true});
+  refreshMembers(push.room, now);
+}
+
+void TuiController::refreshMembers(const std::string& room, int64_t now) {
+  // Only a room whose members are shown (its header counts them).
+  if (const Conversation* c = model_.find(room); c != nullptr && !c->members.empty()) {
+    request(protocol::RoomMembersRequest{room},
+            PendingRequest{Purpose::kMembers, 0, room, now, true});
   }
 }
 

@@ -111,6 +111,8 @@ class TuiController {
   bool runRoomCommand(const ParsedCommand& cmd, int64_t now);
   void onRoomResponse(const PendingRequest& p, const protocol::Response& r, int64_t now);
   void onRoomPush(const protocol::RoomPush& push, int64_t now);
+  // Who is in `room` changed: asks for its members again if they are shown.
+  void refreshMembers(const std::string& room, int64_t now);
   // The room a command names, or the one shown; empty (and a notice) when neither.
   std::string roomArgument(const std::string& arg, const char* command, int64_t now);
   // Sends the read markers that moved (at most one a second per conversation).
