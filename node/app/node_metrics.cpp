@@ -6,6 +6,7 @@
 
 #include "chat/common/metrics.h"
 #include "chat/common/process_info.h"
+#include "chat/protocol/json_text.h"
 
 namespace chat::node {
 
@@ -113,9 +114,7 @@ admin::HealthReport nodeHealth(const NodeParts& p) {
   if (!reason.empty()) {
     o.set("reason", reason);
   }
-  std::ostringstream out;
-  o.stringify(out);
-  h.json = out.str();
+  h.json = protocol::jsonText(o);
   return h;
 }
 

@@ -10,6 +10,7 @@
 
 #include "chat/common/terminal_text.h"
 #include "chat/protocol/byte_io.h"
+#include "chat/protocol/json_text.h"
 
 namespace chat::protocol {
 
@@ -590,9 +591,7 @@ std::string formatStatusJson(const NodeStatus& s) {
     peers.add(peer);
   }
   o.set("peers", peers);
-  std::ostringstream out;
-  o.stringify(out);
-  return out.str();
+  return jsonText(o);
 }
 
 }  // namespace chat::protocol

@@ -24,6 +24,7 @@
 #include "chat/client/connection.h"
 #include "chat/common/overloaded.h"
 #include "chat/common/terminal_text.h"
+#include "chat/protocol/json_text.h"
 #include "chat/replication/socket_peer_transport.h"
 #include "chat/supervisor/control_socket.h"
 
@@ -340,9 +341,7 @@ std::string SupervisorHost::statusJson() const {
     nodes.add(n);
   }
   o.set("nodes", nodes);
-  std::ostringstream out;
-  o.stringify(out);
-  return out.str() + "\n";
+  return protocol::jsonText(o) + "\n";
 }
 
 int SupervisorHost::run(Frontend& frontend) {

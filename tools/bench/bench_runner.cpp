@@ -21,6 +21,7 @@
 #include "chat/client/cluster_client.h"
 #include "chat/client/connection.h"
 #include "chat/common/random.h"
+#include "chat/protocol/json_text.h"
 
 namespace chat::bench {
 
@@ -524,9 +525,7 @@ std::string formatResultJson(const BenchOptions& o, const BenchResult& r) {
   j.set("nodeConnections", r.nodeConnections);
   j.set("nodeResidentBytes", r.nodeResidentBytes);
   j.set("ok", r.ok());
-  std::ostringstream out;
-  j.stringify(out);
-  return out.str();
+  return protocol::jsonText(j);
 }
 
 }  // namespace chat::bench

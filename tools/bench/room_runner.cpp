@@ -15,6 +15,7 @@
 #include "bench_body.h"
 #include "bench_clients.h"
 #include "chat/common/random.h"
+#include "chat/protocol/json_text.h"
 
 namespace chat::bench {
 
@@ -375,9 +376,7 @@ std::string formatRoomResultJson(const BenchOptions& o, const RoomBenchResult& r
   j.set("lastP99Micros", r.lastP99Micros);
   j.set("lastMaxMicros", r.lastMaxMicros);
   j.set("ok", r.ok());
-  std::ostringstream out;
-  j.stringify(out);
-  return out.str();
+  return protocol::jsonText(j);
 }
 
 }  // namespace chat::bench

@@ -21,6 +21,7 @@
 #include "chat/cluster/cluster_secret.h"
 #include "chat/launcher/free_ports.h"
 #include "chat/launcher/node_launcher.h"
+#include "chat/protocol/json_text.h"
 #include "chat/supervisor/control_socket.h"
 #include "fault_planner.h"
 #include "netns_lab.h"
@@ -853,9 +854,7 @@ std::string formatChaosJson(const ChaosOptions& o, const ChaosResult& r) {
   j.set("room", room);
   j.set("sessionsResumed", r.sessionsResumed);
   j.set("ok", r.ok());
-  std::ostringstream out;
-  j.stringify(out);
-  return out.str() + "\n";
+  return protocol::jsonText(j) + "\n";
 }
 
 }  // namespace chat::chaos
