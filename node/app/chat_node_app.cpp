@@ -18,7 +18,6 @@
 #include <Poco/FileChannel.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
-#include <Poco/NumberParser.h>
 #include <Poco/SplitterChannel.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/IntValidator.h>
@@ -28,6 +27,7 @@
 #include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
 
+#include "chat/common/command_line.h"
 #include "chat/common/kv_log.h"
 #include "chat/cluster/cluster_config.h"
 #include "chat/cluster/cluster_secret.h"
@@ -379,8 +379,7 @@ Status ChatNodeApp::checkWholeNumbers() {
       continue;
     }
     std::string text = config().getString(name);
-    Poco::Int64 value = 0;
-    if (!Poco::NumberParser::tryParse64(text, value) || value < min || value > max) {
+    if (!numberIn<int64_t>(text, min, max)) {
       std::string option = key;
       std::replace(option.begin(), option.end(), '_', '-');
       return Status::invalidArgument("--" + option + " (" + key +

@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -73,15 +74,28 @@ std::optional<int> finishCommandLine(const std::string& program,
                                      const Result<CommandLine::Outcome>& parsed,
                                      const std::string& usage, const std::string& version);
 
+// `text`, all of it, as a number of type T within [lo, hi]; nullopt otherwise. The one rule by
+// which the suite reads numbers, from its command lines and from chat-node's settings (no
+// sign on unsigned types, no spaces, nothing after the digits).
+template <typename T>
+std::optional<T> numberIn(std::string_view text, T lo, T hi) {
+  static_assert(std::is_arithmetic_v<T>);
+  T v{};
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || p != end || v < lo || v > hi) {
+    return std::nullopt;
+  }
+  return v;
+}
+
 template <typename T>
 CommandLine& CommandLine::number(std::string name, T& out, T lo, T hi) {
   static_assert(std::is_arithmetic_v<T>);
   std::string shown = name;
   return option(std::move(name), [this, shown, &out, lo, hi](const std::string& text) {
-    T v{};
-    const char* end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, v);
-    if (ec != std::errc() || p != end || v < lo || v > hi) {
+    std::optional<T> v = numberIn(text, lo, hi);
+    if (!v) {
       auto show = [](T x) {
         std::string s = std::to_string(x);
         if constexpr (std::is_floating_point_v<T>) {
@@ -94,7 +108,7 @@ CommandLine& CommandLine::number(std::string name, T& out, T lo, T hi) {
       };
       return numberError(shown, text, show(lo), show(hi));
     }
-    out = v;
+    out = *v;
     return Status::ok();
   });
 }
