@@ -384,8 +384,7 @@ void TuiController::send(const std::string& peer, const std::string& text, int64
   sendRequestIds_[localId] =
       request(protocol::SendRequest{peer, text}, PendingRequest{Purpose::kSend, localId, peer, now});
   state_.scrollBack = 0;
-  if (const User* u = protocol::isRoomName(peer) ? nullptr : model_.user(peer);
-      u != nullptr && !u->online) {
+  if (const User* u = model_.user(peer); u != nullptr && !u->online) {
     state_.notify(u->name + " is " + lastSeenText(*u, now) + ": it waits for them (◷)", now);
   }
 }

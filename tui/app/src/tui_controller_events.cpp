@@ -241,9 +241,6 @@ void TuiController::onSendReply(const PendingRequest& p, const protocol::Respons
   sendRequestIds_.erase(p.localId);  // stored: nothing left to retry
   if (const auto* s = bodyAs<protocol::SendReply>(r)) {
     model_.sendStored(p.localId, *s, now);
-    if (protocol::isRoomName(p.name)) {
-      return;  // a room has members online, not a presence of its own
-    }
     // The reply says whether the recipient is online right now.
     const User* u = model_.user(p.name);
     if (u == nullptr || u->online != s->recipientOnline) {

@@ -367,6 +367,9 @@ void ChatModel::typing(const std::string& user, int64_t untilMillis, const std::
 }
 
 void ChatModel::presence(const std::string& name, bool online, int64_t atMillis) {
+  if (protocol::isRoomName(name)) {
+    return;  // a room has members online, not a presence of its own (a send reply to it)
+  }
   User& u = users_[lowerName(name)];
   u.name = name;
   u.online = online;

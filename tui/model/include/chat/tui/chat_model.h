@@ -120,6 +120,8 @@ class ChatModel {
   const std::vector<protocol::RoomEntry>& knownRooms() const { return rooms_; }
   void roomMembers(const protocol::RoomMembersReply& reply);
 
+  // A user is online or not (since `atMillis`); a room name is ignored: rooms have members
+  // online, not a presence.
   void presence(const std::string& user, bool online, int64_t atMillis);
   // `user` is typing to us: shown in that conversation's title until `untilMillis`, or until
   // their message arrives. Nothing happens without an open conversation with them.
